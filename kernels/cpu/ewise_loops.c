@@ -1,0 +1,279 @@
+/* ewise_loops.c — the CPU row loops of every elementwise op, for each dtype it takes.
+ *
+ * Each op is a function-like macro OP(T, x, c0, c1) (or OP(T, a, b, c0) for binary ops) giving
+ * one element; the DEFINE_* macros wrap it in a row loop with a contiguous fast path (restrict
+ * pointers, which the compiler vectorises) beside the general strided loop. Scalars arrive as
+ * doubles and are converted to the element type once per row, as PyTorch converts them. */
+#include "cpu.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <tgmath.h>
+
+/* ---- scalar conversion: saturating for int64 (so infinite clamp bounds are safe) */
+static inline int64_t to_i64(double v)
+{
+    if (v != v) return 0;
+    if (v >= 9223372036854775807.0) return INT64_MAX;
+    if (v <= -9223372036854775808.0) return INT64_MIN;
+    return (int64_t)v;
+}
+#define CVT_f32(v) ((float)(v))
+#define CVT_f64(v) ((double)(v))
+#define CVT_i64(v) to_i64(v)
+#define CVT_b8(v) ((v) != 0)
+
+typedef float f32;
+typedef double f64;
+typedef int64_t i64;
+typedef bool b8;
+
+static inline int64_t ipow(int64_t base, int64_t e)
+{
+    if (e < 0) return base == 1 ? 1 : (base == -1 ? ((e & 1) ? -1 : 1) : 0);
+    uint64_t r = 1, b = (uint64_t)base; /* unsigned: wraps like PyTorch instead of UB */
+    while (e) {
+        if (e & 1) r *= b;
+        b *= b;
+        e >>= 1;
+    }
+    return (int64_t)r;
+}
+
+/* ---- element ops */
+#define OP_FILL(T, x, c0, c1) (c0)
+#define OP_NEG(T, x, c0, c1) (-(x))
+#define OP_IABS(T, x, c0, c1) ((x) < 0 ? -(x) : (x))
+#define OP_FABS(T, x, c0, c1) fabs(x)
+#define OP_EXP(T, x, c0, c1) exp(x)
+#define OP_LOG(T, x, c0, c1) log(x)
+#define OP_SQRT(T, x, c0, c1) sqrt(x)
+#define OP_SIGMOID(T, x, c0, c1) ((T)1 / ((T)1 + exp(-(x))))
+#define OP_TANH(T, x, c0, c1) tanh(x)
+#define OP_RELU(T, x, c0, c1) ((x) < 0 ? (T)0 : (x))
+#define OP_CLAMP(T, x, c0, c1) ((x) < (c0) ? (c0) : ((x) > (c1) ? (c1) : (x)))
+#define OP_ADD_SCALAR(T, x, c0, c1) ((x) + (c0))
+#define OP_MUL_SCALAR(T, x, c0, c1) ((x) * (c0))
+#define OP_DIV_SCALAR(T, x, c0, c1) ((x) / (c0))
+#define OP_RSUB_SCALAR(T, x, c0, c1) ((c0) - (x))
+#define OP_FPOW_SCALAR(T, x, c0, c1) pow(x, c0)
+#define OP_IPOW_SCALAR(T, x, c0, c1) ipow(x, c0)
+#define OP_SQUARE(T, x, c0, c1) ((x) * (x))
+
+#define OP_ADD(T, a, b, c0) ((a) + (b))
+#define OP_SUB(T, a, b, c0) ((a) - (b))
+#define OP_MUL(T, a, b, c0) ((a) * (b))
+#define OP_DIV(T, a, b, c0) ((a) / (b))
+#define OP_FPOW(T, a, b, c0) pow(a, b)
+#define OP_IPOW(T, a, b, c0) ipow(a, b)
+#define OP_AXPY(T, a, b, c0) ((a) + (c0) * (b))
+#define OP_MASKED_FILL(T, a, mask, c0) ((mask) ? (c0) : (a))
+
+#define CMP_LT(a, b) ((a) < (b))
+#define CMP_LE(a, b) ((a) <= (b))
+#define CMP_GT(a, b) ((a) > (b))
+#define CMP_GE(a, b) ((a) >= (b))
+#define CMP_EQ(a, b) ((a) == (b))
+#define CMP_NE(a, b) ((a) != (b))
+
+/* ---- row loop shapes */
+#define AT(T, base, i, stride) (*(T *)((base) + (i) * (stride)))
+
+/* out = OP(T, x, c0, c1); also used with no input (fill) since x is then never read */
+#define DEFINE_UNARY(name, T, OP)                                                                \
+    static void name##_##T(int64_t n, char **d, const int64_t *st, const nb_scalars *s)          \
+    {                                                                                            \
+        const T c0 = CVT_##T(s->a), c1 = CVT_##T(s->b);                                          \
+        (void)c0, (void)c1;                                                                      \
+        if (st[0] == sizeof(T) && st[1] == sizeof(T)) {                                          \
+            T *restrict out = (T *)d[0];                                                         \
+            const T *restrict in = (const T *)d[1];                                              \
+            for (int64_t i = 0; i < n; i++) out[i] = OP(T, in[i], c0, c1);                       \
+        } else {                                                                                 \
+            for (int64_t i = 0; i < n; i++) AT(T, d[0], i, st[0]) = OP(T, AT(T, d[1], i, st[1]), c0, c1); \
+        }                                                                                        \
+    }
+
+#define DEFINE_FILL(T)                                                                           \
+    static void fill_##T(int64_t n, char **d, const int64_t *st, const nb_scalars *s)            \
+    {                                                                                            \
+        const T v = CVT_##T(s->a);                                                               \
+        if (st[0] == sizeof(T)) {                                                                \
+            T *restrict out = (T *)d[0];                                                         \
+            for (int64_t i = 0; i < n; i++) out[i] = v;                                          \
+        } else {                                                                                 \
+            for (int64_t i = 0; i < n; i++) AT(T, d[0], i, st[0]) = v;                           \
+        }                                                                                        \
+    }
+
+/* out = OP(T, a, b, c0), with fast paths for contiguous operands and a broadcast scalar b */
+#define DEFINE_BINARY(name, T, OP)                                                               \
+    static void name##_##T(int64_t n, char **d, const int64_t *st, const nb_scalars *s)          \
+    {                                                                                            \
+        const T c0 = CVT_##T(s->a);                                                              \
+        (void)c0;                                                                                \
+        if (st[0] == sizeof(T) && st[1] == sizeof(T) && st[2] == sizeof(T)) {                    \
+            T *restrict out = (T *)d[0];                                                         \
+            const T *restrict a = (const T *)d[1], *restrict b = (const T *)d[2];                \
+            for (int64_t i = 0; i < n; i++) out[i] = OP(T, a[i], b[i], c0);                      \
+        } else if (st[0] == sizeof(T) && st[1] == sizeof(T) && st[2] == 0) {                     \
+            T *restrict out = (T *)d[0];                                                         \
+            const T *restrict a = (const T *)d[1];                                               \
+            const T b = *(const T *)d[2];                                                        \
+            for (int64_t i = 0; i < n; i++) out[i] = OP(T, a[i], b, c0);                         \
+        } else {                                                                                 \
+            for (int64_t i = 0; i < n; i++)                                                      \
+                AT(T, d[0], i, st[0]) = OP(T, AT(T, d[1], i, st[1]), AT(T, d[2], i, st[2]), c0); \
+        }                                                                                        \
+    }
+
+/* bool out = CMP(x, c0): int64 and bool compare in double, so x < 2.5 means what it says */
+#define DEFINE_CMP_SCALAR(name, T, CMP)                                                          \
+    static void name##_##T(int64_t n, char **d, const int64_t *st, const nb_scalars *s)          \
+    {                                                                                            \
+        if (sizeof(T) == 4) { /* float32 compares with the scalar rounded to float32 */          \
+            const T c0 = (T)s->a;                                                                \
+            for (int64_t i = 0; i < n; i++) AT(bool, d[0], i, st[0]) = CMP(AT(T, d[1], i, st[1]), c0); \
+        } else {                                                                                 \
+            const double c0 = s->a;                                                              \
+            for (int64_t i = 0; i < n; i++)                                                      \
+                AT(bool, d[0], i, st[0]) = CMP((double)AT(T, d[1], i, st[1]), c0);               \
+        }                                                                                        \
+    }
+
+/* bool out = CMP(a, b) */
+#define DEFINE_CMP(name, T, CMP)                                                                 \
+    static void name##_##T(int64_t n, char **d, const int64_t *st, const nb_scalars *s)          \
+    {                                                                                            \
+        (void)s;                                                                                 \
+        for (int64_t i = 0; i < n; i++)                                                          \
+            AT(bool, d[0], i, st[0]) = CMP(AT(T, d[1], i, st[1]), AT(T, d[2], i, st[2]));        \
+    }
+
+/* out = mask ? c0 : a */
+#define DEFINE_MASKED_FILL(T)                                                                    \
+    static void masked_fill_##T(int64_t n, char **d, const int64_t *st, const nb_scalars *s)     \
+    {                                                                                            \
+        const T v = CVT_##T(s->a);                                                               \
+        if (st[0] == sizeof(T) && st[1] == sizeof(T) && st[2] == 1) {                            \
+            T *restrict out = (T *)d[0];                                                         \
+            const T *restrict a = (const T *)d[1];                                               \
+            const bool *restrict m = (const bool *)d[2];                                         \
+            for (int64_t i = 0; i < n; i++) out[i] = m[i] ? v : a[i];                            \
+        } else {                                                                                 \
+            for (int64_t i = 0; i < n; i++)                                                      \
+                AT(T, d[0], i, st[0]) = AT(bool, d[2], i, st[2]) ? v : AT(T, d[1], i, st[1]);    \
+        }                                                                                        \
+    }
+
+/* out = c0 <= x <= c1 ? grad : 0 (d[1] grad, d[2] x) */
+#define DEFINE_CLAMP_BACKWARD(T)                                                                 \
+    static void clamp_backward_##T(int64_t n, char **d, const int64_t *st, const nb_scalars *s)  \
+    {                                                                                            \
+        const T lo = CVT_##T(s->a), hi = CVT_##T(s->b);                                          \
+        for (int64_t i = 0; i < n; i++) {                                                        \
+            T x = AT(T, d[2], i, st[2]);                                                         \
+            AT(T, d[0], i, st[0]) = (x >= lo && x <= hi) ? AT(T, d[1], i, st[1]) : (T)0;         \
+        }                                                                                        \
+    }
+
+/* out = cond ? a : b (d[1] cond, d[2] a, d[3] b) */
+#define DEFINE_WHERE(T)                                                                          \
+    static void where_##T(int64_t n, char **d, const int64_t *st, const nb_scalars *s)           \
+    {                                                                                            \
+        (void)s;                                                                                 \
+        for (int64_t i = 0; i < n; i++)                                                          \
+            AT(T, d[0], i, st[0]) = AT(bool, d[1], i, st[1]) ? AT(T, d[2], i, st[2]) : AT(T, d[3], i, st[3]); \
+    }
+
+/* ---- instances */
+#define FOR_FLOATS(DEF, name, OP) DEF(name, f32, OP) DEF(name, f64, OP)
+#define FOR_NUMERIC(DEF, name, OP) DEF(name, f32, OP) DEF(name, f64, OP) DEF(name, i64, OP)
+#define FOR_ALL(DEF, name, OP) DEF(name, f32, OP) DEF(name, f64, OP) DEF(name, i64, OP) DEF(name, b8, OP)
+
+DEFINE_FILL(f32) DEFINE_FILL(f64) DEFINE_FILL(i64) DEFINE_FILL(b8)
+FOR_NUMERIC(DEFINE_UNARY, neg, OP_NEG)
+FOR_FLOATS(DEFINE_UNARY, abs, OP_FABS)
+DEFINE_UNARY(abs, i64, OP_IABS)
+FOR_FLOATS(DEFINE_UNARY, exp, OP_EXP)
+FOR_FLOATS(DEFINE_UNARY, log, OP_LOG)
+FOR_FLOATS(DEFINE_UNARY, sqrt, OP_SQRT)
+FOR_FLOATS(DEFINE_UNARY, sigmoid, OP_SIGMOID)
+FOR_FLOATS(DEFINE_UNARY, tanh, OP_TANH)
+FOR_NUMERIC(DEFINE_UNARY, relu, OP_RELU)
+FOR_NUMERIC(DEFINE_UNARY, clamp, OP_CLAMP)
+FOR_NUMERIC(DEFINE_UNARY, add_scalar, OP_ADD_SCALAR)
+FOR_NUMERIC(DEFINE_UNARY, mul_scalar, OP_MUL_SCALAR)
+FOR_FLOATS(DEFINE_UNARY, div_scalar, OP_DIV_SCALAR)
+FOR_NUMERIC(DEFINE_UNARY, rsub_scalar, OP_RSUB_SCALAR)
+FOR_FLOATS(DEFINE_UNARY, pow_scalar, OP_FPOW_SCALAR)
+DEFINE_UNARY(pow_scalar, i64, OP_IPOW_SCALAR)
+FOR_NUMERIC(DEFINE_UNARY, square, OP_SQUARE)
+FOR_ALL(DEFINE_CMP_SCALAR, lt_scalar, CMP_LT)
+FOR_ALL(DEFINE_CMP_SCALAR, le_scalar, CMP_LE)
+FOR_ALL(DEFINE_CMP_SCALAR, gt_scalar, CMP_GT)
+FOR_ALL(DEFINE_CMP_SCALAR, ge_scalar, CMP_GE)
+FOR_ALL(DEFINE_CMP_SCALAR, eq_scalar, CMP_EQ)
+FOR_ALL(DEFINE_CMP_SCALAR, ne_scalar, CMP_NE)
+FOR_NUMERIC(DEFINE_BINARY, add, OP_ADD)
+FOR_NUMERIC(DEFINE_BINARY, sub, OP_SUB)
+FOR_NUMERIC(DEFINE_BINARY, mul, OP_MUL)
+FOR_FLOATS(DEFINE_BINARY, div, OP_DIV)
+FOR_FLOATS(DEFINE_BINARY, pow, OP_FPOW)
+DEFINE_BINARY(pow, i64, OP_IPOW)
+FOR_NUMERIC(DEFINE_BINARY, axpy, OP_AXPY)
+FOR_ALL(DEFINE_CMP, lt, CMP_LT)
+FOR_ALL(DEFINE_CMP, le, CMP_LE)
+FOR_ALL(DEFINE_CMP, gt, CMP_GT)
+FOR_ALL(DEFINE_CMP, ge, CMP_GE)
+FOR_ALL(DEFINE_CMP, eq, CMP_EQ)
+FOR_ALL(DEFINE_CMP, ne, CMP_NE)
+DEFINE_MASKED_FILL(f32) DEFINE_MASKED_FILL(f64) DEFINE_MASKED_FILL(i64) DEFINE_MASKED_FILL(b8)
+DEFINE_CLAMP_BACKWARD(f32) DEFINE_CLAMP_BACKWARD(f64)
+DEFINE_WHERE(f32) DEFINE_WHERE(f64) DEFINE_WHERE(i64) DEFINE_WHERE(b8)
+
+/* ---- the table: [op][dtype], dtype order float32, float64, int64, bool */
+#define ROW_FLOATS(name) {[NB_FLOAT32] = name##_f32, [NB_FLOAT64] = name##_f64}
+#define ROW_NUMERIC(name) {[NB_FLOAT32] = name##_f32, [NB_FLOAT64] = name##_f64, [NB_INT64] = name##_i64}
+#define ROW_ALL(name) {name##_f32, name##_f64, name##_i64, name##_b8}
+
+const nb_cpu_loop nb_cpu_ew_loops[NB_EW_COUNT][NB_DTYPE_COUNT] = {
+    [NB_EW_FILL] = ROW_ALL(fill),
+    [NB_EW_NEG] = ROW_NUMERIC(neg),
+    [NB_EW_ABS] = ROW_NUMERIC(abs),
+    [NB_EW_EXP] = ROW_FLOATS(exp),
+    [NB_EW_LOG] = ROW_FLOATS(log),
+    [NB_EW_SQRT] = ROW_FLOATS(sqrt),
+    [NB_EW_SIGMOID] = ROW_FLOATS(sigmoid),
+    [NB_EW_TANH] = ROW_FLOATS(tanh),
+    [NB_EW_RELU] = ROW_NUMERIC(relu),
+    [NB_EW_CLAMP] = ROW_NUMERIC(clamp),
+    [NB_EW_ADD_SCALAR] = ROW_NUMERIC(add_scalar),
+    [NB_EW_MUL_SCALAR] = ROW_NUMERIC(mul_scalar),
+    [NB_EW_DIV_SCALAR] = ROW_FLOATS(div_scalar),
+    [NB_EW_RSUB_SCALAR] = ROW_NUMERIC(rsub_scalar),
+    [NB_EW_POW_SCALAR] = ROW_NUMERIC(pow_scalar),
+    [NB_EW_SQUARE] = ROW_NUMERIC(square),
+    [NB_EW_LT_SCALAR] = ROW_ALL(lt_scalar),
+    [NB_EW_LE_SCALAR] = ROW_ALL(le_scalar),
+    [NB_EW_GT_SCALAR] = ROW_ALL(gt_scalar),
+    [NB_EW_GE_SCALAR] = ROW_ALL(ge_scalar),
+    [NB_EW_EQ_SCALAR] = ROW_ALL(eq_scalar),
+    [NB_EW_NE_SCALAR] = ROW_ALL(ne_scalar),
+    [NB_EW_ADD] = ROW_NUMERIC(add),
+    [NB_EW_SUB] = ROW_NUMERIC(sub),
+    [NB_EW_MUL] = ROW_NUMERIC(mul),
+    [NB_EW_DIV] = ROW_FLOATS(div),
+    [NB_EW_POW] = ROW_NUMERIC(pow),
+    [NB_EW_AXPY] = ROW_NUMERIC(axpy),
+    [NB_EW_LT] = ROW_ALL(lt),
+    [NB_EW_LE] = ROW_ALL(le),
+    [NB_EW_GT] = ROW_ALL(gt),
+    [NB_EW_GE] = ROW_ALL(ge),
+    [NB_EW_EQ] = ROW_ALL(eq),
+    [NB_EW_NE] = ROW_ALL(ne),
+    [NB_EW_MASKED_FILL] = ROW_ALL(masked_fill),
+    [NB_EW_CLAMP_BACKWARD] = ROW_FLOATS(clamp_backward),
+    [NB_EW_WHERE] = ROW_ALL(where),
+};

@@ -1,0 +1,50 @@
+/* ops.h — the elementwise op ids that index every backend's kernel tables.
+ * Operand order in each row comment: output first, then inputs; c0, c1 are nb_scalars a, b. */
+#ifndef NB_KERNELS_OPS_H
+#define NB_KERNELS_OPS_H
+
+typedef enum nb_ew_op {
+    NB_EW_FILL, /* nullary: (out) = c0 */
+    /* unary: (out, x) */
+    NB_EW_NEG,        /* -x */
+    NB_EW_ABS,        /* |x| */
+    NB_EW_EXP,
+    NB_EW_LOG,
+    NB_EW_SQRT,
+    NB_EW_SIGMOID,    /* 1 / (1 + e^-x) */
+    NB_EW_TANH,
+    NB_EW_RELU,       /* max(x, 0), NaN kept */
+    NB_EW_CLAMP,      /* min(max(x, c0), c1), NaN kept */
+    NB_EW_ADD_SCALAR, /* x + c0 */
+    NB_EW_MUL_SCALAR, /* x * c0 */
+    NB_EW_DIV_SCALAR, /* x / c0 */
+    NB_EW_RSUB_SCALAR, /* c0 - x */
+    NB_EW_POW_SCALAR, /* x ^ c0 */
+    NB_EW_SQUARE,     /* x * x (pow with exponent 2) */
+    NB_EW_LT_SCALAR,  /* x < c0, bool out */
+    NB_EW_LE_SCALAR,
+    NB_EW_GT_SCALAR,
+    NB_EW_GE_SCALAR,
+    NB_EW_EQ_SCALAR,
+    NB_EW_NE_SCALAR,
+    /* binary: (out, a, b) */
+    NB_EW_ADD,
+    NB_EW_SUB,
+    NB_EW_MUL,
+    NB_EW_DIV,
+    NB_EW_POW,
+    NB_EW_AXPY, /* a + c0 * b (the fused scaled add) */
+    NB_EW_LT,   /* a < b, bool out */
+    NB_EW_LE,
+    NB_EW_GT,
+    NB_EW_GE,
+    NB_EW_EQ,
+    NB_EW_NE,
+    NB_EW_MASKED_FILL,    /* (out, a, mask): mask ? c0 : a */
+    NB_EW_CLAMP_BACKWARD, /* (out, grad, x): c0 <= x <= c1 ? grad : 0 */
+    /* ternary: (out, cond, a, b) */
+    NB_EW_WHERE, /* cond ? a : b */
+    NB_EW_COUNT
+} nb_ew_op;
+
+#endif /* NB_KERNELS_OPS_H */

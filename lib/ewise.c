@@ -1,0 +1,363 @@
+/* ewise.c — elementwise ops: the table of dtype rules, the shared broadcasting path, and the
+ * public entry points (arithmetic, math, comparisons, where, masked_fill, in-place forms). */
+#include "ewise.h"
+
+#include "autograd/record.h"
+#include "dispatch.h"
+#include "dtype.h"
+#include "error.h"
+
+#include <math.h>
+#include <stdio.h>
+
+typedef enum type_rule {
+    RULE_SAME,    /* computes and returns the promoted input dtype */
+    RULE_FLOAT,   /* int64 and bool inputs compute in float32 (exp, div, ...) */
+    RULE_COMPARE, /* computes in the promoted dtype, returns bool */
+} type_rule;
+
+typedef struct ew_def {
+    type_rule rule;
+    int arity;
+    int mask_operand;     /* input index that must be bool (where's cond, masked_fill's mask), or -1 */
+    bool scalar_promotes; /* a non-integral scalar makes int64 inputs compute in float32 */
+} ew_def;
+
+#define UNARY(rule) {rule, 1, -1, false}
+#define SCALAR(rule) {rule, 1, -1, true}
+#define BINARY(rule) {rule, 2, -1, false}
+
+static const ew_def defs[NB_EW_COUNT] = {
+    [NB_EW_FILL] = {RULE_SAME, 0, -1, false},
+    [NB_EW_NEG] = UNARY(RULE_SAME),
+    [NB_EW_ABS] = UNARY(RULE_SAME),
+    [NB_EW_EXP] = UNARY(RULE_FLOAT),
+    [NB_EW_LOG] = UNARY(RULE_FLOAT),
+    [NB_EW_SQRT] = UNARY(RULE_FLOAT),
+    [NB_EW_SIGMOID] = UNARY(RULE_FLOAT),
+    [NB_EW_TANH] = UNARY(RULE_FLOAT),
+    [NB_EW_RELU] = UNARY(RULE_SAME),
+    [NB_EW_CLAMP] = SCALAR(RULE_SAME),
+    [NB_EW_ADD_SCALAR] = SCALAR(RULE_SAME),
+    [NB_EW_MUL_SCALAR] = SCALAR(RULE_SAME),
+    [NB_EW_DIV_SCALAR] = SCALAR(RULE_FLOAT),
+    [NB_EW_RSUB_SCALAR] = SCALAR(RULE_SAME),
+    [NB_EW_POW_SCALAR] = SCALAR(RULE_SAME),
+    [NB_EW_SQUARE] = UNARY(RULE_SAME),
+    [NB_EW_LT_SCALAR] = UNARY(RULE_COMPARE),
+    [NB_EW_LE_SCALAR] = UNARY(RULE_COMPARE),
+    [NB_EW_GT_SCALAR] = UNARY(RULE_COMPARE),
+    [NB_EW_GE_SCALAR] = UNARY(RULE_COMPARE),
+    [NB_EW_EQ_SCALAR] = UNARY(RULE_COMPARE),
+    [NB_EW_NE_SCALAR] = UNARY(RULE_COMPARE),
+    [NB_EW_ADD] = BINARY(RULE_SAME),
+    [NB_EW_SUB] = BINARY(RULE_SAME),
+    [NB_EW_MUL] = BINARY(RULE_SAME),
+    [NB_EW_DIV] = BINARY(RULE_FLOAT),
+    [NB_EW_POW] = BINARY(RULE_SAME),
+    [NB_EW_AXPY] = {RULE_SAME, 2, -1, true},
+    [NB_EW_LT] = BINARY(RULE_COMPARE),
+    [NB_EW_LE] = BINARY(RULE_COMPARE),
+    [NB_EW_GT] = BINARY(RULE_COMPARE),
+    [NB_EW_GE] = BINARY(RULE_COMPARE),
+    [NB_EW_EQ] = BINARY(RULE_COMPARE),
+    [NB_EW_NE] = BINARY(RULE_COMPARE),
+    [NB_EW_MASKED_FILL] = {RULE_SAME, 2, 1, true},
+    [NB_EW_CLAMP_BACKWARD] = BINARY(RULE_FLOAT),
+    [NB_EW_WHERE] = {RULE_SAME, 3, 0, false},
+};
+
+bool nb__check_devices(const char *op, int n, const nb_tensor *const *ts)
+{
+    for (int k = 1; k < n; k++) {
+        if (nb__same_device(ts[0]->storage->device, ts[k]->storage->device)) continue;
+        char d0[32], dk[32];
+        nb__fail(NB_ERR_DEVICE, "%s: expected all tensors on one device, got %s and %s", op,
+                 nb__device_string(ts[0]->storage->device, d0, sizeof d0),
+                 nb__device_string(ts[k]->storage->device, dk, sizeof dk));
+        return false;
+    }
+    return true;
+}
+
+bool nb__check_writable(const char *op, const nb_tensor *t)
+{
+    if (nb__has_overlap(t)) {
+        char shape[128], strides[128];
+        nb__fail(NB_ERR_ARGUMENT,
+                 "%s: cannot write in place to an expanded tensor of shape %s (strides %s): "
+                 "several of its elements share memory; clone it first",
+                 op, nb__shape_string(t->ndim, t->shape, shape, sizeof shape),
+                 nb__shape_string(t->ndim, t->strides, strides, sizeof strides));
+        return false;
+    }
+    return nb__autograd_check_inplace(op, t);
+}
+
+static bool integral(double v) { return v == floor(v) && fabs(v) < 9.2e18; }
+
+/* The dtype op computes in, or an error. */
+static bool compute_dtype(const char *name, nb_ew_op op, int n, const nb_tensor *const *in,
+                          nb_scalars s, nb_dtype *out)
+{
+    const ew_def *def = &defs[op];
+    nb_dtype dt = NB_BOOL;
+    bool any = false;
+    for (int k = 0; k < n; k++) {
+        if (k == def->mask_operand) {
+            if (in[k]->dtype != NB_BOOL)
+                return nb__fail(NB_ERR_DTYPE, "%s: the %s must be bool, got %s", name,
+                                op == NB_EW_WHERE ? "condition" : "mask", nb_dtype_name(in[k]->dtype)),
+                       false;
+            continue;
+        }
+        dt = any ? nb__promote(dt, in[k]->dtype) : in[k]->dtype;
+        any = true;
+    }
+    if (def->rule == RULE_FLOAT && !nb__is_floating(dt)) dt = NB_FLOAT32;
+    if (def->scalar_promotes && !nb__is_floating(dt) && !integral(s.a)) dt = NB_FLOAT32;
+    if (op == NB_EW_CLAMP && !nb__is_floating(dt) && !(integral(s.b) || isinf(s.b))) dt = NB_FLOAT32;
+    if (!nb__has_ewise_kernel(op, dt, in[0]->storage->device)) {
+        char dev[32];
+        return nb__fail(NB_ERR_DTYPE, "%s: dtype %s is not supported on %s", name, nb_dtype_name(dt),
+                        nb__device_string(in[0]->storage->device, dev, sizeof dev)),
+               false;
+    }
+    *out = dt;
+    return true;
+}
+
+nb_tensor *nb__convert(const char *name, const nb_tensor *t, nb_dtype dtype)
+{
+    nb_tensor *out = nb__alloc(name, t->ndim, t->shape, dtype, t->storage->device);
+    if (!out) return NULL;
+    nb_iter it;
+    nb__iter_build(&it, out, 1, &t);
+    if (nb__run_cast(name, t->dtype, dtype, &it, t->storage->device) != NB_OK) {
+        nb_release(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* Inputs converted to dtype where they differ (masks stay bool); conv[k] holds what to release. */
+static bool convert_inputs(const char *name, nb_ew_op op, int n, const nb_tensor *const *in,
+                           nb_dtype dt, const nb_tensor **use, nb_tensor **conv)
+{
+    for (int k = 0; k < n; k++) {
+        conv[k] = NULL;
+        use[k] = in[k];
+        if (k == defs[op].mask_operand || in[k]->dtype == dt) continue;
+        conv[k] = nb__convert(name, in[k], dt);
+        if (!conv[k]) return false;
+        use[k] = conv[k];
+    }
+    return true;
+}
+
+static void release_all(int n, nb_tensor **ts)
+{
+    for (int k = 0; k < n; k++) nb_release(ts[k]);
+}
+
+nb_tensor *nb__ewise(const char *name, nb_ew_op op, int n, const nb_tensor *const *in, nb_scalars s)
+{
+    for (int k = 0; k < n; k++)
+        if (!in[k]) return nb__fail(NB_ERR_NULL, "%s: input %d is NULL", name, k + 1);
+    if (!nb__check_devices(name, n, in)) return NULL;
+    nb_dtype dt;
+    if (!compute_dtype(name, op, n, in, s, &dt)) return NULL;
+    int nd;
+    int64_t shape[NB_MAX_DIMS];
+    if (!nb__broadcast_shapes(name, n, in, &nd, shape)) return NULL;
+
+    const nb_tensor *use[NB_ITER_MAX_OPERANDS];
+    nb_tensor *conv[NB_ITER_MAX_OPERANDS] = {0};
+    nb_tensor *out = NULL;
+    if (!convert_inputs(name, op, n, in, dt, use, conv)) goto done;
+    out = nb__alloc(name, nd, shape, defs[op].rule == RULE_COMPARE ? NB_BOOL : dt,
+                    in[0]->storage->device);
+    if (!out) goto done;
+    nb_iter it;
+    nb__iter_build(&it, out, n, use);
+    if (nb__run_ewise(name, op, dt, &it, &s, out->storage->device) != NB_OK) {
+        nb_release(out);
+        out = NULL;
+        goto done;
+    }
+    if (!nb__autograd_record_ewise(name, op, out, n, in, s)) {
+        nb_release(out);
+        out = NULL;
+    }
+done:
+    release_all(n, conv);
+    return out;
+}
+
+nb_tensor *nb__ewise_(const char *name, nb_ew_op op, nb_tensor *target, int n,
+                      const nb_tensor *const *others, nb_scalars s)
+{
+    if (!target) return nb__fail(NB_ERR_NULL, "%s: the target tensor is NULL", name);
+    const nb_tensor *in[NB_ITER_MAX_OPERANDS] = {target};
+    for (int k = 0; k < n; k++) {
+        if (!others[k]) return nb__fail(NB_ERR_NULL, "%s: input %d is NULL", name, k + 2);
+        in[k + 1] = others[k];
+    }
+    const int nin = defs[op].arity; /* fill reads no input; the others read the target first */
+    if (!nb__check_devices(name, n + 1, in)) return NULL;
+    nb_dtype dt;
+    if (!compute_dtype(name, op, n + 1, in, s, &dt)) return NULL;
+    if (dt != target->dtype && !(op == NB_EW_FILL)) {
+        return nb__fail(NB_ERR_DTYPE, "%s: the result dtype %s cannot be written into a %s tensor",
+                        name, nb_dtype_name(dt), nb_dtype_name(target->dtype));
+    }
+    int nd;
+    int64_t shape[NB_MAX_DIMS];
+    if (!nb__broadcast_shapes(name, n + 1, in, &nd, shape)) return NULL;
+    if (nd != target->ndim || nb__numel_of(nd, shape) != nb__numel_of(target->ndim, target->shape)) {
+        char ts[128], os[128];
+        return nb__fail(NB_ERR_SHAPE, "%s: the result shape %s does not match the target's shape %s",
+                        name, nb__shape_string(nd, shape, os, sizeof os),
+                        nb__shape_string(target->ndim, target->shape, ts, sizeof ts));
+    }
+    if (!nb__check_writable(name, target)) return NULL;
+
+    const nb_tensor *use[NB_ITER_MAX_OPERANDS];
+    nb_tensor *conv[NB_ITER_MAX_OPERANDS] = {0};
+    nb_tensor *result = NULL;
+    if (!convert_inputs(name, op, nin, in, dt, use, conv)) goto done;
+    nb_iter it;
+    nb__iter_build(&it, target, nin, use);
+    if (nb__run_ewise(name, op, dt, &it, &s, target->storage->device) != NB_OK) goto done;
+    nb__bump_version(target);
+    if (nb__autograd_record_ewise_(name, op, target, n, others, s)) result = target;
+done:
+    release_all(nin, conv);
+    return result;
+}
+
+/* ---------------------------------------------------------------- public entry points */
+
+static nb_tensor *unary(const char *name, nb_ew_op op, const nb_tensor *a, double c0, double c1)
+{
+    const nb_tensor *in[1] = {a};
+    return nb__ewise(name, op, 1, in, (nb_scalars){c0, c1});
+}
+
+static nb_tensor *binary(const char *name, nb_ew_op op, const nb_tensor *a, const nb_tensor *b)
+{
+    const nb_tensor *in[2] = {a, b};
+    return nb__ewise(name, op, 2, in, (nb_scalars){0, 0});
+}
+
+nb_tensor *nb_add(const nb_tensor *a, const nb_tensor *b) { return binary("nb_add", NB_EW_ADD, a, b); }
+nb_tensor *nb_sub(const nb_tensor *a, const nb_tensor *b) { return binary("nb_sub", NB_EW_SUB, a, b); }
+nb_tensor *nb_mul(const nb_tensor *a, const nb_tensor *b) { return binary("nb_mul", NB_EW_MUL, a, b); }
+nb_tensor *nb_div(const nb_tensor *a, const nb_tensor *b) { return binary("nb_div", NB_EW_DIV, a, b); }
+nb_tensor *nb_pow(const nb_tensor *a, const nb_tensor *e) { return binary("nb_pow", NB_EW_POW, a, e); }
+nb_tensor *nb_lt(const nb_tensor *a, const nb_tensor *b) { return binary("nb_lt", NB_EW_LT, a, b); }
+nb_tensor *nb_le(const nb_tensor *a, const nb_tensor *b) { return binary("nb_le", NB_EW_LE, a, b); }
+nb_tensor *nb_gt(const nb_tensor *a, const nb_tensor *b) { return binary("nb_gt", NB_EW_GT, a, b); }
+nb_tensor *nb_ge(const nb_tensor *a, const nb_tensor *b) { return binary("nb_ge", NB_EW_GE, a, b); }
+nb_tensor *nb_eq(const nb_tensor *a, const nb_tensor *b) { return binary("nb_eq", NB_EW_EQ, a, b); }
+nb_tensor *nb_ne(const nb_tensor *a, const nb_tensor *b) { return binary("nb_ne", NB_EW_NE, a, b); }
+
+nb_tensor *nb_add_scalar(const nb_tensor *a, double s) { return unary("nb_add_scalar", NB_EW_ADD_SCALAR, a, s, 0); }
+nb_tensor *nb_sub_scalar(const nb_tensor *a, double s) { return unary("nb_sub_scalar", NB_EW_ADD_SCALAR, a, -s, 0); }
+nb_tensor *nb_rsub_scalar(const nb_tensor *a, double s) { return unary("nb_rsub_scalar", NB_EW_RSUB_SCALAR, a, s, 0); }
+nb_tensor *nb_mul_scalar(const nb_tensor *a, double s) { return unary("nb_mul_scalar", NB_EW_MUL_SCALAR, a, s, 0); }
+nb_tensor *nb_div_scalar(const nb_tensor *a, double s) { return unary("nb_div_scalar", NB_EW_DIV_SCALAR, a, s, 0); }
+nb_tensor *nb_lt_scalar(const nb_tensor *a, double s) { return unary("nb_lt_scalar", NB_EW_LT_SCALAR, a, s, 0); }
+nb_tensor *nb_le_scalar(const nb_tensor *a, double s) { return unary("nb_le_scalar", NB_EW_LE_SCALAR, a, s, 0); }
+nb_tensor *nb_gt_scalar(const nb_tensor *a, double s) { return unary("nb_gt_scalar", NB_EW_GT_SCALAR, a, s, 0); }
+nb_tensor *nb_ge_scalar(const nb_tensor *a, double s) { return unary("nb_ge_scalar", NB_EW_GE_SCALAR, a, s, 0); }
+nb_tensor *nb_eq_scalar(const nb_tensor *a, double s) { return unary("nb_eq_scalar", NB_EW_EQ_SCALAR, a, s, 0); }
+nb_tensor *nb_ne_scalar(const nb_tensor *a, double s) { return unary("nb_ne_scalar", NB_EW_NE_SCALAR, a, s, 0); }
+
+nb_tensor *nb_pow_scalar(const nb_tensor *a, double e)
+{
+    if (a && a->dtype == NB_INT64 && e < 0 && integral(e))
+        return nb__fail(NB_ERR_ARGUMENT, "nb_pow_scalar: integers to negative integer powers are not allowed (exponent %g)", e);
+    if (e == 2.0) return unary("nb_pow_scalar", NB_EW_SQUARE, a, 0, 0);
+    return unary("nb_pow_scalar", NB_EW_POW_SCALAR, a, e, 0);
+}
+
+nb_tensor *nb_neg(const nb_tensor *a) { return unary("nb_neg", NB_EW_NEG, a, 0, 0); }
+nb_tensor *nb_abs(const nb_tensor *a) { return unary("nb_abs", NB_EW_ABS, a, 0, 0); }
+nb_tensor *nb_exp(const nb_tensor *a) { return unary("nb_exp", NB_EW_EXP, a, 0, 0); }
+nb_tensor *nb_log(const nb_tensor *a) { return unary("nb_log", NB_EW_LOG, a, 0, 0); }
+nb_tensor *nb_sqrt(const nb_tensor *a) { return unary("nb_sqrt", NB_EW_SQRT, a, 0, 0); }
+nb_tensor *nb_sigmoid(const nb_tensor *a) { return unary("nb_sigmoid", NB_EW_SIGMOID, a, 0, 0); }
+nb_tensor *nb_tanh(const nb_tensor *a) { return unary("nb_tanh", NB_EW_TANH, a, 0, 0); }
+nb_tensor *nb_relu(const nb_tensor *a) { return unary("nb_relu", NB_EW_RELU, a, 0, 0); }
+
+nb_tensor *nb_clamp(const nb_tensor *a, double min, double max)
+{
+    if (isnan(min) || isnan(max))
+        return nb__fail(NB_ERR_ARGUMENT, "nb_clamp: bounds must not be NaN (min %g, max %g)", min, max);
+    return unary("nb_clamp", NB_EW_CLAMP, a, min, max);
+}
+nb_tensor *nb_clamp_min(const nb_tensor *a, double min)
+{
+    if (isnan(min)) return nb__fail(NB_ERR_ARGUMENT, "nb_clamp_min: the bound must not be NaN");
+    return unary("nb_clamp_min", NB_EW_CLAMP, a, min, INFINITY);
+}
+nb_tensor *nb_clamp_max(const nb_tensor *a, double max)
+{
+    if (isnan(max)) return nb__fail(NB_ERR_ARGUMENT, "nb_clamp_max: the bound must not be NaN");
+    return unary("nb_clamp_max", NB_EW_CLAMP, a, -INFINITY, max);
+}
+
+nb_tensor *nb_where(const nb_tensor *cond, const nb_tensor *a, const nb_tensor *b)
+{
+    const nb_tensor *in[3] = {cond, a, b};
+    return nb__ewise("nb_where", NB_EW_WHERE, 3, in, (nb_scalars){0, 0});
+}
+
+nb_tensor *nb_masked_fill(const nb_tensor *a, const nb_tensor *mask, double value)
+{
+    const nb_tensor *in[2] = {a, mask};
+    return nb__ewise("nb_masked_fill", NB_EW_MASKED_FILL, 2, in, (nb_scalars){value, 0});
+}
+
+/* ---------------------------------------------------------------- in place */
+
+static nb_tensor *inplace(const char *name, nb_ew_op op, nb_tensor *t, const nb_tensor *b, double c0)
+{
+    const nb_tensor *others[1] = {b};
+    return nb__ewise_(name, op, t, b ? 1 : 0, others, (nb_scalars){c0, 0});
+}
+
+static nb_tensor *inplace_binary(const char *name, nb_ew_op op, nb_tensor *t, const nb_tensor *b)
+{
+    if (!b) return nb__fail(NB_ERR_NULL, "%s: input 2 is NULL", name);
+    return inplace(name, op, t, b, 0);
+}
+
+nb_tensor *nb_add_(nb_tensor *t, const nb_tensor *b) { return inplace_binary("nb_add_", NB_EW_ADD, t, b); }
+nb_tensor *nb_sub_(nb_tensor *t, const nb_tensor *b) { return inplace_binary("nb_sub_", NB_EW_SUB, t, b); }
+nb_tensor *nb_mul_(nb_tensor *t, const nb_tensor *b) { return inplace_binary("nb_mul_", NB_EW_MUL, t, b); }
+nb_tensor *nb_div_(nb_tensor *t, const nb_tensor *b) { return inplace_binary("nb_div_", NB_EW_DIV, t, b); }
+nb_tensor *nb_add_scalar_(nb_tensor *t, double s) { return inplace("nb_add_scalar_", NB_EW_ADD_SCALAR, t, NULL, s); }
+nb_tensor *nb_mul_scalar_(nb_tensor *t, double s) { return inplace("nb_mul_scalar_", NB_EW_MUL_SCALAR, t, NULL, s); }
+
+nb_tensor *nb_add_scaled_(nb_tensor *t, const nb_tensor *b, double alpha)
+{
+    if (!b) return nb__fail(NB_ERR_NULL, "nb_add_scaled_: input 2 is NULL");
+    return inplace("nb_add_scaled_", NB_EW_AXPY, t, b, alpha);
+}
+
+nb_tensor *nb_sub_scaled_(nb_tensor *t, const nb_tensor *b, double alpha)
+{
+    if (!b) return nb__fail(NB_ERR_NULL, "nb_sub_scaled_: input 2 is NULL");
+    return inplace("nb_sub_scaled_", NB_EW_AXPY, t, b, -alpha);
+}
+
+nb_tensor *nb_masked_fill_(nb_tensor *t, const nb_tensor *mask, double value)
+{
+    if (!mask) return nb__fail(NB_ERR_NULL, "nb_masked_fill_: the mask is NULL");
+    return inplace("nb_masked_fill_", NB_EW_MASKED_FILL, t, mask, value);
+}
+
+nb_tensor *nb_fill_(nb_tensor *t, double value) { return inplace("nb_fill_", NB_EW_FILL, t, NULL, value); }
+nb_tensor *nb_zero_(nb_tensor *t) { return inplace("nb_zero_", NB_EW_FILL, t, NULL, 0); }

@@ -1,0 +1,85 @@
+/* tensor.h — nabla's internal tensor and storage model, shared by lib/ and kernels/.
+ *
+ * A storage is a reference-counted buffer on one device; a tensor is a view of a storage
+ * (element offset, shape, strides in elements, dtype) plus its autograd fields. */
+#ifndef NB_TENSOR_H
+#define NB_TENSOR_H
+
+#include "nabla.h"
+
+#include <stdatomic.h>
+
+struct nb_node; /* autograd graph node (lib/autograd) */
+
+typedef struct nb_storage {
+    atomic_int refcount;
+    void *data;      /* 64-byte aligned on the CPU */
+    size_t nbytes;
+    nb_device device;
+    uint64_t version; /* bumped by every in-place write; autograd checks saved tensors with it */
+} nb_storage;
+
+struct nb_tensor {
+    atomic_int refcount;
+    nb_storage *storage;
+    int64_t offset; /* in elements */
+    int ndim;
+    nb_dtype dtype;
+    int64_t shape[NB_MAX_DIMS];
+    int64_t strides[NB_MAX_DIMS]; /* in elements; 0 on expanded dims */
+
+    /* scopes: the slot that owns this tensor in the thread's scope stack, or -1 */
+    int64_t scope_slot;
+    bool scope_keep;
+
+    /* autograd */
+    bool requires_grad;
+    nb_tensor *grad;         /* accumulated gradient of a leaf */
+    struct nb_node *grad_fn; /* the node that made this tensor; NULL for leaves */
+    int output_nr;           /* which output of grad_fn this is */
+    bool retains_grad;
+};
+
+/* ---- storage (lib/storage.c) */
+nb_storage *nb__storage_new(size_t nbytes, nb_device device); /* NULL and an error on failure */
+void nb__storage_retain(nb_storage *s);
+void nb__storage_release(nb_storage *s);
+
+/* ---- tensors (lib/tensor.c) */
+/* A new tensor over a fresh, uninitialised, contiguous storage; registered in the current scope. */
+nb_tensor *nb__alloc(const char *op, int ndim, const int64_t *shape, nb_dtype dtype, nb_device device);
+/* A new view header over s (retained); strides NULL means contiguous. Registered in the scope. */
+nb_tensor *nb__view_of(nb_storage *s, int64_t offset, int ndim, const int64_t *shape,
+                       const int64_t *strides, nb_dtype dtype);
+/* Takes t out of its scope: the caller now owns its one reference. Returns t. */
+nb_tensor *nb__untrack(nb_tensor *t);
+void nb__scope_register(nb_tensor *t);
+void nb__scope_forget(nb_tensor *t); /* called when t is freed */
+
+static inline int64_t nb__numel_of(int ndim, const int64_t *shape)
+{
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) n *= shape[i];
+    return n;
+}
+void nb__contiguous_strides(int ndim, const int64_t *shape, int64_t *strides);
+bool nb__is_contiguous(const nb_tensor *t);
+/* True when two elements of t share memory (an expanded dim of size > 1). */
+bool nb__has_overlap(const nb_tensor *t);
+/* Byte address of element 0 of t. */
+static inline char *nb__ptr(const nb_tensor *t)
+{
+    return (char *)t->storage->data + t->offset * (int64_t)nb_dtype_size(t->dtype);
+}
+static inline bool nb__same_device(nb_device a, nb_device b)
+{
+    return a.type == b.type && a.index == b.index;
+}
+/* "cpu", "cuda:0" into buf; returns buf. */
+char *nb__device_string(nb_device d, char *buf, size_t size);
+/* "[2, 3]" into buf; returns buf. */
+char *nb__shape_string(int ndim, const int64_t *shape, char *buf, size_t size);
+/* Normalises a possibly negative dim against ndim; -1 (and an error naming op) when out of range. */
+int nb__wrap_dim(const char *op, int dim, int ndim);
+
+#endif /* NB_TENSOR_H */
