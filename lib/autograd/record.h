@@ -25,4 +25,12 @@ bool nb__autograd_record_cat(nb_tensor *out, int n, nb_tensor *const *inputs, in
 /* copy_ and clone-like ops: out's values are in's, converted to out's dtype */
 bool nb__autograd_record_copy(const char *name, nb_tensor *out, const nb_tensor *in, bool inplace);
 
+/* Reductions: which one, over dim (or all elements when dim < 0). For max/min along a dim,
+ * indices (int64, shaped like out) says where each value came from; NULL for the others. */
+typedef enum nb_reduce_op { NB_REDUCE_SUM, NB_REDUCE_MEAN, NB_REDUCE_MAX, NB_REDUCE_MIN } nb_reduce_op;
+bool nb__autograd_record_reduce(const char *name, nb_reduce_op op, nb_tensor *out, const nb_tensor *in,
+                                int dim, bool keepdim, const nb_tensor *indices);
+/* Matrix products: out = a @ b for 2-D (n, k) x (k, m) or batched 3-D (B, n, k) x (B, k, m). */
+bool nb__autograd_record_mm(const char *name, nb_tensor *out, const nb_tensor *a, const nb_tensor *b);
+
 #endif /* NB_AUTOGRAD_RECORD_H */
