@@ -58,16 +58,26 @@ nb_tensor *nb_copy_(nb_tensor *t, const nb_tensor *src)
     int nd;
     int64_t shape[NB_MAX_DIMS];
     if (!nb__broadcast_shapes("nb_copy_", 2, pair, &nd, shape)) return NULL;
-    if (nd != t->ndim || nb__numel_of(nd, shape) != nb__numel_of(t->ndim, t->shape)) {
+    if (nd != t->ndim || memcmp(shape, t->shape, (size_t)nd * sizeof(int64_t)) != 0) {
         char ts[128], ss[128];
         return nb__fail(NB_ERR_SHAPE, "nb_copy_: the source shape %s does not broadcast to the target's shape %s",
                         nb__shape_string(src->ndim, src->shape, ss, sizeof ss),
                         nb__shape_string(t->ndim, t->shape, ts, sizeof ts));
     }
     if (!nb__check_writable("nb_copy_", t)) return NULL;
+    /* a source sharing t's memory in another layout is read from a copy (nb_copy_(x, nb_t(x))) */
+    bool aliased = src->storage == t->storage &&
+                   !(src->offset == t->offset && src->ndim == t->ndim &&
+                     memcmp(src->shape, t->shape, (size_t)t->ndim * sizeof(int64_t)) == 0 &&
+                     memcmp(src->strides, t->strides, (size_t)t->ndim * sizeof(int64_t)) == 0);
+    nb_tensor *copy = aliased ? nb__convert("nb_copy_", src, src->dtype) : NULL;
+    if (aliased && !copy) return NULL;
+    const nb_tensor *from = copy ? copy : src;
     nb_iter it;
-    nb__iter_build(&it, t, 1, &src);
-    if (nb__run_cast("nb_copy_", src->dtype, t->dtype, &it, t->storage->device) != NB_OK) return NULL;
+    nb__iter_build(&it, t, 1, &from);
+    nb_status st = nb__run_cast("nb_copy_", src->dtype, t->dtype, &it, t->storage->device);
+    nb_release(copy);
+    if (st != NB_OK) return NULL;
     nb__bump_version(t);
     return nb__autograd_record_copy("nb_copy_", t, src, true) ? t : NULL;
 }

@@ -15,9 +15,10 @@ static nb_tensor *apply_requires_grad(const char *name, nb_tensor *t, bool requi
 {
     if (!t || !requires_grad) return t;
     if (!nb__is_floating(t->dtype)) {
+        nb__fail(NB_ERR_DTYPE, "%s: only floating point tensors can require gradients, got %s", name,
+                 nb_dtype_name(t->dtype)); /* before the release: t may be freed there */
         nb_release(t);
-        return nb__fail(NB_ERR_DTYPE, "%s: only floating point tensors can require gradients, got %s",
-                        name, nb_dtype_name(t->dtype));
+        return NULL;
     }
     t->requires_grad = true;
     return t;

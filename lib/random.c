@@ -40,7 +40,9 @@ static uint64_t next_u64(void)
     return result;
 }
 
-static double uniform01(void) { return (double)(next_u64() >> 11) * 0x1.0p-53; }
+/* Uniform on [0, 1) with bits random bits: 24 for float32, whose rounding would otherwise turn
+ * values within 2^-25 of 1 into 1.0f; 53 for float64. */
+static double uniform01(int bits) { return (double)(next_u64() >> (64 - bits)) * ldexp(1.0, -bits); }
 
 void nb_manual_seed(uint64_t seed)
 {
@@ -49,16 +51,17 @@ void nb_manual_seed(uint64_t seed)
     pthread_mutex_unlock(&lock);
 }
 
-/* Fills v (n,) with uniform [0, 1) or standard normal values (Box-Muller, in pairs). */
-static void draw(double *v, int64_t n, bool normal)
+/* Fills v (n,) with uniform [0, 1) values of bits random bits, or standard normal values
+ * (Box-Muller, in pairs). */
+static void draw(double *v, int64_t n, bool normal, int bits)
 {
     pthread_mutex_lock(&lock);
     if (!seeded) seed_locked(0x6e61626c61ULL); /* "nabla" */
     if (!normal) {
-        for (int64_t i = 0; i < n; i++) v[i] = uniform01();
+        for (int64_t i = 0; i < n; i++) v[i] = uniform01(bits);
     } else {
         for (int64_t i = 0; i < n; i += 2) {
-            double u1 = 1.0 - uniform01(), u2 = uniform01(); /* u1 in (0, 1] */
+            double u1 = 1.0 - uniform01(53), u2 = uniform01(53); /* u1 in (0, 1] */
             double r = sqrt(-2.0 * log(u1)), theta = 2.0 * M_PI * u2;
             v[i] = r * cos(theta);
             if (i + 1 < n) v[i + 1] = r * sin(theta);
@@ -73,7 +76,7 @@ static nb_tensor *random_tensor(const char *name, int ndim, const int64_t *shape
         return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64, got %s", name, nb_dtype_name(o.dtype));
     nb_tensor *d = nb__alloc(name, ndim, shape, NB_FLOAT64, NB_DEVICE_CPU);
     if (!d) return NULL;
-    draw((double *)nb__ptr(d), nb__numel_of(ndim, shape), normal);
+    draw((double *)nb__ptr(d), nb__numel_of(ndim, shape), normal, o.dtype == NB_FLOAT32 ? 24 : 53);
     nb_tensor *t = d;
     if (o.dtype != NB_FLOAT64) {
         t = nb__convert(name, d, o.dtype);

@@ -2,7 +2,9 @@
  * released when it ends, unless kept (then it passes to the enclosing scope, or to the caller).
  *
  * The stack is one array of tensor slots; each open scope remembers where its slots begin.
- * A tensor freed early clears its slot, so releasing a scope-owned tensor by hand is safe. */
+ * A tensor freed early clears its slot, so releasing a scope-owned tensor by hand is safe.
+ * Library code that builds a result from temporaries pauses tracking, so its temporaries are
+ * plainly its own, and registers only what it returns. */
 #include "error.h"
 #include "tensor.h"
 
@@ -16,6 +18,10 @@ typedef struct scope_stack {
 } scope_stack;
 
 static _Thread_local scope_stack stack;
+static _Thread_local int paused = 0;
+
+void nb__tracking_pause(void) { paused++; }
+void nb__tracking_resume(void) { paused--; }
 
 static bool grow(void **buf, int64_t *cap, int64_t need, size_t elem)
 {
@@ -44,7 +50,7 @@ void nb__scope_register(nb_tensor *t)
 {
     t->scope_slot = -1;
     t->scope_keep = false;
-    if (stack.nframes == 0) return;
+    if (stack.nframes == 0 || paused) return;
     if (!grow((void **)&stack.slots, &stack.slot_cap, stack.nslots + 1, sizeof(nb_tensor *))) {
         nb__fail(NB_ERR_MEMORY, "scope: out of memory registering a tensor; it is now the caller's");
         return;
@@ -68,7 +74,9 @@ nb_tensor *nb__untrack(nb_tensor *t)
 
 nb_tensor *nb_keep(nb_tensor *t)
 {
-    if (t) t->scope_keep = true;
+    /* Only the innermost scope's own tensors are marked: a tensor an enclosing scope owns already
+     * outlives this one, and a mark left on it would make that scope skip it (a leak). */
+    if (t && stack.nframes > 0 && t->scope_slot >= stack.frames[stack.nframes - 1]) t->scope_keep = true;
     return t;
 }
 

@@ -48,7 +48,7 @@ static bool infer_shape(const char *name, const nb_tensor *t, int ndim, const in
         known *= shape[i];
     }
     int64_t numel = nb__numel_of(t->ndim, t->shape);
-    memcpy(out, shape, (size_t)ndim * sizeof(int64_t));
+    if (ndim > 0) memcpy(out, shape, (size_t)ndim * sizeof(int64_t)); /* shape may be NULL for 0-d */
     if (infer >= 0) {
         if (known == 0 || numel % known != 0) goto mismatch;
         out[infer] = numel / known;
@@ -186,11 +186,12 @@ nb_tensor *nb_narrow(const nb_tensor *t, int dim, int64_t start, int64_t length)
     if (t->ndim == 0) return nb__fail(NB_ERR_ARGUMENT, "nb_narrow: cannot narrow a 0-d tensor");
     int d = nb__wrap_dim("nb_narrow", dim, t->ndim);
     if (d < 0) return NULL;
+    const int64_t given = start; /* the message names what the caller passed */
     if (start < 0) start += t->shape[d];
     if (start < 0 || length < 0 || start > t->shape[d] || length > t->shape[d] - start)
         return nb__fail(NB_ERR_ARGUMENT,
                         "nb_narrow: start %lld and length %lld are out of range for dim %d of size %lld",
-                        (long long)start, (long long)length, d, (long long)t->shape[d]);
+                        (long long)given, (long long)length, d, (long long)t->shape[d]);
     int64_t shape[NB_MAX_DIMS];
     memcpy(shape, t->shape, sizeof shape);
     shape[d] = length;
