@@ -254,6 +254,48 @@ nb_tensor *nb_mm(const nb_tensor *a, const nb_tensor *b);
 /* PyTorch's matmul: 1-D operands (dot, matrix-vector), batched with broadcast batch dims. */
 nb_tensor *nb_matmul(const nb_tensor *a, const nb_tensor *b);
 
+/* ---------------------------------------------------------------- autograd */
+
+/* Ops record themselves on a tape when grad mode is on and an input requires grad; backward
+ * walks it in reverse. Gradients accumulate (+=) into the .grad of leaves (tensors made by the
+ * user, not by an op). Grad mode is thread-local. */
+nb_tensor *nb_requires_grad_(nb_tensor *t, bool requires_grad); /* leaves only; returns t */
+bool nb_requires_grad(const nb_tensor *t);
+bool nb_is_leaf(const nb_tensor *t); /* made by the user (or detached), not recorded from an op */
+/* The accumulated gradient of a leaf (borrowed: owned by t; NULL before the first backward).
+ * Refused (NULL and an error) for a non-leaf, whose gradient is not kept. */
+nb_tensor *nb_grad(const nb_tensor *t);
+/* Zeroes t's .grad in place (keeping its memory); does nothing when there is none. */
+nb_status nb_zero_grad(nb_tensor *t);
+/* "MmBackward" for a tensor recorded by nb_mm; NULL for leaves. */
+const char *nb_grad_fn_name(const nb_tensor *t);
+/* A tensor sharing t's storage with no history and no grad. */
+nb_tensor *nb_detach(const nb_tensor *t);
+
+/* Backward from a one-element tensor (d loss / d loss = 1); frees the graph as it goes. */
+nb_status nb_backward(nb_tensor *loss);
+/* Backward from t with the given gradient of t (NULL only for a one-element t); keeps the graph
+ * for another backward when retain_graph is true. */
+nb_status nb_backward_ex(nb_tensor *t, const nb_tensor *grad_output, bool retain_graph);
+/* Functional gradients (tf.gradients, torch.autograd.grad): grads[i] = d(sum of outputs)/d
+ * inputs[i], weighted by grad_outputs (NULL, or NULL entries, for one-element outputs). No
+ * .grad is touched. The caller owns the new grads (or the open scope does). */
+nb_status nb_grad_of(int n_outputs, nb_tensor *const *outputs, nb_tensor *const *grad_outputs,
+                     int n_inputs, nb_tensor *const *inputs, nb_tensor **grads, bool retain_graph);
+
+/* No-grad scopes nest: nothing is recorded until the matching end. */
+void nb_no_grad_begin(void);
+void nb_no_grad_end(void);
+bool nb_is_grad_enabled(void);
+
+/* fn computes one tensor from n inputs (float64, requiring grad); ctx is passed through. */
+typedef nb_tensor *(*nb_grad_fn)(int n, nb_tensor *const *inputs, void *ctx);
+/* Compares backward's gradients with float64 central differences (eps 1e-6, atol 1e-5,
+ * rtol 1e-3, torch.autograd.gradcheck's defaults), for a fn whose output has any shape (its
+ * gradient is taken against fixed random weights). NB_OK, or NB_ERR_AUTOGRAD naming the input
+ * and element that differ. */
+nb_status nb_gradcheck(nb_grad_fn fn, void *ctx, int n, nb_tensor *const *inputs);
+
 /* ---------------------------------------------------------------- files */
 
 /* NumPy .npy: float32, float64, int64, bool; C order; little endian. Writes go to a temporary

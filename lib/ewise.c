@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 typedef enum type_rule {
     RULE_SAME,    /* computes and returns the promoted input dtype */
@@ -62,7 +63,7 @@ static const ew_def defs[NB_EW_COUNT] = {
     [NB_EW_GE] = BINARY(RULE_COMPARE),
     [NB_EW_EQ] = BINARY(RULE_COMPARE),
     [NB_EW_NE] = BINARY(RULE_COMPARE),
-    [NB_EW_MASKED_FILL] = {RULE_SAME, 2, 1, true},
+    [NB_EW_MASKED_FILL] = {RULE_SAME, 2, 1, false}, /* keeps a's dtype: the value is converted */
     [NB_EW_CLAMP_BACKWARD] = BINARY(RULE_FLOAT),
     [NB_EW_WHERE] = {RULE_SAME, 3, 0, false},
 };
@@ -115,7 +116,9 @@ static bool compute_dtype(const char *name, nb_ew_op op, int n, const nb_tensor 
         any = true;
     }
     if (def->rule == RULE_FLOAT && !nb__is_floating(dt)) dt = NB_FLOAT32;
-    if (def->scalar_promotes && !nb__is_floating(dt) && !integral(s.a)) dt = NB_FLOAT32;
+    /* clamp_max's open lower bound is -inf, which must not promote an int64 input */
+    bool a_integral = integral(s.a) || (op == NB_EW_CLAMP && isinf(s.a));
+    if (def->scalar_promotes && !nb__is_floating(dt) && !a_integral) dt = NB_FLOAT32;
     if (op == NB_EW_CLAMP && !nb__is_floating(dt) && !(integral(s.b) || isinf(s.b))) dt = NB_FLOAT32;
     if (!nb__has_ewise_kernel(op, dt, in[0]->storage->device)) {
         char dev[32];
@@ -149,6 +152,25 @@ static bool convert_inputs(const char *name, nb_ew_op op, int n, const nb_tensor
         use[k] = in[k];
         if (k == defs[op].mask_operand || in[k]->dtype == dt) continue;
         conv[k] = nb__convert(name, in[k], dt);
+        if (!conv[k]) return false;
+        use[k] = conv[k];
+    }
+    return true;
+}
+
+/* Inputs (after the target, use[0]) that share the target's memory in another layout are copied
+ * first, so no element is read after the op has overwritten it (x += x.T, y -= y[0]). */
+static bool copy_aliased_inputs(const char *name, const nb_tensor *target, int n, const nb_tensor **use,
+                                nb_tensor **conv)
+{
+    for (int k = 1; k < n; k++) {
+        const nb_tensor *u = use[k];
+        if (conv[k] || u->storage != target->storage) continue;
+        if (u->offset == target->offset && u->ndim == target->ndim &&
+            memcmp(u->shape, target->shape, (size_t)u->ndim * sizeof(int64_t)) == 0 &&
+            memcmp(u->strides, target->strides, (size_t)u->ndim * sizeof(int64_t)) == 0)
+            continue; /* the target's own view: each element is read before it is written */
+        conv[k] = nb__convert(name, u, u->dtype);
         if (!conv[k]) return false;
         use[k] = conv[k];
     }
@@ -194,6 +216,37 @@ done:
     return out;
 }
 
+/* An in-place op that autograd must see: computed out of place from a copy of the target's old
+ * values (which the backward may need), written back, and the target takes the result's history. */
+static nb_tensor *inplace_recorded(const char *name, nb_ew_op op, nb_tensor *target, int n,
+                                   const nb_tensor *const *others, nb_scalars s)
+{
+    if (target->is_view)
+        return nb__fail(NB_ERR_AUTOGRAD,
+                        "%s: in-place ops on a view cannot be recorded for autograd; apply the op out "
+                        "of place or on a clone",
+                        name);
+    nb__tracking_pause();
+    nb_tensor *old = nb_clone(target);
+    const nb_tensor *in[NB_ITER_MAX_OPERANDS] = {old};
+    for (int k = 0; k < n; k++) in[k + 1] = others[k];
+    nb_tensor *out = old ? nb__ewise(name, op, n + 1, in, s) : NULL;
+    nb_release(old);
+    nb__tracking_resume();
+    if (!out) return NULL;
+    nb_iter it;
+    const nb_tensor *src = out;
+    nb__iter_build(&it, target, 1, &src);
+    nb_tensor *result = NULL;
+    if (nb__run_cast(name, out->dtype, target->dtype, &it, target->storage->device) == NB_OK) {
+        nb__bump_version(target);
+        nb__autograd_take_history(target, out);
+        result = target;
+    }
+    nb_release(out);
+    return result;
+}
+
 nb_tensor *nb__ewise_(const char *name, nb_ew_op op, nb_tensor *target, int n,
                       const nb_tensor *const *others, nb_scalars s)
 {
@@ -207,25 +260,31 @@ nb_tensor *nb__ewise_(const char *name, nb_ew_op op, nb_tensor *target, int n,
     if (!nb__check_devices(name, n + 1, in)) return NULL;
     nb_dtype dt;
     if (!compute_dtype(name, op, n + 1, in, s, &dt)) return NULL;
-    if (dt != target->dtype && !(op == NB_EW_FILL)) {
-        return nb__fail(NB_ERR_DTYPE, "%s: the result dtype %s cannot be written into a %s tensor",
-                        name, nb_dtype_name(dt), nb_dtype_name(target->dtype));
+    /* like PyTorch: a float result may be written into a narrower float target (computed in
+     * the target's dtype), but never a float into an integer target */
+    if (dt != target->dtype && op != NB_EW_FILL) {
+        if (!(nb__is_floating(dt) && nb__is_floating(target->dtype)))
+            return nb__fail(NB_ERR_DTYPE, "%s: the result dtype %s cannot be written into a %s tensor",
+                            name, nb_dtype_name(dt), nb_dtype_name(target->dtype));
+        dt = target->dtype;
     }
     int nd;
     int64_t shape[NB_MAX_DIMS];
     if (!nb__broadcast_shapes(name, n + 1, in, &nd, shape)) return NULL;
-    if (nd != target->ndim || nb__numel_of(nd, shape) != nb__numel_of(target->ndim, target->shape)) {
+    if (nd != target->ndim || memcmp(shape, target->shape, (size_t)nd * sizeof(int64_t)) != 0) {
         char ts[128], os[128];
         return nb__fail(NB_ERR_SHAPE, "%s: the result shape %s does not match the target's shape %s",
                         name, nb__shape_string(nd, shape, os, sizeof os),
                         nb__shape_string(target->ndim, target->shape, ts, sizeof ts));
     }
     if (!nb__check_writable(name, target)) return NULL;
+    if (op != NB_EW_FILL && nb__needs_graph(n + 1, in)) return inplace_recorded(name, op, target, n, others, s);
 
     const nb_tensor *use[NB_ITER_MAX_OPERANDS];
     nb_tensor *conv[NB_ITER_MAX_OPERANDS] = {0};
     nb_tensor *result = NULL;
     if (!convert_inputs(name, op, nin, in, dt, use, conv)) goto done;
+    if (!copy_aliased_inputs(name, target, nin, use, conv)) goto done;
     nb_iter it;
     nb__iter_build(&it, target, nin, use);
     if (nb__run_ewise(name, op, dt, &it, &s, target->storage->device) != NB_OK) goto done;

@@ -27,7 +27,7 @@ static nb_tensor *new_header(nb_storage *s, int64_t offset, int ndim, const int6
     t->offset = offset;
     t->ndim = ndim;
     t->dtype = dtype;
-    memcpy(t->shape, shape, (size_t)ndim * sizeof(int64_t));
+    if (ndim > 0) memcpy(t->shape, shape, (size_t)ndim * sizeof(int64_t)); /* shape may be NULL for 0-d */
     if (strides)
         memcpy(t->strides, strides, (size_t)ndim * sizeof(int64_t));
     else
@@ -82,15 +82,17 @@ void nb_release(nb_tensor *t)
 {
     if (!t) return;
     if (atomic_fetch_sub_explicit(&t->refcount, 1, memory_order_acq_rel) != 1) return;
-    nb__scope_forget(t);
+    nb__scope_forget(t); /* freed early: its scope must not release it again */
     nb__storage_release(t->storage);
     nb_release(t->grad);
+    if (t->grad_acc) t->grad_acc->leaf = NULL;
     nb__node_release(t->grad_fn);
     free(t);
 }
 
 bool nb__is_contiguous(const nb_tensor *t)
 {
+    if (nb__numel_of(t->ndim, t->shape) == 0) return true; /* no elements: any strides will do */
     int64_t expected = 1;
     for (int i = t->ndim - 1; i >= 0; i--) {
         if (t->shape[i] == 1) continue;

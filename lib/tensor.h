@@ -34,10 +34,10 @@ struct nb_tensor {
 
     /* autograd */
     bool requires_grad;
-    nb_tensor *grad;         /* accumulated gradient of a leaf */
-    struct nb_node *grad_fn; /* the node that made this tensor; NULL for leaves */
-    int output_nr;           /* which output of grad_fn this is */
-    bool retains_grad;
+    bool is_view;            /* shares another tensor's elements (made by nb__make_view) */
+    nb_tensor *grad;         /* accumulated gradient of a leaf (owned) */
+    struct nb_node *grad_fn; /* the node that made this tensor (owned); NULL for leaves */
+    struct nb_node *grad_acc; /* a leaf's accumulate node, while a graph holds it (not owned) */
 };
 
 /* ---- storage (lib/storage.c) */
@@ -54,6 +54,10 @@ nb_tensor *nb__view_of(nb_storage *s, int64_t offset, int ndim, const int64_t *s
 /* Takes t out of its scope: the caller now owns its one reference. Returns t. */
 nb_tensor *nb__untrack(nb_tensor *t);
 void nb__scope_register(nb_tensor *t);
+/* While paused (nestable), new tensors are not registered in the open scope: library code that
+ * composes ops pauses so its temporaries are plainly its own, then registers its result. */
+void nb__tracking_pause(void);
+void nb__tracking_resume(void);
 void nb__scope_forget(nb_tensor *t); /* called when t is freed */
 
 static inline int64_t nb__numel_of(int ndim, const int64_t *shape)

@@ -12,6 +12,10 @@ bool nb__autograd_record_ewise(const char *name, nb_ew_op op, nb_tensor *out, in
                                const nb_tensor *const *inputs, nb_scalars s);
 bool nb__autograd_record_ewise_(const char *name, nb_ew_op op, nb_tensor *target, int n,
                                 const nb_tensor *const *others, nb_scalars s);
+/* True when grad mode is on and one of the n tensors requires grad. */
+bool nb__needs_graph(int n, const nb_tensor *const *ts);
+/* target (just overwritten with src's values) takes src's history. */
+void nb__autograd_take_history(nb_tensor *target, const nb_tensor *src);
 /* Refuses an in-place write that autograd forbids (a leaf that requires grad, in grad mode). */
 bool nb__autograd_check_inplace(const char *op, const nb_tensor *t);
 
