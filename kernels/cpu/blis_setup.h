@@ -4,9 +4,10 @@
 
 #include <stddef.h>
 
-/* Chooses BLIS's kernel set (once, before BLIS initialises) and initialises BLIS. */
+/* Chooses BLIS's kernel set (once, before BLIS initialises) and initialises BLIS. Thread-safe;
+ * every nabla path that calls BLIS calls this first. */
 void nb_blis_init(void);
-/* "BLIS 0.9.0, kernels skx (chosen by nabla: ...)" into buf. */
+/* "BLIS 0.9.0, kernels zen3 (chosen by BLIS), gemm threads up to 2" into buf (initialises BLIS). */
 void nb_blis_describe(char *buf, size_t size);
 
 #endif /* NB_KERNELS_BLIS_SETUP_H */
