@@ -1,5 +1,6 @@
 /* storage.c — reference-counted buffers. On the CPU the header and the 64-byte aligned data share
- * one allocation, so a new tensor costs two mallocs (this and its view header). */
+ * one block from nabla's block cache (kernels/cpu/host_cache.c). */
+#include "../kernels/cpu/host_cache.h"
 #include "error.h"
 #include "tensor.h"
 
@@ -19,11 +20,11 @@ nb_storage *nb__storage_new(size_t nbytes, nb_device device)
     }
     if (nbytes > ((size_t)1 << 46)) /* 64 TiB: a corrupt size, not a tensor */
         return nb__fail(NB_ERR_MEMORY, "cannot allocate %zu bytes: larger than any tensor", nbytes);
-    size_t padded = (nbytes + NB_ALIGN - 1) / NB_ALIGN * NB_ALIGN;
-    void *block = NULL;
-    if (posix_memalign(&block, NB_ALIGN, NB_ALIGN + padded) != 0)
-        return nb__fail(NB_ERR_MEMORY, "out of memory allocating %zu bytes on the cpu", nbytes);
+    size_t capacity;
+    void *block = nb_host_alloc(NB_ALIGN + nbytes, &capacity);
+    if (!block) return nb__fail(NB_ERR_MEMORY, "out of memory allocating %zu bytes on the cpu", nbytes);
     nb_storage *s = block;
+    s->capacity = capacity;
     atomic_init(&s->refcount, 1);
     s->data = (char *)block + NB_ALIGN;
     s->nbytes = nbytes;
@@ -38,5 +39,5 @@ void nb__storage_release(nb_storage *s)
 {
     if (!s) return;
     if (atomic_fetch_sub_explicit(&s->refcount, 1, memory_order_acq_rel) != 1) return;
-    free(s); /* header and data are one block */
+    nb_host_free(s, s->capacity); /* header and data are one block */
 }

@@ -17,6 +17,7 @@ typedef struct nb_storage {
     size_t nbytes;
     nb_device device;
     uint64_t version; /* bumped by every in-place write; autograd checks saved tensors with it */
+    size_t capacity;  /* bytes of the block holding this header and the data */
 } nb_storage;
 
 struct nb_tensor {
