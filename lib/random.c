@@ -93,3 +93,23 @@ static nb_tensor *random_tensor(const char *name, int ndim, const int64_t *shape
 
 nb_tensor *nb_rand(int ndim, const int64_t *shape, nb_options o) { return random_tensor("nb_rand", ndim, shape, o, false); }
 nb_tensor *nb_randn(int ndim, const int64_t *shape, nb_options o) { return random_tensor("nb_randn", ndim, shape, o, true); }
+
+nb_tensor *nb_randperm(int64_t n)
+{
+    if (n < 0) return nb__fail(NB_ERR_ARGUMENT, "nb_randperm: n must not be negative, got %lld", (long long)n);
+    nb_tensor *t = nb__alloc("nb_randperm", 1, &n, NB_INT64, NB_DEVICE_CPU);
+    if (!t) return NULL;
+    int64_t *v = (int64_t *)nb__ptr(t); /* (n,) */
+    for (int64_t i = 0; i < n; i++) v[i] = i;
+    pthread_mutex_lock(&lock);
+    if (!seeded) seed_locked(0x6e61626c61ULL);
+    for (int64_t i = n - 1; i > 0; i--) { /* Fisher-Yates, unbiased by rejection */
+        uint64_t bound = (uint64_t)i + 1, limit = UINT64_MAX - UINT64_MAX % bound, r;
+        do r = next_u64(); while (r >= limit);
+        int64_t j = (int64_t)(r % bound), tmp = v[i];
+        v[i] = v[j];
+        v[j] = tmp;
+    }
+    pthread_mutex_unlock(&lock);
+    return t;
+}
