@@ -1,0 +1,69 @@
+/* sgd.c — stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay:
+ * torch.optim.SGD's update rule (PyTorch 1.13, _single_tensor_sgd), step for step:
+ *
+ *   d = grad (+ weight_decay * p)
+ *   with momentum: buf = d on the parameter's first step, else buf = momentum * buf + (1 - dampening) * d
+ *                  d = d + momentum * buf (Nesterov) or d = buf
+ *   p = p - lr * d
+ *
+ * A step allocates at most one temporary per parameter (for weight decay or Nesterov). */
+#include "optimizer.h"
+
+#include "../error.h"
+
+typedef struct sgd_optimizer {
+    nb_optimizer base; /* first: the shared part */
+    nb_sgd_options o;  /* o.lr is unused: base.lr is the current rate */
+} sgd_optimizer;
+
+static bool sgd_step_param(nb_optimizer *opt, nb_tensor *p, const nb_tensor *grad, nb_optim_state *state)
+{
+    const nb_sgd_options *o = &((sgd_optimizer *)opt)->o;
+    nb_tensor *tmp = NULL; /* shaped like p: the decayed or Nesterov direction */
+    const nb_tensor *d = grad;
+    bool ok = true;
+    if (o->weight_decay != 0) {
+        tmp = nb__optim_like(p);
+        ok = tmp && nb__optim_apply(NB_EW_AXPY, tmp, 2, grad, p, o->weight_decay);
+        d = tmp;
+    }
+    if (ok && o->momentum != 0) {
+        nb_tensor *buf = state->slots[0];
+        if (!buf) {
+            buf = state->slots[0] = nb__optim_like(p);
+            ok = buf && nb__optim_apply(NB_EW_MUL_SCALAR, buf, 1, d, NULL, 1.0); /* a copy of d */
+        } else {
+            ok = nb__optim_apply(NB_EW_MUL_SCALAR, buf, 1, buf, NULL, o->momentum) &&
+                 nb__optim_apply(NB_EW_AXPY, buf, 2, buf, d, 1 - o->dampening);
+        }
+        if (ok && o->nesterov) {
+            if (!tmp) ok = (tmp = nb__optim_like(p)) != NULL;
+            ok = ok && nb__optim_apply(NB_EW_AXPY, tmp, 2, d, buf, o->momentum);
+            d = tmp;
+        } else {
+            d = buf;
+        }
+    }
+    ok = ok && nb__optim_apply(NB_EW_AXPY, p, 2, p, d, -opt->lr);
+    nb_release(tmp);
+    return ok;
+}
+
+static const nb_optimizer_vtable sgd_vtable = {"SGD", sgd_step_param};
+
+nb_optimizer *nb_sgd_new(nb_params *params, nb_sgd_options o)
+{
+    const char *op = "nb_sgd_new";
+    if (!nb__optim_check_option(op, "lr", o.lr, false) || !nb__optim_check_option(op, "momentum", o.momentum, false) ||
+        !nb__optim_check_option(op, "weight_decay", o.weight_decay, false))
+        return NULL;
+    if (o.dampening != o.dampening) /* NaN */
+        return nb__fail(NB_ERR_ARGUMENT, "%s: invalid dampening %g: expected a number", op, o.dampening);
+    if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
+        return nb__fail(NB_ERR_ARGUMENT, "%s: nesterov momentum requires a momentum > 0 and zero dampening (got "
+                        "momentum %g, dampening %g)", op, o.momentum, o.dampening);
+    sgd_optimizer *s = (sgd_optimizer *)nb__optimizer_new(op, sizeof *s, &sgd_vtable, params, o.lr);
+    if (!s) return NULL;
+    s->o = o;
+    return &s->base;
+}
