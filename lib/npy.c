@@ -8,6 +8,7 @@
  * Loading trusts nothing in the file: every size is checked against the real file size before
  * anything is allocated, and every refusal is NB_ERR_IO naming nb_load_npy, the path, what the file
  * holds and what was expected. */
+#include "atomic_file.h"
 #include "error.h"
 #include "tensor.h"
 
@@ -461,106 +462,6 @@ static size_t format_header(const nb_tensor *t, char *buf, size_t size)
     return total;
 }
 
-/* The permissions a new file gets from open(..., 0666): 0666 less the umask (read without changing
- * it, so other threads are not disturbed); an existing file keeps its own. */
-static mode_t new_file_mode(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) return st.st_mode & 07777;
-    mode_t mask = 022;
-    FILE *status = fopen("/proc/self/status", "r");
-    if (status) {
-        char line[256];
-        unsigned m;
-        while (fgets(line, sizeof line, status))
-            if (sscanf(line, "Umask: %o", &m) == 1) {
-                mask = (mode_t)m;
-                break;
-            }
-        fclose(status);
-    }
-    return 0666 & ~mask;
-}
-
-/* Makes the rename durable: fsync of the directory holding path (best effort). */
-static void sync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char dir[4096];
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
-/* Writes header and data to a temporary file next to path, then renames it over path. */
-static nb_status write_atomically(const char *path, const char *header, size_t header_len, const void *data,
-                                  size_t data_len)
-{
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + sizeof ".tmp.XXXXXX");
-    if (!tmp) return nb__fail_status(NB_ERR_MEMORY, "nb_save_npy: %s: out of memory", path);
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    mode_t mode = new_file_mode(path);
-    int fd = mkostemp(tmp, O_CLOEXEC); /* mkstemp, closed on exec */
-    if (fd < 0) {
-        int err = errno;
-        free(tmp);
-        return nb__fail_status(NB_ERR_IO, "nb_save_npy: %s: cannot create a temporary file next to it: %s", path,
-                               strerror(err));
-    }
-    const char *step = "set the permissions of the temporary file";
-    FILE *f = NULL;
-    bool ok = fchmod(fd, mode) == 0;
-    if (ok) {
-        step = "open the temporary file";
-        f = fdopen(fd, "wb");
-        ok = f != NULL;
-    }
-    if (ok) {
-        step = "write";
-        ok = fwrite(header, 1, header_len, f) == header_len &&
-             (data_len == 0 || fwrite(data, 1, data_len, f) == data_len);
-    }
-    if (ok) {
-        step = "flush";
-        ok = fflush(f) == 0;
-    }
-    if (ok) {
-        step = "sync";
-        ok = fsync(fileno(f)) == 0;
-    }
-    int err = ok ? 0 : errno;
-    if (f) {
-        if (fclose(f) != 0 && ok) {
-            ok = false;
-            step = "close";
-            err = errno;
-        }
-    } else {
-        close(fd);
-    }
-    if (ok) {
-        step = "rename the temporary file over it";
-        ok = rename(tmp, path) == 0;
-        if (!ok) err = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        free(tmp);
-        return nb__fail_status(NB_ERR_IO, "nb_save_npy: %s: cannot %s: %s", path, step,
-                               err ? strerror(err) : "unknown error");
-    }
-    free(tmp);
-    sync_parent_dir(path);
-    return NB_OK;
-}
-
 nb_status nb_save_npy(const nb_tensor *t, const char *path)
 {
     if (nb__is_null("nb_save_npy", "tensor", t) || nb__is_null("nb_save_npy", "path", path))
@@ -580,7 +481,13 @@ nb_status nb_save_npy(const nb_tensor *t, const char *path)
     nb_release(host);
     if (!c) return nb_last_status() != NB_OK ? nb_last_status() : NB_ERR_IO;
     size_t data_len = (size_t)nb__numel_of(c->ndim, c->shape) * nb_dtype_size(c->dtype);
-    nb_status s = write_atomically(path, header, header_len, data_len ? nb__ptr(c) : NULL, data_len);
+    nb_atomic_file af;
+    nb_status s = nb__atomic_open(&af, "nb_save_npy", path);
+    if (s == NB_OK) {
+        fwrite(header, 1, header_len, af.f);
+        if (data_len) fwrite(nb__ptr(c), 1, data_len, af.f);
+        s = nb__atomic_close(&af, true);
+    }
     nb_release(c);
     return s;
 }

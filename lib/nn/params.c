@@ -21,6 +21,7 @@
  * file size before anything is read into a tensor (so a corrupt file never causes a huge
  * allocation), then the checksum, then the count, dtypes and shapes against the list; values are
  * copied in only when all of that passed, so a refused load leaves every parameter unchanged. */
+#include "../atomic_file.h"
 #include "../error.h"
 #include "../ewise.h"
 #include "../tensor.h"
@@ -161,42 +162,6 @@ static uLong crc_update(uLong crc, const void *data, size_t n)
 
 /* ---------------------------------------------------------------- saving */
 
-/* The permissions a new file gets from open(..., 0666): 0666 less the umask (read without changing
- * it, so other threads are not disturbed); an existing file keeps its own. */
-static mode_t new_file_mode(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) return st.st_mode & 07777;
-    mode_t mask = 022;
-    FILE *status = fopen("/proc/self/status", "r");
-    if (status) {
-        char line[256];
-        unsigned m;
-        while (fgets(line, sizeof line, status))
-            if (sscanf(line, "Umask: %o", &m) == 1) {
-                mask = (mode_t)m;
-                break;
-            }
-        fclose(status);
-    }
-    return 0666 & ~mask;
-}
-
-/* Makes the rename durable: fsync of the directory holding path (best effort). */
-static void sync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char dir[4096];
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 /* A writer that checksums what it writes and remembers the first failure. */
 typedef struct ckpt_writer {
     FILE *f;
@@ -243,81 +208,24 @@ nb_status nb_params_save(const nb_params *p, const char *path)
             return nb__fail_status(NB_ERR_DTYPE, "nb_params_save: %s: parameter %d has unknown dtype %d", path, i,
                                    (int)p->items[i]->dtype);
 
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + sizeof ".tmp.XXXXXX");
-    if (!tmp) return nb__fail_status(NB_ERR_MEMORY, "nb_params_save: %s: out of memory", path);
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    mode_t mode = new_file_mode(path);
-    int fd = mkostemp(tmp, O_CLOEXEC); /* mkstemp, closed on exec */
-    if (fd < 0) {
-        int err = errno;
-        free(tmp);
-        return nb__fail_status(NB_ERR_IO, "nb_params_save: %s: cannot create a temporary file next to it: %s",
-                               path, strerror(err));
-    }
-
-    const char *step = "set the permissions of the temporary file";
-    int err = 0;
-    bool ok = fchmod(fd, mode) == 0;
-    ckpt_writer w = {NULL, crc32(0L, Z_NULL, 0), 0};
-    if (ok) {
-        step = "open the temporary file";
-        w.f = fdopen(fd, "wb");
-        ok = w.f != NULL;
-    }
-    if (!ok) err = errno;
+    nb_atomic_file af;
+    nb_status st = nb__atomic_open(&af, "nb_params_save", path);
+    if (st != NB_OK) return st;
+    ckpt_writer w = {af.f, crc32(0L, Z_NULL, 0), 0};
+    unsigned char head[CKPT_HEADER_LEN];
+    memcpy(head, CKPT_MAGIC, CKPT_MAGIC_LEN);
+    put_u16(head + 6, CKPT_VERSION);
+    put_u32(head + 8, (uint32_t)p->count);
+    put(&w, head, sizeof head);
     bool values_ok = true; /* false: a tensor's values could not be fetched (its error is pending) */
-    if (ok) {
-        step = "write";
-        unsigned char head[CKPT_HEADER_LEN];
-        memcpy(head, CKPT_MAGIC, CKPT_MAGIC_LEN);
-        put_u16(head + 6, CKPT_VERSION);
-        put_u32(head + 8, (uint32_t)p->count);
-        put(&w, head, sizeof head);
-        nb_no_grad_begin(); /* the contiguous copies need no history */
-        for (int i = 0; i < p->count && values_ok && !w.err; i++) values_ok = write_record(&w, p->items[i]);
-        nb_no_grad_end();
-        unsigned char trailer[CKPT_TRAILER_LEN];
-        put_u32(trailer, (uint32_t)w.crc);
-        put(&w, trailer, sizeof trailer);
-        ok = values_ok && !w.err;
-        if (w.err) err = w.err > 0 ? w.err : 0;
-    }
-    if (ok) {
-        step = "flush";
-        ok = fflush(w.f) == 0;
-        if (!ok) err = errno;
-    }
-    if (ok) {
-        step = "sync";
-        ok = fsync(fileno(w.f)) == 0;
-        if (!ok) err = errno;
-    }
-    if (w.f) {
-        if (fclose(w.f) != 0 && ok) {
-            ok = false;
-            step = "close";
-            err = errno;
-        }
-    } else {
-        close(fd);
-    }
-    if (ok) {
-        step = "rename the temporary file over it";
-        ok = rename(tmp, path) == 0;
-        if (!ok) err = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        free(tmp);
-        if (!values_ok) return nb_last_status();
-        return nb__fail_status(NB_ERR_IO, "nb_params_save: %s: cannot %s: %s", path, step,
-                               err ? strerror(err) : "unknown error");
-    }
-    free(tmp);
-    sync_parent_dir(path);
-    return NB_OK;
+    nb_no_grad_begin();    /* the contiguous copies need no history */
+    for (int i = 0; i < p->count && values_ok && !w.err; i++) values_ok = write_record(&w, p->items[i]);
+    nb_no_grad_end();
+    unsigned char trailer[CKPT_TRAILER_LEN];
+    put_u32(trailer, (uint32_t)w.crc);
+    put(&w, trailer, sizeof trailer);
+    st = nb__atomic_close(&af, values_ok); /* a write error shows in the stream and fails the close */
+    return values_ok ? st : nb_last_status();
 }
 
 /* ---------------------------------------------------------------- loading */
