@@ -110,6 +110,22 @@ static nb_tensor *f_mul_(int n, nb_tensor *const *in, void *ctx)
     return nb_mul_(y, B);
 }
 
+FN(f_softmax_d0, nb_softmax(A, 0))
+FN(f_softmax_d1, nb_softmax(A, 1))
+FN(f_log_softmax_d0, nb_log_softmax(A, 0))
+FN(f_log_softmax_d1, nb_log_softmax(A, 1))
+FN(f_log_softmax_last, nb_log_softmax(A, -1))
+
+/* int64 labels (not an input: they take no gradient), one per row of the logits */
+static nb_tensor *f_cross_entropy(int n, nb_tensor *const *in, void *ctx)
+{
+    (void)n, (void)ctx;
+    const int64_t rows = nb_size(A, 0), classes = nb_size(A, 1);
+    int64_t labels[8];
+    for (int64_t i = 0; i < rows && i < 8; i++) labels[i] = (i * 3 + 1) % classes;
+    return nb_cross_entropy(A, nb_from_array(labels, 1, &rows, NB_OPTS(NB_INT64)));
+}
+
 #define S1(a) 1, {a}
 #define S2(a, b) 2, {a, b}
 #define S3(a, b, c) 3, {a, b, c}
@@ -169,6 +185,14 @@ static const gc_row rows[] = {
     {"BmmBackward", "matmul(a(2,3,4), b(2,4,2))", f_matmul, 2, {IN(S3(2, 3, 4), 0), IN(S3(2, 4, 2), 0)}},
     {"BmmBackward", "matmul(a(2,1,3,4), b(3,4,2))", f_matmul_broadcast, 2,
      {IN(S4(2, 1, 3, 4), 0), IN(S3(3, 4, 2), 0)}},
+    {"SoftmaxBackward", "softmax(a, 1)", f_softmax_d1, 1, {IN(S2(3, 4), NONCONTIG)}},
+    {"SoftmaxBackward", "softmax(a, 0)", f_softmax_d0, 1, {IN(S2(3, 4), 0)}},
+    {"SoftmaxBackward", "softmax(a(2,3,4), 1)", f_softmax_d1, 1, {IN(S3(2, 3, 4), NONCONTIG)}},
+    {"LogSoftmaxBackward", "log_softmax(a, -1)", f_log_softmax_last, 1, {IN(S2(3, 4), NONCONTIG)}},
+    {"LogSoftmaxBackward", "log_softmax(a(2,3,4), 0)", f_log_softmax_d0, 1, {IN(S3(2, 3, 4), NONCONTIG)}},
+    {"LogSoftmaxBackward", "log_softmax(a(2,3,4), 1)", f_log_softmax_d1, 1, {IN(S3(2, 3, 4), 0)}},
+    {"CrossEntropyBackward", "cross_entropy(a(4,5), labels)", f_cross_entropy, 1, {IN(S2(4, 5), NONCONTIG)}},
+    {"CrossEntropyBackward", "cross_entropy(a(3,2), labels)", f_cross_entropy, 1, {IN(S2(3, 2), 0)}},
 };
 #define NROWS ((int)(sizeof rows / sizeof rows[0]))
 

@@ -6,6 +6,9 @@
 
 #include <string.h>
 
+/* the nodes of nabla/nn.h's ops (lib/nn/softmax.c), NULL-terminated */
+extern const char *const nb__nn_node_names[];
+
 int nb__autograd_node_names(const char **names, int cap)
 {
     int n = 0;
@@ -22,6 +25,7 @@ int nb__autograd_node_names(const char **names, int cap)
                             s->fill.name, s->cat.name,         nb_mm_grad.name, nb_bmm_grad.name};
     for (size_t i = 0; i < sizeof others / sizeof *others; i++) ADD(others[i]);
     for (int r = 0; r < 4; r++) ADD(nb_reduce_grads[r].name);
+    for (int i = 0; nb__nn_node_names[i]; i++) ADD(nb__nn_node_names[i]);
 #undef ADD
     return n;
 }

@@ -1,0 +1,518 @@
+/* softmax.c — CPU kernels of softmax, log_softmax and cross entropy (forward and backward).
+ *
+ * Each typed kernel is written once as a macro over the element type T and its exp, and stamped
+ * out for both floating dtypes: float32 uses exp_f32 below, plain arithmetic that the compiler
+ * vectorises (the exps are most of the work); float64 uses the C library's exp. Sums and the
+ * log-sum-exp shift are kept in double, with LANES independent partial sums so the additions
+ * vectorise and do not wait on each other. A row is done in passes (maximum, shifted values, exp
+ * in place, sum, scale), each a simple loop the compiler vectorises. The drivers at the end split
+ * large work over threads. Layouts are described in softmax.h. */
+#include "softmax.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Below this many elements per thread, extra threads cost more than they save (each element
+ * costs an exp, so this is lower than the elementwise loops' grain). */
+#define PARALLEL_GRAIN ((int64_t)1 << 15)
+/* Columns swept together when the softmax dim is not the last: their running maxima and sums
+ * stay on the stack while the rows of the block stream past. */
+#define STRIP 256
+/* Rows per fixed block of cross entropy's mean: blocks are summed in order, so the result does
+ * not depend on the thread count. */
+#define XENT_BLOCK 256
+/* The loops that take exps are also compiled for x86-64-v3 (AVX2 and FMA), chosen at load
+ * time on CPUs that have it: twice the lanes of the baseline SSE2. (Results may then differ
+ * from the baseline's in the last bit, as FMA rounds once where mul and add round twice.) */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+#define SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define SIMD_CLONES
+#endif
+/* Independent partial results of a row's maximum and sums. */
+#define LANES 8
+/* Short rows are handled in groups of up to GROUP_ROWS rows and GROUP_ELEMENTS elements (in L1):
+ * each pass (shift by the row maximum, exp, sum) runs over the whole group, so the exps
+ * vectorise however short the rows are (ten classes, say). */
+#define GROUP_ROWS 64
+#define GROUP_ELEMENTS 4096
+
+/* ---------------------------------------------------------------- exp for float32 */
+
+static inline float f32_from_bits(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static inline uint32_t bits_of_f32(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+/* e^x = 2^k e^r with k = round(x / ln 2) and |r| <= ln 2 / 2; e^r by Cephes' expf polynomial
+ * (within 1.5 ulp of the exact value; tested against the C library). 2^k is applied as two
+ * power-of-two factors, so results reach the subnormals; below -104 the result is 0, above
+ * ln(FLT_MAX) inf, and NaN stays NaN. Straight-line arithmetic, integer bit operations and
+ * masks only (no float selects, which the compiler would turn into branches), so loops over it
+ * vectorise; every operation is defined for any input. */
+static inline float exp_f32(float x)
+{
+    const float magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
+    float t = x * 1.44269504088896341f + magic;
+    float k = t - magic;
+    int32_t ki = (int32_t)(bits_of_f32(t) - bits_of_f32(magic)); /* k as an integer */
+    float r = x - k * 0.693359375f + k * 2.12194440e-4f;         /* x - k ln 2, ln 2 in two parts */
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t k1 = ki >> 1, k2 = ki - k1;
+    float y = p * f32_from_bits((uint32_t)(k1 + 127) << 23) * f32_from_bits((uint32_t)(k2 + 127) << 23);
+    uint32_t under = -(uint32_t)(x < -104.0f), over = -(uint32_t)(x > 88.72283935546875f);
+    return f32_from_bits((bits_of_f32(y) & ~(under | over)) | (0x7f800000u & over));
+}
+
+/* Helpers over contiguous rows: the maximum of x (n >= 1; NaNs are skipped, they reach the
+ * result through their exps), sums in double, and the exp of a whole buffer in place. */
+#define DEFINE_ROW_HELPERS(T, sfx, EXP)                                                            \
+    static inline T row_max_##sfx(const T *restrict x, int64_t n)                                  \
+    {                                                                                              \
+        if (n < 2 * LANES) { /* a short row: no lanes to set up and combine */                     \
+            T m = -INFINITY;                                                                       \
+            for (int64_t j = 0; j < n; j++) m = x[j] > m ? x[j] : m;                               \
+            return m;                                                                              \
+        }                                                                                          \
+        T lane[LANES];                                                                             \
+        for (int l = 0; l < LANES; l++) lane[l] = -INFINITY;                                       \
+        int64_t j = 0;                                                                             \
+        for (; j + LANES <= n; j += LANES)                                                         \
+            for (int l = 0; l < LANES; l++) lane[l] = x[j + l] > lane[l] ? x[j + l] : lane[l];     \
+        T m = -INFINITY;                                                                           \
+        for (int l = 0; l < LANES; l++) m = lane[l] > m ? lane[l] : m;                             \
+        for (; j < n; j++) m = x[j] > m ? x[j] : m;                                                \
+        return m;                                                                                  \
+    }                                                                                              \
+                                                                                                   \
+    static inline double row_sum_##sfx(const T *restrict x, int64_t n)                             \
+    {                                                                                              \
+        if (n < 2 * LANES) {                                                                       \
+            double s = 0;                                                                          \
+            for (int64_t j = 0; j < n; j++) s += x[j];                                             \
+            return s;                                                                              \
+        }                                                                                          \
+        double lane[LANES] = {0};                                                                  \
+        int64_t j = 0;                                                                             \
+        for (; j + LANES <= n; j += LANES)                                                         \
+            for (int l = 0; l < LANES; l++) lane[l] += x[j + l];                                   \
+        double s = 0;                                                                              \
+        for (int l = 0; l < LANES; l++) s += lane[l];                                              \
+        for (; j < n; j++) s += x[j];                                                              \
+        return s;                                                                                  \
+    }                                                                                              \
+                                                                                                   \
+    /* the sum of a (n,) * b (n,) in double */                                                     \
+    static inline double row_dot_##sfx(const T *restrict a, const T *restrict b, int64_t n)        \
+    {                                                                                              \
+        if (n < 2 * LANES) {                                                                       \
+            double s = 0;                                                                          \
+            for (int64_t j = 0; j < n; j++) s += (double)a[j] * b[j];                              \
+            return s;                                                                              \
+        }                                                                                          \
+        double lane[LANES] = {0};                                                                  \
+        int64_t j = 0;                                                                             \
+        for (; j + LANES <= n; j += LANES)                                                         \
+            for (int l = 0; l < LANES; l++) lane[l] += (double)a[j + l] * b[j + l];                \
+        double s = 0;                                                                              \
+        for (int l = 0; l < LANES; l++) s += lane[l];                                              \
+        for (; j < n; j++) s += (double)a[j] * b[j];                                               \
+        return s;                                                                                  \
+    }                                                                                              \
+                                                                                                   \
+    static inline void exp_inplace_##sfx(T *restrict x, int64_t n)                                 \
+    {                                                                                              \
+        for (int64_t j = 0; j < n; j++) x[j] = EXP(x[j]);                                          \
+    }
+
+DEFINE_ROW_HELPERS(float, f32, exp_f32)
+DEFINE_ROW_HELPERS(double, f64, exp)
+
+/* Rows per group for rows of n elements. */
+static int64_t group_rows(int64_t n)
+{
+    int64_t g = n > 0 ? GROUP_ELEMENTS / n : GROUP_ROWS;
+    return g < 1 ? 1 : (g > GROUP_ROWS ? GROUP_ROWS : g);
+}
+
+/* ---------------------------------------------------------------- softmax */
+
+/* ROWS: the softmax of rows (<= GROUP_ROWS) contiguous rows x (rows, n) into y (rows, n).
+ * STRIP: w neighbouring columns of an (n, inner) block starting at x: the softmax of each
+ * column, whose elements are inner apart.
+ * The backward forms take y (the forward's output) and g (its gradient) and write gi. */
+#define DEFINE_SOFTMAX(T, sfx, EXP)                                                                \
+    SIMD_CLONES static void softmax_rows_##sfx(const T *restrict x, T *restrict y, int64_t rows,   \
+                                               int64_t n, bool take_log)                           \
+    {                                                                                              \
+        T m[GROUP_ROWS]; /* (rows,) row maxima */                                                  \
+        for (int64_t r = 0; r < rows; r++) {                                                       \
+            const T *xr = x + r * n;                                                               \
+            T *yr = y + r * n;                                                                     \
+            m[r] = row_max_##sfx(xr, n);                                                           \
+            for (int64_t j = 0; j < n; j++) yr[j] = xr[j] - m[r];                                  \
+        }                                                                                          \
+        exp_inplace_##sfx(y, rows * n); /* y is scratch for log_softmax */                         \
+        for (int64_t r = 0; r < rows; r++) {                                                       \
+            const T *xr = x + r * n;                                                               \
+            T *yr = y + r * n;                                                                     \
+            const double sum = row_sum_##sfx(yr, n);                                               \
+            if (take_log) {                                                                        \
+                const double shift = (double)m[r] + log(sum);                                      \
+                for (int64_t j = 0; j < n; j++) yr[j] = (T)((double)xr[j] - shift);                \
+            } else {                                                                               \
+                const T inv = (T)(1.0 / sum);                                                      \
+                for (int64_t j = 0; j < n; j++) yr[j] *= inv;                                      \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+                                                                                                   \
+    SIMD_CLONES static void softmax_strip_##sfx(const T *restrict x, T *restrict y, int64_t n,     \
+                                                int64_t inner, int64_t w, bool take_log)           \
+    {                                                                                              \
+        T m[STRIP];      /* (w,) running maxima */                                                 \
+        double s[STRIP]; /* (w,) sums of exps, then each column's shift */                         \
+        for (int64_t j = 0; j < w; j++) m[j] = -INFINITY, s[j] = 0;                                \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            const T *xi = x + i * inner;                                                           \
+            for (int64_t j = 0; j < w; j++) m[j] = xi[j] > m[j] ? xi[j] : m[j];                    \
+        }                                                                                          \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            const T *xi = x + i * inner;                                                           \
+            T *yi = y + i * inner;                                                                 \
+            for (int64_t j = 0; j < w; j++) yi[j] = EXP(xi[j] - m[j]);                             \
+            for (int64_t j = 0; j < w; j++) s[j] += yi[j];                                         \
+        }                                                                                          \
+        if (take_log) {                                                                            \
+            for (int64_t j = 0; j < w; j++) s[j] = (double)m[j] + log(s[j]);                       \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                const T *xi = x + i * inner;                                                       \
+                T *yi = y + i * inner;                                                             \
+                for (int64_t j = 0; j < w; j++) yi[j] = (T)((double)xi[j] - s[j]);                 \
+            }                                                                                      \
+        } else {                                                                                   \
+            T inv[STRIP]; /* (w,) */                                                               \
+            for (int64_t j = 0; j < w; j++) inv[j] = (T)(1.0 / s[j]);                              \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                T *yi = y + i * inner;                                                             \
+                for (int64_t j = 0; j < w; j++) yi[j] *= inv[j];                                   \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+                                                                                                   \
+    SIMD_CLONES static void softmax_backward_rows_##sfx(const T *restrict y, const T *restrict g,  \
+                                                        T *restrict gi, int64_t rows, int64_t n,   \
+                                                        bool take_log)                             \
+    {                                                                                              \
+        if (take_log) { /* g - exp(y) sum(g) */                                                    \
+            for (int64_t j = 0; j < rows * n; j++) gi[j] = y[j];                                   \
+            exp_inplace_##sfx(gi, rows * n);                                                       \
+            for (int64_t r = 0; r < rows; r++) {                                                   \
+                const T *gr = g + r * n;                                                           \
+                T *out = gi + r * n;                                                               \
+                const T sum = (T)row_sum_##sfx(gr, n);                                             \
+                for (int64_t j = 0; j < n; j++) out[j] = gr[j] - out[j] * sum;                     \
+            }                                                                                      \
+        } else { /* y (g - sum(g y)) */                                                            \
+            for (int64_t r = 0; r < rows; r++) {                                                   \
+                const T *yr = y + r * n, *gr = g + r * n;                                          \
+                T *out = gi + r * n;                                                               \
+                const T dot = (T)row_dot_##sfx(gr, yr, n);                                         \
+                for (int64_t j = 0; j < n; j++) out[j] = yr[j] * (gr[j] - dot);                    \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+                                                                                                   \
+    SIMD_CLONES static void softmax_backward_strip_##sfx(const T *restrict y, const T *restrict g, \
+                                                         T *restrict gi, int64_t n, int64_t inner, \
+                                                         int64_t w, bool take_log)                 \
+    {                                                                                              \
+        double s[STRIP]; /* (w,) the sums above, per column */                                     \
+        T sum[STRIP];    /* (w,) the same in T */                                                  \
+        for (int64_t j = 0; j < w; j++) s[j] = 0;                                                  \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            const T *yi = y + i * inner, *gr = g + i * inner;                                      \
+            if (take_log)                                                                          \
+                for (int64_t j = 0; j < w; j++) s[j] += gr[j];                                     \
+            else                                                                                   \
+                for (int64_t j = 0; j < w; j++) s[j] += (double)gr[j] * yi[j];                     \
+        }                                                                                          \
+        for (int64_t j = 0; j < w; j++) sum[j] = (T)s[j];                                          \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            const T *yi = y + i * inner, *gr = g + i * inner;                                      \
+            T *out = gi + i * inner;                                                               \
+            if (take_log)                                                                          \
+                for (int64_t j = 0; j < w; j++) out[j] = gr[j] - EXP(yi[j]) * sum[j];              \
+            else                                                                                   \
+                for (int64_t j = 0; j < w; j++) out[j] = yi[j] * (gr[j] - sum[j]);                 \
+        }                                                                                          \
+    }
+
+DEFINE_SOFTMAX(float, f32, exp_f32)
+DEFINE_SOFTMAX(double, f64, exp)
+
+/* ---------------------------------------------------------------- cross entropy */
+
+/* Rows [begin, end) of the logits, in groups: each row's maximum, and its shifted logits
+ * x - max written to buf (rows of classes, contiguous), whose exps are then taken in place. */
+#define DEFINE_XENT(T, sfx, EXP)                                                                   \
+    SIMD_CLONES static void shifted_exps_##sfx(const nb_cpu_xent_args *a, int64_t begin,           \
+                                               int64_t rows, T *m, T *restrict buf)                \
+    {                                                                                              \
+        const int64_t classes = a->classes, cs = a->col_stride;                                    \
+        for (int64_t r = 0; r < rows; r++) {                                                       \
+            const T *x = (const T *)a->logits + (begin + r) * a->row_stride;                       \
+            T *br = buf + r * classes;                                                             \
+            if (cs == 1) {                                                                         \
+                m[r] = row_max_##sfx(x, classes);                                                  \
+                for (int64_t j = 0; j < classes; j++) br[j] = x[j] - m[r];                         \
+            } else {                                                                               \
+                T mr = -INFINITY;                                                                  \
+                for (int64_t j = 0; j < classes; j++) mr = x[j * cs] > mr ? x[j * cs] : mr;        \
+                for (int64_t j = 0; j < classes; j++) br[j] = x[j * cs] - mr;                      \
+                m[r] = mr;                                                                         \
+            }                                                                                      \
+        }                                                                                          \
+        exp_inplace_##sfx(buf, rows * classes);                                                    \
+    }                                                                                              \
+                                                                                                   \
+    /* A row too long for a group's buffer: its maximum and sum of exp(x - max), one pass each. */ \
+    SIMD_CLONES static T long_row_max_sum_##sfx(const T *x, int64_t classes, int64_t cs,           \
+                                                double *sum)                                       \
+    {                                                                                              \
+        T m = cs == 1 ? row_max_##sfx(x, classes) : -INFINITY;                                     \
+        for (int64_t j = 0; j < classes && cs != 1; j++) m = x[j * cs] > m ? x[j * cs] : m;        \
+        double lane[LANES] = {0};                                                                  \
+        int64_t j = 0;                                                                             \
+        for (; j + LANES <= classes; j += LANES)                                                   \
+            for (int l = 0; l < LANES; l++) lane[l] += EXP(x[(j + l) * cs] - m);                   \
+        double s = 0;                                                                              \
+        for (int l = 0; l < LANES; l++) s += lane[l];                                              \
+        for (; j < classes; j++) s += EXP(x[j * cs] - m);                                          \
+        *sum = s;                                                                                  \
+        return m;                                                                                  \
+    }                                                                                              \
+                                                                                                   \
+    /* the summed losses of rows [begin, end): logsumexp(x) - x[label] */                          \
+    static double xent_rows_##sfx(const nb_cpu_xent_args *a, int64_t begin, int64_t end)           \
+    {                                                                                              \
+        const int64_t classes = a->classes, cs = a->col_stride;                                    \
+        double total = 0;                                                                          \
+        if (classes > GROUP_ELEMENTS) {                                                            \
+            for (int64_t i = begin; i < end; i++) {                                                \
+                const T *x = (const T *)a->logits + i * a->row_stride;                             \
+                double sum;                                                                        \
+                const T m = long_row_max_sum_##sfx(x, classes, cs, &sum);                          \
+                total += log(sum) + (double)m - (double)x[a->labels[i * a->label_stride] * cs];    \
+            }                                                                                      \
+            return total;                                                                          \
+        }                                                                                          \
+        T buf[GROUP_ELEMENTS]; /* (rows, classes) exps of a group */                               \
+        T m[GROUP_ROWS];       /* (rows,) */                                                       \
+        const int64_t group = group_rows(classes);                                                 \
+        for (int64_t i0 = begin; i0 < end; i0 += group) {                                          \
+            const int64_t rows = end - i0 < group ? end - i0 : group;                              \
+            shifted_exps_##sfx(a, i0, rows, m, buf);                                               \
+            for (int64_t r = 0; r < rows; r++) {                                                   \
+                const T *x = (const T *)a->logits + (i0 + r) * a->row_stride;                      \
+                const int64_t label = a->labels[(i0 + r) * a->label_stride];                       \
+                total += log(row_sum_##sfx(buf + r * classes, classes)) + (double)m[r] -           \
+                         (double)x[label * cs];                                                    \
+            }                                                                                      \
+        }                                                                                          \
+        return total;                                                                              \
+    }                                                                                              \
+                                                                                                   \
+    /* grad rows [begin, end) (contiguous, classes apart): (softmax - one_hot) * scale */          \
+    static void xent_grad_rows_##sfx(const nb_cpu_xent_args *a, double scale, T *grad,             \
+                                     int64_t begin, int64_t end)                                   \
+    {                                                                                              \
+        const int64_t classes = a->classes;                                                        \
+        const int64_t group = group_rows(classes);                                                 \
+        T m[GROUP_ROWS]; /* (rows,) */                                                             \
+        for (int64_t i0 = begin; i0 < end; i0 += group) {                                          \
+            const int64_t rows = end - i0 < group ? end - i0 : group;                              \
+            shifted_exps_##sfx(a, i0, rows, m, grad + i0 * classes);                               \
+            for (int64_t r = 0; r < rows; r++) {                                                   \
+                T *restrict gr = grad + (i0 + r) * classes;                                        \
+                const T k = (T)(scale / row_sum_##sfx(gr, classes));                               \
+                for (int64_t j = 0; j < classes; j++) gr[j] *= k;                                  \
+                const int64_t label = a->labels[(i0 + r) * a->label_stride]; /* checked */         \
+                if (label < 0 || label >= classes) continue;                                       \
+                /* p - 1 = -(the other classes' probabilities): no cancellation near p = 1 */      \
+                gr[label] = (T)-(row_sum_##sfx(gr, label) +                                        \
+                                 row_sum_##sfx(gr + label + 1, classes - label - 1));              \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+DEFINE_XENT(float, f32, exp_f32)
+DEFINE_XENT(double, f64, exp)
+
+/* ---------------------------------------------------------------- drivers */
+
+static int threads_for(int64_t elements, int64_t items, int nthreads)
+{
+    int64_t useful = elements / PARALLEL_GRAIN;
+    if (useful > items) useful = items;
+    if (useful > nthreads) useful = nthreads;
+    return useful > 1 ? (int)useful : 1;
+}
+
+/* Work items of a softmax: groups of rows (inner == 1), or strips of columns of each outer
+ * block. Item k starts at element *off and covers *count rows (or *count columns). */
+static int64_t per_block(const nb_cpu_softmax_shape *s)
+{
+    return s->inner == 1 ? group_rows(s->n) : STRIP;
+}
+
+static int64_t softmax_items(const nb_cpu_softmax_shape *s)
+{
+    const int64_t per = per_block(s);
+    return s->inner == 1 ? (s->outer + per - 1) / per : s->outer * ((s->inner + per - 1) / per);
+}
+
+static void item_at(const nb_cpu_softmax_shape *s, int64_t k, int64_t *off, int64_t *count)
+{
+    const int64_t per = per_block(s);
+    if (s->inner == 1) {
+        int64_t r0 = k * per;
+        *off = r0 * s->n;
+        *count = s->outer - r0 < per ? s->outer - r0 : per;
+        return;
+    }
+    int64_t strips = (s->inner + per - 1) / per, o = k / strips, c0 = (k % strips) * per;
+    *off = o * s->n * s->inner + c0;
+    *count = s->inner - c0 < per ? s->inner - c0 : per;
+}
+
+static void softmax_item(const nb_cpu_softmax_shape *s, bool take_log, const void *in, void *out, int64_t k)
+{
+    int64_t off, count;
+    item_at(s, k, &off, &count);
+    if (s->dtype == NB_FLOAT32) {
+        const float *x = (const float *)in + off;
+        float *y = (float *)out + off;
+        if (s->inner == 1) softmax_rows_f32(x, y, count, s->n, take_log);
+        else softmax_strip_f32(x, y, s->n, s->inner, count, take_log);
+    } else {
+        const double *x = (const double *)in + off;
+        double *y = (double *)out + off;
+        if (s->inner == 1) softmax_rows_f64(x, y, count, s->n, take_log);
+        else softmax_strip_f64(x, y, s->n, s->inner, count, take_log);
+    }
+}
+
+static void softmax_backward_item(const nb_cpu_softmax_shape *s, bool take_log, const void *y,
+                                  const void *g, void *gi, int64_t k)
+{
+    int64_t off, count;
+    item_at(s, k, &off, &count);
+    if (s->dtype == NB_FLOAT32) {
+        const float *yy = (const float *)y + off, *gg = (const float *)g + off;
+        float *out = (float *)gi + off;
+        if (s->inner == 1) softmax_backward_rows_f32(yy, gg, out, count, s->n, take_log);
+        else softmax_backward_strip_f32(yy, gg, out, s->n, s->inner, count, take_log);
+    } else {
+        const double *yy = (const double *)y + off, *gg = (const double *)g + off;
+        double *out = (double *)gi + off;
+        if (s->inner == 1) softmax_backward_rows_f64(yy, gg, out, count, s->n, take_log);
+        else softmax_backward_strip_f64(yy, gg, out, s->n, s->inner, count, take_log);
+    }
+}
+
+void nb_cpu_softmax(const nb_cpu_softmax_shape *s, bool take_log, const void *in, void *out, int nthreads)
+{
+    const int64_t items = softmax_items(s);
+    if (items == 0 || s->n == 0) return;
+    const int nt = threads_for(s->outer * s->n * s->inner, items, nthreads);
+    if (nt == 1) {
+        for (int64_t k = 0; k < items; k++) softmax_item(s, take_log, in, out, k);
+        return;
+    }
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t k = 0; k < items; k++) softmax_item(s, take_log, in, out, k);
+}
+
+void nb_cpu_softmax_backward(const nb_cpu_softmax_shape *s, bool take_log, const void *y, const void *g,
+                             void *gi, int nthreads)
+{
+    const int64_t items = softmax_items(s);
+    if (items == 0 || s->n == 0) return;
+    const int nt = threads_for(s->outer * s->n * s->inner, items, nthreads);
+    if (nt == 1) {
+        for (int64_t k = 0; k < items; k++) softmax_backward_item(s, take_log, y, g, gi, k);
+        return;
+    }
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t k = 0; k < items; k++) softmax_backward_item(s, take_log, y, g, gi, k);
+}
+
+int64_t nb_cpu_xent_check_labels(const nb_cpu_xent_args *a)
+{
+    for (int64_t i = 0; i < a->rows; i++) {
+        int64_t label = a->labels[i * a->label_stride];
+        if (label < 0 || label >= a->classes) return i;
+    }
+    return -1;
+}
+
+static double xent_block(const nb_cpu_xent_args *a, int64_t b)
+{
+    int64_t begin = b * XENT_BLOCK, end = begin + XENT_BLOCK < a->rows ? begin + XENT_BLOCK : a->rows;
+    return a->dtype == NB_FLOAT32 ? xent_rows_f32(a, begin, end) : xent_rows_f64(a, begin, end);
+}
+
+double nb_cpu_xent_forward(const nb_cpu_xent_args *a, int nthreads)
+{
+    const int64_t blocks = (a->rows + XENT_BLOCK - 1) / XENT_BLOCK;
+    const int nt = threads_for(a->rows * a->classes, blocks, nthreads);
+    double *partial = nt > 1 ? malloc((size_t)blocks * sizeof *partial) : NULL; /* (blocks,) */
+    double total = 0;
+    if (!partial) { /* one thread (or no memory for the partials): the same sums in the same order */
+        for (int64_t b = 0; b < blocks; b++) total += xent_block(a, b);
+    } else {
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int64_t b = 0; b < blocks; b++) partial[b] = xent_block(a, b);
+        for (int64_t b = 0; b < blocks; b++) total += partial[b];
+        free(partial);
+    }
+    return total / (double)a->rows;
+}
+
+static void xent_grad_block(const nb_cpu_xent_args *a, double scale, void *grad, int64_t b)
+{
+    int64_t begin = b * XENT_BLOCK, end = begin + XENT_BLOCK < a->rows ? begin + XENT_BLOCK : a->rows;
+    if (a->dtype == NB_FLOAT32) xent_grad_rows_f32(a, scale, grad, begin, end);
+    else xent_grad_rows_f64(a, scale, grad, begin, end);
+}
+
+void nb_cpu_xent_backward(const nb_cpu_xent_args *a, double scale, void *grad, int nthreads)
+{
+    const int64_t blocks = (a->rows + XENT_BLOCK - 1) / XENT_BLOCK;
+    const int nt = threads_for(a->rows * a->classes, blocks, nthreads);
+    if (nt == 1) {
+        for (int64_t b = 0; b < blocks; b++) xent_grad_block(a, scale, grad, b);
+        return;
+    }
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t b = 0; b < blocks; b++) xent_grad_block(a, scale, grad, b);
+}

@@ -1,0 +1,97 @@
+/* linear.c — the fully connected layer y = x W^T + b: its parameters, initialised like
+ * PyTorch's nn.Linear from nabla's seeded generator, and its forward pass composed from recorded
+ * ops (mm or matmul, then add), so autograd reaches W and b. */
+#include "../dtype.h"
+#include "../error.h"
+#include "../ewise.h"
+#include "../tensor.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* A leaf of shape (ndim, shape) drawn uniformly from [-bound, bound), requiring grad. PyTorch's
+ * kaiming_uniform_(a = sqrt(5)) on the weight reduces to bound = 1/sqrt(in_features), and the
+ * bias uses the same bound. */
+static nb_tensor *uniform_parameter(int ndim, const int64_t *shape, double bound, nb_options opts)
+{
+    opts.requires_grad = false;
+    nb_tensor *t = nb_rand(ndim, shape, opts); /* [0, 1) */
+    if (t && (!nb_mul_scalar_(t, 2.0 * bound) || !nb_add_scalar_(t, -bound))) {
+        nb_release(t);
+        return NULL;
+    }
+    return t ? nb_requires_grad_(t, true) : NULL;
+}
+
+nb_linear *nb_linear_new(int64_t in_features, int64_t out_features, bool bias, nb_options opts)
+{
+    const char *op = "nb_linear_new";
+    if (in_features <= 0 || out_features <= 0)
+        return nb__fail(NB_ERR_ARGUMENT, "%s: in_features and out_features must be positive, got %lld and %lld",
+                        op, (long long)in_features, (long long)out_features);
+    if (!nb__is_floating(opts.dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 parameters, got %s", op,
+                        nb_dtype_name(opts.dtype));
+    nb_linear *l = calloc(1, sizeof *l);
+    if (!l) return nb__fail(NB_ERR_MEMORY, "%s: out of memory", op);
+    l->in_features = in_features;
+    l->out_features = out_features;
+    const double bound = 1.0 / sqrt((double)in_features);
+    /* the layer owns its parameters: no open scope may release them */
+    nb__tracking_pause();
+    const int64_t weight_shape[2] = {out_features, in_features};
+    l->weight = uniform_parameter(2, weight_shape, bound, opts);
+    if (l->weight && bias) l->bias = uniform_parameter(1, &out_features, bound, opts);
+    nb__tracking_resume();
+    if (!l->weight || (bias && !l->bias)) {
+        nb_linear_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+void nb_linear_free(nb_linear *l)
+{
+    if (!l) return;
+    nb_release(l->weight);
+    nb_release(l->bias);
+    free(l);
+}
+
+nb_tensor *nb_linear_forward(const nb_linear *l, const nb_tensor *x)
+{
+    const char *op = "nb_linear_forward";
+    if (nb__is_null(op, "layer", l) || nb__is_null(op, "input", x) || nb__is_null(op, "weight", l->weight))
+        return NULL;
+    const nb_tensor *w = l->weight;
+    if (x->ndim < 1 || x->shape[x->ndim - 1] != l->in_features) {
+        char xs[160];
+        return nb__fail(NB_ERR_SHAPE, "%s: expected (N, %lld) input, got %s", op, (long long)l->in_features,
+                        nb__shape_string(x->ndim, x->shape, xs, sizeof xs));
+    }
+    const nb_tensor *both[2] = {x, w};
+    if (!nb__check_devices(op, 2, both)) return NULL;
+    if (x->dtype != w->dtype)
+        return nb__fail(NB_ERR_DTYPE, "%s: the input is %s but the layer's parameters are %s (convert with nb_to_dtype)",
+                        op, nb_dtype_name(x->dtype), nb_dtype_name(w->dtype));
+
+    /* x W^T (+ b): W^T is a transposed view, multiplied without a copy */
+    nb__tracking_pause();
+    nb_tensor *wt = nb_t(w);                                      /* (in, out) */
+    nb_tensor *xw = x->ndim == 2 ? nb_mm(x, wt) : nb_matmul(x, wt); /* (N, out) */
+    nb_tensor *y = l->bias ? nb_add(xw, l->bias) : nb_retain(xw);
+    nb_release(wt);
+    nb_release(xw);
+    nb__tracking_resume();
+    if (y) nb__scope_register(y);
+    return y;
+}
+
+nb_status nb_linear_params(const nb_linear *l, nb_params *p)
+{
+    const char *op = "nb_linear_params";
+    if (nb__is_null(op, "layer", l) || nb__is_null(op, "params", p)) return nb_last_status();
+    nb_status st = nb_params_add(p, l->weight);
+    if (st == NB_OK && l->bias) st = nb_params_add(p, l->bias);
+    return st;
+}

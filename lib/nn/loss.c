@@ -1,0 +1,130 @@
+/* loss.c — the losses of nabla/nn.h: nb_cross_entropy (one fused CPU kernel forward and one
+ * backward, recorded as CrossEntropyBackward) and nb_mse_loss (composed from recorded ops). */
+#include "../../kernels/cpu/softmax.h"
+#include "../autograd/autograd.h"
+#include "../dtype.h"
+#include "../error.h"
+#include "../ewise.h"
+#include "../iter.h"
+#include "../tensor.h"
+#include "../threads.h"
+
+/* listed with the other nn nodes in nb__nn_node_names (lib/nn/softmax.c) */
+static const char cross_entropy_node[] = "CrossEntropyBackward";
+
+/* The kernel's view of checked logits (N, C) and labels (N,) on the CPU. */
+static nb_cpu_xent_args xent_args(const nb_tensor *logits, const nb_tensor *labels)
+{
+    return (nb_cpu_xent_args){
+        .dtype = logits->dtype,
+        .rows = logits->shape[0],
+        .classes = logits->shape[1],
+        .logits = nb__ptr(logits),
+        .row_stride = logits->strides[0],
+        .col_stride = logits->strides[1],
+        .labels = (const int64_t *)nb__ptr(labels),
+        .label_stride = labels->strides[0],
+    };
+}
+
+/* d loss / d logits = (softmax(logits) - one_hot(labels)) * g / N, from the saved logits (slot 0)
+ * and labels (slot 1). */
+static nb_status cross_entropy_backward(nb_node *node, nb_tensor *g, nb_tensor **gi)
+{
+    nb_tensor *logits = nb__node_saved(node, 0);
+    nb_tensor *labels = logits ? nb__node_saved(node, 1) : NULL;
+    if (!labels) return nb_last_status();
+    double grad_loss = nb_item(g);
+    if (nb_last_status() != NB_OK) return nb_last_status();
+    nb_tensor *out = nb__alloc(node->op, 2, logits->shape, logits->dtype, logits->storage->device);
+    if (!out) return nb_last_status();
+    nb_cpu_xent_args a = xent_args(logits, labels);
+    nb_cpu_xent_backward(&a, grad_loss / (double)a.rows, nb__ptr(out), nb__num_threads());
+    gi[0] = out;
+    return NB_OK;
+}
+
+static bool check_cross_entropy(const char *op, const nb_tensor *logits, const nb_tensor *labels)
+{
+    if (nb__is_null(op, "logits", logits) || nb__is_null(op, "labels", labels)) return false;
+    const nb_tensor *both[2] = {logits, labels};
+    if (!nb__check_devices(op, 2, both)) return false;
+    if (!nb__is_floating(logits->dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 logits, got %s", op,
+                        nb_dtype_name(logits->dtype)),
+               false;
+    if (labels->dtype != NB_INT64)
+        return nb__fail(NB_ERR_DTYPE, "%s: expected int64 class labels, got %s (convert with nb_to_dtype)",
+                        op, nb_dtype_name(labels->dtype)),
+               false;
+    if (logits->ndim != 2 || labels->ndim != 1 || labels->shape[0] != logits->shape[0]) {
+        char ls[160], ys[160];
+        return nb__fail(NB_ERR_SHAPE, "%s: expected logits (N, C) and labels (N,), got %s and %s", op,
+                        nb__shape_string(logits->ndim, logits->shape, ls, sizeof ls),
+                        nb__shape_string(labels->ndim, labels->shape, ys, sizeof ys)),
+               false;
+    }
+    if (logits->storage->device.type != NB_CPU) {
+        char d[32];
+        return nb__fail(NB_ERR_UNSUPPORTED, "%s: no %s kernel for cross entropy", op,
+                        nb__device_string(logits->storage->device, d, sizeof d)),
+               false;
+    }
+    return true;
+}
+
+nb_tensor *nb_cross_entropy(const nb_tensor *logits, const nb_tensor *labels)
+{
+    const char *op = "nb_cross_entropy";
+    if (!check_cross_entropy(op, logits, labels)) return NULL;
+    nb_cpu_xent_args a = xent_args(logits, labels);
+    int64_t bad = nb_cpu_xent_check_labels(&a);
+    if (bad >= 0)
+        return nb__fail(NB_ERR_ARGUMENT, "%s: label %lld in row %lld is out of range for %lld classes (expected 0 to %lld)",
+                        op, (long long)a.labels[bad * a.label_stride], (long long)bad,
+                        (long long)a.classes, (long long)a.classes - 1);
+
+    nb_tensor *out = nb__alloc(op, 0, NULL, logits->dtype, logits->storage->device); /* 0-d */
+    if (!out) return NULL;
+    double loss = nb_cpu_xent_forward(&a, nb__num_threads());
+    if (out->dtype == NB_FLOAT32) *(float *)nb__ptr(out) = (float)loss;
+    else *(double *)nb__ptr(out) = loss;
+    if (!nb__needs_graph(1, &logits)) return out;
+
+    nb_node *node = nb__node_new(cross_entropy_node, op, cross_entropy_backward, 1, &logits);
+    if (!node) {
+        nb_release(out);
+        return NULL;
+    }
+    nb__set_history(out, node);
+    if (!nb__node_save(node, 0, logits, false) || !nb__node_save(node, 1, labels, false)) {
+        nb_release(out);
+        return NULL;
+    }
+    return out;
+}
+
+nb_tensor *nb_mse_loss(const nb_tensor *pred, const nb_tensor *target)
+{
+    const char *op = "nb_mse_loss";
+    if (nb__is_null(op, "pred", pred) || nb__is_null(op, "target", target)) return NULL;
+    const nb_tensor *both[2] = {pred, target};
+    if (!nb__check_devices(op, 2, both)) return NULL;
+    if (!nb__is_floating(pred->dtype) || !nb__is_floating(target->dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 tensors, got %s and %s", op,
+                        nb_dtype_name(pred->dtype), nb_dtype_name(target->dtype));
+    int nd;
+    int64_t shape[NB_MAX_DIMS];
+    if (!nb__broadcast_shapes(op, 2, both, &nd, shape)) return NULL;
+
+    /* mean((pred - target)^2), each step recorded by its own op; the temporaries are ours */
+    nb__tracking_pause();
+    nb_tensor *diff = nb_sub(pred, target);
+    nb_tensor *square = nb_pow_scalar(diff, 2.0);
+    nb_tensor *loss = nb_mean(square);
+    nb_release(diff);
+    nb_release(square);
+    nb__tracking_resume();
+    if (loss) nb__scope_register(loss);
+    return loss;
+}

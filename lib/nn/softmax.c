@@ -1,0 +1,109 @@
+/* softmax.c — nb_softmax and nb_log_softmax along any dim: argument checks, the CPU kernel
+ * (kernels/cpu/softmax.c) and their autograd nodes, SoftmaxBackward and LogSoftmaxBackward,
+ * whose backward is one fused kernel over the saved output. */
+#include "../../kernels/cpu/softmax.h"
+#include "../autograd/autograd.h"
+#include "../dtype.h"
+#include "../error.h"
+#include "../ewise.h"
+#include "../tensor.h"
+#include "../threads.h"
+
+/* Every kind of node the ops of nabla/nn.h record, for nb__autograd_node_names
+ * (lib/autograd/names.c): the two recorded here and nb_cross_entropy's (lib/nn/loss.c).
+ * NULL-terminated. */
+static const char softmax_node[] = "SoftmaxBackward";
+static const char log_softmax_node[] = "LogSoftmaxBackward";
+const char *const nb__nn_node_names[] = {softmax_node, log_softmax_node, "CrossEntropyBackward", NULL};
+
+/* A tensor of shape (ndim, shape) seen as (outer, n, inner) around dim d. */
+static nb_cpu_softmax_shape layout_of(int ndim, const int64_t *shape, int d, nb_dtype dtype)
+{
+    nb_cpu_softmax_shape s = {.dtype = dtype, .outer = 1, .n = ndim > 0 ? shape[d] : 1, .inner = 1};
+    for (int i = 0; i < d; i++) s.outer *= shape[i];
+    for (int i = d + 1; i < ndim; i++) s.inner *= shape[i];
+    return s;
+}
+
+/* y (the forward's output, saved in slot 2) and g give the input's gradient. */
+static nb_status softmax_backward_common(nb_node *node, nb_tensor *g, nb_tensor **gi, bool take_log)
+{
+    nb_tensor *y = nb__node_saved(node, 2);
+    if (!y) return nb_last_status();
+    /* the kernel reads g in y's contiguous layout and dtype: convert only when it differs */
+    const bool direct = g->dtype == y->dtype && nb__is_contiguous(g);
+    nb_tensor *gc = direct ? NULL : nb__convert(node->op, g, y->dtype);
+    if (!direct && !gc) return nb_last_status();
+    nb_tensor *out = nb__alloc(node->op, y->ndim, y->shape, y->dtype, y->storage->device);
+    if (out) {
+        nb_cpu_softmax_shape s = layout_of(y->ndim, y->shape, node->dim, y->dtype);
+        nb_cpu_softmax_backward(&s, take_log, nb__ptr(y), nb__ptr(gc ? gc : g), nb__ptr(out), nb__num_threads());
+    }
+    nb_release(gc);
+    gi[0] = out;
+    return nb_last_status();
+}
+
+/* grad_in = y * (g - sum(g * y, dim, keepdim)) */
+static nb_status softmax_backward(nb_node *node, nb_tensor *g, nb_tensor **gi)
+{
+    return softmax_backward_common(node, g, gi, false);
+}
+
+/* grad_in = g - exp(y) * sum(g, dim, keepdim) */
+static nb_status log_softmax_backward(nb_node *node, nb_tensor *g, nb_tensor **gi)
+{
+    return softmax_backward_common(node, g, gi, true);
+}
+
+static nb_tensor *softmax_op(const char *name, const char *node_name, nb_backward_fn backward,
+                             const nb_tensor *x, int dim, bool take_log)
+{
+    if (nb__is_null(name, "tensor", x)) return NULL;
+    if (!nb__is_floating(x->dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 tensor, got %s", name,
+                        nb_dtype_name(x->dtype));
+    nb_device dev = x->storage->device;
+    if (dev.type != NB_CPU) {
+        char d[32];
+        return nb__fail(NB_ERR_UNSUPPORTED, "%s: no %s kernel for softmax", name,
+                        nb__device_string(dev, d, sizeof d));
+    }
+    int d = nb__wrap_dim(name, dim, x->ndim);
+    if (d < 0) return NULL;
+
+    /* the kernel reads (outer, n, inner) contiguous elements: a strided input is copied once */
+    const bool direct = nb__is_contiguous(x);
+    nb_tensor *xc = direct ? NULL : nb__untrack(nb__convert(name, x, x->dtype));
+    if (!direct && !xc) return NULL;
+    nb_tensor *out = nb__alloc(name, x->ndim, x->shape, x->dtype, dev);
+    if (out) {
+        nb_cpu_softmax_shape s = layout_of(x->ndim, x->shape, d, x->dtype);
+        nb_cpu_softmax(&s, take_log, nb__ptr(xc ? xc : x), nb__ptr(out), nb__num_threads());
+    }
+    nb_release(xc);
+    if (!out || !nb__needs_graph(1, &x)) return out;
+
+    nb_node *node = nb__node_new(node_name, name, backward, 1, &x);
+    if (!node) {
+        nb_release(out);
+        return NULL;
+    }
+    node->dim = d;
+    nb__set_history(out, node);
+    if (!nb__node_save(node, 2, out, true)) {
+        nb_release(out);
+        return NULL;
+    }
+    return out;
+}
+
+nb_tensor *nb_softmax(const nb_tensor *x, int dim)
+{
+    return softmax_op("nb_softmax", softmax_node, softmax_backward, x, dim, false);
+}
+
+nb_tensor *nb_log_softmax(const nb_tensor *x, int dim)
+{
+    return softmax_op("nb_log_softmax", log_softmax_node, log_softmax_backward, x, dim, true);
+}
