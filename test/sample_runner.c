@@ -2,8 +2,9 @@
  * their output, and reads what they wrote. Shared by the samples suites. */
 #include "sample_runner.h"
 
+#include "files.h"
+
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -17,33 +18,20 @@ extern char **environ;
 
 char *read_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f != NULL, "cannot read %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, f);
-    buf[got] = '\0';
-    fclose(f);
-    return buf;
+    size_t n;
+    return (char *)read_bytes(path, &n);
 }
 
 char *make_tmpdir(void)
 {
-    char tmpl[] = "/tmp/nabla_samples_XXXXXX";
-    cr_assert(mkdtemp(tmpl) != NULL, "mkdtemp failed");
-    return strdup(tmpl);
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    return remove(path);
+    char dir[64];
+    tmpdir_create(dir, sizeof dir, "samples");
+    return strdup(dir);
 }
 
 void remove_tree(char *dir)
 {
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tree_remove(dir);
     free(dir);
 }
 

@@ -1,6 +1,7 @@
 /* test_npy.c — suite io: nb_load_npy and nb_save_npy. Round trips of every dtype and layout, files
  * written by NumPy (test/golden/gen_npy.py), byte-exact headers, and every malformed file the
  * loader must refuse, built byte by byte in a temporary directory. */
+#include "files.h"
 #include "helpers.h"
 
 #include <dirent.h>
@@ -19,80 +20,16 @@ static const int64_t no_dims[1] = {0}; /* the shape pointer of a 0-d tensor */
 static void io_setup(void)
 {
     nb_test_setup();
-    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/nabla_npy_XXXXXX");
-    cr_assert(mkdtemp(tmp_dir) != NULL, "cannot make a temporary directory");
+    tmpdir_create(tmp_dir, sizeof tmp_dir, "npy");
 }
 
-static void io_teardown(void)
-{
-    DIR *d = opendir(tmp_dir);
-    if (!d) return;
-    struct dirent *e;
-    char path[512];
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(path, sizeof path, "%s/%s", tmp_dir, e->d_name);
-        if (remove(path) != 0) { /* a directory a test made: empty it one level down */
-            DIR *sub = opendir(path);
-            struct dirent *f;
-            char inner[1024];
-            while (sub && (f = readdir(sub)))
-                if (strcmp(f->d_name, ".") && strcmp(f->d_name, "..")) {
-                    snprintf(inner, sizeof inner, "%s/%s", path, f->d_name);
-                    remove(inner);
-                }
-            if (sub) closedir(sub);
-            remove(path);
-        }
-    }
-    closedir(d);
-    rmdir(tmp_dir);
-}
+static void io_teardown(void) { tree_remove(tmp_dir); }
 
 /* tmp_dir/name, in a buffer that lives until the next call with the same slot. */
-static const char *tmp_path(const char *name)
-{
-    static char bufs[4][512];
-    static int next;
-    char *p = bufs[next++ % 4];
-    snprintf(p, 512, "%s/%s", tmp_dir, name);
-    return p;
-}
+static const char *tmp_path(const char *name) { return path_join(tmp_dir, name); }
 
-static int entries_in(const char *dir)
-{
-    DIR *d = opendir(dir);
-    cr_assert(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    closedir(d);
-    return n;
-}
 
-static void write_file(const char *path, const void *bytes, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert(f != NULL, "cannot write %s", path);
-    cr_assert_eq(fwrite(bytes, 1, n, f), n);
-    cr_assert_eq(fclose(f), 0);
-}
 
-/* Reads a whole file into a malloc'd buffer; *n gets its size. */
-static unsigned char *read_file(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert(f != NULL, "cannot read %s", path);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)size + 1);
-    cr_assert_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
-    *n = (size_t)size;
-    return buf;
-}
 
 /* An .npy file: magic, version major.0, the header length (2 bytes for 1.0, 4 otherwise), the
  * header text followed by '\n', then n data bytes. Returns the path. */
@@ -359,8 +296,8 @@ static void expect_same_file(const nb_tensor *t, const char *name)
     const char *mine = tmp_path(name);
     cr_assert_eq(nb_save_npy(t, mine), NB_OK, "%s", nb_last_error());
     size_t n_want, n_got;
-    unsigned char *want = read_file(golden_path, &n_want);
-    unsigned char *got = read_file(mine, &n_got);
+    unsigned char *want = read_bytes(golden_path, &n_want);
+    unsigned char *got = read_bytes(mine, &n_got);
     cr_assert_eq(n_got, n_want, "%s: nabla wrote %zu bytes, NumPy %zu", name, n_got, n_want);
     for (size_t i = 0; i < n_want; i++)
         cr_assert_eq(got[i], want[i], "%s: byte %zu is 0x%02x, NumPy wrote 0x%02x", name, i, got[i], want[i]);
@@ -398,7 +335,7 @@ IO_TEST(saved_data_starts_at_a_multiple_of_64)
         nb_tensor *t = nb_zeros(nd, shape, NB_OPTS(NB_FLOAT64));
         cr_assert_eq(nb_save_npy(t, tmp_path("a.npy")), NB_OK, "%s", nb_last_error());
         size_t n;
-        unsigned char *bytes = read_file(tmp_path("a.npy"), &n);
+        unsigned char *bytes = read_bytes(tmp_path("a.npy"), &n);
         size_t hlen = (size_t)bytes[8] | (size_t)bytes[9] << 8;
         cr_assert_eq(bytes[6], 1);
         cr_assert_eq(bytes[7], 0);

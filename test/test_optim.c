@@ -5,6 +5,7 @@
  * (5, 3), b (3,) and c (2,) stepped 20 times on a fixed loss, where c has no grad for the first ten
  * steps; every step's values are compared, float64 to rtol 1e-9 and float32 to rtol 1e-5. The
  * checkpoint tests build corrupt files byte by byte in a temporary directory. */
+#include "files.h"
 #include "helpers.h"
 
 #include <dirent.h>
@@ -488,69 +489,16 @@ static char tmp_dir[64];
 static void ckpt_setup(void)
 {
     nb_test_setup();
-    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/nabla_optim_XXXXXX");
-    cr_assert(mkdtemp(tmp_dir) != NULL, "cannot make a temporary directory");
+    tmpdir_create(tmp_dir, sizeof tmp_dir, "optim");
 }
 
-static void ckpt_teardown(void)
-{
-    DIR *d = opendir(tmp_dir);
-    if (!d) return;
-    struct dirent *e;
-    char path[512];
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(path, sizeof path, "%s/%s", tmp_dir, e->d_name);
-        if (remove(path) != 0) rmdir(path);
-    }
-    closedir(d);
-    rmdir(tmp_dir);
-}
+static void ckpt_teardown(void) { tree_remove(tmp_dir); }
 
 /* tmp_dir/name, in a buffer that lives until the fourth call after */
-static const char *tmp_path(const char *name)
-{
-    static char bufs[4][512];
-    static int next;
-    char *p = bufs[next++ % 4];
-    snprintf(p, 512, "%s/%s", tmp_dir, name);
-    return p;
-}
+static const char *tmp_path(const char *name) { return path_join(tmp_dir, name); }
 
-static int entries_in(const char *dir)
-{
-    DIR *d = opendir(dir);
-    cr_assert(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    closedir(d);
-    return n;
-}
 
-static void write_file(const char *path, const void *bytes, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert(f != NULL, "cannot write %s", path);
-    cr_assert_eq(fwrite(bytes, 1, n, f), n);
-    cr_assert_eq(fclose(f), 0);
-}
 
-/* The whole file, malloc'ed; *n its size. */
-static unsigned char *read_file(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert(f != NULL, "cannot read %s", path);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)size + 1);
-    cr_assert_eq(fread(b, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
-    *n = (size_t)size;
-    return b;
-}
 
 /* ---------------------------------------------------------------- checkpoints: a model */
 
@@ -635,7 +583,7 @@ Test(optim, checkpoint_round_trip_is_exact, .init = ckpt_setup, .fini = ckpt_tea
     cr_assert_eq(entries_in(tmp_dir), 1, "no temporary file is left behind");
     /* the layout: magic, version 1, count 7, then the first record (float32, 2 dims, 2, 3) */
     size_t n;
-    unsigned char *bytes = read_file(path, &n);
+    unsigned char *bytes = read_bytes(path, &n);
     const unsigned char head[] = {'N', 'B', 'C', 'K', 'P', 'T', 1, 0, 7, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0, 3};
     cr_assert(memcmp(bytes, head, sizeof head) == 0, "unexpected checkpoint header");
     /* 12 + records (2 + 8 ndim + data) + 4 */
@@ -778,7 +726,7 @@ Test(optim, load_refuses_bad_magic_version_and_checksum, .init = ckpt_setup, .fi
 {
     const char *path = saved_checkpoint("good.ckpt");
     size_t n;
-    unsigned char *good = read_file(path, &n);
+    unsigned char *good = read_bytes(path, &n);
     unsigned char *bad = malloc(n + 8);
     const char *bad_path = tmp_path("bad.ckpt");
 
@@ -818,7 +766,7 @@ Test(optim, load_refuses_every_truncation, .init = ckpt_setup, .fini = ckpt_tear
 {
     const char *path = saved_checkpoint("good.ckpt");
     size_t n;
-    unsigned char *good = read_file(path, &n);
+    unsigned char *good = read_bytes(path, &n);
     const char *cut = tmp_path("cut.ckpt");
     model m = model_new(2), ref = model_new(2);
     for (size_t len = 0; len < n; len++) {
