@@ -79,7 +79,8 @@ typedef struct nb_options {
 /* ---------------------------------------------------------------- library */
 
 const char *nb_version_string(void); /* "0.1.0" */
-/* One line for bug reports: version, BLIS version, kernel set and how it was chosen, threads. */
+/* One line for bug reports: version, BLIS version, kernel set and how it was chosen, threads,
+ * CUDA devices ("cuda: 1 device (NVIDIA H100 ...)", "cuda: built, no device (why)", "cuda: not built"). */
 const char *nb_config_string(void);
 void nb_set_num_threads(int n); /* threads for large ops (BLIS and nabla's loops); n < 1: all cores */
 int nb_get_num_threads(void);
@@ -143,7 +144,9 @@ nb_status nb_copy_to_array(const nb_tensor *t, void *dst, size_t dst_bytes);
 double nb_item(const nb_tensor *t);
 /* A copy of t converted to dtype (a new reference to t when it already has that dtype). */
 nb_tensor *nb_to_dtype(const nb_tensor *t, nb_dtype dtype);
-/* t on device (a new reference to t when it is already there). */
+/* t on device (a new reference to t when it is already there); a strided t is made contiguous
+ * on its own device first. Moving a tensor that requires grad to another device is refused in
+ * grad mode (not yet recorded for autograd): move it before nb_requires_grad_, or nb_detach it. */
 nb_tensor *nb_to(const nb_tensor *t, nb_device device);
 
 /* ---------------------------------------------------------------- views and shape */
@@ -306,5 +309,10 @@ nb_status nb_save_npy(const nb_tensor *t, const char *path);
 #ifdef __cplusplus
 }
 #endif
+
+#include "nabla/cuda.h"
+#include "nabla/data.h"
+#include "nabla/nn.h"
+#include "nabla/optim.h"
 
 #endif /* NABLA_H */

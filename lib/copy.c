@@ -1,4 +1,5 @@
-/* copy.c — ops that copy or convert values: contiguous, clone, copy_, cat, to_dtype, to. */
+/* copy.c — ops that copy or convert values: contiguous, clone, copy_, cat, to_dtype, and to (moves
+ * between the CPU and CUDA devices). */
 #include "autograd/record.h"
 #include "dtype.h"
 #include "error.h"
@@ -8,6 +9,10 @@
 #include "view.h"
 
 #include <string.h>
+
+#ifdef NB_HAVE_CUDA
+#include "../kernels/cuda/cuda.h"
+#endif
 
 static nb_tensor *copy_converted(const char *name, const nb_tensor *t, nb_dtype dtype)
 {
@@ -40,14 +45,80 @@ nb_tensor *nb_to_dtype(const nb_tensor *t, nb_dtype dtype)
     return copy_converted("nb_to_dtype", t, dtype);
 }
 
+/* An error naming both devices unless device can receive a copy. */
+static bool check_destination(nb_device from, nb_device device)
+{
+    if (device.type == NB_CPU) return true;
+    char fs[32], ts[32];
+    nb__device_string(from, fs, sizeof fs);
+    nb__device_string(device, ts, sizeof ts);
+    if (device.type != NB_CUDA)
+        return nb__fail(NB_ERR_DEVICE, "nb_to: cannot copy from %s to device type %d: no such device type", fs,
+                        (int)device.type),
+               false;
+    const int n = nb_cuda_device_count();
+    if (n == 0)
+        return nb__fail(NB_ERR_DEVICE, "nb_to: cannot copy from %s to %s: no CUDA device is available (%s)", fs, ts,
+                        nb_cuda_available_reason()),
+               false;
+    if (device.index >= 0 && device.index < n) return true;
+    if (n == 1)
+        nb__fail(NB_ERR_DEVICE, "nb_to: cannot copy from %s to %s: there is 1 CUDA device (cuda:0)", fs, ts);
+    else
+        nb__fail(NB_ERR_DEVICE, "nb_to: cannot copy from %s to %s: there are %d CUDA devices (cuda:0 to cuda:%d)",
+                 fs, ts, n, n - 1);
+    return false;
+}
+
+/* Copies the contiguous src's bytes into out (same shape and dtype, another device). */
+static nb_status copy_bytes(const nb_tensor *src, nb_tensor *out)
+{
+    const size_t bytes = (size_t)nb__numel_of(src->ndim, src->shape) * nb_dtype_size(src->dtype);
+    const nb_device from = src->storage->device, to = out->storage->device;
+#ifdef NB_HAVE_CUDA
+    nb_status st;
+    if (from.type == NB_CPU)
+        st = nb_cuda_to_device(to.index, nb__ptr(out), nb__ptr(src), bytes);
+    else if (to.type == NB_CPU)
+        st = nb_cuda_to_host(from.index, nb__ptr(out), nb__ptr(src), bytes);
+    else
+        st = nb_cuda_device_to_device(to.index, nb__ptr(out), from.index, nb__ptr(src), bytes);
+    if (st == NB_OK) return NB_OK;
+    char fs[32], ts[32];
+    return nb__fail_status(st, "nb_to: copying from %s to %s: %s", nb__device_string(from, fs, sizeof fs),
+                           nb__device_string(to, ts, sizeof ts), nb_cuda_error());
+#else
+    (void)bytes, (void)from, (void)to;
+    return nb__fail_status(NB_ERR_DEVICE, "nb_to: nabla was built without CUDA");
+#endif
+}
+
 nb_tensor *nb_to(const nb_tensor *t, nb_device device)
 {
     if (nb__is_null("nb_to", "tensor", t)) return NULL;
-    if (nb__same_device(t->storage->device, device)) return nb__alias("nb_to", t);
-    char from[32], to[32];
-    return nb__fail(NB_ERR_DEVICE, "nb_to: cannot copy from %s to %s: nabla was built without CUDA",
-                    nb__device_string(t->storage->device, from, sizeof from),
-                    nb__device_string(device, to, sizeof to));
+    const nb_device from = t->storage->device;
+    if (nb__same_device(from, device)) return nb__alias("nb_to", t);
+    if (!check_destination(from, device)) return NULL;
+    if (nb__needs_graph(1, &t)) {
+        char fs[32], ts[32];
+        return nb__fail(NB_ERR_AUTOGRAD,
+                        "nb_to: moving a tensor that requires grad from %s to %s cannot be recorded for "
+                        "autograd yet; move it before nb_requires_grad_, or copy its values with "
+                        "nb_to(nb_detach(t), device) or under nb_no_grad_begin",
+                        nb__device_string(from, fs, sizeof fs), nb__device_string(device, ts, sizeof ts));
+    }
+    /* a strided source is made contiguous on its own device first: then one dense copy */
+    nb__tracking_pause();
+    nb_tensor *src = nb_contiguous(t);
+    nb__tracking_resume();
+    if (!src) return NULL;
+    nb_tensor *out = nb__alloc("nb_to", t->ndim, t->shape, t->dtype, device);
+    if (out && copy_bytes(src, out) != NB_OK) {
+        nb_release(out);
+        out = NULL;
+    }
+    nb_release(src);
+    return out;
 }
 
 nb_tensor *nb_copy_(nb_tensor *t, const nb_tensor *src)

@@ -113,7 +113,9 @@ nb_status nb_copy_to_array(const nb_tensor *t, void *dst, size_t dst_bytes)
                                dst_bytes, nb_dtype_name(t->dtype),
                                nb__shape_string(t->ndim, t->shape, shape, sizeof shape), need);
     }
+    nb_no_grad_begin(); /* reading values records nothing, even from a tensor that requires grad */
     nb_tensor *host = nb_to(t, NB_DEVICE_CPU);
+    nb_no_grad_end();
     nb_tensor *c = host ? nb_contiguous(host) : NULL;
     nb_release(host);
     if (!c) return nb_last_status();

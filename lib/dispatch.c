@@ -1,13 +1,22 @@
-/* dispatch.c — picks the kernel for an elementwise op or a conversion by device and dtype. */
+/* dispatch.c — picks the kernel for an elementwise op or a conversion by device and dtype: the
+ * CPU's row loops (kernels/cpu/) or, in a build with CUDA, the GPU kernels (kernels/cuda/). */
 #include "dispatch.h"
 
 #include "../kernels/cpu/cpu.h"
 #include "error.h"
 #include "threads.h"
 
+#ifdef NB_HAVE_CUDA
+#include "../kernels/cuda/cuda.h"
+#endif
+
 bool nb__has_ewise_kernel(nb_ew_op op, nb_dtype dtype, nb_device device)
 {
-    return device.type == NB_CPU && nb_cpu_ew_loops[op][dtype] != NULL;
+    if (device.type == NB_CPU) return nb_cpu_ew_loops[op][dtype] != NULL;
+#ifdef NB_HAVE_CUDA
+    if (device.type == NB_CUDA) return nb_cuda_has_ewise(op, dtype);
+#endif
+    return false;
 }
 
 nb_status nb__run_ewise(const char *name, nb_ew_op op, nb_dtype dtype, const nb_iter *it,
@@ -17,6 +26,13 @@ nb_status nb__run_ewise(const char *name, nb_ew_op op, nb_dtype dtype, const nb_
         nb_cpu_run(it, nb_cpu_ew_loops[op][dtype], s, nb__num_threads());
         return NB_OK;
     }
+#ifdef NB_HAVE_CUDA
+    if (device.type == NB_CUDA && nb_cuda_has_ewise(op, dtype)) {
+        nb_status st = nb_cuda_ewise(device.index, op, dtype, it, s);
+        if (st == NB_OK) return NB_OK;
+        return nb__fail_status(st, "%s: %s", name, nb_cuda_error());
+    }
+#endif
     char dev[32];
     return nb__fail_status(NB_ERR_UNSUPPORTED, "%s: no %s kernel for dtype %s", name,
                            nb__device_string(device, dev, sizeof dev), nb_dtype_name(dtype));
@@ -30,6 +46,13 @@ nb_status nb__run_cast(const char *name, nb_dtype from, nb_dtype to, const nb_it
         nb_cpu_run(it, nb_cpu_cast_loops[from][to], &none, nb__num_threads());
         return NB_OK;
     }
+#ifdef NB_HAVE_CUDA
+    if (device.type == NB_CUDA) {
+        nb_status st = nb_cuda_cast(device.index, from, to, it);
+        if (st == NB_OK) return NB_OK;
+        return nb__fail_status(st, "%s: %s", name, nb_cuda_error());
+    }
+#endif
     char dev[32];
     return nb__fail_status(NB_ERR_UNSUPPORTED, "%s: no %s kernel to convert %s to %s", name,
                            nb__device_string(device, dev, sizeof dev), nb_dtype_name(from),

@@ -476,8 +476,10 @@ nb_status nb_save_npy(const nb_tensor *t, const char *path)
     if (header_len == 0)
         return nb__fail_status(NB_ERR_IO, "nb_save_npy: %s: the header does not fit a version 1.0 file", path);
 
+    nb_no_grad_begin(); /* copies for writing need no history */
     nb_tensor *host = nb_to(t, NB_DEVICE_CPU);
     nb_tensor *c = host ? nb_contiguous(host) : NULL; /* C order, no gaps */
+    nb_no_grad_end();
     nb_release(host);
     if (!c) return nb_last_status() != NB_OK ? nb_last_status() : NB_ERR_IO;
     size_t data_len = (size_t)nb__numel_of(c->ndim, c->shape) * nb_dtype_size(c->dtype);

@@ -10,6 +10,11 @@
 #include "threads.h"
 
 #include <stdio.h>
+#include <string.h>
+
+#ifdef NB_HAVE_CUDA
+#include "../kernels/cuda/cuda.h"
+#endif
 
 typedef enum reduce_kind { SUM, MEAN, MAX, MIN, ARGMAX, ARGMIN } reduce_kind;
 
@@ -119,13 +124,25 @@ static nb_dtype result_dtype(reduce_kind kind, nb_dtype in)
     }
 }
 
+/* The reductions the CUDA backend has: sums and means (kernels/cuda/reduce.cu). */
+static bool cuda_reduces(reduce_kind kind)
+{
+#ifdef NB_HAVE_CUDA
+    return kind == SUM || kind == MEAN;
+#else
+    (void)kind;
+    return false;
+#endif
+}
+
 static bool check_input(const char *name, reduce_kind kind, const nb_tensor *t)
 {
     if (nb__is_null(name, "tensor", t)) return false;
-    if (t->storage->device.type != NB_CPU) {
-        char dev[32];
-        nb__fail(NB_ERR_UNSUPPORTED, "%s: no %s kernel for reductions", name,
-                 nb__device_string(t->storage->device, dev, sizeof dev));
+    const nb_device dev = t->storage->device;
+    if (dev.type != NB_CPU && !(dev.type == NB_CUDA && cuda_reduces(kind))) {
+        char d[32];
+        nb__fail(NB_ERR_UNSUPPORTED, "%s: not yet implemented on %s", name,
+                 nb__device_string(dev, d, sizeof d));
         return false;
     }
     if (kind == MEAN && !nb__is_floating(t->dtype)) {
@@ -163,6 +180,31 @@ static nb_reduce_op grad_op(reduce_kind kind)
     }
 }
 
+/* Runs the sum (or mean) plan p on t's CUDA device; false and an error naming op otherwise. */
+static bool run_cuda_sum(const char *name, const nb_tensor *t, const nb_cpu_reduce_plan *p)
+{
+#ifdef NB_HAVE_CUDA
+    nb_cuda_sum_plan c = {
+        .outer_ndim = p->outer_ndim, .red_ndim = p->red_ndim, .in = p->in, .out = p->values,
+        .divisor = p->divisor};
+    memcpy(c.outer_shape, p->outer_shape, sizeof c.outer_shape);
+    memcpy(c.outer_in_strides, p->outer_in_strides, sizeof c.outer_in_strides);
+    memcpy(c.outer_out_strides, p->outer_out_strides, sizeof c.outer_out_strides);
+    memcpy(c.red_shape, p->red_shape, sizeof c.red_shape);
+    memcpy(c.red_strides, p->red_strides, sizeof c.red_strides);
+    nb_status st = nb_cuda_sum(t->storage->device.index, t->dtype, &c);
+    if (st == NB_OK) return true;
+    nb__fail(st, "%s: %s", name, nb_cuda_error());
+    return false;
+#else
+    (void)p;
+    char d[32];
+    nb__fail(NB_ERR_DEVICE, "%s: cannot reduce on %s: nabla was built without CUDA", name,
+             nb__device_string(t->storage->device, d, sizeof d));
+    return false;
+#endif
+}
+
 /* Allocates the outputs of shape (ndim, shape), runs the plan and records autograd. dim < 0:
  * the whole tensor. */
 static nb_tensor *run(const char *name, reduce_kind kind, const nb_tensor *t, nb_cpu_reduce_plan *p,
@@ -187,7 +229,15 @@ static nb_tensor *run(const char *name, reduce_kind kind, const nb_tensor *t, nb
     p->divisor = 1.0;
     if (kind == MEAN)
         p->divisor = (double)(dim >= 0 ? p->red_shape[0] : nb__numel_of(t->ndim, t->shape));
-    nb_cpu_reduce(kernel_op(kind, with_indices), t->dtype, p, nb__num_threads());
+    if (t->storage->device.type == NB_CUDA) {
+        if (!run_cuda_sum(name, t, p)) {
+            nb_release(out);
+            nb_release(indices);
+            return NULL;
+        }
+    } else {
+        nb_cpu_reduce(kernel_op(kind, with_indices), t->dtype, p, nb__num_threads());
+    }
 
     if (!is_arg &&
         !nb__autograd_record_reduce(name, grad_op(kind), out, t, dim, keepdim, indices)) {

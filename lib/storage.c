@@ -1,5 +1,6 @@
 /* storage.c — reference-counted buffers. On the CPU the header and the 64-byte aligned data share
- * one block from nabla's block cache (kernels/cpu/host_cache.c). */
+ * one block from nabla's block cache (kernels/cpu/host_cache.c). On a CUDA device the header is a
+ * plain malloc and the data comes from the device's caching allocator (kernels/cuda/allocator.c). */
 #include "../kernels/cpu/host_cache.h"
 #include "error.h"
 #include "tensor.h"
@@ -7,19 +8,63 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef NB_HAVE_CUDA
+#include "../kernels/cuda/cuda.h"
+#endif
+
 #define NB_ALIGN 64
 /* The header is padded to one alignment unit so the data after it stays 64-byte aligned. */
 _Static_assert(sizeof(nb_storage) <= NB_ALIGN, "storage header must fit in one alignment unit");
 
+#define NB_MAX_BYTES ((size_t)1 << 46) /* 64 TiB: a corrupt size, not a tensor */
+
+static nb_storage *cuda_storage_new(size_t nbytes, nb_device device)
+{
+    char dev[32];
+    nb__device_string(device, dev, sizeof dev);
+#ifdef NB_HAVE_CUDA
+    const int n = nb_cuda_count();
+    if (n == 0)
+        return nb__fail(NB_ERR_DEVICE, "cannot allocate on %s: no CUDA device is available (%s)", dev,
+                        nb_cuda_no_device_reason());
+    if (device.index < 0 || device.index >= n) {
+        if (n == 1)
+            return nb__fail(NB_ERR_DEVICE, "cannot allocate on %s: there is 1 CUDA device (cuda:0)", dev);
+        return nb__fail(NB_ERR_DEVICE, "cannot allocate on %s: there are %d CUDA devices (cuda:0 to cuda:%d)",
+                        dev, n, n - 1);
+    }
+    nb_storage *s = malloc(sizeof *s);
+    if (!s) return nb__fail(NB_ERR_MEMORY, "out of memory allocating a storage header for %s", dev);
+    void *data = NULL, *block = NULL;
+    nb_status st = nb_cuda_malloc(device.index, nbytes, &data, &block);
+    if (st != NB_OK) {
+        free(s);
+        if (st == NB_ERR_MEMORY) return nb__fail(st, "%s", nb_cuda_error()); /* names size, device, stats */
+        return nb__fail(st, "cannot allocate %zu bytes on %s: %s", nbytes, dev, nb_cuda_error());
+    }
+    memset(s, 0, sizeof *s);
+    atomic_init(&s->refcount, 1);
+    s->data = data;
+    s->nbytes = nbytes;
+    s->device = device;
+    s->cuda_block = block;
+    return s;
+#else
+    (void)nbytes;
+    return nb__fail(NB_ERR_DEVICE, "cannot allocate on %s: nabla was built without CUDA", dev);
+#endif
+}
+
 nb_storage *nb__storage_new(size_t nbytes, nb_device device)
 {
+    if (nbytes > NB_MAX_BYTES)
+        return nb__fail(NB_ERR_MEMORY, "cannot allocate %zu bytes: larger than any tensor", nbytes);
+    if (device.type == NB_CUDA) return cuda_storage_new(nbytes, device);
     if (device.type != NB_CPU) {
         char dev[32];
-        return nb__fail(NB_ERR_DEVICE, "cannot allocate on %s: nabla was built without CUDA",
+        return nb__fail(NB_ERR_DEVICE, "cannot allocate on %s: an unknown device type",
                         nb__device_string(device, dev, sizeof dev));
     }
-    if (nbytes > ((size_t)1 << 46)) /* 64 TiB: a corrupt size, not a tensor */
-        return nb__fail(NB_ERR_MEMORY, "cannot allocate %zu bytes: larger than any tensor", nbytes);
     size_t capacity;
     void *block = nb_host_alloc(NB_ALIGN + nbytes, &capacity);
     if (!block) return nb__fail(NB_ERR_MEMORY, "out of memory allocating %zu bytes on the cpu", nbytes);
@@ -30,6 +75,7 @@ nb_storage *nb__storage_new(size_t nbytes, nb_device device)
     s->nbytes = nbytes;
     s->device = device;
     s->version = 0;
+    s->cuda_block = NULL;
     return s;
 }
 
@@ -39,5 +85,12 @@ void nb__storage_release(nb_storage *s)
 {
     if (!s) return;
     if (atomic_fetch_sub_explicit(&s->refcount, 1, memory_order_acq_rel) != 1) return;
+    if (s->device.type == NB_CUDA) {
+#ifdef NB_HAVE_CUDA
+        nb_cuda_free(s->device.index, s->cuda_block);
+#endif
+        free(s);
+        return;
+    }
     nb_host_free(s, s->capacity); /* header and data are one block */
 }

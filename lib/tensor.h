@@ -13,11 +13,12 @@ struct nb_node; /* autograd graph node (lib/autograd) */
 
 typedef struct nb_storage {
     atomic_int refcount;
-    void *data;      /* 64-byte aligned on the CPU */
+    void *data;      /* 64-byte aligned on the CPU; a device address on CUDA */
     size_t nbytes;
     nb_device device;
     uint64_t version; /* bumped by every in-place write; autograd checks saved tensors with it */
-    size_t capacity;  /* bytes of the block holding this header and the data */
+    size_t capacity;  /* CPU: bytes of the block holding this header and the data */
+    void *cuda_block; /* CUDA: the caching allocator's block holding data (the header is malloc'd) */
 } nb_storage;
 
 struct nb_tensor {

@@ -1,0 +1,75 @@
+/* cast.cu — conversions between dtypes on the GPU ([from][to], kernels/cpu/cast.c's matrix and
+ * rules): float to int64 saturates and maps NaN to 0, anything to bool is "!= 0" (NaN is true).
+ * A same-dtype copy of dense rows is a cudaMemcpyAsync; everything else runs through launch.cuh's
+ * strided kernel (broadcast sources included). */
+#include "launch.cuh"
+
+#include <type_traits>
+
+namespace nb_cuda {
+namespace {
+
+template <class From, class To> struct CastOp {
+    static constexpr int nin = 1;
+    using Out = To;
+    using In0 = From;
+    using In1 = Unused;
+    using In2 = Unused;
+
+    __host__ __device__ __forceinline__ To operator()(From v, Unused, Unused) const
+    {
+        if constexpr (std::is_same<To, bool>::value) {
+            return v != (From)0;
+        } else if constexpr (std::is_same<To, int64_t>::value && std::is_floating_point<From>::value) {
+            const double d = (double)v;
+            if (d != d) return 0;
+            if (d >= 9223372036854775807.0) return INT64_MAX;
+            if (d <= -9223372036854775808.0) return INT64_MIN;
+            return (int64_t)d;
+        } else {
+            return (To)v;
+        }
+    }
+};
+
+typedef nb_status (*launcher)(int device, const nb_iter *it);
+
+template <class From, class To> nb_status launch(int device, const nb_iter *it)
+{
+    if constexpr (std::is_same<From, To>::value) {
+        /* one dense row on both sides: a plain copy */
+        if (it->noperands == 2 && it->ndim == 1 && it->strides[0][0] == (int64_t)sizeof(To) &&
+            it->strides[1][0] == (int64_t)sizeof(From)) {
+            if (it->numel == 0) return NB_OK;
+            cudaStream_t stream;
+            nb_status st = nb_cuda_use(device, &stream);
+            if (st != NB_OK) return st;
+            return nb_cuda_check(cudaMemcpyAsync(it->data[0], it->data[1], (size_t)it->numel * sizeof(To),
+                                                 cudaMemcpyDeviceToDevice, stream),
+                                 device, "copying on the device (cudaMemcpyAsync)");
+        }
+    }
+    return run_elementwise(device, it, CastOp<From, To>{}, "launching a conversion kernel");
+}
+
+#define CAST_ROW(F) {&launch<F, float>, &launch<F, double>, &launch<F, int64_t>, &launch<F, bool>}
+
+const launcher table[NB_DTYPE_COUNT][NB_DTYPE_COUNT] = {
+    CAST_ROW(float),   /* NB_FLOAT32 */
+    CAST_ROW(double),  /* NB_FLOAT64 */
+    CAST_ROW(int64_t), /* NB_INT64 */
+    CAST_ROW(bool),    /* NB_BOOL */
+};
+
+static_assert(NB_DTYPE_COUNT == 4 && NB_FLOAT32 == 0 && NB_FLOAT64 == 1 && NB_INT64 == 2 && NB_BOOL == 3,
+              "dtype order changed");
+
+} /* namespace */
+} /* namespace nb_cuda */
+
+extern "C" nb_status nb_cuda_cast(int device, nb_dtype from, nb_dtype to, const nb_iter *it)
+{
+    if ((int)from < 0 || from >= NB_DTYPE_COUNT || (int)to < 0 || to >= NB_DTYPE_COUNT)
+        return nb_cuda_fail(NB_ERR_DTYPE, "no CUDA conversion from dtype %d to dtype %d", (int)from, (int)to);
+    return nb_cuda::table[from][to](device, it);
+}

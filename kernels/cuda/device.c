@@ -1,0 +1,156 @@
+/* device.c — CUDA devices: discovering them once (a missing GPU or driver is a reported state,
+ * not a failure), each device's stream (created on first use), and the thread-local message of
+ * the backend's last failure. */
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct device_state {
+    pthread_mutex_t lock; /* guards the setup below and the device's cuBLAS handle */
+    atomic_bool ready;    /* the stream exists */
+    cudaStream_t stream;  /* every kernel, copy and product on the device runs here, in order */
+} device_state;
+
+static pthread_once_t discovered = PTHREAD_ONCE_INIT;
+static int device_count;
+static char no_device_reason[256];
+static device_state *devices; /* (device_count,), for the life of the process */
+
+static _Thread_local char message[768];
+
+/* ---------------------------------------------------------------- errors */
+
+nb_status nb_cuda_fail(nb_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+nb_status nb_cuda_check(cudaError_t err, int device, const char *what)
+{
+    if (err == cudaSuccess) return NB_OK;
+    (void)cudaGetLastError(); /* a non-sticky error must not be reported again by a later call */
+    return nb_cuda_fail(err == cudaErrorMemoryAllocation ? NB_ERR_MEMORY : NB_ERR_DEVICE,
+                        "%s on cuda:%d: %s (%s)", what, device, cudaGetErrorString(err),
+                        cudaGetErrorName(err));
+}
+
+const char *nb_cuda_error(void) { return message; }
+
+/* ---------------------------------------------------------------- discovery */
+
+static void discover(void)
+{
+    int n = 0;
+    cudaError_t err = cudaGetDeviceCount(&n);
+    if (err != cudaSuccess) {
+        /* no device, no driver, or a driver older than the runtime: CUDA says which */
+        snprintf(no_device_reason, sizeof no_device_reason, "%s", cudaGetErrorString(err));
+        (void)cudaGetLastError();
+        n = 0;
+    } else if (n <= 0) {
+        snprintf(no_device_reason, sizeof no_device_reason, "no CUDA-capable device is detected");
+        n = 0;
+    }
+    if (n > 0) {
+        devices = calloc((size_t)n, sizeof *devices);
+        if (!devices) {
+            snprintf(no_device_reason, sizeof no_device_reason,
+                     "out of memory recording %d CUDA devices", n);
+            n = 0;
+        }
+        for (int i = 0; i < n; i++) {
+            pthread_mutex_init(&devices[i].lock, NULL);
+            atomic_init(&devices[i].ready, false);
+        }
+    }
+    device_count = n;
+}
+
+int nb_cuda_count(void)
+{
+    pthread_once(&discovered, discover);
+    return device_count;
+}
+
+const char *nb_cuda_no_device_reason(void)
+{
+    pthread_once(&discovered, discover);
+    return device_count > 0 ? "" : no_device_reason;
+}
+
+/* ---------------------------------------------------------------- using a device */
+
+static nb_status check_index(int device)
+{
+    int n = nb_cuda_count();
+    if (n == 0)
+        return nb_cuda_fail(NB_ERR_DEVICE, "cuda:%d is not available: %s", device, no_device_reason);
+    if (device < 0 || device >= n) {
+        if (n == 1)
+            return nb_cuda_fail(NB_ERR_DEVICE, "cuda:%d does not exist: there is 1 CUDA device (cuda:0)",
+                                device);
+        return nb_cuda_fail(NB_ERR_DEVICE, "cuda:%d does not exist: there are %d CUDA devices (cuda:0 to cuda:%d)",
+                            device, n, n - 1);
+    }
+    return NB_OK;
+}
+
+/* Creates device's stream, once. Runs with device current. */
+static nb_status set_up(int device)
+{
+    device_state *d = &devices[device];
+    nb_status st = NB_OK;
+    pthread_mutex_lock(&d->lock);
+    if (!atomic_load_explicit(&d->ready, memory_order_relaxed)) {
+        st = nb_cuda_check(cudaStreamCreate(&d->stream), device, "cudaStreamCreate");
+        if (st == NB_OK) atomic_store_explicit(&d->ready, true, memory_order_release);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return st;
+}
+
+nb_status nb_cuda_use(int device, cudaStream_t *stream)
+{
+    nb_status st = check_index(device);
+    if (st != NB_OK) return st;
+    st = nb_cuda_check(cudaSetDevice(device), device, "cudaSetDevice");
+    if (st != NB_OK) return st;
+    if (!atomic_load_explicit(&devices[device].ready, memory_order_acquire)) {
+        st = set_up(device);
+        if (st != NB_OK) return st;
+    }
+    *stream = devices[device].stream;
+    return NB_OK;
+}
+
+void nb_cuda_lock(int device) { pthread_mutex_lock(&devices[device].lock); }
+void nb_cuda_unlock(int device) { pthread_mutex_unlock(&devices[device].lock); }
+
+/* ---------------------------------------------------------------- facts */
+
+nb_status nb_cuda_name(int device, char *buf, size_t size)
+{
+    nb_status st = check_index(device);
+    if (st != NB_OK) return st;
+    struct cudaDeviceProp prop;
+    st = nb_cuda_check(cudaGetDeviceProperties(&prop, device), device, "cudaGetDeviceProperties");
+    if (st != NB_OK) return st;
+    if (size > 0) snprintf(buf, size, "%s", prop.name);
+    return NB_OK;
+}
+
+nb_status nb_cuda_mem_info(int device, size_t *free_bytes, size_t *total_bytes)
+{
+    nb_status st = check_index(device);
+    if (st == NB_OK) st = nb_cuda_check(cudaSetDevice(device), device, "cudaSetDevice");
+    if (st == NB_OK) st = nb_cuda_check(cudaMemGetInfo(free_bytes, total_bytes), device, "cudaMemGetInfo");
+    return st;
+}

@@ -1,0 +1,132 @@
+/* gemm.c — matrix products through cuBLAS (cublasSgemm/Dgemm, or their strided-batched forms),
+ * one handle per device, created on first use and bound to the device's stream.
+ *
+ * cuBLAS is column-major and nabla row-major, so C = A·B is computed as Cᵀ = Bᵀ·Aᵀ: the operands
+ * swap places and each is handed over as its transpose. A row-major operand (unit column stride)
+ * read column-major already is its transpose (op N, leading dimension = its row stride); a
+ * transposed view (unit row stride) is the matrix itself read column-major, so it goes with op T
+ * and its column stride. Anything else is refused here and copied by lib/ first. */
+#include "internal.h"
+
+#include <cublas_v2.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+static pthread_once_t handles_once = PTHREAD_ONCE_INIT;
+static cublasHandle_t *handles; /* (nb_cuda_count(),), NULL until a device's first product */
+
+static void make_handles(void)
+{
+    int n = nb_cuda_count();
+    if (n > 0) handles = calloc((size_t)n, sizeof *handles);
+}
+
+static nb_status blas_check(cublasStatus_t s, int device, const char *what)
+{
+    if (s == CUBLAS_STATUS_SUCCESS) return NB_OK;
+    return nb_cuda_fail(s == CUBLAS_STATUS_ALLOC_FAILED ? NB_ERR_MEMORY : NB_ERR_DEVICE,
+                        "%s on cuda:%d: %s (%s)", what, device, cublasGetStatusString(s),
+                        cublasGetStatusName(s));
+}
+
+/* cuBLAS's view of a (rows, cols) operand X as Xᵀ; false when it has none. */
+static bool as_transposed(int64_t rows, int64_t cols, int64_t rs, int64_t cs, cublasOperation_t *op,
+                          int64_t *ld)
+{
+    const int64_t min_ld_rows = cols > 1 ? cols : 1, min_ld_cols = rows > 1 ? rows : 1;
+    /* row-major rows: element [i, j] at i·rs + j */
+    if ((cs == 1 || cols <= 1) && (rows <= 1 || rs >= min_ld_rows)) {
+        *op = CUBLAS_OP_N;
+        *ld = rows <= 1 ? min_ld_rows : rs;
+        return true;
+    }
+    /* a transposed view: element [i, j] at i + j·cs */
+    if ((rs == 1 || rows <= 1) && (cols <= 1 || cs >= min_ld_cols)) {
+        *op = CUBLAS_OP_T;
+        *ld = cols <= 1 ? min_ld_cols : cs;
+        return true;
+    }
+    return false;
+}
+
+bool nb_cuda_gemm_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs)
+{
+    cublasOperation_t op;
+    int64_t ld;
+    return as_transposed(rows, cols, rs, cs, &op, &ld);
+}
+
+/* The device's handle, created on first use; called with the device's lock held. */
+static nb_status handle_of(int device, cudaStream_t stream, cublasHandle_t *out)
+{
+    pthread_once(&handles_once, make_handles);
+    if (!handles) return nb_cuda_fail(NB_ERR_MEMORY, "out of host memory for cuBLAS handles");
+    if (!handles[device]) {
+        cublasHandle_t h;
+        nb_status st = blas_check(cublasCreate(&h), device, "cublasCreate");
+        if (st != NB_OK) return st;
+        st = blas_check(cublasSetStream(h, stream), device, "cublasSetStream");
+        if (st != NB_OK) {
+            cublasDestroy(h);
+            return st;
+        }
+        handles[device] = h;
+    }
+    *out = handles[device];
+    return NB_OK;
+}
+
+nb_status nb_cuda_gemm(int device, const nb_cuda_gemm_args *g)
+{
+    if (g->dtype != NB_FLOAT32 && g->dtype != NB_FLOAT64)
+        return nb_cuda_fail(NB_ERR_DTYPE, "cuBLAS products take float32 or float64, got %s", nb_dtype_name(g->dtype));
+    if (g->batch <= 0 || g->n <= 0 || g->m <= 0) return NB_OK; /* an empty result */
+    cudaStream_t stream;
+    nb_status st = nb_cuda_use(device, &stream);
+    if (st != NB_OK) return st;
+    const size_t esize = nb_dtype_size(g->dtype);
+    if (g->k == 0) { /* a sum of nothing: zeros (cuBLAS would leave C alone) */
+        return nb_cuda_check(cudaMemsetAsync(g->c.data, 0, (size_t)(g->batch * g->n * g->m) * esize, stream),
+                             device, "cudaMemsetAsync");
+    }
+    cublasOperation_t op_a, op_b, op_c;
+    int64_t ld_a, ld_b, ld_c;
+    if (!as_transposed(g->n, g->k, g->a.rs, g->a.cs, &op_a, &ld_a) ||
+        !as_transposed(g->k, g->m, g->b.rs, g->b.cs, &op_b, &ld_b) ||
+        !as_transposed(g->n, g->m, g->c.rs, g->c.cs, &op_c, &ld_c) || op_c != CUBLAS_OP_N)
+        return nb_cuda_fail(NB_ERR_ARGUMENT, "operand strides cuBLAS cannot take: a (%lld, %lld), b (%lld, %lld), c (%lld, %lld)",
+                            (long long)g->a.rs, (long long)g->a.cs, (long long)g->b.rs,
+                            (long long)g->b.cs, (long long)g->c.rs, (long long)g->c.cs);
+
+    nb_cuda_lock(device); /* one thread at a time on the device's handle */
+    cublasHandle_t h = NULL;
+    st = handle_of(device, stream, &h);
+    if (st == NB_OK) {
+        /* Cᵀ (m, n) = Bᵀ (m, k) · Aᵀ (k, n), column-major */
+        cublasStatus_t s;
+        if (g->dtype == NB_FLOAT32) {
+            const float one = 1.0f, zero = 0.0f;
+            if (g->batch == 1)
+                s = cublasSgemm_64(h, op_b, op_a, g->m, g->n, g->k, &one, (const float *)g->b.data, ld_b,
+                                   (const float *)g->a.data, ld_a, &zero, (float *)g->c.data, ld_c);
+            else
+                s = cublasSgemmStridedBatched_64(h, op_b, op_a, g->m, g->n, g->k, &one,
+                                                 (const float *)g->b.data, ld_b, g->b.bs,
+                                                 (const float *)g->a.data, ld_a, g->a.bs, &zero,
+                                                 (float *)g->c.data, ld_c, g->c.bs, g->batch);
+        } else {
+            const double one = 1.0, zero = 0.0;
+            if (g->batch == 1)
+                s = cublasDgemm_64(h, op_b, op_a, g->m, g->n, g->k, &one, (const double *)g->b.data, ld_b,
+                                   (const double *)g->a.data, ld_a, &zero, (double *)g->c.data, ld_c);
+            else
+                s = cublasDgemmStridedBatched_64(h, op_b, op_a, g->m, g->n, g->k, &one,
+                                                 (const double *)g->b.data, ld_b, g->b.bs,
+                                                 (const double *)g->a.data, ld_a, g->a.bs, &zero,
+                                                 (double *)g->c.data, ld_c, g->c.bs, g->batch);
+        }
+        st = blas_check(s, device, g->dtype == NB_FLOAT32 ? "cublasSgemm" : "cublasDgemm");
+    }
+    nb_cuda_unlock(device);
+    return st;
+}

@@ -1,0 +1,79 @@
+#!/bin/bash
+# gpu_check.sh — the checks to run on a host with a CUDA GPU, in about five minutes: build with
+# CUDA (build-gpu), the cuda suite verbosely (every test must run: a skip there means no device
+# was found) and the samples' cuda tests, the CUDA benchmarks, and the seed sample's final loss
+# on the GPU against the CPU. Run from anywhere in the tree:
+#
+#   test/gpu_check.sh            # OUT=/some/dir test/gpu_check.sh also writes $OUT/gpu.log
+#
+# On an offline host, .offline-deps/ (made by ../shared/offline-gpu-host/pack.sh) provides BLIS
+# and Criterion. Exits non-zero when a step failed; the log says which.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+if [ -n "${OUT:-}" ]; then
+    mkdir -p "$OUT"
+    exec > >(tee "$OUT/gpu.log") 2>&1
+fi
+if [ -f .offline-deps/env.sh ]; then
+    # shellcheck disable=SC1091
+    source .offline-deps/env.sh
+fi
+
+status=0
+step() { echo; echo "== gpu_check: $* ($(date +%T))"; }
+failed() {
+    echo "gpu_check: FAILED: $*"
+    status=1
+}
+
+step "host"
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
+nvcc --version | tail -2
+
+step "configure and build (build-gpu, -Dcuda=enabled)"
+if [ -d build-gpu ]; then
+    meson setup --reconfigure build-gpu -Dcuda=enabled || { failed "meson setup"; exit 1; }
+else
+    meson setup build-gpu -Dcuda=enabled || { failed "meson setup"; exit 1; }
+fi
+ninja -C build-gpu || { failed "ninja"; exit 1; }
+
+step "the cuda suite, every test listed"
+log=$(mktemp)
+(cd test && timeout 240 ../build-gpu/test/test_cuda --verbose --jobs 4) 2>&1 | tee "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || failed "the cuda suite"
+skips=$(grep -c '^\[SKIP\]' "$log")
+two_device_skips=$(grep -c '^\[SKIP\].*needs two CUDA devices' "$log")
+if [ "$skips" -ne "$two_device_skips" ]; then
+    grep '^\[SKIP\]' "$log" | head -5
+    failed "$skips cuda tests were skipped: nabla found no usable device"
+fi
+rm -f "$log"
+
+step "the samples' cuda tests (mlp_manual --device cuda against PyTorch's losses)"
+(cd test && NB_SAMPLES_DIR=$PWD/../build-gpu/samples timeout 240 ../build-gpu/test/test_samples \
+    --filter 'samples/*cuda*' --verbose) || failed "the samples' cuda tests"
+
+step "CUDA benchmarks"
+for b in cuda_mm cuda_add_bandwidth cuda_seed_loop; do
+    echo "-- bench_$b"
+    timeout 120 build-gpu/test/bench/bench_$b || failed "bench_$b"
+done
+
+step "mlp_manual: final loss on cuda:0 against the cpu"
+cpu=$(build-gpu/samples/mlp_manual | sed -n 's/^final loss: //p')
+gpu=$(build-gpu/samples/mlp_manual --device cuda | sed -n 's/^final loss: //p')
+echo "cpu: ${cpu:-none}  cuda: ${gpu:-none}"
+if [ -z "$cpu" ] || [ -z "$gpu" ]; then
+    failed "mlp_manual did not finish on both devices"
+else
+    awk -v c="$cpu" -v g="$gpu" 'BEGIN {
+        d = (g - c) / (c == 0 ? 1 : c); if (d < 0) d = -d
+        printf "relative difference %.3g (allowed 1e-3)\n", d
+        exit d <= 1e-3 ? 0 : 1 }' || failed "the final losses differ"
+fi
+
+echo
+if [ "$status" -eq 0 ]; then echo "gpu_check: all passed"; else echo "gpu_check: some checks FAILED"; fi
+exit "$status"
