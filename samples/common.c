@@ -236,10 +236,8 @@ static bool save_one(const char *prog, const char *dir, const char *name, const 
     char path[4096];
     path_join(path, sizeof path, dir, name);
     nb_clear_error();
-    nb_tensor *host = nb_to(t, NB_DEVICE_CPU);
-    bool ok = host && nb_save_npy(host, path) == NB_OK;
+    bool ok = nb_save_npy(t, path) == NB_OK; /* copies to the cpu first when needed */
     if (!ok) fprintf(stderr, "%s: cannot write %s: %s\n", prog, path, nb_last_error());
-    nb_release(host);
     return ok;
 }
 

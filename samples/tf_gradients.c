@@ -22,9 +22,7 @@ static bool save(const char *prog, const char *dir, const char *name, const nb_t
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    nb_tensor *host = nb_to(t, NB_DEVICE_CPU);
-    nb_status st = nb_save_npy(host, path);
-    nb_release(host);
+    nb_status st = nb_save_npy(t, path); /* copies to the cpu first when needed */
     if (st != NB_OK) fprintf(stderr, "%s: cannot write %s: %s\n", prog, path, nb_last_error());
     return st == NB_OK;
 }
