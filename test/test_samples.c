@@ -21,7 +21,7 @@
 
 /* ---------------------------------------------------------------- against PyTorch */
 
-Test(samples, mlp_manual_matches_pytorch, .init = nb_test_setup, .timeout = 300)
+Test(samples, mlp_manual_matches_pytorch, .init = nb_test_setup)
 {
     char *out = make_tmpdir();
     run_result r = run_sample("mlp_manual", (const char *[]){"--data", "golden/mlp/inputs", "--out", out, NULL});

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-Test(samples, mlp_autograd_equals_mlp_manual, .init = nb_test_setup, .timeout = 300)
+Test(samples, mlp_autograd_equals_mlp_manual, .init = nb_test_setup)
 {
     char *manual = make_tmpdir(), *autograd = make_tmpdir();
     run_result m = run_sample("mlp_manual", (const char *[]){"--data", "golden/mlp/inputs", "--out", manual, NULL});
@@ -64,7 +64,7 @@ Test(samples, tf_gradients_matches_pytorch, .init = nb_test_setup)
     remove_tree(out);
 }
 
-Test(samples, tf_gradients_draws_the_seed_sizes, .init = nb_test_setup, .timeout = 120)
+Test(samples, tf_gradients_draws_the_seed_sizes, .init = nb_test_setup)
 {
     char *out = make_tmpdir();
     run_result r = run_sample("tf_gradients", (const char *[]){"--out", out, NULL});
