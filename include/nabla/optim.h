@@ -34,6 +34,8 @@ nb_optimizer *nb_sgd_new(nb_params *params, nb_sgd_options opts);
 nb_optimizer *nb_adam_new(nb_params *params, nb_adam_options opts);
 nb_optimizer *nb_adamw_new(nb_params *params, nb_adam_options opts);
 nb_status nb_optimizer_step(nb_optimizer *opt);
+/* Releases every parameter's .grad (PyTorch's zero_grad(set_to_none=True)): the next backward
+ * stores fresh gradients rather than adding into zeroed ones. nb_params_zero_grad zeroes in place. */
 void nb_optimizer_zero_grad(nb_optimizer *opt);
 void nb_optimizer_set_lr(nb_optimizer *opt, double lr); /* for schedules; lr < 0 is refused */
 double nb_optimizer_lr(const nb_optimizer *opt);

@@ -4,8 +4,9 @@
  * nabla's own loops use.
  *
  * Threads. A product of F flops gets one thread per NB_GEMM_FLOPS_PER_THREAD flops (at least one,
- * at most nabla's thread count): below 64 MFLOP, about 0.6 ms of single-thread work here, it runs
- * on the calling thread. Measured on the build machine (2 cores, AMD Zen 4, BLIS 0.9.0 zen3
+ * at most nabla's thread count): below 32 MFLOP, about 0.3 ms of single-thread work here, it runs
+ * on the calling thread (the seed loop's products); the Fashion-MNIST step's 51 MFLOP products
+ * get two threads, 1.9x faster on a quiet machine. Measured on the build machine (2 cores, AMD Zen 4, BLIS 0.9.0 zen3
  * kernels, float32), 200 interleaved calls each while other jobs shared the cores (load ~5):
  *     (n x k x m)          MFLOP   1 thread median / mean   2 threads median / mean
  *     64 x 1000 x 100       12.8      124 / 149 us             67 / 183 us
@@ -24,7 +25,7 @@
 
 #include <blis.h>
 
-#define NB_GEMM_FLOPS_PER_THREAD 32e6
+#define NB_GEMM_FLOPS_PER_THREAD 16e6
 
 bool nb_cpu_gemm_layout(int64_t rows, int64_t cols, int64_t *rs, int64_t *cs)
 {

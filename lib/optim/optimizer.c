@@ -115,7 +115,13 @@ nb_status nb_optimizer_step(nb_optimizer *opt)
 void nb_optimizer_zero_grad(nb_optimizer *opt)
 {
     if (nb__is_null("nb_optimizer_zero_grad", "optimizer", opt)) return;
-    nb_params_zero_grad(opt->params);
+    /* set_to_none, as PyTorch 2 does by default: the next backward stores fresh gradients instead
+     * of adding into zeroed ones, a pass over every parameter saved twice per step */
+    for (int i = 0; i < nb_params_count(opt->params); i++) {
+        nb_tensor *t = nb_params_get(opt->params, i);
+        nb_release(t->grad);
+        t->grad = NULL;
+    }
 }
 
 void nb_optimizer_set_lr(nb_optimizer *opt, double lr)
