@@ -42,7 +42,7 @@ static bool parse_double(const char *s, double *out)
     return true;
 }
 
-static bool parse_device(const char *s, nb_device *out)
+bool sample_parse_device(const char *s, nb_device *out)
 {
     if (strcmp(s, "cpu") == 0) {
         *out = NB_DEVICE_CPU;
@@ -101,7 +101,7 @@ sample_parse_result sample_parse_args(int argc, char **argv, sample_options *opt
         case 1: opts->out_dir = value; break;
         case 2: ok = parse_int(value, &opts->iters); break;
         case 3: ok = parse_double(value, &opts->lr); break;
-        case 4: ok = parse_device(value, &opts->device); break;
+        case 4: ok = sample_parse_device(value, &opts->device); break;
         }
         if (!ok) {
             static const char *expected[] = {"", "", "a whole number from 1 to 1000000000",
@@ -258,4 +258,42 @@ bool sample_save_results(const char *prog, const char *dir, const nb_tensor *w1,
               save_one(prog, dir, "losses", loss_t);
     nb_release(loss_t);
     return ok;
+}
+
+int sample_mlp_begin(int argc, char **argv, sample_options *opts, sample_mlp_data *data, float **losses)
+{
+    switch (sample_parse_args(argc, argv, opts)) {
+    case SAMPLE_PARSE_OK: break;
+    case SAMPLE_PARSE_HELP: return 0;
+    case SAMPLE_PARSE_BAD: return SAMPLE_EXIT_USAGE;
+    }
+    bool loaded = opts->data_dir ? sample_load_mlp(opts->prog, opts->data_dir, data)
+                                 : sample_random_mlp(opts->prog, SAMPLE_N, SAMPLE_D_IN, SAMPLE_H,
+                                                     SAMPLE_D_OUT, data);
+    if (!loaded) return 1;
+    if (!sample_mlp_to(opts->prog, data, opts->device)) {
+        sample_mlp_release(data);
+        return 1;
+    }
+    *losses = malloc((size_t)opts->iters * sizeof(float)); /* (iters,) */
+    if (!*losses) {
+        fprintf(stderr, "%s: out of memory\n", opts->prog);
+        sample_mlp_release(data);
+        return 1;
+    }
+    nb_clear_error();
+    return -1;
+}
+
+int sample_mlp_end(const sample_options *opts, sample_mlp_data *data, float *losses, int status)
+{
+    if (status == 0) {
+        printf("final loss: %.9g\n", losses[opts->iters - 1]);
+        if (opts->out_dir &&
+            !sample_save_results(opts->prog, opts->out_dir, data->w1, data->w2, losses, opts->iters))
+            status = 1;
+    }
+    free(losses);
+    sample_mlp_release(data);
+    return status;
 }

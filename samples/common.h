@@ -30,6 +30,8 @@ typedef enum sample_parse_result {
 
 #define SAMPLE_EXIT_USAGE 2 /* exit status for a bad command line */
 
+/* "cpu", "cuda" or "cuda:N" into *out; false for anything else. */
+bool sample_parse_device(const char *s, nb_device *out);
 /* Parses argv into opts, which holds the defaults on entry. */
 sample_parse_result sample_parse_args(int argc, char **argv, sample_options *opts);
 
@@ -56,5 +58,13 @@ void sample_mlp_release(sample_mlp_data *data);
  * creating dir if needed. On failure prints a message naming the file and returns false. */
 bool sample_save_results(const char *prog, const char *dir, const nb_tensor *w1,
                          const nb_tensor *w2, const float *losses, int iters);
+
+/* What the seed-loop samples (mlp_manual, mlp_autograd) do before their loop: parse the command
+ * line, load --data or draw the seed's data, move it to --device, allocate *losses (iters,).
+ * Returns -1 to go on, or the exit status to end with. */
+int sample_mlp_begin(int argc, char **argv, sample_options *opts, sample_mlp_data *data, float **losses);
+/* And after it: when status is 0, print the final loss and write --out; then free everything.
+ * Returns the exit status. */
+int sample_mlp_end(const sample_options *opts, sample_mlp_data *data, float *losses, int status);
 
 #endif /* NB_SAMPLES_COMMON_H */

@@ -1,6 +1,7 @@
 /* fashion_options.c — parsing fashion_mnist's flags: "--flag VALUE" or "--flag=VALUE", each value
  * checked against its range, with a message naming the flag and what it expects. */
 #include "fashion_options.h"
+#include "common.h"
 #include "fashion_data.h"
 
 #include <errno.h>
@@ -67,22 +68,6 @@ static bool parse_number(const char *s, double min, double max, bool max_open, d
     return true;
 }
 
-static bool parse_device(const char *s, nb_device *out)
-{
-    if (strcmp(s, "cpu") == 0) {
-        *out = NB_DEVICE_CPU;
-        return true;
-    }
-    if (strcmp(s, "cuda") == 0) {
-        *out = NB_DEVICE_CUDA(0);
-        return true;
-    }
-    int64_t index;
-    if (strncmp(s, "cuda:", 5) != 0 || !parse_int64(s + 5, 0, 1023, &index)) return false;
-    *out = NB_DEVICE_CUDA((int)index);
-    return true;
-}
-
 enum flag_id {
     FLAG_DATA, FLAG_HIDDEN, FLAG_EPOCHS, FLAG_LR, FLAG_MOMENTUM, FLAG_BATCH, FLAG_SEED,
     FLAG_THREADS, FLAG_DEVICE, FLAG_LOAD, FLAG_SAVE, FLAG_LOG, FLAG_COUNT
@@ -127,7 +112,7 @@ static bool set_flag(enum flag_id id, const char *value, fashion_options *o)
         if (!parse_int64(value, 1, 1024, &n)) return false;
         o->threads = (int)n;
         return true;
-    case FLAG_DEVICE: return parse_device(value, &o->device);
+    case FLAG_DEVICE: return sample_parse_device(value, &o->device);
     case FLAG_LOAD: o->load_path = value; return true;
     case FLAG_SAVE: o->save_path = value; return true;
     case FLAG_LOG: o->log_path = value; return true;

@@ -16,36 +16,17 @@ int main(int argc, char **argv)
 {
     sample_options opts = {
         .prog = "mlp_manual", .iters = 500, .lr = 1e-6, .device = NB_DEVICE_CPU};
-    switch (sample_parse_args(argc, argv, &opts)) {
-    case SAMPLE_PARSE_OK: break;
-    case SAMPLE_PARSE_HELP: return 0;
-    case SAMPLE_PARSE_BAD: return SAMPLE_EXIT_USAGE;
-    }
-
     sample_mlp_data data;
-    bool loaded = opts.data_dir ? sample_load_mlp(opts.prog, opts.data_dir, &data)
-                                : sample_random_mlp(opts.prog, SAMPLE_N, SAMPLE_D_IN, SAMPLE_H,
-                                                    SAMPLE_D_OUT, &data);
-    if (!loaded) return 1;
-    if (!sample_mlp_to(opts.prog, &data, opts.device)) {
-        sample_mlp_release(&data);
-        return 1;
-    }
+    float *losses; /* (iters,) */
+    int early = sample_mlp_begin(argc, argv, &opts, &data, &losses);
+    if (early >= 0) return early;
     nb_tensor *x = data.x;   /* (N, D_in) */
     nb_tensor *y = data.y;   /* (N, D_out) */
     nb_tensor *w1 = data.w1; /* (D_in, H) */
     nb_tensor *w2 = data.w2; /* (H, D_out) */
     const double learning_rate = opts.lr;
 
-    float *losses = malloc((size_t)opts.iters * sizeof(float)); /* (iters,) */
-    if (!losses) {
-        fprintf(stderr, "%s: out of memory\n", opts.prog);
-        sample_mlp_release(&data);
-        return 1;
-    }
-
     int status = 0;
-    nb_clear_error();
     for (int t = 0; t < opts.iters; t++) {
         nb_scope_begin();
         /* forward: predicted y */
@@ -72,13 +53,5 @@ int main(int argc, char **argv)
         if ((t + 1) % 100 == 0) printf("step %d: loss %.6g\n", t + 1, losses[t]);
     }
 
-    if (status == 0) {
-        printf("final loss: %.9g\n", losses[opts.iters - 1]);
-        if (opts.out_dir &&
-            !sample_save_results(opts.prog, opts.out_dir, w1, w2, losses, opts.iters))
-            status = 1;
-    }
-    free(losses);
-    sample_mlp_release(&data);
-    return status;
+    return sample_mlp_end(&opts, &data, losses, status);
 }
