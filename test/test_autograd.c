@@ -326,3 +326,22 @@ Test(autograd, training_loop_1000_steps)
     }
     cr_assert(last < 0.5 * first, "loss went from %g to %g", first, last);
 }
+
+/* relu and clamp pass the gradient like PyTorch at their kinks: relu's is 0 at 0 (threshold_backward),
+ * clamp's is 1 on its bounds (min <= x <= max) */
+Test(autograd, relu_and_clamp_gradients_at_the_kinks)
+{
+    const double v[] = {-1, 0, 2, -0.0};
+    nb_tensor *x = leaf(NB_SHAPE(4), v);
+    cr_assert_eq(nb_backward(nb_sum(nb_relu(x))), NB_OK, "%s", nb_last_error());
+    const double relu_grad[] = {0, 0, 1, 0};
+    assert_values(nb_grad(x), relu_grad, 4, 0, 0);
+    nb_zero_grad(x);
+    cr_assert_eq(nb_backward(nb_sum(nb_clamp_min(x, 0))), NB_OK, "%s", nb_last_error());
+    const double clamp_grad[] = {0, 1, 1, 1};
+    assert_values(nb_grad(x), clamp_grad, 4, 0, 0);
+    nb_tensor *f = nb_requires_grad_(nb_from_array((const float[]){-1e-45f, 1e-45f, 0}, NB_SHAPE(3), NB_OPTS(NB_FLOAT32)), true);
+    cr_assert_eq(nb_backward(nb_sum(nb_relu(f))), NB_OK, "%s", nb_last_error());
+    const double tiny_grad[] = {0, 1, 0}; /* the smallest float32 subnormal is positive */
+    assert_values(nb_grad(f), tiny_grad, 3, 0, 0);
+}

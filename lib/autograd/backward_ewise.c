@@ -6,6 +6,7 @@
 #include "../ewise.h"
 #include "autograd.h"
 
+#include <float.h>
 #include <math.h>
 
 #define NEEDS(n, i) ((n)->next[i].node != NULL)
@@ -171,10 +172,11 @@ static nb_status tanh_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
 
 static nb_status relu_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
-    SAVED(n, 2, y); /* g where the result is positive (PyTorch's threshold_backward) */
-    nb_tensor *off = nb_le_scalar(y, 0.0);
-    gi[0] = nb_masked_fill(g, off, 0.0);
-    nb_release(off);
+    SAVED(n, 0, a); /* g where the input is positive (PyTorch's threshold_backward), one kernel:
+                     * a >= the smallest positive value of a's dtype, up to infinity */
+    double smallest = a->dtype == NB_FLOAT32 ? (double)FLT_TRUE_MIN : DBL_TRUE_MIN;
+    const nb_tensor *in[2] = {g, a};
+    gi[0] = nb__ewise("nb_relu (backward)", NB_EW_CLAMP_BACKWARD, 2, in, (nb_scalars){smallest, INFINITY});
     return nb_last_status();
 }
 
@@ -231,7 +233,7 @@ const nb_ew_grad nb_ew_grads[NB_EW_COUNT] = {
     [NB_EW_SQRT] = {"SqrtBackward", sqrt_backward, SAVE_OUT},
     [NB_EW_SIGMOID] = {"SigmoidBackward", sigmoid_backward, SAVE_OUT},
     [NB_EW_TANH] = {"TanhBackward", tanh_backward, SAVE_OUT},
-    [NB_EW_RELU] = {"ReluBackward", relu_backward, SAVE_OUT},
+    [NB_EW_RELU] = {"ReluBackward", relu_backward, SAVE_IN0},
     [NB_EW_CLAMP] = {"ClampBackward", clamp_backward, SAVE_IN0},
     [NB_EW_ADD_SCALAR] = {"AddScalarBackward", pass_backward, 0},
     [NB_EW_MUL_SCALAR] = {"MulScalarBackward", mul_scalar_backward, 0},

@@ -72,6 +72,18 @@ static nb_status extreme_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
     return n->dim >= 0 ? extreme_dim_backward(n, g, gi) : extreme_all_backward(n, g, gi);
 }
 
+/* p @ q, computed as (q^T @ p^T)^T when column_major, so the result is a transposed view of a
+ * contiguous matrix: the layout of the input whose gradient it is. */
+static nb_tensor *product_in_layout(nb_tensor *p, nb_tensor *q, bool column_major)
+{
+    if (!column_major) return nb_mm(p, q);
+    nb_tensor *qt = nb_t(q), *pt = nb_t(p);
+    nb_tensor *r = nb_mm(qt, pt);
+    nb_tensor *result = nb_t(r);
+    nb_release(qt), nb_release(pt), nb_release(r);
+    return result;
+}
+
 /* a was saved only when b needs a gradient, and b only when a does */
 static nb_status mm_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
@@ -80,14 +92,14 @@ static nb_status mm_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
         nb_tensor *b = nb__node_saved(n, 1);
         if (!b) return nb_last_status();
         nb_tensor *bt = batched ? nb_transpose(b, 1, 2) : nb_t(b);
-        gi[0] = batched ? nb_matmul(g, bt) : nb_mm(g, bt);
+        gi[0] = batched ? nb_matmul(g, bt) : product_in_layout(g, bt, n->perm[0]);
         nb_release(bt);
     }
     if (n->next[1].node) { /* a^T @ g */
         nb_tensor *a = nb__node_saved(n, 0);
         if (!a) return nb_last_status();
         nb_tensor *at = batched ? nb_transpose(a, 1, 2) : nb_t(a);
-        gi[1] = batched ? nb_matmul(at, g) : nb_mm(at, g);
+        gi[1] = batched ? nb_matmul(at, g) : product_in_layout(at, g, n->perm[1]);
         nb_release(at);
     }
     return nb_last_status();
