@@ -144,7 +144,7 @@ bool nb__autograd_record_reduce(const char *name, nb_reduce_op op, nb_tensor *ou
 }
 
 /* A 2-D matrix stored column by column (a transposed view of a row-major one). */
-static bool nb__is_column_major(const nb_tensor *t)
+static bool is_column_major(const nb_tensor *t)
 {
     return t->ndim == 2 && t->shape[0] > 1 && t->shape[1] > 1 && t->strides[0] == 1 && t->strides[1] >= t->shape[0];
 }
@@ -158,8 +158,8 @@ bool nb__autograd_record_mm(const char *name, nb_tensor *out, const nb_tensor *a
     if (!node) return false;
     /* each input's layout, so its gradient is made in the same one (a transposed weight gets a
      * transposed gradient, which its view's backward turns back into a contiguous one) */
-    node->perm[0] = nb__is_column_major(a);
-    node->perm[1] = nb__is_column_major(b);
+    node->perm[0] = is_column_major(a);
+    node->perm[1] = is_column_major(b);
     /* only what the other side's gradient needs */
     bool ok = true;
     if (node->next[1].node) ok = ok && nb__node_save(node, 0, a, false);
