@@ -8,6 +8,7 @@
  * then the ratio of each against memcpy, nb_add's last. nb_add runs on nabla's threads (all
  * cores for an op this large); memcpy is glibc's, on one thread. */
 #include <nabla.h>
+#include "bench.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -17,13 +18,6 @@
 
 enum { NUMEL = 16 << 20, WARMUP = 2, REPEATS = 10 };
 static const double GOAL = 0.7;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 int main(void)
 {

@@ -6,6 +6,7 @@
  * in place. Prints GB/s of each and, last, nb_add's ratio to the copy; without a device it says
  * so and exits 0. */
 #include <nabla.h>
+#include "bench.h"
 
 #include <cuda_runtime.h>
 #include <math.h>
@@ -14,13 +15,6 @@
 
 enum { NUMEL = 256 << 20, WARMUP_BLOCKS = 1, BLOCKS = 5, PER_BLOCK = 5 };
 static const double GOAL = 0.8;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int fail(const char *what, const char *why)
 {
@@ -31,10 +25,7 @@ static int fail(const char *what, const char *why)
 int main(void)
 {
     printf("%s\n", nb_config_string());
-    if (nb_cuda_device_count() == 0) {
-        printf("no CUDA device: %s\n", nb_cuda_available_reason());
-        return 0;
-    }
+    if (no_cuda_device()) return 0;
     const nb_options on_gpu = NB_OPTS(NB_FLOAT32, .device = NB_DEVICE_CUDA(0));
     const size_t bytes = (size_t)NUMEL * sizeof(float);
     nb_tensor *a = nb_full(NB_SHAPE(NUMEL), 1.5, on_gpu);   /* (NUMEL,) */

@@ -5,6 +5,7 @@
  * includes taking its result from the caching allocator and giving it back. Prints the ratio
  * last; without a device it says so and exits 0. */
 #include <nabla.h>
+#include "bench.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -16,13 +17,6 @@
 enum { SIZE = 4096, WARMUP_BLOCKS = 1, BLOCKS = 5, PER_BLOCK = 10 };
 static const double GOAL = 0.95;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int fail(const char *what, const char *why)
 {
     fprintf(stderr, "bench_cuda_mm: %s: %s\n", what, why);
@@ -32,10 +26,7 @@ static int fail(const char *what, const char *why)
 int main(void)
 {
     printf("%s\n", nb_config_string());
-    if (nb_cuda_device_count() == 0) {
-        printf("no CUDA device: %s\n", nb_cuda_available_reason());
-        return 0;
-    }
+    if (no_cuda_device()) return 0;
     const int64_t n = SIZE;
     const size_t bytes = (size_t)(n * n) * sizeof(float);
     const double flops = 2.0 * n * n * n;

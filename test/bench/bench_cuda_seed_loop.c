@@ -5,6 +5,7 @@
  * calls during the timed steps (0 once the cache is warm) and, last, the speedup cpu/gpu.
  * At these sizes (64 x 1000 x 100 x 10) a step is a dozen small kernels: the GPU's time is mostly
  * launch and synchronisation latency. Without a device it says so and exits 0. */
+#include "bench.h"
 #include "seed_loops.h"
 
 #include <math.h>
@@ -53,10 +54,7 @@ static void free_net(net *n)
 int main(void)
 {
     printf("%s\n", nb_config_string());
-    if (nb_cuda_device_count() == 0) {
-        printf("no CUDA device: %s\n", nb_cuda_available_reason());
-        return 0;
-    }
+    if (no_cuda_device()) return 0;
     net gpu, cpu;
     if (!make_net(&gpu, NB_DEVICE_CUDA(0)) || !make_net(&cpu, NB_DEVICE_CPU)) {
         fprintf(stderr, "bench_cuda_seed_loop: setup: %s\n", nb_last_error());

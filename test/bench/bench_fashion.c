@@ -12,6 +12,7 @@
  * the training (shuffling, batches and steps), not reading the files nor evaluating. Prints each
  * epoch time and, last, the best nabla epoch over the best PyTorch epoch (goal <= 0.5). Without
  * PyTorch it says so and prints nabla's figures only; without the data set it exits 77 (skipped). */
+#include "bench.h"
 #include "../../samples/fashion_data.h"
 
 #include <fcntl.h>
@@ -32,13 +33,6 @@ extern char **environ;
 #define HIDDEN 256
 #define BATCH 128
 static const double LEARNING_RATE = 0.03, MOMENTUM = 0.9, GOAL = 0.5;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---------------------------------------------------------------- nabla */
 

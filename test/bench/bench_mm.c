@@ -5,6 +5,7 @@
  * calls then share. nb_mm's time includes allocating and releasing its result. */
 #include <blis.h>
 #include <nabla.h>
+#include "bench.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,13 +14,6 @@
 
 enum { SIZE = 1024, WARMUP = 3, REPEATS = 15 };
 static const double GOAL = 0.95;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 int main(void)
 {

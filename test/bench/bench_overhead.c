@@ -3,6 +3,7 @@
  * of calls to a plain C function adding two floats through pointers. Prints nanoseconds per op of
  * both (best of several runs) and, last, the ratio with nabla's figure and its goal. */
 #include <nabla.h>
+#include "bench.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -10,13 +11,6 @@
 
 enum { OPS = 1000000, PER_SCOPE = 1000, REPEATS = 5 };
 static const double GOAL_NS = 300;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* The baseline: out = a + b through pointers, called through a volatile pointer so it is not
  * inlined away. */

@@ -9,13 +9,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec * 1e-3;
-}
-
 /* ---------------------------------------------------------------- nabla, hand-written gradients */
 
 /* One training step, as in samples/mlp_manual.c; returns the loss, NAN on an error. */

@@ -6,6 +6,11 @@
 #include <blis.h>
 #include <nabla.h>
 
+#include "bench.h"
+
+/* Microseconds on a monotonic clock. */
+static inline double now_us(void) { return now_s() * 1e6; }
+
 enum { N = 64, D_IN = 1000, H = 100, D_OUT = 10 };
 
 typedef struct raw_net {
@@ -22,7 +27,6 @@ typedef struct raw_net {
     float *grad_w1;     /* (D_in, H) */
 } raw_net;
 
-double now_us(void);
 /* One training step; each returns the loss, NAN on an error. */
 double nabla_step(nb_tensor *x, nb_tensor *y, nb_tensor *w1, nb_tensor *w2, double learning_rate);
 double nabla_autograd_step(nb_tensor *x, nb_tensor *y, nb_tensor *w1, nb_tensor *w2, double learning_rate);
