@@ -119,6 +119,7 @@ static bool cuda_product(const char *name, const nb_tensor *a, const nb_tensor *
         ok = ok && copies[1] && as_cuda_matrix(copies[1], &g.b);
     }
     if (ok) {
+        nb_cuda_note_op(out->storage->device.index, name);
         nb_status st = nb_cuda_gemm(out->storage->device.index, &g);
         if (st != NB_OK) {
             nb__fail(st, "%s: %s", name, nb_cuda_error());

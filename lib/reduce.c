@@ -1,7 +1,7 @@
 /* reduce.c — reductions: sum, mean, max, min, argmax and argmin, over the whole tensor or along
  * one dim. Checks the arguments (dtype rules are PyTorch's), describes the reduction to the CPU
- * kernels as a plan over the input's own strides (no contiguous copy is made), allocates the
- * outputs and records the op for autograd. */
+ * or CUDA kernels as a plan over the input's own strides (no contiguous copy is made), allocates
+ * the outputs and records the op for autograd. */
 #include "../kernels/cpu/reduce.h"
 #include "autograd/record.h"
 #include "dtype.h"
@@ -124,27 +124,9 @@ static nb_dtype result_dtype(reduce_kind kind, nb_dtype in)
     }
 }
 
-/* The reductions the CUDA backend has: sums and means (kernels/cuda/reduce.cu). */
-static bool cuda_reduces(reduce_kind kind)
-{
-#ifdef NB_HAVE_CUDA
-    return kind == SUM || kind == MEAN;
-#else
-    (void)kind;
-    return false;
-#endif
-}
-
 static bool check_input(const char *name, reduce_kind kind, const nb_tensor *t)
 {
     if (nb__is_null(name, "tensor", t)) return false;
-    const nb_device dev = t->storage->device;
-    if (dev.type != NB_CPU && !(dev.type == NB_CUDA && cuda_reduces(kind))) {
-        char d[32];
-        nb__fail(NB_ERR_UNSUPPORTED, "%s: not yet implemented on %s", name,
-                 nb__device_string(dev, d, sizeof d));
-        return false;
-    }
     if (kind == MEAN && !nb__is_floating(t->dtype)) {
         nb__fail(NB_ERR_DTYPE, "%s: expected a floating dtype (float32 or float64), got %s", name,
                  nb_dtype_name(t->dtype));
@@ -180,11 +162,13 @@ static nb_reduce_op grad_op(reduce_kind kind)
     }
 }
 
-/* Runs the sum (or mean) plan p on t's CUDA device; false and an error naming op otherwise. */
-static bool run_cuda_sum(const char *name, const nb_tensor *t, const nb_cpu_reduce_plan *p)
+/* Runs plan p for kind on t's CUDA device (sums in kernels/cuda/reduce.cu, maxima and minima in
+ * extreme.cu); false and an error naming op otherwise. */
+static bool run_cuda(const char *name, reduce_kind kind, const nb_tensor *t,
+                     const nb_cpu_reduce_plan *p)
 {
 #ifdef NB_HAVE_CUDA
-    nb_cuda_sum_plan c = {
+    nb_cuda_reduce_plan c = {
         .outer_ndim = p->outer_ndim, .red_ndim = p->red_ndim, .in = p->in, .out = p->values,
         .divisor = p->divisor};
     memcpy(c.outer_shape, p->outer_shape, sizeof c.outer_shape);
@@ -192,12 +176,19 @@ static bool run_cuda_sum(const char *name, const nb_tensor *t, const nb_cpu_redu
     memcpy(c.outer_out_strides, p->outer_out_strides, sizeof c.outer_out_strides);
     memcpy(c.red_shape, p->red_shape, sizeof c.red_shape);
     memcpy(c.red_strides, p->red_strides, sizeof c.red_strides);
-    nb_status st = nb_cuda_sum(t->storage->device.index, t->dtype, &c);
+    const int device = t->storage->device.index;
+    nb_cuda_note_op(device, name);
+    nb_status st;
+    if (kind == SUM || kind == MEAN)
+        st = nb_cuda_sum(device, t->dtype, &c);
+    else /* max/min write values only; argmax/argmin and max_dim/min_dim indices too */
+        st = nb_cuda_extreme(device, kind == MIN || kind == ARGMIN, t->dtype, &c,
+                             p->red_index_strides, p->indices);
     if (st == NB_OK) return true;
     nb__fail(st, "%s: %s", name, nb_cuda_error());
     return false;
 #else
-    (void)p;
+    (void)kind, (void)p;
     char d[32];
     nb__fail(NB_ERR_DEVICE, "%s: cannot reduce on %s: nabla was built without CUDA", name,
              nb__device_string(t->storage->device, d, sizeof d));
@@ -230,7 +221,7 @@ static nb_tensor *run(const char *name, reduce_kind kind, const nb_tensor *t, nb
     if (kind == MEAN)
         p->divisor = (double)(dim >= 0 ? p->red_shape[0] : nb__numel_of(t->ndim, t->shape));
     if (t->storage->device.type == NB_CUDA) {
-        if (!run_cuda_sum(name, t, p)) {
+        if (!run_cuda(name, kind, t, p)) {
             nb_release(out);
             nb_release(indices);
             return NULL;

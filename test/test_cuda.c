@@ -567,14 +567,226 @@ Test(cuda, sums_are_deterministic, .init = cuda_setup)
     cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
 }
 
-Test(cuda, other_reductions_are_refused_until_implemented, .init = cuda_setup)
+/* ---------------------------------------------------------------- maxima and minima */
+
+/* got against want bit for bit: shape, dtype and every byte (NaN payloads and signs of zero too). */
+static void assert_same_bits(const nb_tensor *got, const nb_tensor *want, const char *what)
+{
+    assert_parity_tol(got, want, 0, what);
+    size_t gb, wb;
+    unsigned char *g = host_bytes(got, &gb), *w = host_bytes(want, &wb);
+    const size_t es = nb_dtype_size(nb_dtype_of(want));
+    size_t at = 0;
+    while (at < gb && at < wb && g[at] == w[at]) at++;
+    free(g);
+    free(w);
+    cr_assert(gb == wb && at == gb, "%s: the bits of element %zu differ between cuda and the cpu", what, at / es);
+}
+
+typedef nb_tensor *(*op_dim)(const nb_tensor *, int, bool);
+
+static const struct {
+    const char *name;
+    op1 fn;
+} extreme_rows[] = {{"nb_max", nb_max}, {"nb_min", nb_min}, {"nb_argmax", nb_argmax}, {"nb_argmin", nb_argmin}};
+
+static const struct {
+    const char *name;
+    op_dim fn;
+} extreme_dim_rows[] = {{"nb_max_dim", nb_max_dim},
+                        {"nb_min_dim", nb_min_dim},
+                        {"nb_argmax_dim", nb_argmax_dim},
+                        {"nb_argmin_dim", nb_argmin_dim}};
+
+/* Every whole and along-a-dim maximum and minimum of c (on the cpu) and g (the same values on
+ * cuda:0), bit for bit: each dim, negative dims too, keepdim both ways. */
+static void check_extremes(const nb_tensor *c, const nb_tensor *g, const char *about)
+{
+    char what[256];
+    for (size_t r = 0; r < 4; r++) {
+        snprintf(what, sizeof what, "%s (%s)", extreme_rows[r].name, about);
+        assert_same_bits(extreme_rows[r].fn(g), extreme_rows[r].fn(c), what);
+    }
+    const int nd = nb_ndim(c) > 0 ? nb_ndim(c) : 1; /* a 0-d tensor takes dims 0 and -1 */
+    for (size_t r = 0; r < 4; r++)
+        for (int dim = -nd; dim < nd; dim++)
+            for (int keep = 0; keep < 2; keep++) {
+                snprintf(what, sizeof what, "%s (%s, dim %d%s)", extreme_dim_rows[r].name, about, dim,
+                         keep ? ", keepdim" : "");
+                assert_same_bits(extreme_dim_rows[r].fn(g, dim, keep), extreme_dim_rows[r].fn(c, dim, keep), what);
+            }
+}
+
+Test(cuda, maxima_and_minima_match_the_cpu_for_every_layout_and_dtype, .init = cuda_setup)
+{
+    /* BIG: one output over many blocks (whole), and along its one dim */
+    static const layout layouts[] = {CONTIG, TRANSPOSED, EXPANDED, PERMUTED, NARROWED, COLUMN, ROW, SCALAR, BIG};
+    for (int d = 0; d < N_DTYPES; d++)
+        for (size_t l = 0; l < sizeof layouts / sizeof layouts[0]; l++) {
+            nb_dtype dt = all_dtypes[d];
+            char about[96];
+            snprintf(about, sizeof about, "%s, %s", nb_dtype_name(dt), layout_names[layouts[l]]);
+            nb_scope_begin();
+            check_extremes(input(layouts[l], dt, CPU, 53, false), input(layouts[l], dt, GPU, 53, false), about);
+            cr_assert_eq(nb_scope_end(), NB_OK, "%s: %s", about, nb_last_error());
+        }
+}
+
+/* Values that tie: what each element is drawn from (a fixed generator, the same on every run). */
+typedef enum tie_pattern {
+    SMALL_INTS,   /* -2 .. 2: many equal extremes */
+    ZEROS_ON_TOP, /* -1, -0 and +0: the maximum is a zero of either sign */
+    ZEROS_BELOW,  /* 1, -0 and +0: the minimum is a zero of either sign */
+    RARE_ZEROS,   /* mostly -1, one in 700 a zero of either sign (for the maximum), or mostly 1 (odd seeds) */
+} tie_pattern;
+
+static double bits_f64(uint64_t bits)
+{
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+/* A cpu tensor of shape and dtype dt with values of pattern p; with nan_every > 0 about one element
+ * in nan_every is a NaN (both signs, a payload or none). Registered in the open scope. */
+static nb_tensor *tied(int ndim, const int64_t *shape, nb_dtype dt, tie_pattern p, uint64_t seed, int nan_every)
+{
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) n *= shape[i];
+    double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v); /* (n,) */
+    cr_assert_not_null(v);
+    const double nans[3] = {NAN, -NAN, bits_f64(0x7ff8123456789abcull)};
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (int64_t i = 0; i < n; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        const uint64_t r = s >> 33;
+        const double zero = (r >> 7) & 1 ? -0.0 : 0.0;
+        switch (p) {
+        case SMALL_INTS: v[i] = (double)(r % 5) - 2; break;
+        case ZEROS_ON_TOP: v[i] = r % 3 == 0 ? -1.0 : zero; break;
+        case ZEROS_BELOW: v[i] = r % 3 == 0 ? 1.0 : zero; break;
+        case RARE_ZEROS: v[i] = r % 700 == 0 ? zero : (seed & 1 ? 1.0 : -1.0); break;
+        }
+        if (nan_every > 0 && (r >> 12) % (uint64_t)nan_every == 0) v[i] = nans[(r >> 20) % 3];
+    }
+    nb_tensor *t = nb_from_array(v, ndim, shape, NB_OPTS(NB_FLOAT64));
+    free(v);
+    cr_assert_not_null(t, "%s", nb_last_error());
+    if (dt == NB_FLOAT64) return t;
+    nb_tensor *cast = dt == NB_BOOL ? nb_gt_scalar(t, 0) : nb_to_dtype(t, dt);
+    cr_assert_not_null(cast, "%s", nb_last_error());
+    return cast;
+}
+
+Test(cuda, maxima_and_minima_of_ties_nans_and_signed_zeros_match_the_cpu, .init = cuda_setup)
+{
+    /* short rows (a thread each), long rows (a block each), many long columns (a thread each,
+     * once: it is large), rows longer than the cpu's chunks and blocks, one long output over
+     * several blocks */
+    static const int64_t shapes[][2] = {{7, 5}, {3, 300}, {300, 3}, {40, 1500}, {260, 4100}, {2, 70001}, {1, 100003}};
+    static const tie_pattern patterns[] = {SMALL_INTS, ZEROS_ON_TOP, ZEROS_BELOW, RARE_ZEROS};
+    static const int nan_rates[] = {0, 997, 5};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int d = 0; d < N_DTYPES; d++)
+            for (size_t p = 0; p < 4; p++)
+                for (size_t k = 0; k < 3; k++) {
+                    nb_dtype dt = all_dtypes[d];
+                    const bool floating = dt == NB_FLOAT32 || dt == NB_FLOAT64;
+                    if (!floating && (patterns[p] != SMALL_INTS || nan_rates[k] != 0)) continue;
+                    const bool large = shapes[s][0] * shapes[s][1] > 1000000;
+                    if (large && (dt == NB_BOOL || (floating && (patterns[p] != ZEROS_ON_TOP || nan_rates[k] != 997))))
+                        continue;
+                    for (int transpose = 0; transpose < (large ? 1 : 2); transpose++) {
+                        char about[160];
+                        snprintf(about, sizeof about, "%s, [%lld, %lld]%s, pattern %d, NaN one in %d", nb_dtype_name(dt),
+                                 (long long)shapes[s][0], (long long)shapes[s][1], transpose ? " transposed" : "",
+                                 (int)patterns[p], nan_rates[k]);
+                        nb_scope_begin();
+                        /* transposed: the (cols, rows) values read as (rows, cols), columns strided */
+                        const int64_t *shape = shapes[s];
+                        const int64_t flipped[2] = {shape[1], shape[0]};
+                        const uint64_t seed = 100 + s * 10 + p + (uint64_t)transpose; /* odd: RARE_ZEROS of 1 */
+                        nb_tensor *c = tied(2, transpose ? flipped : shape, dt, patterns[p], seed, nan_rates[k]);
+                        nb_tensor *g = nb_to(c, GPU);
+                        cr_assert_not_null(g, "%s: %s", about, nb_last_error());
+                        if (transpose) c = nb_t(c), g = nb_t(g);
+                        check_extremes(c, g, about);
+                        cr_assert_eq(nb_scope_end(), NB_OK, "%s: %s", about, nb_last_error());
+                    }
+                }
+    /* a 3-d permuted tensor: the whole reductions read it in memory order */
+    nb_scope_begin();
+    nb_tensor *c = tied(NB_SHAPE(33, 40, 70), NB_FLOAT32, ZEROS_ON_TOP, 7, 0);
+    check_extremes(nb_permute(c, NB_DIMS(2, 0, 1)), nb_permute(nb_to(c, GPU), NB_DIMS(2, 0, 1)), "float32, permuted");
+    cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
+}
+
+Test(cuda, max_and_min_gradients_on_the_device_match_the_cpu, .init = cuda_setup)
+{
+    static const nb_dtype dts[] = {NB_FLOAT32, NB_FLOAT64};
+    static const int64_t shapes[][2] = {{4, 300}, {300, 4}, {6, 7}};
+    for (int d = 0; d < 2; d++)
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+            for (int dim = 0; dim < 2; dim++)
+                for (int variant = 0; variant < 4; variant++) { /* max_dim, min_dim, each keepdim both ways */
+                    const bool take_min = variant & 1, keep = variant & 2;
+                    char what[160];
+                    snprintf(what, sizeof what, "d/dx of %s (%s, [%lld, %lld], dim %d%s)",
+                             take_min ? "nb_min_dim" : "nb_max_dim", nb_dtype_name(dts[d]), (long long)shapes[s][0],
+                             (long long)shapes[s][1], dim, keep ? ", keepdim" : "");
+                    nb_scope_begin();
+                    /* ties: the gradient goes to the first of equal extremes */
+                    nb_tensor *xc = tied(2, shapes[s], dts[d], SMALL_INTS, 300 + s, 0);
+                    nb_tensor *xg = nb_to(xc, GPU);
+                    int64_t kept[2] = {shapes[s][0], shapes[s][1]}; /* the result's shape with keepdim */
+                    kept[dim] = 1;
+                    nb_manual_seed(31); /* weights make every position's gradient different */
+                    nb_tensor *wc = keep ? nb_randn(2, kept, NB_OPTS(dts[d])) : nb_randn(1, &shapes[s][1 - dim], NB_OPTS(dts[d]));
+                    nb_tensor *wg = nb_to(wc, GPU);
+                    nb_requires_grad_(xc, true);
+                    nb_requires_grad_(xg, true);
+                    op_dim fn = take_min ? nb_min_dim : nb_max_dim;
+                    nb_tensor *lc = nb_sum(nb_mul(fn(xc, dim, keep), wc)), *lg = nb_sum(nb_mul(fn(xg, dim, keep), wg));
+                    cr_assert_eq(nb_backward(lc), NB_OK, "%s: %s", what, nb_last_error());
+                    cr_assert_eq(nb_backward(lg), NB_OK, "%s: %s", what, nb_last_error());
+                    assert_same_bits(nb_grad(xg), nb_grad(xc), what);
+                    cr_assert_eq(nb_scope_end(), NB_OK, "%s: %s", what, nb_last_error());
+                }
+    /* over everything: equal extremes share the gradient */
+    nb_scope_begin();
+    nb_tensor *xc = tied(NB_SHAPE(30, 40), NB_FLOAT32, SMALL_INTS, 9, 0), *xg = nb_to(xc, GPU);
+    nb_requires_grad_(xc, true);
+    nb_requires_grad_(xg, true);
+    cr_assert_eq(nb_backward(nb_mul_scalar(nb_max(xc), 3)), NB_OK, "%s", nb_last_error());
+    cr_assert_eq(nb_backward(nb_mul_scalar(nb_max(xg), 3)), NB_OK, "%s", nb_last_error());
+    assert_parity(nb_grad(xg), nb_grad(xc), "d/dx of nb_max");
+    cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
+}
+
+Test(cuda, maxima_of_nothing_fail_as_on_the_cpu, .init = cuda_setup)
 {
     nb_scope_begin();
-    nb_tensor *x = nb_ones(NB_SHAPE(3, 4), NB_OPTS(NB_FLOAT32, .device = GPU));
-    cr_assert_null(nb_max(x));
-    assert_error(NB_ERR_UNSUPPORTED, ERR_PARTS("nb_max: not yet implemented on cuda"));
-    cr_assert_null(nb_argmin_dim(x, 1, false));
-    assert_error(NB_ERR_UNSUPPORTED, ERR_PARTS("nb_argmin_dim: not yet implemented on cuda"));
+    nb_tensor *c = nb_zeros(NB_SHAPE(0, 3), NB_OPTS(NB_FLOAT32));
+    nb_tensor *g = nb_to(c, GPU);
+    cr_assert_not_null(g, "%s", nb_last_error());
+    char cpu_message[512];
+    for (size_t r = 0; r < 4; r++) {
+        cr_assert_null(extreme_rows[r].fn(c));
+        snprintf(cpu_message, sizeof cpu_message, "%s", nb_last_error());
+        nb_clear_error();
+        cr_assert_null(extreme_rows[r].fn(g), "%s of an empty tensor on cuda gave a result", extreme_rows[r].name);
+        cr_assert_str_eq(nb_last_error(), cpu_message);
+        assert_error(NB_ERR_ARGUMENT, ERR_PARTS(extreme_rows[r].name, "cannot reduce an empty tensor", "no identity", "[0, 3]"));
+        cr_assert_null(extreme_dim_rows[r].fn(c, 0, false));
+        snprintf(cpu_message, sizeof cpu_message, "%s", nb_last_error());
+        nb_clear_error();
+        cr_assert_null(extreme_dim_rows[r].fn(g, 0, false), "%s over a dim of size 0 on cuda gave a result",
+                       extreme_dim_rows[r].name);
+        cr_assert_str_eq(nb_last_error(), cpu_message);
+        assert_error(NB_ERR_ARGUMENT, ERR_PARTS(extreme_dim_rows[r].name, "dim 0 of size 0", "no identity", "[0, 3]"));
+        /* along the other dim there is nothing to compute: an empty result */
+        assert_same_bits(extreme_dim_rows[r].fn(g, 1, true), extreme_dim_rows[r].fn(c, 1, true), extreme_dim_rows[r].name);
+    }
     cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
 }
 

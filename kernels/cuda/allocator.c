@@ -14,7 +14,16 @@
  * a block before its release has finished before work queued after its reuse starts.
  *
  * NB_CUDA_NO_CACHE=1 (read when a device first allocates) turns caching off: each request is its
- * own cudaMalloc and each release a cudaFree. */
+ * own cudaMalloc and each release a cudaFree.
+ *
+ * Graph capture (graph.c) needs memory that nothing else touches while the graph can replay:
+ *  - while a device captures, its requests are served from a private pool (capture_pool): its
+ *    own segments and free lists, so blocks freed and taken again during the capture are reused
+ *    in the captured order, exactly as replays will run;
+ *  - a block of the shared cache freed during a capture may still be used by the captured work:
+ *    the pool adopts it (it stays in use) until the graph is released;
+ *  - a pool's free blocks serve no one else while its graph exists; when the graph is released
+ *    and the last of the pool's blocks is freed, its segments join the shared cache. */
 #include "internal.h"
 
 #include <pthread.h>
@@ -29,12 +38,15 @@
 #define LARGE_SEGMENT ((size_t)20 << 20)
 #define ROUND_LARGE ((size_t)2 << 20)        /* larger segments are multiples of 2 MiB */
 
+struct capture_pool;
+
 typedef struct block {
     char *ptr;
     size_t size;
     bool in_use;
     bool small;                /* the pool it belongs to */
     struct block *prev, *next; /* neighbours in its segment, by address; NULL at the ends */
+    struct capture_pool *owner; /* the graph pool of its segment; NULL for the shared cache */
 } block;
 
 /* Free blocks of one pool, sorted by (size, address). */
@@ -43,11 +55,27 @@ typedef struct pool {
     size_t n, cap;
 } pool;
 
+/* A growable list of blocks (a pool's segments, the blocks it adopted). */
+typedef struct block_list {
+    block **items;
+    size_t n, cap;
+} block_list;
+
+/* The private memory of one captured graph. */
+typedef struct capture_pool {
+    pool small, large;  /* its free blocks */
+    block_list segments; /* the first block of each of its segments */
+    block_list adopted;  /* shared-cache blocks freed during its capture, held until release */
+    size_t live;         /* its blocks in use */
+    bool released;       /* its graph is gone */
+} capture_pool;
+
 typedef struct device_cache {
     pthread_mutex_t lock;
     bool ready;
     bool no_cache;
     pool small, large;
+    capture_pool *capturing; /* requests go here while the device captures a graph */
     nb_cuda_stats stats;
 } device_cache;
 
@@ -163,7 +191,7 @@ static void release_unused(device_cache *c)
 static nb_status device_malloc(device_cache *c, int device, size_t size, size_t request, void **out)
 {
     cudaError_t err = cudaMalloc(out, size);
-    if (err == cudaErrorMemoryAllocation) {
+    if (err == cudaErrorMemoryAllocation && !c->capturing) { /* cudaFree would break a capture */
         (void)cudaGetLastError();
         release_unused(c);
         err = cudaMalloc(out, size);
@@ -213,10 +241,26 @@ static nb_status take_uncached(device_cache *c, int device, size_t size, size_t 
     return NB_OK;
 }
 
-static nb_status take_cached(device_cache *c, int device, size_t size, size_t request, block **out)
+static bool list_push(block_list *l, block *b)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        block **items = realloc(l->items, cap * sizeof *items);
+        if (!items) return false;
+        l->items = items;
+        l->cap = cap;
+    }
+    l->items[l->n++] = b;
+    return true;
+}
+
+/* A block of size bytes from the free lists of the capture pool cp (NULL: the shared cache),
+ * or from a new segment added to them. */
+static nb_status take_cached(device_cache *c, capture_pool *cp, int device, size_t size, size_t request,
+                             block **out)
 {
     const bool small = size <= SMALL_REQUEST;
-    pool *p = small ? &c->small : &c->large;
+    pool *p = cp ? (small ? &cp->small : &cp->large) : (small ? &c->small : &c->large);
     block *b = NULL;
     size_t at = lower_bound(p, size, 0); /* the smallest block of at least size bytes */
     if (at < p->n) {
@@ -228,7 +272,9 @@ static nb_status take_cached(device_cache *c, int device, size_t size, size_t re
         nb_status st = device_malloc(c, device, seg, request, &ptr);
         if (st != NB_OK) return st;
         b = new_block(ptr, seg, small);
-        if (!b) {
+        if (b) b->owner = cp;
+        if (!b || (cp && !list_push(&cp->segments, b))) {
+            free(b);
             (void)cudaFree(ptr);
             c->stats.reserved -= seg;
             c->stats.num_device_frees++;
@@ -238,6 +284,7 @@ static nb_status take_cached(device_cache *c, int device, size_t size, size_t re
     size_t rest = b->size - size;
     if (small ? rest >= MIN_BLOCK : rest > SMALL_REQUEST) {
         block *r = new_block(b->ptr + size, rest, small);
+        if (r) r->owner = b->owner;
         if (r && pool_insert(p, r)) { /* else the block is simply used whole */
             r->prev = b;
             r->next = b->next;
@@ -269,8 +316,14 @@ nb_status nb_cuda_malloc(int device, size_t bytes, void **data, void **handle)
     pthread_mutex_lock(&c->lock);
     ensure_ready(c);
     block *b = NULL;
-    st = c->no_cache ? take_uncached(c, device, size, bytes, &b) : take_cached(c, device, size, bytes, &b);
+    if (c->capturing)
+        st = take_cached(c, c->capturing, device, size, bytes, &b);
+    else if (c->no_cache)
+        st = take_uncached(c, device, size, bytes, &b);
+    else
+        st = take_cached(c, NULL, device, size, bytes, &b);
     if (st == NB_OK) {
+        if (b->owner) b->owner->live++;
         b->in_use = true;
         c->stats.allocated += b->size;
         if (c->stats.allocated > c->stats.peak_allocated) c->stats.peak_allocated = c->stats.allocated;
@@ -292,6 +345,52 @@ static void absorb_next(pool *p, block *b)
     free(n);
 }
 
+/* Puts the free block b back on the free lists of small/large, merged with its free neighbours. */
+static void give_back(pool *small, pool *large, block *b)
+{
+    pool *p = b->small ? small : large;
+    if (b->next && !b->next->in_use) absorb_next(p, b);
+    if (b->prev && !b->prev->in_use) {
+        block *prev = b->prev;
+        pool_remove(p, prev);
+        absorb_next(p, prev); /* b is not in the pool: removing it there does nothing */
+        b = prev;
+    }
+    (void)pool_insert(p, b); /* without host memory to record it, the block stays unused */
+}
+
+/* The shared cache takes over the segments of a released pool with no block in use. */
+static void hand_over(device_cache *c, capture_pool *cp)
+{
+    pool *from[2] = {&cp->small, &cp->large};
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < from[k]->n; i++) {
+            block *b = from[k]->items[i];
+            for (block *s = b; s; s = s->next) s->owner = NULL;
+            for (block *s = b->prev; s; s = s->prev) s->owner = NULL;
+            if (c->no_cache && !b->prev && !b->next && !c->capturing)
+                free_segment(c, b);
+            else
+                (void)pool_insert(b->small ? &c->small : &c->large, b);
+        }
+    free(cp->small.items);
+    free(cp->large.items);
+    free(cp->segments.items);
+    free(cp->adopted.items);
+    free(cp);
+}
+
+/* Returns block b (in use, of the shared cache) to the shared cache. */
+static void release_shared(device_cache *c, block *b)
+{
+    c->stats.allocated -= b->size;
+    b->in_use = false;
+    if (c->no_cache)
+        free_segment(c, b);
+    else
+        give_back(&c->small, &c->large, b);
+}
+
 void nb_cuda_free(int device, void *handle)
 {
     block *b = handle;
@@ -300,25 +399,66 @@ void nb_cuda_free(int device, void *handle)
     if (!c) return; /* cannot happen: the block came from this cache */
     if (cudaSetDevice(device) != cudaSuccess) (void)cudaGetLastError(); /* for cudaFree */
     pthread_mutex_lock(&c->lock);
-    c->stats.allocated -= b->size;
-    b->in_use = false;
-    if (c->no_cache) {
-        free_segment(c, b);
+    capture_pool *cp = b->owner;
+    if (cp) {
+        c->stats.allocated -= b->size;
+        b->in_use = false;
+        give_back(&cp->small, &cp->large, b);
+        if (--cp->live == 0 && cp->released) hand_over(c, cp);
+    } else if (c->capturing && list_push(&c->capturing->adopted, b)) {
+        /* captured work may use it: it stays in use until the graph is released */
     } else {
-        pool *p = b->small ? &c->small : &c->large;
-        if (b->next && !b->next->in_use) absorb_next(p, b);
-        if (b->prev && !b->prev->in_use) {
-            block *prev = b->prev;
-            pool_remove(p, prev);
-            absorb_next(p, prev); /* b is not in the pool: removing it there does nothing */
-            b = prev;
-        }
-        if (!pool_insert(p, b)) {
-            /* no host memory to record it: a whole segment goes back to the driver, a part of
-             * one stays unused until the process ends */
-            if (!b->prev && !b->next) free_segment(c, b);
-        }
+        release_shared(c, b);
     }
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* ---------------------------------------------------------------- graph pools */
+
+nb_status nb_cuda_pool_begin(int device, void **pool_out)
+{
+    *pool_out = NULL;
+    device_cache *c = cache_of(device);
+    if (!c) return nb_cuda_fail(NB_ERR_MEMORY, "out of host memory setting up the cuda:%d cache", device);
+    capture_pool *cp = calloc(1, sizeof *cp);
+    if (!cp) return nb_cuda_fail(NB_ERR_MEMORY, "out of host memory for a graph pool on cuda:%d", device);
+    pthread_mutex_lock(&c->lock);
+    ensure_ready(c);
+    nb_status st = NB_OK;
+    if (c->capturing)
+        st = nb_cuda_fail(NB_ERR_ARGUMENT, "cuda:%d is already capturing a graph", device);
+    else
+        c->capturing = cp;
+    pthread_mutex_unlock(&c->lock);
+    if (st != NB_OK) {
+        free(cp);
+        return st;
+    }
+    *pool_out = cp;
+    return NB_OK;
+}
+
+void nb_cuda_pool_end(int device)
+{
+    device_cache *c = cache_of(device);
+    if (!c) return;
+    pthread_mutex_lock(&c->lock);
+    c->capturing = NULL;
+    pthread_mutex_unlock(&c->lock);
+}
+
+void nb_cuda_pool_release(int device, void *pool_handle)
+{
+    capture_pool *cp = pool_handle;
+    device_cache *c = cache_of(device);
+    if (!cp || !c) return;
+    if (cudaSetDevice(device) != cudaSuccess) (void)cudaGetLastError();
+    pthread_mutex_lock(&c->lock);
+    if (c->capturing == cp) c->capturing = NULL;
+    for (size_t i = 0; i < cp->adopted.n; i++) release_shared(c, cp->adopted.items[i]);
+    cp->adopted.n = 0;
+    cp->released = true;
+    if (cp->live == 0) hand_over(c, cp);
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -343,7 +483,7 @@ void nb_cuda_release_cache(void)
             continue;
         }
         pthread_mutex_lock(&c->lock);
-        release_unused(c);
+        if (!c->capturing) release_unused(c); /* cudaFree would break the capture */
         pthread_mutex_unlock(&c->lock);
     }
 }

@@ -1,13 +1,15 @@
 /* cuda.h — the CUDA backend's entry points for lib/: devices, the caching allocator, copies,
- * elementwise kernels and conversions, sums, and cuBLAS matrix products. Plain C: everything that
- * calls CUDA lives in kernels/cuda/, and lib/ sees only these calls (built with NB_HAVE_CUDA).
+ * elementwise kernels and conversions, sums, maxima and minima, and cuBLAS matrix products
+ * (softmax and cross entropy are in softmax.h, graph capture in graph.h). Plain C: everything
+ * that calls CUDA lives in kernels/cuda/, and lib/ sees only these calls (built with
+ * NB_HAVE_CUDA).
  *
  * Devices are CUDA ordinals. All work on a device runs in order on one stream per device, so a
  * block the allocator hands out again is never touched by earlier work still in flight; reads
  * back to the host synchronise that stream. A call that fails returns its status (NB_ERR_DEVICE,
  * NB_ERR_MEMORY) and leaves a message with CUDA's own words in nb_cuda_error(), which lib/
  * reports after the op's name. Kernels run asynchronously: a fault inside one surfaces at the
- * next call that synchronises. */
+ * next call that synchronises, as an error naming the last op queued (nb_cuda_note_op). */
 #ifndef NB_KERNELS_CUDA_H
 #define NB_KERNELS_CUDA_H
 
@@ -26,6 +28,11 @@ nb_status nb_cuda_name(int device, char *buf, size_t size);
 nb_status nb_cuda_mem_info(int device, size_t *free_bytes, size_t *total_bytes);
 /* The message of the last failed call on this thread ("cudaMalloc on cuda:0: out of memory"). */
 const char *nb_cuda_error(void);
+/* Notes op (a string that lives for the whole process, such as "nb_mm") as the last op queued on
+ * device, so that a kernel fault found at a later synchronisation can name it. */
+void nb_cuda_note_op(int device, const char *op);
+/* Queues a kernel that faults (trap.cu): how the tests check fault reports. */
+nb_status nb_cuda_debug_trap(int device);
 
 /* ---------------------------------------------------------------- memory (allocator.c) */
 
@@ -36,7 +43,7 @@ void nb_cuda_free(int device, void *block); /* NULL does nothing */
 void nb_cuda_stats_of(int device, nb_cuda_stats *out);
 void nb_cuda_release_cache(void); /* cudaFree of every unused cached segment, every device */
 
-/* ---------------------------------------------------------------- copies (copy.c) */
+/* ---------------------------------------------------------------- copies (memcpy.c) */
 
 nb_status nb_cuda_to_device(int device, void *dst, const void *host_src, size_t bytes);
 /* Waits for the copy (and all earlier work on the device) to finish. */
@@ -63,7 +70,7 @@ nb_status nb_cuda_cast(int device, nb_dtype from, nb_dtype to, const nb_iter *it
  * total / divisor at out + o·outer_out_strides. Strides in elements. float32 accumulates in
  * float64 and rounds once; int64 and bool accumulate in int64 (wrapping) and give int64. The
  * order of additions depends on the shapes only, so results are the same on every run. */
-typedef struct nb_cuda_sum_plan {
+typedef struct nb_cuda_reduce_plan {
     int outer_ndim; /* 0: one output */
     int64_t outer_shape[NB_MAX_DIMS];
     int64_t outer_in_strides[NB_MAX_DIMS];
@@ -74,9 +81,26 @@ typedef struct nb_cuda_sum_plan {
     const void *in; /* device address of element 0 */
     void *out;      /* device address of output 0 */
     double divisor; /* 1 for a sum; the count for a mean (floating dtypes only) */
-} nb_cuda_sum_plan;
+} nb_cuda_reduce_plan;
 
-nb_status nb_cuda_sum(int device, nb_dtype dtype, const nb_cuda_sum_plan *plan);
+nb_status nb_cuda_sum(int device, nb_dtype dtype, const nb_cuda_reduce_plan *plan);
+
+/* ---------------------------------------------------------------- extremes (extreme.cu) */
+
+/* Maxima (take_min false) or minima over a plan (as for sums; divisor unused) in dtype float32,
+ * float64, int64 or bool, with the CPU kernels' results bit for bit (kernels/cpu/reduce.h): a
+ * NaN is the extreme, the first index wins ties, bool max is "any" and min "all". Every output
+ * needs at least one element (the caller refuses empty reductions).
+ *  - indices NULL: values only (nb_max, nb_min), of dtype, at out + o·outer_out_strides; a NaN
+ *    result is the CPU's (the quiet NaN of C's NAN where the CPU gives it).
+ *  - indices given (device address): argmax/argmin, int64, written at the same positions as the
+ *    values. index_strides (red_ndim of them, > 0) say how far one step along each reduced dim
+ *    moves the reported index; NULL: row-major over the reduced dims. out NULL gives the indices
+ *    only (nb_argmax, nb_argmin_dim); otherwise the values too (nb_max_dim: one reduced dim).
+ * Of equal extremes whose bits differ (+0 and -0) and of NaNs, the value given is the one the
+ * CPU's loops give. The result depends on the values and layout only: the same on every run. */
+nb_status nb_cuda_extreme(int device, bool take_min, nb_dtype dtype, const nb_cuda_reduce_plan *plan,
+                          const int64_t *index_strides, int64_t *indices);
 
 /* ---------------------------------------------------------------- matrix products (gemm.c) */
 

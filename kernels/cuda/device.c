@@ -13,6 +13,9 @@ typedef struct device_state {
     pthread_mutex_t lock; /* guards the setup below and the device's cuBLAS handle */
     atomic_bool ready;    /* the stream exists */
     cudaStream_t stream;  /* every kernel, copy and product on the device runs here, in order */
+    _Atomic(const char *) last_op; /* the last op queued here, for fault messages */
+    nb_cuda_fault *fault_host;     /* the fault record (mapped host memory), or NULL */
+    nb_cuda_fault *fault_device;   /* its address on the device */
 } device_state;
 
 static pthread_once_t discovered = PTHREAD_ONCE_INIT;
@@ -103,14 +106,35 @@ static nb_status check_index(int device)
     return NB_OK;
 }
 
-/* Creates device's stream, once. Runs with device current. */
+/* The fault record of a device: pinned host memory the device writes through its mapping.
+ * Without one, kernels skip their reports (the device still works). */
+static void set_up_fault_record(device_state *d)
+{
+    void *host = NULL, *dev = NULL;
+    if (cudaHostAlloc(&host, sizeof(nb_cuda_fault), cudaHostAllocMapped) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return;
+    }
+    if (cudaHostGetDevicePointer(&dev, host, 0) != cudaSuccess) {
+        (void)cudaGetLastError();
+        (void)cudaFreeHost(host);
+        return;
+    }
+    *(nb_cuda_fault *)host = (nb_cuda_fault){0};
+    d->fault_host = host;
+    d->fault_device = dev;
+}
+
+/* Creates device's stream and fault record, once. Runs with device current. */
 static nb_status set_up(int device)
 {
     device_state *d = &devices[device];
     nb_status st = NB_OK;
     pthread_mutex_lock(&d->lock);
     if (!atomic_load_explicit(&d->ready, memory_order_relaxed)) {
-        st = nb_cuda_check(cudaStreamCreate(&d->stream), device, "cudaStreamCreate");
+        st = nb_cuda_check(cudaStreamCreateWithFlags(&d->stream, cudaStreamNonBlocking), device,
+                           "cudaStreamCreate");
+        if (st == NB_OK) set_up_fault_record(d);
         if (st == NB_OK) atomic_store_explicit(&d->ready, true, memory_order_release);
     }
     pthread_mutex_unlock(&d->lock);
@@ -128,6 +152,53 @@ nb_status nb_cuda_use(int device, cudaStream_t *stream)
         if (st != NB_OK) return st;
     }
     *stream = devices[device].stream;
+    return NB_OK;
+}
+
+nb_cuda_fault *nb_cuda_fault_slot(int device)
+{
+    return device >= 0 && device < device_count ? devices[device].fault_device : NULL;
+}
+
+void nb_cuda_note_op(int device, const char *op)
+{
+    if (device >= 0 && device < nb_cuda_count())
+        atomic_store_explicit(&devices[device].last_op, op, memory_order_relaxed);
+}
+
+/* ---------------------------------------------------------------- synchronising */
+
+/* The message of a fault record, cleared once read. */
+static nb_status report_fault(int device, nb_cuda_fault *f)
+{
+    nb_cuda_fault seen = *f;
+    *f = (nb_cuda_fault){0};
+    switch (seen.code) {
+    case NB_CUDA_FAULT_LABEL:
+        return nb_cuda_fail(NB_ERR_ARGUMENT,
+                            "nb_cross_entropy on cuda:%d (found by the device, reported at this "
+                            "synchronisation): label %lld in row %lld is out of range for %lld "
+                            "classes (expected 0 to %lld); the loss is NaN",
+                            device, seen.a, seen.b, seen.c, seen.c - 1);
+    default:
+        return nb_cuda_fail(NB_ERR_DEVICE, "cuda:%d reported an unknown fault (code %llu)", device, seen.code);
+    }
+}
+
+nb_status nb_cuda_wait(int device, cudaStream_t stream)
+{
+    cudaError_t err = cudaStreamSynchronize(stream);
+    if (err != cudaSuccess) {
+        (void)cudaGetLastError();
+        const char *op = atomic_load_explicit(&devices[device].last_op, memory_order_relaxed);
+        return nb_cuda_fail(err == cudaErrorMemoryAllocation ? NB_ERR_MEMORY : NB_ERR_DEVICE,
+                            "a kernel failed on cuda:%d: %s (%s); the last op queued there was %s. "
+                            "Errors such as this one leave the device unusable until the process "
+                            "ends",
+                            device, cudaGetErrorString(err), cudaGetErrorName(err), op ? op : "none");
+    }
+    nb_cuda_fault *f = devices[device].fault_host;
+    if (f && f->code != NB_CUDA_FAULT_NONE) return report_fault(device, f);
     return NB_OK;
 }
 

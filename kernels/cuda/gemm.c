@@ -56,24 +56,44 @@ bool nb_cuda_gemm_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs)
     return as_transposed(rows, cols, rs, cs, &op, &ld);
 }
 
-/* The device's handle, created on first use; called with the device's lock held. */
+/* cuBLAS's workspace, given explicitly: left to itself, cuBLAS allocates one for each graph
+ * captured, which no replay can free (32 MiB is NVIDIA's recommendation for Hopper). */
+#define WORKSPACE_BYTES ((size_t)32 << 20)
+
+/* The device's handle, created on first use; called with the device's lock held. Creating it
+ * cannot be captured into a graph, so graph.c calls nb_cuda_blas_ready before capturing. */
 static nb_status handle_of(int device, cudaStream_t stream, cublasHandle_t *out)
 {
     pthread_once(&handles_once, make_handles);
     if (!handles) return nb_cuda_fail(NB_ERR_MEMORY, "out of host memory for cuBLAS handles");
     if (!handles[device]) {
-        cublasHandle_t h;
-        nb_status st = blas_check(cublasCreate(&h), device, "cublasCreate");
+        nb_status st = nb_cuda_refuse_in_capture(device, "setting up cuBLAS");
         if (st != NB_OK) return st;
+        cublasHandle_t h;
+        st = blas_check(cublasCreate(&h), device, "cublasCreate");
+        if (st != NB_OK) return st;
+        void *workspace = NULL; /* for the life of the process, like the handle */
         st = blas_check(cublasSetStream(h, stream), device, "cublasSetStream");
+        if (st == NB_OK) st = nb_cuda_check(cudaMalloc(&workspace, WORKSPACE_BYTES), device, "cudaMalloc (cuBLAS workspace)");
+        if (st == NB_OK) st = blas_check(cublasSetWorkspace(h, workspace, WORKSPACE_BYTES), device, "cublasSetWorkspace");
         if (st != NB_OK) {
             cublasDestroy(h);
+            if (workspace) (void)cudaFree(workspace);
             return st;
         }
         handles[device] = h;
     }
     *out = handles[device];
     return NB_OK;
+}
+
+nb_status nb_cuda_blas_ready(int device, cudaStream_t stream)
+{
+    nb_cuda_lock(device);
+    cublasHandle_t h;
+    nb_status st = handle_of(device, stream, &h);
+    nb_cuda_unlock(device);
+    return st;
 }
 
 nb_status nb_cuda_gemm(int device, const nb_cuda_gemm_args *g)

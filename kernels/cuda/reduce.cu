@@ -11,6 +11,7 @@
  *    its row in order (column sums of a row-major matrix read coalesced this way).
  * Which way a plan takes depends on its shapes and strides only. */
 #include "internal.h"
+#include "reduce_plan.cuh"
 
 #include <stdint.h>
 #include <type_traits>
@@ -25,21 +26,6 @@ constexpr int64_t BLOCK_ROW_MIN = 256;      /* rows at least this long get a blo
 constexpr int64_t COLUMN_OUTPUTS_MIN = 4096; /* unless they are this many side-by-side columns */
 constexpr int64_t MAX_GRID = 65535;         /* blocks of the per-output kernels (they loop) */
 
-/* The row-major position i over (ndim, shape) as an offset with strides (elements). */
-__host__ __device__ __forceinline__ int64_t offset_of(int64_t i, int ndim, const int64_t *shape,
-                                                      const int64_t *strides)
-{
-    if (ndim == 1) return i * strides[0];
-    int64_t off = 0, rest = i;
-NB_UNROLL
-    for (int d = NB_MAX_DIMS - 1; d >= 0; d--) {
-        if (d >= ndim) continue;
-        off += (rest % shape[d]) * strides[d];
-        rest /= shape[d];
-    }
-    return off;
-}
-
 template <class In> struct acc_of { using type = double; };
 template <> struct acc_of<int64_t> { using type = uint64_t; };
 template <> struct acc_of<bool> { using type = uint64_t; };
@@ -53,7 +39,7 @@ template <> struct out_of<bool> { using type = int64_t; };
  * block·BLOCK + thread, stepping grid·BLOCK. */
 template <class In>
 __host__ __device__ __forceinline__ typename acc_of<In>::type
-whole_share(const nb_cuda_sum_plan &p, int64_t count, unsigned block, unsigned thread, unsigned grid)
+whole_share(const nb_cuda_reduce_plan &p, int64_t count, unsigned block, unsigned thread, unsigned grid)
 {
     using Acc = typename acc_of<In>::type;
     const In *in = (const In *)p.in;
@@ -76,7 +62,7 @@ __host__ __device__ __forceinline__ Acc partials_share(const Acc *partials, int6
 /* One block per output: thread `thread` adds elements thread, thread + BLOCK, ... of output o. */
 template <class In>
 __host__ __device__ __forceinline__ typename acc_of<In>::type
-row_share(const nb_cuda_sum_plan &p, int64_t o, int64_t count, unsigned thread)
+row_share(const nb_cuda_reduce_plan &p, int64_t o, int64_t count, unsigned thread)
 {
     using Acc = typename acc_of<In>::type;
     const In *row = (const In *)p.in + offset_of(o, p.outer_ndim, p.outer_shape, p.outer_in_strides);
@@ -88,7 +74,7 @@ row_share(const nb_cuda_sum_plan &p, int64_t o, int64_t count, unsigned thread)
 
 /* Writes output o (0 for a whole sum) from its total: divided (a mean) and rounded once. */
 template <class In>
-__host__ __device__ __forceinline__ void store(const nb_cuda_sum_plan &p, int64_t o,
+__host__ __device__ __forceinline__ void store(const nb_cuda_reduce_plan &p, int64_t o,
                                                typename acc_of<In>::type total)
 {
     using Out = typename out_of<In>::type;
@@ -100,7 +86,7 @@ __host__ __device__ __forceinline__ void store(const nb_cuda_sum_plan &p, int64_
 
 /* One thread per output: output o's row added in order, and stored. */
 template <class In>
-__host__ __device__ __forceinline__ void thread_row(const nb_cuda_sum_plan &p, int64_t o, int64_t count)
+__host__ __device__ __forceinline__ void thread_row(const nb_cuda_reduce_plan &p, int64_t o, int64_t count)
 {
     using Acc = typename acc_of<In>::type;
     const In *row = (const In *)p.in + offset_of(o, p.outer_ndim, p.outer_shape, p.outer_in_strides);
@@ -126,7 +112,7 @@ NB_UNROLL
 /* Stage one of a whole sum: each block writes its partial, or (FINAL, one block) the output. */
 template <class In, bool FINAL>
 __global__ void __launch_bounds__(BLOCK)
-    whole_kernel(nb_cuda_sum_plan p, int64_t count, typename acc_of<In>::type *partials)
+    whole_kernel(nb_cuda_reduce_plan p, int64_t count, typename acc_of<In>::type *partials)
 {
     auto acc = block_sum(whole_share<In>(p, count, blockIdx.x, threadIdx.x, gridDim.x));
     if (threadIdx.x != 0) return;
@@ -137,7 +123,7 @@ __global__ void __launch_bounds__(BLOCK)
 /* Stage two: one block adds the n partials in order and writes the output. */
 template <class In>
 __global__ void __launch_bounds__(BLOCK)
-    partials_kernel(nb_cuda_sum_plan p, const typename acc_of<In>::type *partials, int64_t n)
+    partials_kernel(nb_cuda_reduce_plan p, const typename acc_of<In>::type *partials, int64_t n)
 {
     auto acc = block_sum(partials_share(partials, n, threadIdx.x));
     if (threadIdx.x == 0) store<In>(p, 0, acc);
@@ -145,7 +131,7 @@ __global__ void __launch_bounds__(BLOCK)
 
 /* One block per output: threads stride over the row, then the block tree. */
 template <class In>
-__global__ void __launch_bounds__(BLOCK) block_rows_kernel(nb_cuda_sum_plan p, int64_t outputs, int64_t count)
+__global__ void __launch_bounds__(BLOCK) block_rows_kernel(nb_cuda_reduce_plan p, int64_t outputs, int64_t count)
 {
     for (int64_t o = blockIdx.x; o < outputs; o += gridDim.x) { /* uniform across the block */
         auto acc = block_sum(row_share<In>(p, o, count, threadIdx.x));
@@ -156,22 +142,15 @@ __global__ void __launch_bounds__(BLOCK) block_rows_kernel(nb_cuda_sum_plan p, i
 
 /* One thread per output, adding its row in order. */
 template <class In>
-__global__ void __launch_bounds__(BLOCK) thread_rows_kernel(nb_cuda_sum_plan p, int64_t outputs, int64_t count)
+__global__ void __launch_bounds__(BLOCK) thread_rows_kernel(nb_cuda_reduce_plan p, int64_t outputs, int64_t count)
 {
     const int64_t step = (int64_t)gridDim.x * BLOCK;
     for (int64_t o = (int64_t)blockIdx.x * BLOCK + threadIdx.x; o < outputs; o += step) thread_row<In>(p, o, count);
 }
 
-int64_t numel_of(int ndim, const int64_t *shape)
-{
-    int64_t n = 1;
-    for (int d = 0; d < ndim; d++) n *= shape[d];
-    return n;
-}
-
 unsigned capped(int64_t blocks) { return blocks < 1 ? 1u : (unsigned)(blocks < MAX_GRID ? blocks : MAX_GRID); }
 
-template <class In> nb_status sum(int device, const nb_cuda_sum_plan *p)
+template <class In> nb_status sum(int device, const nb_cuda_reduce_plan *p)
 {
     using Acc = typename acc_of<In>::type;
     if (p->red_ndim < 1 || p->red_ndim > NB_MAX_DIMS || p->outer_ndim < 0 || p->outer_ndim > NB_MAX_DIMS)
@@ -197,7 +176,7 @@ template <class In> nb_status sum(int device, const nb_cuda_sum_plan *p)
     }
 
     /* one output (outer dims, if any, are all of size 1 and add nothing to the address) */
-    nb_cuda_sum_plan whole = *p;
+    nb_cuda_reduce_plan whole = *p;
     whole.outer_ndim = 0;
     int64_t blocks = (count + BLOCK * PER_THREAD - 1) / (BLOCK * PER_THREAD);
     if (blocks > MAX_PARTIALS) blocks = MAX_PARTIALS;
@@ -221,7 +200,7 @@ template <class In> nb_status sum(int device, const nb_cuda_sum_plan *p)
 } /* namespace */
 } /* namespace nb_cuda */
 
-extern "C" nb_status nb_cuda_sum(int device, nb_dtype dtype, const nb_cuda_sum_plan *plan)
+extern "C" nb_status nb_cuda_sum(int device, nb_dtype dtype, const nb_cuda_reduce_plan *plan)
 {
     switch (dtype) {
     case NB_FLOAT32: return nb_cuda::sum<float>(device, plan);
