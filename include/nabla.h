@@ -145,8 +145,7 @@ double nb_item(const nb_tensor *t);
 /* A copy of t converted to dtype (a new reference to t when it already has that dtype). */
 nb_tensor *nb_to_dtype(const nb_tensor *t, nb_dtype dtype);
 /* t on device (a new reference to t when it is already there); a strided t is made contiguous
- * on its own device first. Moving a tensor that requires grad to another device is refused in
- * grad mode (not yet recorded for autograd): move it before nb_requires_grad_, or nb_detach it. */
+ * on its own device first. Recorded for autograd: the gradient moves back to t's device. */
 nb_tensor *nb_to(const nb_tensor *t, nb_device device);
 
 /* ---------------------------------------------------------------- views and shape */

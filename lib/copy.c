@@ -4,6 +4,7 @@
 #include "dtype.h"
 #include "error.h"
 #include "ewise.h"
+#include "graph.h"
 #include "iter.h"
 #include "dispatch.h"
 #include "view.h"
@@ -99,21 +100,17 @@ nb_tensor *nb_to(const nb_tensor *t, nb_device device)
     const nb_device from = t->storage->device;
     if (nb__same_device(from, device)) return nb__alias("nb_to", t);
     if (!check_destination(from, device)) return NULL;
-    if (nb__needs_graph(1, &t)) {
-        char fs[32], ts[32];
-        return nb__fail(NB_ERR_AUTOGRAD,
-                        "nb_to: moving a tensor that requires grad from %s to %s cannot be recorded for "
-                        "autograd yet; move it before nb_requires_grad_, or copy its values with "
-                        "nb_to(nb_detach(t), device) or under nb_no_grad_begin",
-                        nb__device_string(from, fs, sizeof fs), nb__device_string(device, ts, sizeof ts));
-    }
-    /* a strided source is made contiguous on its own device first: then one dense copy */
+    if (!nb__graph_allows_host_work("nb_to", "a copy between devices")) return NULL;
+    /* a strided source is made contiguous on its own device first: then one dense copy (the
+     * history is recorded once, from t, below) */
     nb__tracking_pause();
+    nb_no_grad_begin();
     nb_tensor *src = nb_contiguous(t);
+    nb_no_grad_end();
     nb__tracking_resume();
     if (!src) return NULL;
     nb_tensor *out = nb__alloc("nb_to", t->ndim, t->shape, t->dtype, device);
-    if (out && copy_bytes(src, out) != NB_OK) {
+    if (out && (copy_bytes(src, out) != NB_OK || !nb__autograd_record_to(out, t))) {
         nb_release(out);
         out = NULL;
     }

@@ -3,6 +3,7 @@
 #include "autograd/record.h"
 #include "dtype.h"
 #include "error.h"
+#include "graph.h"
 #include "ewise.h"
 #include "tensor.h"
 #include "view.h"
@@ -106,6 +107,7 @@ nb_status nb_copy_to_array(const nb_tensor *t, void *dst, size_t dst_bytes)
     if (nb__is_null("nb_copy_to_array", "tensor", t) || nb__is_null("nb_copy_to_array", "dst", dst))
         return nb_last_status();
     size_t need = (size_t)nb__numel_of(t->ndim, t->shape) * nb_dtype_size(t->dtype);
+    if (!nb__graph_allows_host_work("nb_copy_to_array", "reading values back to the host")) return nb_last_status();
     if (dst_bytes < need) {
         char shape[160];
         return nb__fail_status(NB_ERR_ARGUMENT,
@@ -127,6 +129,7 @@ nb_status nb_copy_to_array(const nb_tensor *t, void *dst, size_t dst_bytes)
 double nb_item(const nb_tensor *t)
 {
     if (nb__is_null("nb_item", "tensor", t)) return NAN;
+    if (!nb__graph_allows_host_work("nb_item", "reading a value back to the host")) return NAN;
     int64_t n = nb__numel_of(t->ndim, t->shape);
     if (n != 1) {
         char shape[160];

@@ -4,6 +4,7 @@
 
 #include "../kernels/cpu/cpu.h"
 #include "error.h"
+#include "graph.h"
 #include "threads.h"
 
 #ifdef NB_HAVE_CUDA
@@ -22,12 +23,14 @@ bool nb__has_ewise_kernel(nb_ew_op op, nb_dtype dtype, nb_device device)
 nb_status nb__run_ewise(const char *name, nb_ew_op op, nb_dtype dtype, const nb_iter *it,
                         const nb_scalars *s, nb_device device)
 {
+    if (!nb__graph_allows(name, device)) return nb_last_status();
     if (device.type == NB_CPU && nb_cpu_ew_loops[op][dtype]) {
         nb_cpu_run(it, nb_cpu_ew_loops[op][dtype], s, nb__num_threads());
         return NB_OK;
     }
 #ifdef NB_HAVE_CUDA
     if (device.type == NB_CUDA && nb_cuda_has_ewise(op, dtype)) {
+        nb_cuda_note_op(device.index, name);
         nb_status st = nb_cuda_ewise(device.index, op, dtype, it, s);
         if (st == NB_OK) return NB_OK;
         return nb__fail_status(st, "%s: %s", name, nb_cuda_error());
@@ -41,6 +44,7 @@ nb_status nb__run_ewise(const char *name, nb_ew_op op, nb_dtype dtype, const nb_
 nb_status nb__run_cast(const char *name, nb_dtype from, nb_dtype to, const nb_iter *it,
                        nb_device device)
 {
+    if (!nb__graph_allows(name, device)) return nb_last_status();
     if (device.type == NB_CPU) {
         static const nb_scalars none = {0, 0};
         nb_cpu_run(it, nb_cpu_cast_loops[from][to], &none, nb__num_threads());
@@ -48,6 +52,7 @@ nb_status nb__run_cast(const char *name, nb_dtype from, nb_dtype to, const nb_it
     }
 #ifdef NB_HAVE_CUDA
     if (device.type == NB_CUDA) {
+        nb_cuda_note_op(device.index, name);
         nb_status st = nb_cuda_cast(device.index, from, to, it);
         if (st == NB_OK) return NB_OK;
         return nb__fail_status(st, "%s: %s", name, nb_cuda_error());

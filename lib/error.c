@@ -1,5 +1,6 @@
 /* error.c — the thread-local error slot behind nb_last_status and nb_last_error. */
 #include "error.h"
+#include "graph.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@ static _Thread_local char last_message[1024];
 
 static void record(nb_status status, const char *fmt, va_list ap)
 {
+    nb__graph_note_error(); /* a capture with a failed op gives no graph */
     if (last_status != NB_OK) return; /* keep the first error */
     last_status = status;
     vsnprintf(last_message, sizeof last_message, fmt, ap);

@@ -1,6 +1,7 @@
 /* tensor.c — tensor headers: allocation, views, reference counting and inspection. */
 #include "autograd/node.h"
 #include "error.h"
+#include "graph.h"
 #include "tensor.h"
 
 #include <stdio.h>
@@ -57,6 +58,7 @@ nb_tensor *nb__alloc(const char *op, int ndim, const int64_t *shape, nb_dtype dt
         }
         numel *= (uint64_t)shape[i];
     }
+    if (!nb__graph_allows(op, device)) return NULL;
     nb_storage *s = nb__storage_new((size_t)numel * elem, device);
     if (!s) return NULL;
     nb_tensor *t = new_header(s, 0, ndim, shape, NULL, dtype);

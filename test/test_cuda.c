@@ -947,10 +947,15 @@ Test(cuda, gradients_on_the_device_match_the_cpu, .init = cuda_setup)
     assert_parity(lg, lc, "loss");
     assert_parity(nb_grad(xg), nb_grad(xc), "d loss / d x");
     assert_parity(nb_grad(wg), nb_grad(wc), "d loss / d w");
-    /* moving a tensor that requires grad is refused, not silently cut off */
-    cr_assert_null(nb_to(xg, CPU));
-    assert_error(NB_ERR_AUTOGRAD, ERR_PARTS("nb_to", "cuda:0", "cpu", "nb_detach"));
-    cr_assert_not_null(nb_to(nb_detach(xg), CPU), "%s", nb_last_error());
+    /* moving a tensor that requires grad is recorded: its gradient comes back to cuda:0 */
+    nb_tensor *moved = nb_to(xg, CPU);
+    cr_assert_not_null(moved, "%s", nb_last_error());
+    cr_assert_str_eq(nb_grad_fn_name(moved), "ToBackward");
+    nb_tensor *dx = NULL;
+    cr_assert_eq(nb_grad_of(1, (nb_tensor *[]){nb_sum(nb_mul(moved, moved))}, NULL, 1, &xg, &dx, false), NB_OK, "%s",
+                 nb_last_error());
+    cr_assert_eq(nb_device_of(dx).type, NB_CUDA, "the gradient of a cuda:0 tensor is not on cuda:0");
+    assert_parity(dx, nb_mul_scalar(xc, 2), "d sum(to(x, cpu)^2) / d x");
     cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
 }
 

@@ -9,7 +9,7 @@
 int nb__autograd_node_names(const char **names, int cap);
 bool nb__autograd_graph_has(const nb_tensor *t, const char *name);
 
-enum { POSITIVE = 1, NONCONTIG = 2 };
+enum { POSITIVE = 1, NONCONTIG = 2, NEEDS_CUDA = 4 }; /* NEEDS_CUDA: skipped without a CUDA device */
 
 typedef struct input_spec {
     int ndim;
@@ -69,6 +69,8 @@ FN(f_expand, nb_expand(A, NB_SHAPE(2, 3, 4)))
 FN(f_clone, nb_clone(A))
 FN(f_contiguous, nb_contiguous(A))
 FN(f_cat, nb_cat(2, (nb_tensor *const[]){A, B}, 0))
+/* to cuda:0, exp there, and back: the gradient crosses devices twice */
+FN(f_to_cuda_and_back, nb_to(nb_exp(nb_to(A, NB_DEVICE_CUDA(0))), NB_DEVICE_CPU))
 FN(f_sum, nb_sum(A))
 FN(f_sum_dim, nb_sum_dim(A, 1, false))
 FN(f_mean, nb_mean(A))
@@ -172,6 +174,7 @@ static const gc_row rows[] = {
     {"CopyBackward", "(a * 2).copy_(b)", f_copy_, 2, {IN(S2(2, 3), 0), IN(S1(3), 0)}},
     {"FillBackward", "(a * 2).fill_(3) + b", f_fill_, 2, {IN(S1(3), 0), IN(S1(3), 0)}},
     {"CatBackward", "cat(a(2,3), b(1,3))", f_cat, 2, {IN(S2(2, 3), NONCONTIG), IN(S2(1, 3), 0)}},
+    {"ToBackward", "to(exp(to(a, cuda:0)), cpu)", f_to_cuda_and_back, 1, {IN(S2(2, 3), NONCONTIG | NEEDS_CUDA)}},
     {"SumBackward", "sum(a)", f_sum, 1, {IN(S2(2, 3), NONCONTIG)}},
     {"SumBackward", "sum(a, 1)", f_sum_dim, 1, {IN(S3(2, 3, 2), 0)}},
     {"MeanBackward", "mean(a)", f_mean, 1, {IN(S2(2, 3), 0)}},
@@ -212,6 +215,7 @@ static nb_tensor *make_input(const input_spec *s)
 
 static void run_row(const gc_row *r)
 {
+    if ((r->in[0].flags & NEEDS_CUDA) && nb_cuda_device_count() == 0) return;
     nb_scope_begin();
     nb_manual_seed(1234);
     nb_tensor *inputs[3] = {0};

@@ -37,6 +37,40 @@ nb_status nb_cuda_memory_stats(int index, nb_cuda_stats *out);
 /* Returns every cached block that no tensor uses to the driver (cudaFree), on every device. */
 void nb_cuda_empty_cache(void);
 
+/* ---------------------------------------------------------------- step replay (CUDA Graphs)
+ *
+ * A training step whose shapes and tensors stay the same can be captured once and replayed, so
+ * later steps cost one launch instead of one per op (and no host work at all):
+ *
+ *     step(...);                                    // warm-up steps run eagerly first
+ *     nb_graph_capture_begin(NB_DEVICE_CUDA(0));
+ *     nb_tensor *loss = step(...);                  // recorded: runs no kernel now
+ *     nb_graph *g = nb_graph_capture_end();
+ *     for (...) { nb_copy_(x, next_batch); nb_graph_replay(g); }  // loss holds the last value
+ *     nb_graph_release(g);
+ *
+ * Between begin and end this thread's ops on the device are recorded, not run; their host side
+ * (shapes, autograd, scopes) runs once. Tensors made during the capture live in the graph's own
+ * memory and are rewritten by every replay; tensors made before it (parameters, inputs) are read
+ * and updated in place by every replay, so new data goes in with nb_copy_ before a replay.
+ * Refused during a capture, with an error naming the op: reading values back (nb_item,
+ * nb_copy_to_array, nb_to to the CPU), copies from the host, CPU tensors and other devices, and
+ * optimizer steps whose host-side state changes each step (Adam's step count; SGD's first step
+ * with momentum). Warm-up steps before the capture create optimizer state and cuBLAS's set-up. */
+typedef struct nb_graph nb_graph;
+
+/* Starts capturing this thread's work on device (a CUDA device). */
+nb_status nb_graph_capture_begin(nb_device device);
+/* Ends the capture; the graph, or NULL with the error of the capture (an op refused in it, or
+ * CUDA's). The capture is over either way. */
+nb_graph *nb_graph_capture_end(void);
+/* Queues one run of the captured work on its device (asynchronous, in order with other work). */
+nb_status nb_graph_replay(nb_graph *g);
+/* Frees g (NULL does nothing); tensors made during its capture keep their memory until released. */
+void nb_graph_release(nb_graph *g);
+/* True while this thread is capturing. */
+bool nb_graph_is_capturing(void);
+
 #ifdef __cplusplus
 }
 #endif

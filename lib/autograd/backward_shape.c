@@ -1,5 +1,6 @@
 /* backward_shape.c — gradients of the shape ops: views (reshape, permute, narrow, select, expand),
- * copies (clone, contiguous, to_dtype, copy_), cat, and fill_ (which cuts the gradient). */
+ * copies (clone, contiguous, to_dtype, copy_, and nb_to between devices), cat, and fill_ (which
+ * cuts the gradient). */
 #include "backward_shape.h"
 
 #include "autograd.h"
@@ -64,6 +65,13 @@ static nb_status copy_inplace_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
     return NB_OK;
 }
 
+/* nb_to: the gradient goes back to the device the input came from */
+static nb_status to_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+{
+    gi[0] = nb_to(g, n->input[0].device);
+    return nb_last_status();
+}
+
 static nb_status fill_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     (void)n, (void)g, (void)gi; /* filled values do not depend on the old ones */
@@ -92,4 +100,5 @@ const nb_shape_grads nb_shape_grads_table = {
     .copy_inplace = {"CopyBackward", copy_inplace_backward},
     .fill = {"FillBackward", fill_backward},
     .cat = {"CatBackward", cat_backward},
+    .to = {"ToBackward", to_backward},
 };

@@ -22,7 +22,8 @@ int nb__autograd_node_names(const char **names, int cap)
     const nb_shape_grads *s = &nb_shape_grads_table;
     const char *others[] = {s->reshape,   s->permute,          s->narrow,       s->select,
                             s->expand,    s->copy.name,        s->copy_inplace.name,
-                            s->fill.name, s->cat.name,         nb_mm_grad.name, nb_bmm_grad.name};
+                            s->fill.name, s->cat.name,         s->to.name,      nb_mm_grad.name,
+                            nb_bmm_grad.name};
     for (size_t i = 0; i < sizeof others / sizeof *others; i++) ADD(others[i]);
     for (int r = 0; r < 4; r++) ADD(nb_reduce_grads[r].name);
     for (int i = 0; nb__nn_node_names[i]; i++) ADD(nb__nn_node_names[i]);

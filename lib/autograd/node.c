@@ -55,6 +55,7 @@ nb_node *nb__node_new(const char *name, const char *op, nb_backward_fn backward,
         node->input[i].ndim = t->ndim;
         memcpy(node->input[i].shape, t->shape, sizeof t->shape);
         node->input[i].dtype = t->dtype;
+        node->input[i].device = t->storage->device;
         node->next[i] = nb__edge_of(t);
         if (t->requires_grad && !node->next[i].node) { /* out of memory */
             nb__node_release(node);

@@ -30,6 +30,7 @@ typedef struct nb_input_meta {
     int ndim;
     int64_t shape[NB_MAX_DIMS];
     nb_dtype dtype;
+    nb_device device;
 } nb_input_meta;
 
 struct nb_node {

@@ -126,6 +126,13 @@ bool nb__autograd_record_copy(const char *name, nb_tensor *out, const nb_tensor 
     return record(f->name, name, f->backward, out, 2, both) != NULL;
 }
 
+bool nb__autograd_record_to(nb_tensor *out, const nb_tensor *in)
+{
+    if (!nb__needs_graph(1, &in)) return true;
+    const nb_named_backward *f = &nb_shape_grads_table.to;
+    return record(f->name, "nb_to", f->backward, out, 1, &in) != NULL;
+}
+
 bool nb__autograd_record_reduce(const char *name, nb_reduce_op op, nb_tensor *out, const nb_tensor *in,
                                 int dim, bool keepdim, const nb_tensor *indices)
 {

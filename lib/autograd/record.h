@@ -29,6 +29,9 @@ bool nb__autograd_record_cat(nb_tensor *out, int n, nb_tensor *const *inputs, in
 /* copy_ and clone-like ops: out's values are in's, converted to out's dtype */
 bool nb__autograd_record_copy(const char *name, nb_tensor *out, const nb_tensor *in, bool inplace);
 
+/* nb_to: out is in's copy on another device */
+bool nb__autograd_record_to(nb_tensor *out, const nb_tensor *in);
+
 /* Reductions: which one, over dim (or all elements when dim < 0). For max/min along a dim,
  * indices (int64, shaped like out) says where each value came from; NULL for the others. */
 typedef enum nb_reduce_op { NB_REDUCE_SUM, NB_REDUCE_MEAN, NB_REDUCE_MAX, NB_REDUCE_MIN } nb_reduce_op;

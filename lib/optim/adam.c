@@ -17,6 +17,7 @@
 #include "optimizer.h"
 
 #include "../error.h"
+#include "../graph.h"
 
 #include <math.h>
 
@@ -32,6 +33,11 @@ typedef struct adam_optimizer {
 
 static bool adam_step_param(nb_optimizer *opt, nb_tensor *p, const nb_tensor *grad, nb_optim_state *state)
 {
+    if (nb__graph_capturing())
+        return nb__fail(NB_ERR_ARGUMENT, "nb_optimizer_step (%s): its bias correction depends on the "
+                        "step count, which a replay would not advance; capture steps with SGD, or "
+                        "run Adam eagerly", opt->vt->name),
+               false;
     const adam_optimizer *a = (const adam_optimizer *)opt;
     const nb_adam_options *o = &a->o;
     const double lr = opt->lr;

@@ -10,6 +10,7 @@
 #include "optimizer.h"
 
 #include "../error.h"
+#include "../graph.h"
 
 typedef struct sgd_optimizer {
     nb_optimizer base; /* first: the shared part */
@@ -29,6 +30,12 @@ static bool sgd_step_param(nb_optimizer *opt, nb_tensor *p, const nb_tensor *gra
     }
     if (ok && o->momentum != 0) {
         nb_tensor *buf = state->slots[0];
+        if (!buf && nb__graph_capturing())
+            return nb_release(tmp),
+                   nb__fail(NB_ERR_ARGUMENT, "nb_optimizer_step (sgd): the momentum buffer is made on a "
+                            "parameter's first step, which a replay must not repeat; run one step "
+                            "before nb_graph_capture_begin"),
+                   false;
         if (!buf) {
             buf = state->slots[0] = nb__optim_like(p);
             ok = buf && nb__optim_apply(NB_EW_MUL_SCALAR, buf, 1, d, NULL, 1.0); /* a copy of d */
