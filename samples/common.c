@@ -13,13 +13,17 @@
 static void print_usage(FILE *f, const sample_options *defaults)
 {
     fprintf(f,
-            "usage: %s [--data DIR] [--out DIR] [--iters N] [--lr F] [--device cpu|cuda[:N]]\n"
+            "usage: %s [--data DIR] [--out DIR] [--iters N] [--lr F] [--device cpu|cuda[:N]]%s\n"
             "  --data DIR    load DIR/x.npy, y.npy, w1.npy, w2.npy (float32) instead of drawing them\n"
             "  --out DIR     write DIR/w1.npy, DIR/w2.npy and DIR/losses.npy (every step's loss)\n"
             "  --iters N     training steps (default %d)\n"
             "  --lr F        learning rate (default %g)\n"
-            "  --device D    cpu (default) or cuda[:N]\n",
-            defaults->prog, defaults->iters, defaults->lr);
+            "  --device D    cpu (default) or cuda[:N]\n"
+            "%s",
+            defaults->prog, defaults->takes_replay ? " [--replay]" : "", defaults->iters, defaults->lr,
+            defaults->takes_replay
+                ? "  --replay      on cuda, capture one step into a CUDA graph and replay it for the rest\n"
+                : "");
 }
 
 static bool parse_int(const char *s, int *out)
@@ -72,6 +76,10 @@ sample_parse_result sample_parse_args(int argc, char **argv, sample_options *opt
             print_usage(stdout, &defaults);
             return SAMPLE_PARSE_HELP;
         }
+        if (opts->takes_replay && strcmp(arg, "--replay") == 0) {
+            opts->replay = true;
+            continue;
+        }
         /* every other option takes a value: "--opt VALUE" or "--opt=VALUE" */
         const char *names[] = {"--data", "--out", "--iters", "--lr", "--device"};
         int which = -1;
@@ -110,6 +118,11 @@ sample_parse_result sample_parse_args(int argc, char **argv, sample_options *opt
                     names[which], expected[which]);
             goto bad;
         }
+    }
+    if (opts->replay && opts->device.type != NB_CUDA) {
+        fprintf(stderr, "%s: --replay needs --device cuda: it replays GPU work captured into a CUDA graph\n",
+                defaults.prog);
+        goto bad;
     }
     return SAMPLE_PARSE_OK;
 bad:

@@ -1,5 +1,5 @@
 /* common.h — what the samples share: their command line (--data, --out, --iters, --lr,
- * --device), loading and shape-checking the two-layer network's data (x, y, w1, w2) from .npy
+ * --device, --replay), loading and shape-checking the two-layer network's data (x, y, w1, w2) from .npy
  * files or drawing it at random, moving it to a device, and writing the results. Samples use
  * only the public API (nabla.h). */
 #ifndef NB_SAMPLES_COMMON_H
@@ -20,6 +20,8 @@ typedef struct sample_options {
     int iters;            /* --iters N, N >= 1 */
     double lr;            /* --lr F, finite */
     nb_device device;     /* --device cpu | cuda | cuda:N */
+    bool takes_replay;    /* the sample offers --replay */
+    bool replay;          /* --replay: capture one step into a CUDA graph and replay it */
 } sample_options;
 
 typedef enum sample_parse_result {

@@ -1,8 +1,10 @@
 #!/bin/bash
 # gpu_check.sh — the checks to run on a host with a CUDA GPU, in about five minutes: build with
 # CUDA (build-gpu), the cuda suite verbosely (every test must run: a skip there means no device
-# was found) and the samples' cuda tests, the CUDA benchmarks, and the seed sample's final loss
-# on the GPU against the CPU. Run from anywhere in the tree:
+# was found: parity of every op forward and backward, graph capture and replay, fault reports),
+# the samples' cuda tests (eager and --replay against the CPU), the gradcheck table (its
+# cross-device row), the CUDA benchmarks (eager against replay among them), and the seed
+# sample's final loss on the GPU against the CPU. Run from anywhere in the tree:
 #
 #   test/gpu_check.sh            # OUT=/some/dir test/gpu_check.sh also writes $OUT/gpu.log
 #
@@ -51,28 +53,36 @@ if [ "$skips" -ne "$two_device_skips" ]; then
 fi
 rm -f "$log"
 
-step "the samples' cuda tests (mlp_manual --device cuda against PyTorch's losses)"
+step "the samples' cuda tests (eager and --replay against the cpu and PyTorch's losses)"
 (cd test && NB_SAMPLES_DIR=$PWD/../build-gpu/samples timeout 240 ../build-gpu/test/test_samples \
     --filter 'samples/*cuda*' --verbose) || failed "the samples' cuda tests"
 
+step "the gradcheck table (its ToBackward row moves between the cpu and cuda:0)"
+(cd test && timeout 120 ../build-gpu/test/test_autograd --filter 'gradcheck/*' --verbose) || failed "the gradcheck table"
+
 step "CUDA benchmarks"
-for b in cuda_mm cuda_add_bandwidth cuda_seed_loop; do
+for b in cuda_mm cuda_add_bandwidth cuda_seed_loop cuda_replay; do
     echo "-- bench_$b"
     timeout 120 build-gpu/test/bench/bench_$b || failed "bench_$b"
 done
 
-step "mlp_manual: final loss on cuda:0 against the cpu"
-cpu=$(build-gpu/samples/mlp_manual | sed -n 's/^final loss: //p')
-gpu=$(build-gpu/samples/mlp_manual --device cuda | sed -n 's/^final loss: //p')
-echo "cpu: ${cpu:-none}  cuda: ${gpu:-none}"
-if [ -z "$cpu" ] || [ -z "$gpu" ]; then
-    failed "mlp_manual did not finish on both devices"
-else
-    awk -v c="$cpu" -v g="$gpu" 'BEGIN {
-        d = (g - c) / (c == 0 ? 1 : c); if (d < 0) d = -d
-        printf "relative difference %.3g (allowed 1e-3)\n", d
-        exit d <= 1e-3 ? 0 : 1 }' || failed "the final losses differ"
-fi
+for sample in mlp_manual mlp_autograd; do
+    for mode in "" "--replay"; do
+        step "$sample $mode: final loss on cuda:0 against the cpu"
+        cpu=$(build-gpu/samples/$sample | sed -n 's/^final loss: //p')
+        # shellcheck disable=SC2086
+        gpu=$(build-gpu/samples/$sample --device cuda $mode | sed -n 's/^final loss: //p')
+        echo "cpu: ${cpu:-none}  cuda: ${gpu:-none}"
+        if [ -z "$cpu" ] || [ -z "$gpu" ]; then
+            failed "$sample $mode did not finish on both devices"
+        else
+            awk -v c="$cpu" -v g="$gpu" 'BEGIN {
+                d = (g - c) / (c == 0 ? 1 : c); if (d < 0) d = -d
+                printf "relative difference %.3g (allowed 1e-3)\n", d
+                exit d <= 1e-3 ? 0 : 1 }' || failed "$sample $mode: the final losses differ"
+        fi
+    done
+done
 
 echo
 if [ "$status" -eq 0 ]; then echo "gpu_check: all passed"; else echo "gpu_check: some checks FAILED"; fi
