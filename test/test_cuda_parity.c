@@ -1,0 +1,867 @@
+/* test_cuda_parity.c — the parity harness of the CUDA backend: every op, forward and backward, on
+ * cuda:0 against the same op on the CPU.
+ *
+ * The table below has one row per way of calling an op: the public functions it exercises, a
+ * function computing the output from the inputs, a family of cases (the shapes and layouts of the
+ * inputs: contiguous, broadcast, transposed, narrowed, expanded, ...), the kind of each input (its
+ * length is the arity), the dtypes the op takes and the autograd nodes it records.
+ *
+ * For each row, dtype and case the inputs are drawn on the CPU from a fixed seed and moved with
+ * nb_to; the op runs on both devices and the results must match (parity_assert_match: float32
+ * normalised MSE <= 1e-7, float64 <= 1e-24, int64 and bool bit-equal). A dtype the row does not
+ * list must be refused by the CPU, and then by the device with the same status. Rows that record
+ * nodes also run backward for each floating dtype: the inputs require grad, nb_grad_of gives the
+ * gradient of every one of them against the same random output gradient, the gradients must
+ * match and live on the device, and each claimed node must be in the graph.
+ *
+ * Tests that run everywhere: every function the public headers declare as returning nb_tensor *
+ * has a row (but for the few listed as not device ops, with the reason); every node kind nabla
+ * records is claimed by a row; and every row runs CPU against CPU, proving the table itself sound
+ * (its functions succeed on the CPU for the dtypes they list and are refused for the others; the
+ * claimed nodes are recorded). Tests whose fixture is parity_cuda_setup skip without a device.
+ * Besides the table: one SGD (momentum) and one Adam training run on CUDA parameters against the
+ * CPU, and float64 nb_gradcheck on CUDA tensors. */
+#include "parity_helpers.h"
+
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <string.h>
+
+/* internals the table checks itself against (lib/autograd/names.c) */
+int nb__autograd_node_names(const char **names, int cap);
+bool nb__autograd_graph_has(const nb_tensor *t, const char *name);
+
+#define GPU NB_DEVICE_CUDA(0)
+#define CPU NB_DEVICE_CPU
+
+/* ================================================================ families of cases */
+
+typedef struct pcase {
+    parity_spec in[3];
+} pcase;
+
+#define D0() 0, {0}
+#define D1(a) 1, {a}
+#define D2(a, b) 2, {a, b}
+#define D3(a, b, c) 3, {a, b, c}
+#define D4(a, b, c, d) 4, {a, b, c, d}
+
+/* one input, any shape (elementwise ops, whole reductions, copies) */
+static const pcase any_shape[] = {
+    {{{D2(4, 5), CONTIG}}},   {{{D2(4, 5), TRANSPOSED}}}, {{{D2(4, 5), EXPANDED}}},  {{{D2(4, 5), NARROWED}}},
+    {{{D3(3, 4, 5), ROTATED}}}, {{{D0(), CONTIG}}},       {{{D1(7), STEPPED}}},      {{{D2(4, 1), CONTIG}}},
+    {{{D2(1, 5), NARROWED}}}, {{{D2(64, 1031), CONTIG}}},
+};
+/* one input of 2 or 3 dims (ops along a dim, views that name dims) */
+static const pcase two_or_three_dims[] = {
+    {{{D2(4, 5), CONTIG}}},     {{{D2(4, 5), TRANSPOSED}}},   {{{D2(4, 5), EXPANDED}}}, {{{D2(4, 5), NARROWED}}},
+    {{{D3(3, 4, 5), ROTATED}}}, {{{D3(2, 3, 4), TRANSPOSED}}}, {{{D2(64, 1031), CONTIG}}},
+};
+/* one 2-D input */
+static const pcase matrix[] = {
+    {{{D2(4, 5), CONTIG}}}, {{{D2(4, 5), TRANSPOSED}}}, {{{D2(4, 5), EXPANDED}}}, {{{D2(4, 5), NARROWED}}},
+    {{{D2(1, 5), CONTIG}}}, {{{D2(64, 1031), CONTIG}}},
+};
+/* one input that is not contiguous */
+static const pcase strided[] = {
+    {{{D2(4, 5), TRANSPOSED}}}, {{{D2(4, 5), EXPANDED}}}, {{{D2(4, 5), NARROWED}}},
+    {{{D3(3, 4, 5), ROTATED}}}, {{{D1(7), STEPPED}}},
+};
+/* two inputs that broadcast together, either way */
+static const pcase broadcast2[] = {
+    {{{D2(4, 5), CONTIG}, {D2(4, 5), CONTIG}}},       {{{D2(4, 5), TRANSPOSED}, {D2(4, 5), CONTIG}}},
+    {{{D2(4, 5), CONTIG}, {D2(4, 5), EXPANDED}}},     {{{D3(3, 4, 5), ROTATED}, {D2(4, 5), NARROWED}}},
+    {{{D2(4, 1), CONTIG}, {D2(1, 5), CONTIG}}},       {{{D2(4, 5), CONTIG}, {D0(), CONTIG}}},
+    {{{D0(), CONTIG}, {D2(4, 5), TRANSPOSED}}},       {{{D1(7), STEPPED}, {D1(7), CONTIG}}},
+    {{{D2(64, 1031), CONTIG}, {D1(1031), STEPPED}}},
+};
+/* three inputs that broadcast together (where) */
+static const pcase broadcast3[] = {
+    {{{D2(4, 5), CONTIG}, {D2(4, 5), CONTIG}, {D2(4, 5), CONTIG}}},
+    {{{D2(4, 5), TRANSPOSED}, {D2(4, 1), CONTIG}, {D2(1, 5), CONTIG}}},
+    {{{D3(3, 4, 5), ROTATED}, {D2(4, 5), NARROWED}, {D0(), CONTIG}}},
+    {{{D2(4, 5), EXPANDED}, {D2(4, 5), TRANSPOSED}, {D2(4, 5), NARROWED}}},
+    {{{D2(64, 1031), CONTIG}, {D1(1031), STEPPED}, {D2(64, 1), CONTIG}}},
+};
+/* a target (never expanded: in-place writes refuse overlapping views) and a second input that
+ * broadcasts onto its shape (in-place ops, masked_fill, copy_) */
+static const pcase onto[] = {
+    {{{D2(4, 5), CONTIG}, {D2(4, 1), CONTIG}}},       {{{D2(4, 5), TRANSPOSED}, {D2(4, 5), CONTIG}}},
+    {{{D2(4, 5), NARROWED}, {D1(5), STEPPED}}},       {{{D3(3, 4, 5), ROTATED}, {D2(4, 5), TRANSPOSED}}},
+    {{{D2(4, 5), CONTIG}, {D0(), CONTIG}}},           {{{D2(64, 1031), CONTIG}, {D1(1031), STEPPED}}},
+};
+/* (n, k) x (k, m): transposed operands become BLAS flags, others are copied first */
+static const pcase matrix_pairs[] = {
+    {{{D2(5, 7), CONTIG}, {D2(7, 3), CONTIG}}},       {{{D2(5, 7), TRANSPOSED}, {D2(7, 3), CONTIG}}},
+    {{{D2(5, 7), CONTIG}, {D2(7, 3), TRANSPOSED}}},   {{{D2(5, 7), TRANSPOSED}, {D2(7, 3), TRANSPOSED}}},
+    {{{D2(5, 7), NARROWED}, {D2(7, 3), CONTIG}}},     {{{D2(5, 7), EXPANDED}, {D2(7, 3), NARROWED}}},
+    {{{D2(1, 33), CONTIG}, {D2(33, 17), CONTIG}}},    {{{D2(64, 1031), CONTIG}, {D2(1031, 33), TRANSPOSED}}},
+};
+/* batched products, batch dims broadcast (one batched product underneath) */
+static const pcase batched_pairs[] = {
+    {{{D3(3, 4, 5), CONTIG}, {D3(3, 5, 6), CONTIG}}},    {{{D3(3, 4, 5), TRANSPOSED}, {D3(3, 5, 6), TRANSPOSED}}},
+    {{{D4(2, 1, 4, 5), CONTIG}, {D3(3, 5, 6), CONTIG}}}, {{{D2(4, 5), CONTIG}, {D3(7, 5, 6), CONTIG}}},
+    {{{D1(5), CONTIG}, {D3(3, 5, 6), CONTIG}}},          {{{D3(3, 4, 5), ROTATED}, {D3(3, 5, 6), EXPANDED}}},
+};
+/* products that are one 2-D product underneath: dot, matrix-vector, folded batch dims */
+static const pcase flat_pairs[] = {
+    {{{D1(300), CONTIG}, {D1(300), STEPPED}}},        {{{D2(7, 300), NARROWED}, {D1(300), CONTIG}}},
+    {{{D1(300), CONTIG}, {D2(300, 7), TRANSPOSED}}},  {{{D3(3, 4, 5), CONTIG}, {D2(5, 6), CONTIG}}},
+    {{{D3(3, 4, 5), ROTATED}, {D1(5), CONTIG}}},      {{{D2(5, 7), TRANSPOSED}, {D2(7, 3), CONTIG}}},
+};
+/* up to three inputs that differ only in dim 0 (cat) */
+static const pcase stackable[] = {
+    {{{D2(4, 5), TRANSPOSED}, {D2(2, 5), CONTIG}, {D2(3, 5), NARROWED}}},
+    {{{D2(3, 5), EXPANDED}, {D2(2, 5), NARROWED}, {D2(1, 5), CONTIG}}},
+    {{{D3(3, 4, 5), ROTATED}, {D3(1, 4, 5), CONTIG}, {D3(2, 4, 5), TRANSPOSED}}},
+    {{{D1(7), STEPPED}, {D1(3), CONTIG}, {D1(1), CONTIG}}},
+};
+/* logits (N, C) and labels (N,) */
+static const pcase logits_labels[] = {
+    {{{D2(4, 5), CONTIG}, {D1(4), CONTIG}}},   {{{D2(4, 5), TRANSPOSED}, {D1(4), STEPPED}}},
+    {{{D2(4, 5), EXPANDED}, {D1(4), CONTIG}}}, {{{D2(3, 1031), NARROWED}, {D1(3), CONTIG}}},
+    {{{D2(64, 10), CONTIG}, {D1(64), CONTIG}}}, {{{D2(1, 2), CONTIG}, {D1(1), CONTIG}}},
+};
+/* x (N, in) or (B, N, in), weight (out, in), bias (out,) */
+static const pcase linear_inputs[] = {
+    {{{D2(4, 5), CONTIG}, {D2(3, 5), CONTIG}, {D1(3), CONTIG}}},
+    {{{D2(4, 5), TRANSPOSED}, {D2(3, 5), CONTIG}, {D1(3), STEPPED}}},
+    {{{D2(4, 5), NARROWED}, {D2(3, 5), TRANSPOSED}, {D1(3), CONTIG}}},
+    {{{D3(2, 4, 5), CONTIG}, {D2(3, 5), NARROWED}, {D1(3), CONTIG}}},
+    {{{D2(64, 1031), CONTIG}, {D2(33, 1031), CONTIG}, {D1(33), CONTIG}}},
+};
+/* no inputs: creation ops make their tensor on the device themselves */
+static const pcase no_inputs[] = {{{{D0(), CONTIG}}}};
+
+typedef enum family {
+    ANY_SHAPE, TWO_OR_THREE_DIMS, MATRIX, STRIDED, BROADCAST2, BROADCAST3, ONTO, MATRIX_PAIRS,
+    BATCHED_PAIRS, FLAT_PAIRS, STACKABLE, LOGITS_LABELS, LINEAR_INPUTS, NO_INPUTS,
+} family;
+
+#define FAMILY(cases) {cases, (int)(sizeof cases / sizeof cases[0])}
+static const struct {
+    const pcase *cases;
+    int count;
+} families[] = {
+    [ANY_SHAPE] = FAMILY(any_shape),         [TWO_OR_THREE_DIMS] = FAMILY(two_or_three_dims),
+    [MATRIX] = FAMILY(matrix),               [STRIDED] = FAMILY(strided),
+    [BROADCAST2] = FAMILY(broadcast2),       [BROADCAST3] = FAMILY(broadcast3),
+    [ONTO] = FAMILY(onto),                   [MATRIX_PAIRS] = FAMILY(matrix_pairs),
+    [BATCHED_PAIRS] = FAMILY(batched_pairs), [FLAT_PAIRS] = FAMILY(flat_pairs),
+    [STACKABLE] = FAMILY(stackable),         [LOGITS_LABELS] = FAMILY(logits_labels),
+    [LINEAR_INPUTS] = FAMILY(linear_inputs), [NO_INPUTS] = FAMILY(no_inputs),
+};
+
+/* ================================================================ the functions of the rows */
+
+/* A row's function: the output from the inputs; o carries the dtype and device of the run (for
+ * the creation ops). Inputs of kinds 'F' and 'P' may require grad. */
+typedef nb_tensor *(*row_fn)(nb_tensor *const *in, nb_options o);
+
+#define A in[0]
+#define B in[1]
+#define C in[2]
+#define FN(name, expr)                                                                           \
+    static nb_tensor *name(nb_tensor *const *in, nb_options o)                                   \
+    {                                                                                            \
+        (void)in, (void)o;                                                                       \
+        return (expr);                                                                           \
+    }
+
+/* The target of an in-place op: the input itself, or when it is a leaf that requires grad (which
+ * cannot be written in place) a recorded copy of it. */
+static nb_tensor *writable(nb_tensor *t) { return nb_requires_grad(t) ? nb_mul_scalar(t, 1.0) : t; }
+
+/* t's shape with a leading 1, for nb_view (any layout can be viewed so) */
+static nb_tensor *view_with_leading_one(nb_tensor *t)
+{
+    int64_t shape[NB_MAX_DIMS] = {1};
+    for (int i = 0; i < nb_ndim(t); i++) shape[i + 1] = nb_shape(t)[i];
+    return nb_view(t, nb_ndim(t) + 1, shape);
+}
+
+/* t broadcast to a new leading dim of 2, its size-1 dims to 3, its other dims kept (-1) */
+static nb_tensor *expand_everywhere(nb_tensor *t)
+{
+    int64_t shape[NB_MAX_DIMS] = {2};
+    for (int i = 0; i < nb_ndim(t); i++) shape[i + 1] = nb_shape(t)[i] == 1 ? 3 : -1;
+    return nb_expand(t, nb_ndim(t) + 1, shape);
+}
+
+static nb_tensor *reversed_dims(nb_tensor *t)
+{
+    int dims[NB_MAX_DIMS];
+    for (int i = 0; i < nb_ndim(t); i++) dims[i] = nb_ndim(t) - 1 - i;
+    return nb_permute(t, nb_ndim(t), dims);
+}
+
+static nb_tensor *the_other_float(nb_tensor *t)
+{
+    return nb_to_dtype(t, nb_dtype_of(t) == NB_FLOAT32 ? NB_FLOAT64 : NB_FLOAT32);
+}
+
+/* twelve values of o's dtype from a C array */
+static nb_tensor *from_array(nb_options o)
+{
+    static const float f32[12] = {0.5f, -1.25f, 3, 0, -0.0f, 7.75f, 1e-3f, -2, 9, 4.5f, -6, 1};
+    static const double f64[12] = {0.5, -1.25, 3, 0, -0.0, 7.75, 1e-10, -2, 9, 4.5, -6, 1e10};
+    static const int64_t i64[12] = {5, -1, 0, 7, INT64_MAX, INT64_MIN, 3, -8, 2, 1, 0, 4};
+    static const bool b[12] = {true, false, false, true, true, true, false, true, false, false, true, false};
+    const void *data = o.dtype == NB_FLOAT32 ? (const void *)f32 : o.dtype == NB_FLOAT64 ? (const void *)f64
+                     : o.dtype == NB_INT64   ? (const void *)i64 : (const void *)b;
+    return nb_from_array(data, NB_SHAPE(3, 4), o);
+}
+
+/* rand and randn draw on the CPU from the seed, so a seed gives the same values on every device */
+static nb_tensor *seeded_rand(nb_options o)
+{
+    nb_manual_seed(77);
+    return nb_rand(NB_SHAPE(5, 6), o);
+}
+static nb_tensor *seeded_randn(nb_options o)
+{
+    nb_manual_seed(77);
+    return nb_randn(NB_SHAPE(5, 6), o);
+}
+
+/* nb_linear_forward of a layer whose weight and bias (NULL for none) are inputs 1 and 2 */
+static nb_tensor *linear_of_inputs(nb_tensor *const *in, nb_options o)
+{
+    (void)o;
+    nb_linear layer = {.weight = B, .bias = C, .in_features = nb_size(B, 1), .out_features = nb_size(B, 0)};
+    return nb_linear_forward(&layer, A);
+}
+
+FN(f_empty, nb_fill_(nb_empty(NB_SHAPE(3, 7), o), 2.5)) /* an empty tensor's values are undefined */
+FN(f_zeros, nb_zeros(NB_SHAPE(1000), o))
+FN(f_ones, nb_ones(NB_SHAPE(4, 6), o))
+FN(f_ones_empty, nb_ones(NB_SHAPE(2, 0, 3), o))
+FN(f_full, nb_full(NB_SHAPE(3, 7), -2.75, o))
+FN(f_arange, nb_arange(-3, 7, 0.5, o))
+FN(f_from_array, from_array(o))
+FN(f_rand, seeded_rand(o))
+FN(f_randn, seeded_randn(o))
+FN(f_zeros_like, nb_zeros_like(A))
+FN(f_ones_like, nb_ones_like(A))
+
+FN(f_to_other_float, the_other_float(A))
+FN(f_to_same, nb_to_dtype(A, nb_dtype_of(A)))
+FN(f_to_int64, nb_to_dtype(A, NB_INT64))
+FN(f_to_bool, nb_to_dtype(A, NB_BOOL))
+FN(f_round_trip, nb_to(nb_to(A, CPU), o.device))
+
+FN(f_reshape, nb_reshape(A, NB_SHAPE(2, -1)))
+FN(f_view, view_with_leading_one(A))
+FN(f_flatten, nb_flatten(A))
+FN(f_t, nb_t(A))
+FN(f_transpose, nb_transpose(A, 0, -1))
+FN(f_permute, reversed_dims(A))
+FN(f_narrow, nb_narrow(A, 1, 1, 2))
+FN(f_select, nb_select(A, 1, 2))
+FN(f_squeeze, nb_squeeze(A))
+FN(f_squeeze_dim, nb_squeeze_dim(nb_unsqueeze(A, 1), 1))
+FN(f_unsqueeze, nb_unsqueeze(A, -1))
+FN(f_expand, expand_everywhere(A))
+FN(f_contiguous, nb_contiguous(A))
+FN(f_clone, nb_clone(A))
+FN(f_detach, nb_detach(A))
+FN(f_cat2, nb_cat(2, (nb_tensor *const[]){A, B}, 0))
+FN(f_cat3, nb_cat(3, (nb_tensor *const[]){A, B, C}, 0))
+FN(f_cat_last, nb_cat(2, (nb_tensor *const[]){nb_transpose(A, 0, -1), nb_transpose(B, 0, -1)}, -1))
+
+FN(f_neg, nb_neg(A))
+FN(f_abs, nb_abs(A))
+FN(f_exp, nb_exp(A))
+FN(f_log, nb_log(A))
+FN(f_sqrt, nb_sqrt(A))
+FN(f_relu, nb_relu(A))
+FN(f_sigmoid, nb_sigmoid(A))
+FN(f_tanh, nb_tanh(A))
+FN(f_clamp, nb_clamp(A, -0.5, 0.7))
+FN(f_clamp_min, nb_clamp_min(A, 0))
+FN(f_clamp_max, nb_clamp_max(A, 1))
+FN(f_add_scalar, nb_add_scalar(A, 1.5))
+FN(f_sub_scalar, nb_sub_scalar(A, 2))
+FN(f_rsub_scalar, nb_rsub_scalar(A, 1.5))
+FN(f_mul_scalar, nb_mul_scalar(A, -2.5))
+FN(f_div_scalar, nb_div_scalar(A, 4))
+FN(f_pow3, nb_pow_scalar(A, 3))
+FN(f_pow_half, nb_pow_scalar(A, 0.5))
+FN(f_square, nb_pow_scalar(A, 2))
+FN(f_lt_scalar, nb_lt_scalar(A, 0.25))
+FN(f_le_scalar, nb_le_scalar(A, 1))
+FN(f_gt_scalar, nb_gt_scalar(A, -0.25))
+FN(f_ge_scalar, nb_ge_scalar(A, 0))
+FN(f_eq_scalar, nb_eq_scalar(A, 1))
+FN(f_ne_scalar, nb_ne_scalar(A, 0))
+
+FN(f_add, nb_add(A, B))
+FN(f_sub, nb_sub(A, B))
+FN(f_mul, nb_mul(A, B))
+FN(f_div, nb_div(A, B))
+FN(f_pow, nb_pow(A, B))
+FN(f_lt, nb_lt(A, B))
+FN(f_le, nb_le(A, B))
+FN(f_gt, nb_gt(A, B))
+FN(f_ge, nb_ge(A, B))
+FN(f_eq, nb_eq(A, B))
+FN(f_ne, nb_ne(A, B))
+FN(f_where, nb_where(A, B, C))
+FN(f_masked_fill, nb_masked_fill(A, B, 2.5))
+FN(f_mse, nb_mse_loss(A, B))
+
+FN(f_add_, nb_add_(writable(A), B))
+FN(f_sub_, nb_sub_(writable(A), B))
+FN(f_mul_, nb_mul_(writable(A), B))
+FN(f_div_, nb_div_(writable(A), B))
+FN(f_add_scalar_, nb_add_scalar_(writable(A), 2))
+FN(f_mul_scalar_, nb_mul_scalar_(writable(A), -3))
+FN(f_add_scaled_, nb_add_scaled_(writable(A), B, 0.75))
+FN(f_sub_scaled_, nb_sub_scaled_(writable(A), B, 3))
+FN(f_masked_fill_, nb_masked_fill_(writable(A), B, 0))
+FN(f_fill_, nb_fill_(writable(A), 2.5))
+FN(f_fill_plus, nb_add(nb_fill_(writable(A), 2.5), B)) /* b gives the result a gradient */
+FN(f_zero_, nb_zero_(writable(A)))
+FN(f_zero_plus, nb_add(nb_zero_(writable(A)), B))
+FN(f_copy_, nb_copy_(writable(A), B))
+
+FN(f_sum, nb_sum(A))
+FN(f_mean, nb_mean(A))
+FN(f_max, nb_max(A))
+FN(f_min, nb_min(A))
+FN(f_argmax, nb_argmax(A))
+FN(f_argmin, nb_argmin(A))
+FN(f_sum_dim, nb_sum_dim(A, 1, false))
+FN(f_sum_dim_keep, nb_sum_dim(A, -1, true))
+FN(f_mean_dim, nb_mean_dim(A, 0, true))
+FN(f_max_dim, nb_max_dim(A, 1, false))
+FN(f_min_dim, nb_min_dim(A, -1, true))
+FN(f_argmax_dim, nb_argmax_dim(A, 0, false))
+FN(f_argmin_dim, nb_argmin_dim(A, -1, true))
+
+FN(f_mm, nb_mm(A, B))
+FN(f_matmul, nb_matmul(A, B))
+
+FN(f_softmax_last, nb_softmax(A, -1))
+FN(f_softmax_0, nb_softmax(A, 0))
+FN(f_log_softmax_last, nb_log_softmax(A, -1))
+FN(f_log_softmax_1, nb_log_softmax(A, 1))
+FN(f_cross_entropy, nb_cross_entropy(A, B))
+
+/* ================================================================ the table */
+
+#define F32 (1u << NB_FLOAT32)
+#define F64 (1u << NB_FLOAT64)
+#define I64 (1u << NB_INT64)
+#define BOOL (1u << NB_BOOL)
+#define FLOATS (F32 | F64)
+#define NUMBERS (F32 | F64 | I64)
+#define ALL (F32 | F64 | I64 | BOOL)
+
+enum {
+    CROSS_DEVICE = 1, /* its nodes are recorded only when the op moves between devices */
+};
+
+typedef struct row {
+    const char *what;  /* the expression, for failure messages */
+    const char *ops;   /* the public functions it exercises, space-separated */
+    row_fn fn;
+    family fam;
+    const char *in;    /* one kind per input (parity_input): its length is the arity */
+    unsigned dtypes;   /* the dtypes the op takes for its 'F' and 'P' inputs */
+    const char *nodes; /* the autograd nodes it records, space-separated; NULL: none */
+    unsigned flags;
+} row;
+
+static const row rows[] = {
+    /* creation on the device */
+    {"fill_(empty((3, 7)), 2.5)", "nb_empty nb_fill_", f_empty, NO_INPUTS, "", ALL, NULL, 0},
+    {"zeros((1000,))", "nb_zeros", f_zeros, NO_INPUTS, "", ALL, NULL, 0},
+    {"ones((4, 6))", "nb_ones", f_ones, NO_INPUTS, "", ALL, NULL, 0},
+    {"ones((2, 0, 3))", "nb_ones", f_ones_empty, NO_INPUTS, "", ALL, NULL, 0},
+    {"full((3, 7), -2.75)", "nb_full", f_full, NO_INPUTS, "", ALL, NULL, 0},
+    {"arange(-3, 7, 0.5)", "nb_arange", f_arange, NO_INPUTS, "", ALL, NULL, 0},
+    {"from_array(12 values)", "nb_from_array", f_from_array, NO_INPUTS, "", ALL, NULL, 0},
+    {"seed 77; rand((5, 6))", "nb_rand", f_rand, NO_INPUTS, "", FLOATS, NULL, 0},
+    {"seed 77; randn((5, 6))", "nb_randn", f_randn, NO_INPUTS, "", FLOATS, NULL, 0},
+    {"zeros_like(a)", "nb_zeros_like", f_zeros_like, ANY_SHAPE, "F", ALL, NULL, 0},
+    {"ones_like(a)", "nb_ones_like", f_ones_like, ANY_SHAPE, "F", ALL, NULL, 0},
+    /* conversions and moves */
+    {"to_dtype(a, the other float)", "nb_to_dtype", f_to_other_float, ANY_SHAPE, "F", ALL, "CloneBackward", 0},
+    {"to_dtype(a, its own dtype)", "nb_to_dtype", f_to_same, ANY_SHAPE, "F", ALL, "ReshapeBackward", 0},
+    {"to_dtype(a, int64)", "nb_to_dtype", f_to_int64, ANY_SHAPE, "F", ALL, NULL, 0},
+    {"to_dtype(a, bool)", "nb_to_dtype", f_to_bool, ANY_SHAPE, "F", ALL, NULL, 0},
+    {"to(to(a, cpu), device)", "nb_to", f_round_trip, ANY_SHAPE, "F", ALL, "ToBackward", CROSS_DEVICE},
+    /* views and copies */
+    {"reshape(a, (2, -1))", "nb_reshape", f_reshape, TWO_OR_THREE_DIMS, "F", ALL, "ReshapeBackward", 0},
+    {"view(a, (1, *a.shape))", "nb_view", f_view, ANY_SHAPE, "F", ALL, "ReshapeBackward", 0},
+    {"flatten(a)", "nb_flatten", f_flatten, ANY_SHAPE, "F", ALL, "ReshapeBackward", 0},
+    {"t(a)", "nb_t", f_t, MATRIX, "F", ALL, "PermuteBackward", 0},
+    {"transpose(a, 0, -1)", "nb_transpose", f_transpose, TWO_OR_THREE_DIMS, "F", ALL, "PermuteBackward", 0},
+    {"permute(a, reversed dims)", "nb_permute", f_permute, TWO_OR_THREE_DIMS, "F", ALL, "PermuteBackward", 0},
+    {"narrow(a, 1, 1, 2)", "nb_narrow", f_narrow, TWO_OR_THREE_DIMS, "F", ALL, "NarrowBackward", 0},
+    {"select(a, 1, 2)", "nb_select", f_select, TWO_OR_THREE_DIMS, "F", ALL, "SelectBackward", 0},
+    {"squeeze(a)", "nb_squeeze", f_squeeze, ANY_SHAPE, "F", ALL, "ReshapeBackward", 0},
+    {"squeeze_dim(unsqueeze(a, 1), 1)", "nb_squeeze_dim nb_unsqueeze", f_squeeze_dim, TWO_OR_THREE_DIMS, "F", ALL,
+     "ReshapeBackward", 0},
+    {"unsqueeze(a, -1)", "nb_unsqueeze", f_unsqueeze, ANY_SHAPE, "F", ALL, "ReshapeBackward", 0},
+    {"expand(a, (2, size-1 dims to 3))", "nb_expand", f_expand, ANY_SHAPE, "F", ALL, "ExpandBackward", 0},
+    {"contiguous(a)", "nb_contiguous", f_contiguous, STRIDED, "F", ALL, "CloneBackward", 0},
+    {"clone(a)", "nb_clone", f_clone, ANY_SHAPE, "F", ALL, "CloneBackward", 0},
+    {"detach(a)", "nb_detach", f_detach, ANY_SHAPE, "F", ALL, NULL, 0},
+    {"cat((a, b), 0)", "nb_cat", f_cat2, STACKABLE, "FF", ALL, "CatBackward", 0},
+    {"cat((a, b, c), 0)", "nb_cat", f_cat3, STACKABLE, "FFF", ALL, "CatBackward", 0},
+    {"cat((a^T, b^T), -1)", "nb_cat nb_transpose", f_cat_last, STACKABLE, "FF", ALL, "CatBackward", 0},
+    /* elementwise, one input */
+    {"neg(a)", "nb_neg", f_neg, ANY_SHAPE, "F", NUMBERS, "NegBackward", 0},
+    {"abs(a)", "nb_abs", f_abs, ANY_SHAPE, "F", NUMBERS, "AbsBackward", 0},
+    {"exp(a)", "nb_exp", f_exp, ANY_SHAPE, "F", ALL, "ExpBackward", 0},
+    {"log(a)", "nb_log", f_log, ANY_SHAPE, "P", ALL, "LogBackward", 0},
+    {"sqrt(a)", "nb_sqrt", f_sqrt, ANY_SHAPE, "P", ALL, "SqrtBackward", 0},
+    {"relu(a)", "nb_relu", f_relu, ANY_SHAPE, "F", NUMBERS, "ReluBackward", 0},
+    {"sigmoid(a)", "nb_sigmoid", f_sigmoid, ANY_SHAPE, "F", ALL, "SigmoidBackward", 0},
+    {"tanh(a)", "nb_tanh", f_tanh, ANY_SHAPE, "F", ALL, "TanhBackward", 0},
+    {"clamp(a, -0.5, 0.7)", "nb_clamp", f_clamp, ANY_SHAPE, "F", ALL, "ClampBackward", 0},
+    {"clamp_min(a, 0)", "nb_clamp_min", f_clamp_min, ANY_SHAPE, "F", NUMBERS, "ClampBackward", 0},
+    {"clamp_max(a, 1)", "nb_clamp_max", f_clamp_max, ANY_SHAPE, "F", NUMBERS, "ClampBackward", 0},
+    {"a + 1.5", "nb_add_scalar", f_add_scalar, ANY_SHAPE, "F", ALL, "AddScalarBackward", 0},
+    {"a - 2", "nb_sub_scalar", f_sub_scalar, ANY_SHAPE, "F", NUMBERS, "AddScalarBackward", 0},
+    {"1.5 - a", "nb_rsub_scalar", f_rsub_scalar, ANY_SHAPE, "F", ALL, "RsubScalarBackward", 0},
+    {"a * -2.5", "nb_mul_scalar", f_mul_scalar, ANY_SHAPE, "F", ALL, "MulScalarBackward", 0},
+    {"a / 4", "nb_div_scalar", f_div_scalar, ANY_SHAPE, "F", ALL, "DivScalarBackward", 0},
+    {"a ^ 3", "nb_pow_scalar", f_pow3, ANY_SHAPE, "F", NUMBERS, "PowScalarBackward", 0},
+    {"a ^ 0.5", "nb_pow_scalar", f_pow_half, ANY_SHAPE, "P", ALL, "PowScalarBackward", 0},
+    {"a ^ 2", "nb_pow_scalar", f_square, ANY_SHAPE, "F", NUMBERS, "SquareBackward", 0},
+    {"a < 0.25", "nb_lt_scalar", f_lt_scalar, ANY_SHAPE, "F", ALL, NULL, 0},
+    {"a <= 1", "nb_le_scalar", f_le_scalar, ANY_SHAPE, "F", ALL, NULL, 0},
+    {"a > -0.25", "nb_gt_scalar", f_gt_scalar, ANY_SHAPE, "F", ALL, NULL, 0},
+    {"a >= 0", "nb_ge_scalar", f_ge_scalar, ANY_SHAPE, "F", ALL, NULL, 0},
+    {"a == 1", "nb_eq_scalar", f_eq_scalar, ANY_SHAPE, "F", ALL, NULL, 0},
+    {"a != 0", "nb_ne_scalar", f_ne_scalar, ANY_SHAPE, "F", ALL, NULL, 0},
+    /* elementwise, broadcasting */
+    {"a + b", "nb_add", f_add, BROADCAST2, "FF", NUMBERS, "AddBackward", 0},
+    {"a + b (b int64: promotion)", "nb_add", f_add, BROADCAST2, "FI", ALL, "AddBackward", 0},
+    {"a - b", "nb_sub", f_sub, BROADCAST2, "FF", NUMBERS, "SubBackward", 0},
+    {"a * b", "nb_mul", f_mul, BROADCAST2, "FF", NUMBERS, "MulBackward", 0},
+    {"a * b (b bool: promotion)", "nb_mul", f_mul, BROADCAST2, "FM", NUMBERS, "MulBackward", 0},
+    {"a / b", "nb_div", f_div, BROADCAST2, "FP", ALL, "DivBackward", 0},
+    {"a ^ b", "nb_pow", f_pow, BROADCAST2, "PP", NUMBERS, "PowBackward", 0},
+    {"a < b", "nb_lt", f_lt, BROADCAST2, "FF", ALL, NULL, 0},
+    {"a <= b", "nb_le", f_le, BROADCAST2, "FF", ALL, NULL, 0},
+    {"a > b", "nb_gt", f_gt, BROADCAST2, "FF", ALL, NULL, 0},
+    {"a >= b", "nb_ge", f_ge, BROADCAST2, "FF", ALL, NULL, 0},
+    {"a == b", "nb_eq", f_eq, BROADCAST2, "FF", ALL, NULL, 0},
+    {"a != b", "nb_ne", f_ne, BROADCAST2, "FF", ALL, NULL, 0},
+    {"where(mask, a, b)", "nb_where", f_where, BROADCAST3, "MFF", ALL, "WhereBackward", 0},
+    {"masked_fill(a, mask, 2.5)", "nb_masked_fill", f_masked_fill, ONTO, "FM", ALL, "MaskedFillBackward", 0},
+    {"mse_loss(a, b)", "nb_mse_loss", f_mse, BROADCAST2, "FF", FLOATS, "SubBackward MeanBackward", 0},
+    /* in place: the target is input a (a recorded copy of it when it requires grad) */
+    {"a += b", "nb_add_", f_add_, ONTO, "FF", NUMBERS, "AddBackward", 0},
+    {"a -= b", "nb_sub_", f_sub_, ONTO, "FF", NUMBERS, "SubBackward", 0},
+    {"a *= b", "nb_mul_", f_mul_, ONTO, "FF", NUMBERS, "MulBackward", 0},
+    {"a /= b", "nb_div_", f_div_, ONTO, "FP", FLOATS, "DivBackward", 0},
+    {"a += 2", "nb_add_scalar_", f_add_scalar_, ONTO, "F", NUMBERS, "AddScalarBackward", 0},
+    {"a *= -3", "nb_mul_scalar_", f_mul_scalar_, ONTO, "F", NUMBERS, "MulScalarBackward", 0},
+    {"a += 0.75 b", "nb_add_scaled_", f_add_scaled_, ONTO, "FF", FLOATS, "AxpyBackward", 0},
+    {"a -= 3 b", "nb_sub_scaled_", f_sub_scaled_, ONTO, "FF", NUMBERS, "AxpyBackward", 0},
+    {"masked_fill_(a, mask, 0)", "nb_masked_fill_", f_masked_fill_, ONTO, "FM", ALL, "MaskedFillBackward", 0},
+    {"fill_(a, 2.5)", "nb_fill_", f_fill_, ONTO, "F", ALL, NULL, 0},
+    {"fill_(a, 2.5) + b", "nb_fill_", f_fill_plus, ONTO, "FF", NUMBERS, "FillBackward", 0},
+    {"zero_(a)", "nb_zero_", f_zero_, ONTO, "F", ALL, NULL, 0},
+    {"zero_(a) + b", "nb_zero_", f_zero_plus, ONTO, "FF", NUMBERS, "FillBackward", 0},
+    {"copy_(a, b)", "nb_copy_", f_copy_, ONTO, "FF", ALL, "CopyBackward", 0},
+    /* reductions */
+    {"sum(a)", "nb_sum", f_sum, ANY_SHAPE, "F", ALL, "SumBackward", 0},
+    {"mean(a)", "nb_mean", f_mean, ANY_SHAPE, "F", FLOATS, "MeanBackward", 0},
+    {"max(a)", "nb_max", f_max, ANY_SHAPE, "F", ALL, "MaxBackward", 0},
+    {"min(a)", "nb_min", f_min, ANY_SHAPE, "F", ALL, "MinBackward", 0},
+    {"argmax(a)", "nb_argmax", f_argmax, ANY_SHAPE, "F", ALL, NULL, 0},
+    {"argmin(a)", "nb_argmin", f_argmin, ANY_SHAPE, "F", ALL, NULL, 0},
+    {"sum_dim(a, 1)", "nb_sum_dim", f_sum_dim, TWO_OR_THREE_DIMS, "F", ALL, "SumBackward", 0},
+    {"sum_dim(a, -1, keepdim)", "nb_sum_dim", f_sum_dim_keep, TWO_OR_THREE_DIMS, "F", ALL, "SumBackward", 0},
+    {"mean_dim(a, 0, keepdim)", "nb_mean_dim", f_mean_dim, TWO_OR_THREE_DIMS, "F", FLOATS, "MeanBackward", 0},
+    {"max_dim(a, 1)", "nb_max_dim", f_max_dim, TWO_OR_THREE_DIMS, "F", ALL, "MaxBackward", 0},
+    {"min_dim(a, -1, keepdim)", "nb_min_dim", f_min_dim, TWO_OR_THREE_DIMS, "F", ALL, "MinBackward", 0},
+    {"argmax_dim(a, 0) (ties in the expanded case)", "nb_argmax_dim", f_argmax_dim, TWO_OR_THREE_DIMS, "F", ALL,
+     NULL, 0},
+    {"argmin_dim(a, -1, keepdim)", "nb_argmin_dim", f_argmin_dim, TWO_OR_THREE_DIMS, "F", ALL, NULL, 0},
+    /* matrix products */
+    {"mm(a, b)", "nb_mm", f_mm, MATRIX_PAIRS, "FF", FLOATS, "MmBackward", 0},
+    {"matmul(a, b) batched", "nb_matmul", f_matmul, BATCHED_PAIRS, "FF", FLOATS, "BmmBackward", 0},
+    {"matmul(a, b) as one 2-D product", "nb_matmul", f_matmul, FLAT_PAIRS, "FF", FLOATS, "MmBackward", 0},
+    /* nn */
+    {"linear(x; w, b)", "nb_linear_forward", linear_of_inputs, LINEAR_INPUTS, "FFF", FLOATS,
+     "MmBackward AddBackward", 0},
+    {"linear(x; w, no bias)", "nb_linear_forward", linear_of_inputs, LINEAR_INPUTS, "FF", FLOATS, "MmBackward", 0},
+    {"softmax(a, -1)", "nb_softmax", f_softmax_last, TWO_OR_THREE_DIMS, "F", FLOATS, "SoftmaxBackward", 0},
+    {"softmax(a, 0)", "nb_softmax", f_softmax_0, TWO_OR_THREE_DIMS, "F", FLOATS, "SoftmaxBackward", 0},
+    {"log_softmax(a, -1)", "nb_log_softmax", f_log_softmax_last, TWO_OR_THREE_DIMS, "F", FLOATS,
+     "LogSoftmaxBackward", 0},
+    {"log_softmax(a, 1)", "nb_log_softmax", f_log_softmax_1, TWO_OR_THREE_DIMS, "F", FLOATS, "LogSoftmaxBackward", 0},
+    {"cross_entropy(logits, labels)", "nb_cross_entropy", f_cross_entropy, LOGITS_LABELS, "FL", FLOATS,
+     "CrossEntropyBackward", 0},
+};
+#define NROWS ((int)(sizeof rows / sizeof rows[0]))
+
+/* Declared functions returning nb_tensor * that are not device ops, and why. */
+static const struct {
+    const char *name, *why;
+} not_device_ops[] = {
+    {"nb_retain", "reference counting: touches no values"},
+    {"nb_keep", "hands a tensor to the enclosing scope: touches no values"},
+    {"nb_requires_grad_", "sets a flag on a leaf"},
+    {"nb_grad", "a borrowed accessor of .grad (the rows compare gradients through nb_grad_of)"},
+    {"nb_params_get", "a borrowed accessor of a parameter list"},
+    {"nb_load_npy", "reads a file into a CPU tensor; takes no device"},
+    {"nb_load_idx", "reads a file into a CPU tensor; takes no device"},
+    {"nb_randperm", "draws a CPU int64 permutation; takes no device"},
+};
+
+static const char *const public_headers[] = {"../include/nabla.h", "../include/nabla/cuda.h",
+                                             "../include/nabla/data.h", "../include/nabla/nn.h",
+                                             "../include/nabla/optim.h"};
+
+/* ================================================================ running a row */
+
+static const nb_dtype all_dtypes[] = {NB_FLOAT32, NB_FLOAT64, NB_INT64, NB_BOOL};
+
+static bool is_floating(nb_dtype dt) { return dt == NB_FLOAT32 || dt == NB_FLOAT64; }
+
+/* Inputs of kinds 'F' and 'P' take gradients when they are floating. */
+static bool takes_grad(char kind, nb_dtype dt) { return (kind == 'F' || kind == 'P') && is_floating(dt); }
+
+/* One run of a row: its output, or why it was refused; and the gradients of its inputs. */
+typedef struct outcome {
+    nb_tensor *y;
+    nb_status status;
+    char error[512];
+    int n_grads;
+    nb_tensor *grads[3];
+} outcome;
+
+static void describe(char *buf, size_t size, const row *r, const pcase *c, nb_dtype dt, const char *part)
+{
+    char specs[256];
+    parity_specs_string((int)strlen(r->in), c->in, specs, sizeof specs);
+    snprintf(buf, size, "%s [%s] (%s; %s) %s", r->what, r->ops, nb_dtype_name(dt), specs, part);
+}
+
+/* Runs row r on case c in dtype dt on device; with backward, the inputs require grad and the
+ * gradient of each against the seeded output gradient is taken. Everything it makes belongs to
+ * the open scope. */
+static outcome run_case(const row *r, const pcase *c, nb_dtype dt, nb_device device, bool backward)
+{
+    outcome out = {0};
+    nb_tensor *in[3] = {NULL, NULL, NULL}, *wrt[3];
+    const int n = (int)strlen(r->in);
+    char what[512], dev[32];
+    for (int k = 0; k < n; k++) {
+        in[k] = parity_input(&c->in[k], r->in[k], dt, device, 1000 + 17 * (uint64_t)k, in[0]);
+        if (backward && takes_grad(r->in[k], dt))
+            wrt[out.n_grads++] = in[k] = nb_requires_grad_(nb_detach(in[k]), true); /* a leaf, same layout */
+    }
+    cr_assert_eq(nb_last_status(), NB_OK, "%s: building the inputs: %s", r->what, nb_last_error());
+    out.y = r->fn(in, NB_OPTS(dt, .device = device));
+    if (!out.y) {
+        out.status = nb_last_status();
+        snprintf(out.error, sizeof out.error, "%s", nb_last_error());
+        nb_clear_error();
+        return out;
+    }
+    describe(what, sizeof what, r, c, dt, backward ? "backward" : "forward");
+    cr_assert_eq(nb_last_status(), NB_OK, "%s: a result and an error: %s", what, nb_last_error());
+    if (!backward) return out;
+
+    parity_device_string(device, dev, sizeof dev);
+    const bool moved = device.type != NB_CPU;
+    for (const char *p = r->nodes; *p;) { /* every claimed node is in the graph */
+        char node[64];
+        size_t len = strcspn(p, " ");
+        snprintf(node, sizeof node, "%.*s", (int)len, p);
+        p += len + (p[len] == ' ');
+        if ((r->flags & CROSS_DEVICE) && !moved) continue;
+        cr_assert(nb__autograd_graph_has(out.y, node), "%s: no %s in the graph on %s (its top node is %s)", what,
+                  node, dev, nb_grad_fn_name(out.y) ? nb_grad_fn_name(out.y) : "none");
+    }
+    cr_assert(is_floating(nb_dtype_of(out.y)), "%s: a %s output has no gradient", what,
+              nb_dtype_name(nb_dtype_of(out.y)));
+    nb_manual_seed(977);
+    nb_tensor *g = nb_randn(nb_ndim(out.y), nb_shape(out.y), NB_OPTS(NB_FLOAT64));
+    nb_tensor *gy = nb_to(nb_to_dtype(g, nb_dtype_of(out.y)), device);
+    nb_status st = nb_grad_of(1, &out.y, &gy, out.n_grads, wrt, out.grads, false);
+    cr_assert_eq(st, NB_OK, "%s: nb_grad_of on %s: %s", what, dev, nb_last_error());
+    return out;
+}
+
+/* Row r on device against the CPU, for every dtype and case: the dtypes the row lists give
+ * matching results, the others are refused alike. Then backward, for the floating dtypes it
+ * lists when it records nodes: the output and the gradient of every input match. */
+static void check_row(const row *r, nb_device device)
+{
+    const pcase *cases = families[r->fam].cases;
+    const int n_cases = families[r->fam].count, n_in = (int)strlen(r->in);
+    char what[512], dev[32];
+    parity_device_string(device, dev, sizeof dev);
+    for (int d = 0; d < 4; d++) {
+        const nb_dtype dt = all_dtypes[d];
+        const bool takes = r->dtypes & (1u << dt);
+        for (int i = 0; i < n_cases; i++) {
+            const pcase *c = &cases[i];
+            nb_scope_begin();
+            outcome want = run_case(r, c, dt, CPU, false), got = run_case(r, c, dt, device, false);
+            describe(what, sizeof what, r, c, dt, "forward");
+            if (takes) {
+                cr_assert_not_null(want.y, "%s: the cpu refuses it (%s) but the row lists %s", what, want.error,
+                                   nb_dtype_name(dt));
+                cr_assert_not_null(got.y, "%s: %s refuses it: %s", what, dev, got.error);
+                parity_assert_match(got.y, want.y, device, what);
+            } else {
+                cr_assert_null(want.y, "%s: the cpu takes %s: add it to the row's dtypes", what, nb_dtype_name(dt));
+                cr_assert_null(got.y, "%s: the cpu refuses it (%s) but %s gives a result", what, want.error, dev);
+                cr_assert_eq(got.status, want.status, "%s: %s refuses it with %s (%s), the cpu with %s (%s)", what,
+                             dev, nb_status_name(got.status), got.error, nb_status_name(want.status), want.error);
+            }
+            if (takes && r->nodes && is_floating(dt)) {
+                outcome gwant = run_case(r, c, dt, CPU, true), ggot = run_case(r, c, dt, device, true);
+                describe(what, sizeof what, r, c, dt, "backward");
+                cr_assert_not_null(gwant.y, "%s: the cpu refuses it: %s", what, gwant.error);
+                cr_assert_not_null(ggot.y, "%s: %s refuses it: %s", what, dev, ggot.error);
+                cr_assert_eq(ggot.n_grads, gwant.n_grads);
+                cr_assert_gt(gwant.n_grads, 0, "%s: no input takes a gradient", what);
+                parity_assert_match(ggot.y, gwant.y, device, what);
+                for (int k = 0, input = 0; k < ggot.n_grads; k++, input++) {
+                    while (input < n_in && !takes_grad(r->in[input], dt)) input++;
+                    char part[600];
+                    snprintf(part, sizeof part, "%s: the gradient of input %d", what, input);
+                    parity_assert_match(ggot.grads[k], gwant.grads[k], device, part);
+                }
+            }
+            cr_assert_eq(nb_scope_end(), NB_OK, "%s: %s", what, nb_last_error());
+        }
+    }
+}
+
+static struct criterion_test_params every_row(void)
+{
+    static int index[NROWS];
+    for (int i = 0; i < NROWS; i++) index[i] = i;
+    return cr_make_param_array(int, index, NROWS);
+}
+
+/* ================================================================ everywhere: the table itself */
+
+Test(cuda_parity, every_public_op_has_a_row, .init = nb_test_setup)
+{
+    static char declared[256][64];
+    int n = 0;
+    for (size_t h = 0; h < sizeof public_headers / sizeof public_headers[0]; h++)
+        n = parity_tensor_functions(public_headers[h], declared, n, 256);
+    /* the reading itself: too few names, or none of the known ones, means the parse broke */
+    cr_assert_gt(n, 100, "only %d functions returning nb_tensor * found in the headers", n);
+    bool has_add = false, has_softmax = false;
+    for (int i = 0; i < n; i++) {
+        has_add = has_add || strcmp(declared[i], "nb_add") == 0;
+        has_softmax = has_softmax || strcmp(declared[i], "nb_softmax") == 0;
+    }
+    cr_assert(has_add && has_softmax, "nb_add or nb_softmax is missing from the functions read");
+
+    char missing[4096] = "";
+    int n_missing = 0;
+    for (int i = 0; i < n; i++) {
+        bool excluded = false, covered = false;
+        for (size_t e = 0; e < sizeof not_device_ops / sizeof not_device_ops[0]; e++)
+            excluded = excluded || strcmp(not_device_ops[e].name, declared[i]) == 0;
+        for (int r = 0; r < NROWS && !covered; r++) covered = parity_list_has(rows[r].ops, declared[i]);
+        cr_assert(!(excluded && covered), "%s is listed as not a device op but has a row", declared[i]);
+        if (excluded || covered) continue;
+        n_missing++;
+        strncat(missing, " ", sizeof missing - strlen(missing) - 1);
+        strncat(missing, declared[i], sizeof missing - strlen(missing) - 1);
+    }
+    cr_assert_eq(n_missing, 0, "%d public ops have no parity row:%s", n_missing, missing);
+
+    /* no stale names: every exclusion and every op a row names is declared */
+    for (size_t e = 0; e < sizeof not_device_ops / sizeof not_device_ops[0]; e++) {
+        bool found = false;
+        for (int i = 0; i < n && !found; i++) found = strcmp(declared[i], not_device_ops[e].name) == 0;
+        cr_assert(found, "%s (not a device op: %s) is no longer declared", not_device_ops[e].name,
+                  not_device_ops[e].why);
+    }
+    for (int r = 0; r < NROWS; r++)
+        for (const char *p = rows[r].ops; *p;) {
+            char op[64];
+            size_t len = strcspn(p, " ");
+            snprintf(op, sizeof op, "%.*s", (int)len, p);
+            p += len + (p[len] == ' ');
+            bool found = false;
+            for (int i = 0; i < n && !found; i++) found = strcmp(declared[i], op) == 0;
+            cr_assert(found, "row \"%s\" names %s, which no public header declares", rows[r].what, op);
+        }
+}
+
+Test(cuda_parity, every_autograd_node_kind_is_claimed_by_a_row, .init = nb_test_setup)
+{
+    const char *names[128];
+    int count = nb__autograd_node_names(names, 128);
+    cr_assert(count > 0 && count <= 128);
+    char missing[2048] = "";
+    int n_missing = 0;
+    for (int i = 0; i < count; i++) {
+        bool claimed = false;
+        for (int r = 0; r < NROWS && !claimed; r++) claimed = rows[r].nodes && parity_list_has(rows[r].nodes, names[i]);
+        if (claimed) continue;
+        n_missing++;
+        strncat(missing, " ", sizeof missing - strlen(missing) - 1);
+        strncat(missing, names[i], sizeof missing - strlen(missing) - 1);
+    }
+    cr_assert_eq(n_missing, 0, "%d node kinds have no parity row:%s", n_missing, missing);
+}
+
+Test(cuda_parity, every_row_is_well_formed, .init = nb_test_setup)
+{
+    for (int r = 0; r < NROWS; r++) {
+        const row *w = &rows[r];
+        const int n = (int)strlen(w->in);
+        cr_assert(w->what && w->ops && *w->ops && w->fn, "row %d is incomplete", r);
+        cr_assert(n <= 3 && (n > 0) == (w->fam != NO_INPUTS), "%s: %d inputs for its family", w->what, n);
+        cr_assert(w->dtypes != 0 && (w->dtypes & ~ALL) == 0, "%s: dtypes %#x", w->what, w->dtypes);
+        cr_assert(strspn(w->in, "FPMIL") == (size_t)n, "%s: unknown input kind in \"%s\"", w->what, w->in);
+        if (w->nodes)
+            cr_assert(*w->nodes && (w->dtypes & FLOATS) && strpbrk(w->in, "FP"),
+                      "%s: claims nodes without a floating input", w->what);
+    }
+}
+
+ParameterizedTestParameters(cuda_parity, every_row_runs_cpu_against_cpu) { return every_row(); }
+
+/* The table is sound: each row runs on the CPU for the dtypes it lists (and is refused for the
+ * others), records the nodes it claims, and gives the same results twice. */
+ParameterizedTest(int *index, cuda_parity, every_row_runs_cpu_against_cpu, .init = nb_test_setup)
+{
+    check_row(&rows[*index], CPU);
+}
+
+/* ================================================================ on the device */
+
+/* Without a device every row would skip alike: then one instance reports the skip. */
+ParameterizedTestParameters(cuda_parity, every_row_matches_on_cuda)
+{
+    static int none[1] = {-1};
+    if (nb_cuda_device_count() == 0) return cr_make_param_array(int, none, 1);
+    return every_row();
+}
+
+ParameterizedTest(int *index, cuda_parity, every_row_matches_on_cuda, .init = parity_cuda_setup)
+{
+    cr_assert_geq(*index, 0, "no row: the device appeared after the test list was made");
+    check_row(&rows[*index], GPU);
+}
+
+/* ---------------------------------------------------------------- optimizers */
+
+/* A linear layer made on device from seed 21, trained three steps on an MSE loss by SGD with
+ * momentum or by Adam. out: the initial weight, the weight's first gradient, and the weight and
+ * bias after the steps (all on device, in the open scope). */
+static void train_linear(nb_device device, bool adam, nb_tensor *out[4])
+{
+    static const parity_spec x_spec = {D2(8, 5), TRANSPOSED}, y_spec = {D2(8, 3), CONTIG};
+    nb_tensor *x = parity_input(&x_spec, 'F', NB_FLOAT32, device, 31, NULL);
+    nb_tensor *y = parity_input(&y_spec, 'F', NB_FLOAT32, device, 32, NULL);
+    nb_manual_seed(21);
+    nb_linear *layer = nb_linear_new(5, 3, true, NB_OPTS(NB_FLOAT32, .device = device));
+    cr_assert_not_null(layer, "%s", nb_last_error());
+    out[0] = nb_clone(nb_detach(layer->weight));
+    nb_params *params = nb_params_new();
+    cr_assert_eq(nb_linear_params(layer, params), NB_OK, "%s", nb_last_error());
+    nb_optimizer *opt = adam ? nb_adam_new(params, (nb_adam_options){.lr = 1e-2, .weight_decay = 1e-2})
+                             : nb_sgd_new(params, (nb_sgd_options){.lr = 0.1, .momentum = 0.9, .weight_decay = 1e-2});
+    cr_assert_not_null(opt, "%s", nb_last_error());
+    for (int step = 0; step < 3; step++) {
+        nb_scope_begin();
+        nb_tensor *loss = nb_mse_loss(nb_linear_forward(layer, x), y);
+        cr_assert_eq(nb_backward(loss), NB_OK, "step %d: %s", step, nb_last_error());
+        if (step == 0) out[1] = nb_keep(nb_clone(nb_grad(layer->weight)));
+        cr_assert_eq(nb_optimizer_step(opt), NB_OK, "step %d: %s", step, nb_last_error());
+        nb_optimizer_zero_grad(opt);
+        cr_assert_eq(nb_scope_end(), NB_OK, "step %d: %s", step, nb_last_error());
+    }
+    out[2] = nb_clone(nb_detach(layer->weight));
+    out[3] = nb_clone(nb_detach(layer->bias));
+    nb_optimizer_free(opt);
+    nb_params_free(params);
+    nb_linear_free(layer);
+}
+
+static void check_training(nb_device device, bool adam)
+{
+    static const char *const parts[4] = {"the initial weight (seed 21)", "the first gradient of the weight",
+                                         "the weight after 3 steps", "the bias after 3 steps"};
+    nb_scope_begin();
+    nb_tensor *want[4], *got[4];
+    train_linear(CPU, adam, want);
+    train_linear(device, adam, got);
+    for (int k = 0; k < 4; k++) {
+        char what[128];
+        snprintf(what, sizeof what, "%s: %s", adam ? "Adam" : "SGD with momentum", parts[k]);
+        parity_assert_match(got[k], want[k], device, what);
+    }
+    cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
+}
+
+Test(cuda_parity, sgd_with_momentum_steps_match_the_cpu, .init = parity_cuda_setup) { check_training(GPU, false); }
+Test(cuda_parity, adam_steps_match_the_cpu, .init = parity_cuda_setup) { check_training(GPU, true); }
+
+/* ---------------------------------------------------------------- float64 gradcheck */
+
+#define GC_FN(name, expr)                                                                        \
+    static nb_tensor *name(int n, nb_tensor *const *in, void *ctx)                               \
+    {                                                                                            \
+        (void)n, (void)ctx;                                                                      \
+        return (expr);                                                                           \
+    }
+
+GC_FN(gc_mm, nb_mm(A, B))
+GC_FN(gc_mul, nb_mul(A, B))
+GC_FN(gc_sum_dim, nb_sum_dim(A, 1, false))
+GC_FN(gc_clamp, nb_clamp(A, -0.5, 0.5))
+GC_FN(gc_softmax, nb_softmax(A, 1))
+
+static const struct {
+    const char *what;
+    nb_grad_fn fn;
+    int n;
+    parity_spec in[2];
+} gradcheck_rows[] = {
+    {"mm(a(3,4) transposed, b(4,2))", gc_mm, 2, {{D2(3, 4), TRANSPOSED}, {D2(4, 2), CONTIG}}},
+    {"mul(a(2,3), b(2,1)) broadcast", gc_mul, 2, {{D2(2, 3), NARROWED}, {D2(2, 1), CONTIG}}},
+    {"sum_dim(a(2,3,2), 1)", gc_sum_dim, 1, {{D3(2, 3, 2), ROTATED}}},
+    {"clamp(a(3,4), -0.5, 0.5)", gc_clamp, 1, {{D2(3, 4), CONTIG}}},
+    {"softmax(a(3,4), 1)", gc_softmax, 1, {{D2(3, 4), TRANSPOSED}}},
+};
+
+static void gradcheck_on(nb_device device)
+{
+    char dev[32];
+    parity_device_string(device, dev, sizeof dev);
+    for (size_t r = 0; r < sizeof gradcheck_rows / sizeof gradcheck_rows[0]; r++) {
+        nb_scope_begin();
+        nb_tensor *in[2];
+        for (int k = 0; k < gradcheck_rows[r].n; k++)
+            in[k] = nb_requires_grad_(
+                nb_detach(parity_input(&gradcheck_rows[r].in[k], 'F', NB_FLOAT64, device, 40 + (uint64_t)k, NULL)),
+                true);
+        nb_status st = nb_gradcheck(gradcheck_rows[r].fn, NULL, gradcheck_rows[r].n, in);
+        cr_assert_eq(st, NB_OK, "gradcheck of %s on %s: %s", gradcheck_rows[r].what, dev, nb_last_error());
+        cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
+    }
+}
+
+Test(cuda_parity, float64_gradcheck_passes_on_cuda, .init = parity_cuda_setup) { gradcheck_on(GPU); }
+
+/* The optimizer and gradcheck checks above, CPU against CPU: they are sound without a device. */
+Test(cuda_parity, optimizer_and_gradcheck_checks_run_on_the_cpu, .init = nb_test_setup)
+{
+    check_training(CPU, false);
+    check_training(CPU, true);
+    gradcheck_on(CPU);
+}
