@@ -1,6 +1,6 @@
 /* test_cuda_graph.c — step replay with CUDA Graphs, streams and fault reports: a captured step
- * replays to the same values as eager steps (hand-written gradients, autograd, SGD with
- * momentum), new data copied into the captured inputs is used, replays allocate nothing, what
+ * replays to the same values as eager steps (hand-written gradients, autograd, cross entropy with
+ * SGD and momentum), new data copied into the captured inputs is used, replays allocate nothing, what
  * cannot be captured is refused with an error naming the op, and a kernel fault surfaces at the
  * next synchronisation naming the last op queued.
  *
@@ -248,7 +248,7 @@ Test(cuda_graph, replays_allocate_nothing, .init = cuda_setup)
     cr_assert_lt(done.allocated, after.allocated);
 }
 
-Test(cuda_graph, sgd_with_momentum_replays_after_a_warm_up_step, .init = cuda_setup)
+Test(cuda_graph, a_cross_entropy_step_with_sgd_momentum_replays_after_a_warm_up_step, .init = cuda_setup)
 {
     net a = make_net(11, true), b = make_net(11, true);
     nb_params *pa = nb_params_new(), *pb = nb_params_new();
@@ -271,7 +271,8 @@ Test(cuda_graph, sgd_with_momentum_replays_after_a_warm_up_step, .init = cuda_se
             if (capture) cr_assert_eq(nb_graph_capture_begin(GPU), NB_OK, "%s", nb_last_error());
             nb_scope_begin();
             nb_optimizer_zero_grad(opts[k]);
-            nb_tensor *loss = nb_mse_loss(nb_mm(nb_relu(nb_mm(n->x, n->w1)), n->w2), n->y);
+            nb_tensor *labels = nb_argmax_dim(n->y, 1, false); /* (64,) int64 classes */
+            nb_tensor *loss = nb_cross_entropy(nb_mm(nb_relu(nb_mm(n->x, n->w1)), n->w2), labels);
             nb_backward(loss);
             nb_optimizer_step(opts[k]);
             if (capture) captured = nb_keep(nb_detach(loss));
