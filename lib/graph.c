@@ -39,6 +39,18 @@ bool nb__graph_capturing(void) { return capturing; }
 
 bool nb__graph_allows(const char *op, nb_device device)
 {
+#ifdef NB_HAVE_CUDA
+    /* another thread's capture would record this thread's work on the device as its own */
+    if (!capturing && device.type == NB_CUDA && nb_cuda_capturing(device.index)) {
+        char d[32];
+        nb__fail(NB_ERR_ARGUMENT,
+                 "%s: %s is capturing a graph on another thread; its work there would be recorded "
+                 "into that graph (use the device from the capturing thread, or after "
+                 "nb_graph_capture_end)",
+                 op, nb__device_string(device, d, sizeof d));
+        return false;
+    }
+#endif
     if (!capturing || nb__same_device(device, capture_device)) return true;
     char d[32], c[32];
     nb__fail(NB_ERR_ARGUMENT,

@@ -8,6 +8,7 @@
 #include "helpers.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -361,6 +362,41 @@ Test(cuda_graph, nested_captures_and_replays_inside_a_capture_are_refused, .init
     cr_assert_eq(nb_item(nb_sum(t)), 3.0, "%s", nb_last_error());
     nb_graph_release(g);
     nb_release(t);
+}
+
+/* What another thread sees while this one captures on cuda:0: its status and message. */
+typedef struct other_thread {
+    nb_status status;
+    char message[512];
+} other_thread;
+
+static void *use_the_device(void *arg)
+{
+    other_thread *r = arg;
+    nb_tensor *t = nb_ones(NB_SHAPE(3), NB_OPTS(NB_FLOAT32, .device = GPU));
+    r->status = nb_last_status();
+    snprintf(r->message, sizeof r->message, "%s", nb_last_error());
+    nb_release(t);
+    nb_clear_error();
+    return NULL;
+}
+
+Test(cuda_graph, other_threads_cannot_use_a_capturing_device, .init = cuda_setup)
+{
+    cr_assert_eq(nb_graph_capture_begin(GPU), NB_OK, "%s", nb_last_error());
+    other_thread r = {NB_OK, ""};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, use_the_device, &r), 0);
+    pthread_join(th, NULL);
+    nb_graph *g = nb_graph_capture_end();
+    cr_assert_not_null(g, "the other thread's refusal must not fail this capture: %s", nb_last_error());
+    nb_graph_release(g);
+    cr_assert_eq(r.status, NB_ERR_ARGUMENT, "the other thread got %d: %s", (int)r.status, r.message);
+    cr_assert(strstr(r.message, "nb_ones") && strstr(r.message, "another thread"), "%s", r.message);
+    /* once the capture is over, the other thread may use the device again */
+    cr_assert_eq(pthread_create(&th, NULL, use_the_device, &r), 0);
+    pthread_join(th, NULL);
+    cr_assert_eq(r.status, NB_OK, "%s", r.message);
 }
 
 /* ================================================================ faults */

@@ -20,7 +20,7 @@ typedef struct nb_cuda_graph nb_cuda_graph; /* an instantiated graph and its mem
 /* Starts capturing device's stream (cuBLAS is set up first: creating it cannot be captured);
  * from here until nb_cuda_capture_end, device memory comes from a new private pool. */
 nb_status nb_cuda_capture_begin(int device);
-/* True while device is capturing. */
+/* True while device is capturing (any thread may ask). */
 bool nb_cuda_capturing(int device);
 /* Ends the capture and instantiates the graph into *out. When the capture failed (CUDA refused
  * a call inside it) or the graph cannot be instantiated, *out is NULL, the pool is released and
