@@ -1,5 +1,5 @@
-/* parity_helpers.c — inputs in every layout, device-against-CPU comparison and header reading for
- * the CUDA parity harness (test_cuda_parity.c). */
+/* parity_helpers.c — inputs in every layout and header reading for the CUDA parity harness
+ * (test_cuda_parity.c); the comparison itself is cuda_checks.c's. */
 #include "parity_helpers.h"
 
 #include <ctype.h>
@@ -9,19 +9,6 @@
 #include <string.h>
 
 static const char *layout_names[] = {"contiguous", "transposed", "expanded", "narrowed", "rotated", "stepped"};
-
-void parity_cuda_setup(void)
-{
-    nb_test_setup();
-    if (nb_cuda_device_count() == 0) cr_skip_test("no CUDA device: %s", nb_cuda_available_reason());
-}
-
-const char *parity_device_string(nb_device d, char *buf, size_t size)
-{
-    if (d.type == NB_CPU) snprintf(buf, size, "cpu");
-    else snprintf(buf, size, "cuda:%d", d.index);
-    return buf;
-}
 
 char *parity_specs_string(int n, const parity_spec *specs, char *buf, size_t size)
 {
@@ -102,7 +89,7 @@ nb_tensor *parity_input(const parity_spec *s, char kind, nb_dtype dtype, nb_devi
     nb_tensor *values = values_of_kind(x, kind, dtype, first); /* the CPU */
     nb_tensor *d = nb_to(values, device);
     char dev[32];
-    cr_assert_not_null(d, "input on %s: %s", parity_device_string(device, dev, sizeof dev), nb_last_error());
+    cr_assert_not_null(d, "input on %s: %s", cuda_device_string(device, dev, sizeof dev), nb_last_error());
     const int nd = s->ndim;
     nb_tensor *v = d;
     switch (s->how) {
@@ -126,90 +113,6 @@ nb_tensor *parity_input(const parity_spec *s, char kind, nb_dtype dtype, nb_devi
     cr_assert(s->how == CONTIG || !all_dims_above_one || !nb_is_contiguous(v), "a %s input came out contiguous",
               layout_names[s->how]);
     return v;
-}
-
-/* ---------------------------------------------------------------- comparison */
-
-/* The bytes of t as a row-major host array; the caller frees. */
-static void *host_bytes(const nb_tensor *t)
-{
-    size_t bytes = (size_t)nb_numel(t) * nb_dtype_size(nb_dtype_of(t));
-    void *buf = malloc(bytes ? bytes : 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(nb_copy_to_array(t, buf, bytes), NB_OK, "copy to host: %s", nb_last_error());
-    return buf;
-}
-
-/* t's values as host doubles, converted here rather than on t's device; the caller frees. */
-static double *host_doubles(const nb_tensor *t)
-{
-    const int64_t n = nb_numel(t);
-    void *raw = host_bytes(t);
-    double *v = malloc((size_t)(n ? n : 1) * sizeof *v); /* (numel,) */
-    cr_assert_not_null(v);
-    for (int64_t i = 0; i < n; i++)
-        v[i] = nb_dtype_of(t) == NB_FLOAT32 ? (double)((const float *)raw)[i] : ((const double *)raw)[i];
-    free(raw);
-    return v;
-}
-
-static void assert_bits_equal(const nb_tensor *got, const nb_tensor *want, const char *what)
-{
-    const nb_dtype dt = nb_dtype_of(want);
-    const int64_t n = nb_numel(want);
-    unsigned char *g = host_bytes(got), *w = host_bytes(want);
-    const size_t es = nb_dtype_size(dt);
-    for (int64_t i = 0; i < n; i++) {
-        if (memcmp(g + (size_t)i * es, w + (size_t)i * es, es) == 0) continue;
-        long long gv = dt == NB_INT64 ? ((int64_t *)g)[i] : g[i], wv = dt == NB_INT64 ? ((int64_t *)w)[i] : w[i];
-        free(g);
-        free(w);
-        cr_assert_fail("%s: element %lld is %lld, %lld on the cpu", what, (long long)i, gv, wv);
-    }
-    free(g);
-    free(w);
-}
-
-static void assert_nmse(const nb_tensor *got, const nb_tensor *want, double tol, const char *what)
-{
-    const int64_t n = nb_numel(want);
-    double *g = host_doubles(got), *w = host_doubles(want);
-    double err = 0, ref = 0;
-    for (int64_t i = 0; i < n; i++) {
-        if (!isfinite(w[i]) || !isfinite(g[i])) {
-            if ((isnan(w[i]) && isnan(g[i])) || w[i] == g[i]) continue;
-            double gv = g[i], wv = w[i];
-            free(g);
-            free(w);
-            cr_assert_fail("%s: element %lld is %g, %g on the cpu", what, (long long)i, gv, wv);
-        }
-        err += (g[i] - w[i]) * (g[i] - w[i]);
-        ref += w[i] * w[i];
-    }
-    free(g);
-    free(w);
-    double nmse = ref > 0 ? err / ref : err;
-    cr_assert_leq(nmse, tol, "%s: normalised MSE %g > %g", what, nmse, tol);
-}
-
-void parity_assert_match(const nb_tensor *got, const nb_tensor *want, nb_device device, const char *what)
-{
-    char dev[32], have[32], gs[160], ws[160];
-    parity_device_string(device, dev, sizeof dev);
-    cr_assert_not_null(want, "%s: the cpu gave no result: %s", what, nb_last_error());
-    cr_assert_not_null(got, "%s: %s gave no result: %s", what, dev, nb_last_error());
-    nb_device at = nb_device_of(got);
-    cr_assert(at.type == device.type && at.index == device.index, "%s: the result lives on %s, not %s", what,
-              parity_device_string(at, have, sizeof have), dev);
-    cr_assert_eq(nb_device_of(want).type, NB_CPU, "%s: the reference is not on the cpu", what);
-    nb_shape_string(got, gs, sizeof gs);
-    nb_shape_string(want, ws, sizeof ws);
-    cr_assert_str_eq(gs, ws, "%s: shape %s on %s, %s on the cpu", what, gs, dev, ws);
-    const nb_dtype dt = nb_dtype_of(want);
-    cr_assert_eq(nb_dtype_of(got), dt, "%s: dtype %s on %s, %s on the cpu", what, nb_dtype_name(nb_dtype_of(got)),
-                 dev, nb_dtype_name(dt));
-    if (dt == NB_INT64 || dt == NB_BOOL) assert_bits_equal(got, want, what);
-    else assert_nmse(got, want, dt == NB_FLOAT32 ? 1e-7 : 1e-24, what);
 }
 
 /* ---------------------------------------------------------------- the public headers */

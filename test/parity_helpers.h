@@ -1,10 +1,10 @@
 /* parity_helpers.h — the pieces of the CUDA parity harness (test_cuda_parity.c) that are not its
- * table: test inputs in every layout built the same way on any device, the comparison of a
- * device's result with the CPU's, and reading the public headers for the list of ops. */
+ * table: test inputs in every layout built the same way on any device, and reading the public
+ * headers for the list of ops (the comparison is cuda_checks.h's). */
 #ifndef NB_TEST_PARITY_HELPERS_H
 #define NB_TEST_PARITY_HELPERS_H
 
-#include "helpers.h"
+#include "cuda_checks.h"
 
 /* How an input's elements lie in memory; each layout gives the same values on every device. */
 typedef enum parity_layout {
@@ -34,21 +34,10 @@ nb_tensor *parity_input(const parity_spec *s, char kind, nb_dtype dtype, nb_devi
                         const nb_tensor *first);
 /* "(4, 5) transposed, (4, 1) contiguous" for the first n specs. */
 char *parity_specs_string(int n, const parity_spec *specs, char *buf, size_t size);
-/* "cpu", "cuda:0" */
-const char *parity_device_string(nb_device d, char *buf, size_t size);
-
-/* got (computed on device) against want (the same op on the CPU): got lives on device, same shape
- * and dtype; float32 within normalised MSE sum((g-w)^2)/sum(w^2) <= 1e-7, float64 <= 1e-24,
- * non-finite values equal; int64 and bool bit-equal. */
-void parity_assert_match(const nb_tensor *got, const nb_tensor *want, nb_device device, const char *what);
-
 /* Appends to names (up to cap, each < 64 chars) every function that path declares as returning
  * `nb_tensor *`; returns the new count (the test fails if the file cannot be read). */
 int parity_tensor_functions(const char *path, char (*names)[64], int count, int cap);
 /* True when the space-separated list holds word. */
 bool parity_list_has(const char *list, const char *word);
-
-/* A fixture: nb_test_setup, then skip without a CUDA device (or in a build without CUDA). */
-void parity_cuda_setup(void);
 
 #endif /* NB_TEST_PARITY_HELPERS_H */

@@ -2,10 +2,10 @@
  * the reference: normalised MSE sum((a-b)^2)/sum(b^2) <= 1e-7 for float32, bit-equal int64 and
  * bool), the caching allocator's statistics, and the errors of devices that are missing or mixed.
  *
- * Tests whose fixture is cuda_setup skip (cr_skip_test) without a device, and in builds without
+ * Tests whose fixture is cuda_test_setup skip (cr_skip_test) without a device, and in builds without
  * CUDA; the tests under "no device" at the top run everywhere and check that a missing GPU is a
  * clear, reported state. */
-#include "helpers.h"
+#include "cuda_checks.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -18,11 +18,6 @@
 static const nb_dtype all_dtypes[] = {NB_FLOAT32, NB_FLOAT64, NB_INT64, NB_BOOL};
 #define N_DTYPES 4
 
-static void cuda_setup(void)
-{
-    nb_test_setup();
-    if (nb_cuda_device_count() == 0) cr_skip_test("no CUDA device: %s", nb_cuda_available_reason());
-}
 
 static bool built_with_cuda(void) { return strstr(nb_config_string(), "cuda: not built") == NULL; }
 
@@ -121,85 +116,16 @@ Test(cuda, a_device_index_out_of_range_is_refused, .init = nb_test_setup)
 
 /* ================================================================ parity helpers */
 
-/* A whole tensor's bytes, copied to the host (row-major); the caller frees. */
-static void *host_bytes(const nb_tensor *t, size_t *bytes)
-{
-    *bytes = (size_t)nb_numel(t) * nb_dtype_size(nb_dtype_of(t));
-    void *buf = malloc(*bytes ? *bytes : 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(nb_copy_to_array(t, buf, *bytes), NB_OK, "copy to host: %s", nb_last_error());
-    return buf;
-}
-
-/* The values of a floating tensor as doubles (host); the caller frees. */
-static double *host_doubles(const nb_tensor *t)
-{
-    nb_tensor *d = nb_to_dtype(t, NB_FLOAT64);
-    cr_assert_not_null(d, "%s", nb_last_error());
-    size_t bytes;
-    double *v = host_bytes(d, &bytes);
-    nb_release(d);
-    return v;
-}
-
-/* got (computed on cuda:0) against want (the same op on the CPU): same shape and dtype; floats
- * within normalised MSE tol (non-finite values must match exactly), other dtypes bit-equal. */
+/* got (computed on cuda:0) against want: parity_helpers.c's comparison, within normalised MSE tol
+ * (0: equal values), or the default tolerances against the CPU. */
 static void assert_parity_tol(const nb_tensor *got, const nb_tensor *want, double tol, const char *what)
 {
-    cr_assert_not_null(got, "%s: the CUDA result is NULL: %s", what, nb_last_error());
-    cr_assert_not_null(want, "%s: the CPU result is NULL: %s", what, nb_last_error());
-    cr_assert_eq(nb_device_of(got).type, NB_CUDA, "%s: the result is not on a CUDA device", what);
-    char gs[160], ws[160];
-    nb_shape_string(got, gs, sizeof gs);
-    nb_shape_string(want, ws, sizeof ws);
-    cr_assert_str_eq(gs, ws, "%s: shape %s on cuda, %s on the cpu", what, gs, ws);
-    nb_dtype dt = nb_dtype_of(want);
-    cr_assert_eq(nb_dtype_of(got), dt, "%s: dtype %s on cuda, %s on the cpu", what,
-                 nb_dtype_name(nb_dtype_of(got)), nb_dtype_name(dt));
-    const int64_t n = nb_numel(want);
-    if (dt == NB_INT64 || dt == NB_BOOL) {
-        size_t gb, wb;
-        unsigned char *g = host_bytes(got, &gb), *w = host_bytes(want, &wb);
-        const size_t es = nb_dtype_size(dt);
-        for (int64_t i = 0; i < n; i++) {
-            if (memcmp(g + (size_t)i * es, w + (size_t)i * es, es) == 0) continue;
-            long long gv = dt == NB_INT64 ? ((int64_t *)g)[i] : g[i], wv = dt == NB_INT64 ? ((int64_t *)w)[i] : w[i];
-            free(g);
-            free(w);
-            cr_assert_fail("%s: element %lld is %lld on cuda, %lld on the cpu", what, (long long)i, gv, wv);
-        }
-        free(g);
-        free(w);
-        return;
-    }
-    double *g = host_doubles(got), *w = host_doubles(want);
-    double err = 0, ref = 0;
-    for (int64_t i = 0; i < n; i++) {
-        if (!isfinite(w[i]) || !isfinite(g[i])) {
-            bool same = (isnan(w[i]) && isnan(g[i])) || w[i] == g[i];
-            if (!same) {
-                double gv = g[i], wv = w[i];
-                free(g);
-                free(w);
-                cr_assert_fail("%s: element %lld is %g on cuda, %g on the cpu", what, (long long)i, gv, wv);
-            }
-            continue;
-        }
-        err += (g[i] - w[i]) * (g[i] - w[i]);
-        ref += w[i] * w[i];
-    }
-    free(g);
-    free(w);
-    double nmse = ref > 0 ? err / ref : err;
-    cr_assert_leq(nmse, tol, "%s: normalised MSE %g > %g", what, nmse, tol);
+    cuda_assert_close(got, want, GPU, tol, what);
 }
-
-static double tol_for(nb_dtype dt) { return dt == NB_FLOAT32 ? 1e-7 : 1e-24; }
 
 static void assert_parity(const nb_tensor *got, const nb_tensor *want, const char *what)
 {
-    cr_assert_not_null(want, "%s: the CPU result is NULL: %s", what, nb_last_error());
-    assert_parity_tol(got, want, tol_for(nb_dtype_of(want)), what);
+    cuda_assert_match(got, want, GPU, what);
 }
 
 /* The CPU failed with cpu_status (or succeeded with want): CUDA must do the same. */
@@ -355,7 +281,7 @@ static void check_binary(const char *name, op2 fn, layout la, nb_dtype da, layou
     cr_assert_eq(nb_scope_end(), NB_OK, "%s: %s", what, nb_last_error());
 }
 
-Test(cuda, unary_and_scalar_ops_match_the_cpu, .init = cuda_setup)
+Test(cuda, unary_and_scalar_ops_match_the_cpu, .init = cuda_test_setup)
 {
     static const layout layouts[] = {CONTIG, TRANSPOSED, EXPANDED, PERMUTED, NARROWED, SCALAR};
     for (size_t r = 0; r < sizeof unary_rows / sizeof unary_rows[0]; r++)
@@ -364,7 +290,7 @@ Test(cuda, unary_and_scalar_ops_match_the_cpu, .init = cuda_setup)
                 check_unary(unary_rows[r].name, unary_rows[r].fn, layouts[l], all_dtypes[d], unary_rows[r].positive);
 }
 
-Test(cuda, binary_ops_match_the_cpu_with_broadcasting_and_strides, .init = cuda_setup)
+Test(cuda, binary_ops_match_the_cpu_with_broadcasting_and_strides, .init = cuda_test_setup)
 {
     for (size_t r = 0; r < sizeof binary_rows / sizeof binary_rows[0]; r++)
         for (int d = 0; d < N_DTYPES; d++)
@@ -373,7 +299,7 @@ Test(cuda, binary_ops_match_the_cpu_with_broadcasting_and_strides, .init = cuda_
                              binary_layouts[l][1], all_dtypes[d], binary_rows[r].positive);
 }
 
-Test(cuda, mixed_dtypes_promote_like_the_cpu, .init = cuda_setup)
+Test(cuda, mixed_dtypes_promote_like_the_cpu, .init = cuda_test_setup)
 {
     static const nb_dtype pairs[][2] = {{NB_FLOAT32, NB_INT64}, {NB_BOOL, NB_FLOAT64}, {NB_INT64, NB_BOOL},
                                         {NB_FLOAT64, NB_FLOAT32}};
@@ -383,7 +309,7 @@ Test(cuda, mixed_dtypes_promote_like_the_cpu, .init = cuda_setup)
                          binary_rows[r].positive);
 }
 
-Test(cuda, large_tensors_run_every_grid_stride_step, .init = cuda_setup)
+Test(cuda, large_tensors_run_every_grid_stride_step, .init = cuda_test_setup)
 {
     static const nb_dtype dts[] = {NB_FLOAT32, NB_INT64};
     for (int d = 0; d < 2; d++) {
@@ -397,7 +323,7 @@ Test(cuda, large_tensors_run_every_grid_stride_step, .init = cuda_setup)
 
 /* ---------------------------------------------------------------- fills and in-place ops */
 
-Test(cuda, fills_match_the_cpu, .init = cuda_setup)
+Test(cuda, fills_match_the_cpu, .init = cuda_test_setup)
 {
     for (int d = 0; d < N_DTYPES; d++) {
         nb_dtype dt = all_dtypes[d];
@@ -435,7 +361,7 @@ static nb_tensor *mul_scalar_inplace(nb_tensor *t, const nb_tensor *b) { (void)b
 static nb_tensor *copy_inplace(nb_tensor *t, const nb_tensor *b) { return nb_copy_(t, b); }
 static nb_tensor *zero_inplace(nb_tensor *t, const nb_tensor *b) { (void)b; return nb_zero_(t); }
 
-Test(cuda, in_place_ops_match_the_cpu, .init = cuda_setup)
+Test(cuda, in_place_ops_match_the_cpu, .init = cuda_test_setup)
 {
     static const struct {
         const char *name;
@@ -468,7 +394,7 @@ Test(cuda, in_place_ops_match_the_cpu, .init = cuda_setup)
 
 /* ---------------------------------------------------------------- conversions */
 
-Test(cuda, conversions_match_the_cpu_for_every_dtype_pair, .init = cuda_setup)
+Test(cuda, conversions_match_the_cpu_for_every_dtype_pair, .init = cuda_test_setup)
 {
     /* special values first: NaN, infinities, out of int64's range, halves, negative zero */
     const double special[12] = {NAN, INFINITY, -INFINITY, 1e20, -1e20, 2.5, -2.5, 0.0, -0.0, 1.0, 9.2e18, -7.75};
@@ -497,7 +423,7 @@ Test(cuda, conversions_match_the_cpu_for_every_dtype_pair, .init = cuda_setup)
 
 /* ================================================================ reductions */
 
-Test(cuda, sums_match_the_cpu, .init = cuda_setup)
+Test(cuda, sums_match_the_cpu, .init = cuda_test_setup)
 {
     static const layout layouts[] = {CONTIG, TRANSPOSED, EXPANDED, PERMUTED, NARROWED, SCALAR, BIG};
     for (int d = 0; d < N_DTYPES; d++)
@@ -521,7 +447,7 @@ Test(cuda, sums_match_the_cpu, .init = cuda_setup)
     cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
 }
 
-Test(cuda, sums_along_a_dim_match_the_cpu, .init = cuda_setup)
+Test(cuda, sums_along_a_dim_match_the_cpu, .init = cuda_test_setup)
 {
     /* short rows take a thread each, long rows a block each, many long columns a thread each */
     static const int64_t shapes[][3] = {{3, 300, 1}, {300, 3, 1}, {4, 5, 6}, {2, 1000, 3}, {7, 0, 2}, {300, 4100, 1}};
@@ -551,7 +477,7 @@ Test(cuda, sums_along_a_dim_match_the_cpu, .init = cuda_setup)
                 }
 }
 
-Test(cuda, sums_are_deterministic, .init = cuda_setup)
+Test(cuda, sums_are_deterministic, .init = cuda_test_setup)
 {
     nb_scope_begin();
     nb_manual_seed(5);
@@ -574,7 +500,7 @@ static void assert_same_bits(const nb_tensor *got, const nb_tensor *want, const 
 {
     assert_parity_tol(got, want, 0, what);
     size_t gb, wb;
-    unsigned char *g = host_bytes(got, &gb), *w = host_bytes(want, &wb);
+    unsigned char *g = cuda_host_bytes(got, &gb), *w = cuda_host_bytes(want, &wb);
     const size_t es = nb_dtype_size(nb_dtype_of(want));
     size_t at = 0;
     while (at < gb && at < wb && g[at] == w[at]) at++;
@@ -617,7 +543,7 @@ static void check_extremes(const nb_tensor *c, const nb_tensor *g, const char *a
             }
 }
 
-Test(cuda, maxima_and_minima_match_the_cpu_for_every_layout_and_dtype, .init = cuda_setup)
+Test(cuda, maxima_and_minima_match_the_cpu_for_every_layout_and_dtype, .init = cuda_test_setup)
 {
     /* BIG: one output over many blocks (whole), and along its one dim */
     static const layout layouts[] = {CONTIG, TRANSPOSED, EXPANDED, PERMUTED, NARROWED, COLUMN, ROW, SCALAR, BIG};
@@ -678,7 +604,7 @@ static nb_tensor *tied(int ndim, const int64_t *shape, nb_dtype dt, tie_pattern 
     return cast;
 }
 
-Test(cuda, maxima_and_minima_of_ties_nans_and_signed_zeros_match_the_cpu, .init = cuda_setup)
+Test(cuda, maxima_and_minima_of_ties_nans_and_signed_zeros_match_the_cpu, .init = cuda_test_setup)
 {
     /* short rows (a thread each), long rows (a block each), many long columns (a thread each,
      * once: it is large), rows longer than the cpu's chunks and blocks, one long output over
@@ -721,7 +647,7 @@ Test(cuda, maxima_and_minima_of_ties_nans_and_signed_zeros_match_the_cpu, .init 
     cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
 }
 
-Test(cuda, max_and_min_gradients_on_the_device_match_the_cpu, .init = cuda_setup)
+Test(cuda, max_and_min_gradients_on_the_device_match_the_cpu, .init = cuda_test_setup)
 {
     static const nb_dtype dts[] = {NB_FLOAT32, NB_FLOAT64};
     static const int64_t shapes[][2] = {{4, 300}, {300, 4}, {6, 7}};
@@ -763,7 +689,7 @@ Test(cuda, max_and_min_gradients_on_the_device_match_the_cpu, .init = cuda_setup
     cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
 }
 
-Test(cuda, maxima_of_nothing_fail_as_on_the_cpu, .init = cuda_setup)
+Test(cuda, maxima_of_nothing_fail_as_on_the_cpu, .init = cuda_test_setup)
 {
     nb_scope_begin();
     nb_tensor *c = nb_zeros(NB_SHAPE(0, 3), NB_OPTS(NB_FLOAT32));
@@ -817,7 +743,7 @@ static nb_tensor *randn(uint64_t seed, int ndim, const int64_t *shape, nb_dtype 
     return nb_randn(ndim, shape, NB_OPTS(dt));
 }
 
-Test(cuda, mm_matches_the_cpu_with_transposed_and_strided_operands, .init = cuda_setup)
+Test(cuda, mm_matches_the_cpu_with_transposed_and_strided_operands, .init = cuda_test_setup)
 {
     static const nb_dtype dts[] = {NB_FLOAT32, NB_FLOAT64};
     for (int d = 0; d < 2; d++) {
@@ -845,7 +771,7 @@ Test(cuda, mm_matches_the_cpu_with_transposed_and_strided_operands, .init = cuda
     }
 }
 
-Test(cuda, matmul_matches_the_cpu_batched_and_broadcast, .init = cuda_setup)
+Test(cuda, matmul_matches_the_cpu_batched_and_broadcast, .init = cuda_test_setup)
 {
     static const nb_dtype dts[] = {NB_FLOAT32, NB_FLOAT64};
     for (int d = 0; d < 2; d++) {
@@ -867,7 +793,7 @@ Test(cuda, matmul_matches_the_cpu_batched_and_broadcast, .init = cuda_setup)
 
 /* ================================================================ moves */
 
-Test(cuda, round_trips_through_the_device_keep_every_value, .init = cuda_setup)
+Test(cuda, round_trips_through_the_device_keep_every_value, .init = cuda_test_setup)
 {
     static const layout layouts[] = {CONTIG, TRANSPOSED, EXPANDED, PERMUTED, NARROWED, SCALAR, BIG};
     for (int d = 0; d < N_DTYPES; d++)
@@ -886,15 +812,15 @@ Test(cuda, round_trips_through_the_device_keep_every_value, .init = cuda_setup)
             cr_assert_not_null(back, "%s: %s", what, nb_last_error());
             cr_assert_eq(nb_device_of(back).type, NB_CPU);
             size_t nb_, nc;
-            void *vb = host_bytes(back, &nb_), *vc = host_bytes(c, &nc);
+            void *vb = cuda_host_bytes(back, &nb_), *vc = cuda_host_bytes(c, &nc);
             cr_assert(nb_ == nc && memcmp(vb, vc, nc) == 0, "%s: values changed", what);
             free(vb);
             free(vc);
             /* a strided view on the device is made contiguous there before it leaves */
             nb_tensor *gv = input(layouts[l], dt, GPU, 71, false);
             nb_tensor *back2 = nb_to(gv, CPU);
-            vb = host_bytes(back2, &nb_);
-            vc = host_bytes(c, &nc);
+            vb = cuda_host_bytes(back2, &nb_);
+            vc = cuda_host_bytes(c, &nc);
             cr_assert(nb_ == nc && memcmp(vb, vc, nc) == 0, "%s: a strided device view changed its values", what);
             free(vb);
             free(vc);
@@ -911,7 +837,7 @@ Test(cuda, round_trips_through_the_device_keep_every_value, .init = cuda_setup)
     cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
 }
 
-Test(cuda, moves_between_devices_keep_every_value, .init = cuda_setup)
+Test(cuda, moves_between_devices_keep_every_value, .init = cuda_test_setup)
 {
     if (nb_cuda_device_count() < 2) cr_skip_test("needs two CUDA devices");
     nb_scope_begin();
@@ -919,7 +845,7 @@ Test(cuda, moves_between_devices_keep_every_value, .init = cuda_setup)
     nb_tensor *g1 = nb_to(nb_to(c, GPU), NB_DEVICE_CUDA(1));
     cr_assert_not_null(g1, "%s", nb_last_error());
     cr_assert_eq(nb_device_of(g1).index, 1);
-    assert_parity_tol(nb_add_scalar(g1, 0), nb_add_scalar(c, 0), 0, "cuda:0 -> cuda:1");
+    cuda_assert_close(nb_add_scalar(g1, 0), nb_add_scalar(c, 0), NB_DEVICE_CUDA(1), 0, "cuda:0 -> cuda:1");
     nb_tensor *a = nb_ones(NB_SHAPE(2), NB_OPTS(NB_FLOAT32, .device = GPU));
     nb_tensor *b = nb_ones(NB_SHAPE(2), NB_OPTS(NB_FLOAT32, .device = NB_DEVICE_CUDA(1)));
     cr_assert_null(nb_add(a, b));
@@ -929,7 +855,7 @@ Test(cuda, moves_between_devices_keep_every_value, .init = cuda_setup)
 
 /* ================================================================ autograd and the seed loop */
 
-Test(cuda, gradients_on_the_device_match_the_cpu, .init = cuda_setup)
+Test(cuda, gradients_on_the_device_match_the_cpu, .init = cuda_test_setup)
 {
     nb_scope_begin();
     nb_tensor *xc = input(CONTIG, NB_FLOAT32, CPU, 91, false), *wc = input(TRANSPOSED, NB_FLOAT32, CPU, 92, false);
@@ -1006,7 +932,7 @@ static double seed_step(mlp *m, double learning_rate)
     return value;
 }
 
-Test(cuda, the_seed_loop_on_the_device_matches_the_cpu, .init = cuda_setup)
+Test(cuda, the_seed_loop_on_the_device_matches_the_cpu, .init = cuda_test_setup)
 {
     mlp c = mlp_on(CPU), g = mlp_on(GPU);
     for (int t = 0; t < 20; t++) {
@@ -1028,7 +954,7 @@ static nb_cuda_stats stats_now(void)
     return s;
 }
 
-Test(cuda, allocator_statistics_follow_allocations, .init = cuda_setup)
+Test(cuda, allocator_statistics_follow_allocations, .init = cuda_test_setup)
 {
     nb_cuda_stats s0 = stats_now();
     nb_tensor *t = nb_empty(NB_SHAPE(1000), NB_OPTS(NB_FLOAT32, .device = GPU)); /* 4000 bytes */
@@ -1065,7 +991,7 @@ Test(cuda, allocator_statistics_follow_allocations, .init = cuda_setup)
     cr_assert_eq(stats_now().reserved, s4.reserved);
 }
 
-Test(cuda, blocks_split_and_merge_back, .init = cuda_setup)
+Test(cuda, blocks_split_and_merge_back, .init = cuda_test_setup)
 {
     nb_cuda_empty_cache();
     nb_cuda_stats s0 = stats_now();
@@ -1087,7 +1013,7 @@ Test(cuda, blocks_split_and_merge_back, .init = cuda_setup)
     cr_assert_eq(stats_now().reserved, s0.reserved, "the merged segment was returned whole");
 }
 
-Test(cuda, a_steady_training_step_calls_neither_cudaMalloc_nor_cudaFree, .init = cuda_setup)
+Test(cuda, a_steady_training_step_calls_neither_cudaMalloc_nor_cudaFree, .init = cuda_test_setup)
 {
     mlp g = mlp_on(GPU);
     for (int t = 0; t < 3; t++) seed_step(&g, 1e-6); /* the cache fills */
@@ -1104,7 +1030,7 @@ Test(cuda, a_steady_training_step_calls_neither_cudaMalloc_nor_cudaFree, .init =
     mlp_release(&g);
 }
 
-Test(cuda, no_cache_mode_frees_every_block, .init = cuda_setup)
+Test(cuda, no_cache_mode_frees_every_block, .init = cuda_test_setup)
 {
     setenv("NB_CUDA_NO_CACHE", "1", 1); /* read when the device first allocates: this test's process */
     nb_cuda_stats s0 = stats_now();
@@ -1123,7 +1049,7 @@ Test(cuda, no_cache_mode_frees_every_block, .init = cuda_setup)
     unsetenv("NB_CUDA_NO_CACHE");
 }
 
-Test(cuda, running_out_of_device_memory_is_an_error_naming_the_size, .init = cuda_setup)
+Test(cuda, running_out_of_device_memory_is_an_error_naming_the_size, .init = cuda_test_setup)
 {
     nb_tensor *huge = nb_empty(NB_SHAPE((int64_t)1 << 43), NB_OPTS(NB_FLOAT32, .device = GPU)); /* 32 TiB */
     cr_assert_null(huge);
@@ -1137,7 +1063,7 @@ Test(cuda, running_out_of_device_memory_is_an_error_naming_the_size, .init = cud
 
 /* ================================================================ errors */
 
-Test(cuda, mixed_devices_are_refused_naming_both, .init = cuda_setup)
+Test(cuda, mixed_devices_are_refused_naming_both, .init = cuda_test_setup)
 {
     nb_scope_begin();
     nb_tensor *c = nb_ones(NB_SHAPE(3, 3), NB_OPTS(NB_FLOAT32));
@@ -1164,7 +1090,7 @@ Test(cuda, mixed_devices_are_refused_naming_both, .init = cuda_setup)
     cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
 }
 
-Test(cuda, device_queries_answer_for_a_present_device, .init = cuda_setup)
+Test(cuda, device_queries_answer_for_a_present_device, .init = cuda_test_setup)
 {
     char name[256] = "";
     cr_assert_eq(nb_cuda_device_name(0, name, sizeof name), NB_OK, "%s", nb_last_error());

@@ -4,8 +4,8 @@
  * cannot be captured is refused with an error naming the op, and a kernel fault surfaces at the
  * next synchronisation naming the last op queued.
  *
- * The tests under "everywhere" need no device; the others skip without one (cuda_setup). */
-#include "helpers.h"
+ * The tests under "everywhere" need no device; the others skip without one (cuda_test_setup). */
+#include "cuda_checks.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -18,11 +18,6 @@
 /* test hook (lib/graph.c): queues a kernel that faults */
 nb_status nb__debug_cuda_trap(nb_device device);
 
-static void cuda_setup(void)
-{
-    nb_test_setup();
-    if (nb_cuda_device_count() == 0) cr_skip_test("no CUDA device: %s", nb_cuda_available_reason());
-}
 
 /* ================================================================ everywhere */
 
@@ -187,17 +182,17 @@ static void check_replay_matches_eager(step_fn fn, bool requires_grad, int steps
 
 /* ================================================================ replay */
 
-Test(cuda_graph, a_replayed_manual_step_matches_eager_steps, .init = cuda_setup)
+Test(cuda_graph, a_replayed_manual_step_matches_eager_steps, .init = cuda_test_setup)
 {
     check_replay_matches_eager(manual_step, false, 20);
 }
 
-Test(cuda_graph, a_replayed_autograd_step_matches_eager_steps, .init = cuda_setup)
+Test(cuda_graph, a_replayed_autograd_step_matches_eager_steps, .init = cuda_test_setup)
 {
     check_replay_matches_eager(autograd_step, true, 20);
 }
 
-Test(cuda_graph, replays_read_new_data_copied_into_the_inputs, .init = cuda_setup)
+Test(cuda_graph, replays_read_new_data_copied_into_the_inputs, .init = cuda_test_setup)
 {
     net n = make_net(3, false);
     nb_release(manual_step(&n));
@@ -226,7 +221,7 @@ Test(cuda_graph, replays_read_new_data_copied_into_the_inputs, .init = cuda_setu
     assert_ok();
 }
 
-Test(cuda_graph, replays_allocate_nothing, .init = cuda_setup)
+Test(cuda_graph, replays_allocate_nothing, .init = cuda_test_setup)
 {
     net n = make_net(5, true);
     nb_release(autograd_step(&n));
@@ -250,7 +245,7 @@ Test(cuda_graph, replays_allocate_nothing, .init = cuda_setup)
     cr_assert_lt(done.allocated, after.allocated);
 }
 
-Test(cuda_graph, a_cross_entropy_step_with_sgd_momentum_replays_after_a_warm_up_step, .init = cuda_setup)
+Test(cuda_graph, a_cross_entropy_step_with_sgd_momentum_replays_after_a_warm_up_step, .init = cuda_test_setup)
 {
     net a = make_net(11, true), b = make_net(11, true);
     nb_params *pa = nb_params_new(), *pb = nb_params_new();
@@ -313,7 +308,7 @@ Test(cuda_graph, a_cross_entropy_step_with_sgd_momentum_replays_after_a_warm_up_
         nb_release(after_);                                                                      \
     } while (0)
 
-Test(cuda_graph, host_reads_and_host_work_are_refused_during_a_capture, .init = cuda_setup)
+Test(cuda_graph, host_reads_and_host_work_are_refused_during_a_capture, .init = cuda_test_setup)
 {
     nb_tensor *t = nb_ones(NB_SHAPE(3), NB_OPTS(NB_FLOAT32, .device = GPU));
     float buf[3];
@@ -329,7 +324,7 @@ Test(cuda_graph, host_reads_and_host_work_are_refused_during_a_capture, .init = 
     nb_release(t);
 }
 
-Test(cuda_graph, adam_and_a_first_momentum_step_are_refused_during_a_capture, .init = cuda_setup)
+Test(cuda_graph, adam_and_a_first_momentum_step_are_refused_during_a_capture, .init = cuda_test_setup)
 {
     net n = make_net(13, true);
     nb_params *p = nb_params_new();
@@ -346,7 +341,7 @@ Test(cuda_graph, adam_and_a_first_momentum_step_are_refused_during_a_capture, .i
     free_net(&n);
 }
 
-Test(cuda_graph, nested_captures_and_replays_inside_a_capture_are_refused, .init = cuda_setup)
+Test(cuda_graph, nested_captures_and_replays_inside_a_capture_are_refused, .init = cuda_test_setup)
 {
     cr_assert_eq(nb_graph_capture_begin(GPU), NB_OK, "%s", nb_last_error());
     nb_tensor *t = nb_ones(NB_SHAPE(3), NB_OPTS(NB_FLOAT32, .device = GPU));
@@ -382,7 +377,7 @@ static void *use_the_device(void *arg)
     return NULL;
 }
 
-Test(cuda_graph, other_threads_cannot_use_a_capturing_device, .init = cuda_setup)
+Test(cuda_graph, other_threads_cannot_use_a_capturing_device, .init = cuda_test_setup)
 {
     cr_assert_eq(nb_graph_capture_begin(GPU), NB_OK, "%s", nb_last_error());
     other_thread r = {NB_OK, ""};
@@ -402,7 +397,7 @@ Test(cuda_graph, other_threads_cannot_use_a_capturing_device, .init = cuda_setup
 
 /* ================================================================ faults */
 
-Test(cuda_graph, a_kernel_fault_is_reported_at_the_next_read_naming_the_last_op, .init = cuda_setup)
+Test(cuda_graph, a_kernel_fault_is_reported_at_the_next_read_naming_the_last_op, .init = cuda_test_setup)
 {
     nb_tensor *t = nb_ones(NB_SHAPE(8), NB_OPTS(NB_FLOAT32, .device = GPU));
     nb_tensor *s = nb_sum(t);

@@ -6,7 +6,7 @@
  *
  * Every test skips without a device (and in builds without CUDA): a CUDA tensor cannot exist
  * there, so nothing of these ops can be checked without one. */
-#include "helpers.h"
+#include "cuda_checks.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -15,75 +15,19 @@
 
 #define GPU NB_DEVICE_CUDA(0)
 
-static void cuda_setup(void)
-{
-    nb_test_setup();
-    if (nb_cuda_device_count() == 0) cr_skip_test("no CUDA device: %s", nb_cuda_available_reason());
-}
 
 /* ================================================================ parity helpers */
 
-/* A whole tensor's values as doubles, copied to the host (row-major); the caller frees. */
-static double *host_doubles(const nb_tensor *t)
-{
-    nb_tensor *d = nb_to_dtype(t, NB_FLOAT64);
-    cr_assert_not_null(d, "%s", nb_last_error());
-    size_t bytes = (size_t)nb_numel(d) * sizeof(double);
-    double *v = malloc(bytes ? bytes : 1);
-    cr_assert_not_null(v);
-    cr_assert_eq(nb_copy_to_array(d, v, bytes), NB_OK, "copy to host: %s", nb_last_error());
-    nb_release(d);
-    return v;
-}
-
-/* got (computed on cuda:0) against want (the same op on the CPU): same shape and dtype, values
- * within normalised MSE tol (non-finite values must match exactly). */
-static void assert_parity_tol(const nb_tensor *got, const nb_tensor *want, double tol, const char *what)
-{
-    cr_assert_not_null(got, "%s: the CUDA result is NULL: %s", what, nb_last_error());
-    cr_assert_not_null(want, "%s: the CPU result is NULL: %s", what, nb_last_error());
-    cr_assert_eq(nb_device_of(got).type, NB_CUDA, "%s: the result is not on a CUDA device", what);
-    char gs[160], ws[160];
-    nb_shape_string(got, gs, sizeof gs);
-    nb_shape_string(want, ws, sizeof ws);
-    cr_assert_str_eq(gs, ws, "%s: shape %s on cuda, %s on the cpu", what, gs, ws);
-    cr_assert_eq(nb_dtype_of(got), nb_dtype_of(want), "%s: dtype %s on cuda, %s on the cpu", what,
-                 nb_dtype_name(nb_dtype_of(got)), nb_dtype_name(nb_dtype_of(want)));
-    const int64_t n = nb_numel(want);
-    double *g = host_doubles(got), *w = host_doubles(want);
-    double err = 0, ref = 0;
-    for (int64_t i = 0; i < n; i++) {
-        if (!isfinite(w[i]) || !isfinite(g[i])) {
-            bool same = (isnan(w[i]) && isnan(g[i])) || w[i] == g[i];
-            if (!same) {
-                double gv = g[i], wv = w[i];
-                free(g);
-                free(w);
-                cr_assert_fail("%s: element %lld is %g on cuda, %g on the cpu", what, (long long)i, gv, wv);
-            }
-            continue;
-        }
-        err += (g[i] - w[i]) * (g[i] - w[i]);
-        ref += w[i] * w[i];
-    }
-    free(g);
-    free(w);
-    double nmse = ref > 0 ? err / ref : err;
-    cr_assert_leq(nmse, tol, "%s: normalised MSE %g > %g", what, nmse, tol);
-}
-
-static double tol_for(nb_dtype dt) { return dt == NB_FLOAT32 ? 1e-7 : 1e-24; }
-
+/* got (computed on cuda:0) against want, the same op on the CPU (parity_helpers.c). */
 static void assert_parity(const nb_tensor *got, const nb_tensor *want, const char *what)
 {
-    cr_assert_not_null(want, "%s: the CPU result is NULL: %s", what, nb_last_error());
-    assert_parity_tol(got, want, tol_for(nb_dtype_of(want)), what);
+    cuda_assert_match(got, want, GPU, what);
 }
 
 /* Every element of a and b (both on cuda:0) has the same bits. */
 static void assert_bit_equal(const nb_tensor *a, const nb_tensor *b, const char *what)
 {
-    assert_parity_tol(a, b, 0, what);
+    cuda_assert_close(a, b, GPU, 0, what);
 }
 
 /* ================================================================ inputs */
@@ -126,7 +70,7 @@ static void label_pair(int64_t rows, int64_t classes, uint64_t seed, nb_tensor *
 static const int64_t shapes3[][3] = {{4, 5, 6}, {2, 600, 3}, {3, 2, 1100}, {2, 40, 700}, {1, 1, 1}};
 #define N_SHAPES3 (sizeof shapes3 / sizeof shapes3[0])
 
-Test(cuda_nn, softmax_and_log_softmax_match_the_cpu_along_every_dim, .init = cuda_setup)
+Test(cuda_nn, softmax_and_log_softmax_match_the_cpu_along_every_dim, .init = cuda_test_setup)
 {
     for (size_t s = 0; s < N_SHAPES3; s++)
         for (int d = 0; d < 2; d++)
@@ -144,7 +88,7 @@ Test(cuda_nn, softmax_and_log_softmax_match_the_cpu_along_every_dim, .init = cud
                 }
 }
 
-Test(cuda_nn, softmax_of_strided_inputs_matches_the_cpu, .init = cuda_setup)
+Test(cuda_nn, softmax_of_strided_inputs_matches_the_cpu, .init = cuda_test_setup)
 {
     for (int d = 0; d < 2; d++)
         for (int f = 0; f < 2; f++)
@@ -171,7 +115,7 @@ Test(cuda_nn, softmax_of_strided_inputs_matches_the_cpu, .init = cuda_setup)
             }
 }
 
-Test(cuda_nn, softmax_is_stable_and_keeps_nan_and_inf_like_the_cpu, .init = cuda_setup)
+Test(cuda_nn, softmax_is_stable_and_keeps_nan_and_inf_like_the_cpu, .init = cuda_test_setup)
 {
     /* exps that overflow without the maximum subtracted; a row of -inf (NaN); a NaN; +inf */
     const double v[4][6] = {{1000, 999, -1000, 0, 5, 998},
@@ -190,7 +134,7 @@ Test(cuda_nn, softmax_is_stable_and_keeps_nan_and_inf_like_the_cpu, .init = cuda
         }
 }
 
-Test(cuda_nn, softmax_of_empty_and_zero_dim_tensors, .init = cuda_setup)
+Test(cuda_nn, softmax_of_empty_and_zero_dim_tensors, .init = cuda_test_setup)
 {
     nb_scope_begin();
     nb_tensor *s = nb_full(0, NULL, 3.5, NB_OPTS(NB_FLOAT32, .device = GPU));
@@ -205,7 +149,7 @@ Test(cuda_nn, softmax_of_empty_and_zero_dim_tensors, .init = cuda_setup)
     cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
 }
 
-Test(cuda_nn, softmax_refuses_what_the_cpu_refuses, .init = cuda_setup)
+Test(cuda_nn, softmax_refuses_what_the_cpu_refuses, .init = cuda_test_setup)
 {
     nb_scope_begin();
     cr_assert_null(nb_softmax(nb_zeros(NB_SHAPE(2, 3), NB_OPTS(NB_INT64, .device = GPU)), 1));
@@ -226,7 +170,7 @@ static nb_tensor *softmax_grad(softmax_fn fn, nb_tensor *x, int dim, nb_tensor *
     return gx;
 }
 
-Test(cuda_nn, softmax_gradients_match_the_cpu, .init = cuda_setup)
+Test(cuda_nn, softmax_gradients_match_the_cpu, .init = cuda_test_setup)
 {
     for (size_t s = 0; s < N_SHAPES3; s++)
         for (int d = 0; d < 2; d++)
@@ -247,7 +191,7 @@ Test(cuda_nn, softmax_gradients_match_the_cpu, .init = cuda_setup)
                 }
 }
 
-Test(cuda_nn, softmax_backward_takes_strided_and_broadcast_gradients, .init = cuda_setup)
+Test(cuda_nn, softmax_backward_takes_strided_and_broadcast_gradients, .init = cuda_test_setup)
 {
     for (int d = 0; d < 2; d++)
         for (int f = 0; f < 2; f++) {
@@ -274,7 +218,7 @@ Test(cuda_nn, softmax_backward_takes_strided_and_broadcast_gradients, .init = cu
         }
 }
 
-Test(cuda_nn, softmax_results_are_the_same_on_every_run, .init = cuda_setup)
+Test(cuda_nn, softmax_results_are_the_same_on_every_run, .init = cuda_test_setup)
 {
     nb_scope_begin();
     nb_tensor *xc, *xg;
@@ -309,7 +253,7 @@ static nb_tensor *logits_view(nb_tensor *leaf, int l, int64_t classes)
     return leaf;
 }
 
-Test(cuda_nn, cross_entropy_matches_the_cpu_with_strided_logits_and_labels, .init = cuda_setup)
+Test(cuda_nn, cross_entropy_matches_the_cpu_with_strided_logits_and_labels, .init = cuda_test_setup)
 {
     static const int64_t sizes[][2] = {{128, 10}, {37, 1}, {64, 1000}, {5, 3000}, {300, 33}};
     static const char *const layouts[3] = {"contiguous", "narrowed", "transposed"};
@@ -337,7 +281,7 @@ Test(cuda_nn, cross_entropy_matches_the_cpu_with_strided_logits_and_labels, .ini
             }
 }
 
-Test(cuda_nn, cross_entropy_of_a_fashion_mnist_batch_matches_the_cpu_and_repeats_exactly, .init = cuda_setup)
+Test(cuda_nn, cross_entropy_of_a_fashion_mnist_batch_matches_the_cpu_and_repeats_exactly, .init = cuda_test_setup)
 {
     /* (128, 10) float32 logits, the shape of the Fashion-MNIST samples' batches */
     nb_scope_begin();
@@ -368,7 +312,7 @@ Test(cuda_nn, cross_entropy_of_a_fashion_mnist_batch_matches_the_cpu_and_repeats
     cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
 }
 
-Test(cuda_nn, cross_entropy_gradient_takes_a_loss_gradient_of_another_dtype, .init = cuda_setup)
+Test(cuda_nn, cross_entropy_gradient_takes_a_loss_gradient_of_another_dtype, .init = cuda_test_setup)
 {
     /* a float64 gradient of a float32 loss: the kernel reads it as float32, on the device */
     nb_scope_begin();
@@ -388,7 +332,7 @@ Test(cuda_nn, cross_entropy_gradient_takes_a_loss_gradient_of_another_dtype, .in
     cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
 }
 
-Test(cuda_nn, a_bad_label_is_reported_at_the_next_synchronisation, .init = cuda_setup)
+Test(cuda_nn, a_bad_label_is_reported_at_the_next_synchronisation, .init = cuda_test_setup)
 {
     nb_scope_begin();
     const int64_t bad[8] = {1, 2, 0, 12, 4, 5, 6, 7};
@@ -427,7 +371,7 @@ Test(cuda_nn, a_bad_label_is_reported_at_the_next_synchronisation, .init = cuda_
     cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
 }
 
-Test(cuda_nn, cross_entropy_refuses_what_the_cpu_refuses, .init = cuda_setup)
+Test(cuda_nn, cross_entropy_refuses_what_the_cpu_refuses, .init = cuda_test_setup)
 {
     nb_scope_begin();
     nb_tensor *logits = nb_zeros(NB_SHAPE(4, 3), NB_OPTS(NB_FLOAT32, .device = GPU));
@@ -465,7 +409,7 @@ static nb_tensor *gc_cross_entropy(int n, nb_tensor *const *in, void *ctx)
     return nb_cross_entropy(in[0], ((gc_ctx *)ctx)->labels);
 }
 
-Test(cuda_nn, float64_gradcheck_of_softmax_log_softmax_and_cross_entropy_on_cuda, .init = cuda_setup)
+Test(cuda_nn, float64_gradcheck_of_softmax_log_softmax_and_cross_entropy_on_cuda, .init = cuda_test_setup)
 {
     nb_scope_begin();
     for (int dim = 0; dim < 3; dim++) {

@@ -7,7 +7,7 @@
  * length is the arity), the dtypes the op takes and the autograd nodes it records.
  *
  * For each row, dtype and case the inputs are drawn on the CPU from a fixed seed and moved with
- * nb_to; the op runs on both devices and the results must match (parity_assert_match: float32
+ * nb_to; the op runs on both devices and the results must match (cuda_assert_match: float32
  * normalised MSE <= 1e-7, float64 <= 1e-24, int64 and bool bit-equal). A dtype the row does not
  * list must be refused by the CPU, and then by the device with the same status. Rows that record
  * nodes also run backward for each floating dtype: the inputs require grad, nb_grad_of gives the
@@ -18,7 +18,7 @@
  * has a row (but for the few listed as not device ops, with the reason); every node kind nabla
  * records is claimed by a row; and every row runs CPU against CPU, proving the table itself sound
  * (its functions succeed on the CPU for the dtypes they list and are refused for the others; the
- * claimed nodes are recorded). Tests whose fixture is parity_cuda_setup skip without a device.
+ * claimed nodes are recorded). Tests whose fixture is cuda_test_setup skip without a device.
  * Besides the table: one SGD (momentum) and one Adam training run on CUDA parameters against the
  * CPU, and float64 nb_gradcheck on CUDA tensors. */
 #include "parity_helpers.h"
@@ -572,7 +572,7 @@ static outcome run_case(const row *r, const pcase *c, nb_dtype dt, nb_device dev
     cr_assert_eq(nb_last_status(), NB_OK, "%s: a result and an error: %s", what, nb_last_error());
     if (!backward) return out;
 
-    parity_device_string(device, dev, sizeof dev);
+    cuda_device_string(device, dev, sizeof dev);
     const bool moved = device.type != NB_CPU;
     for (const char *p = r->nodes; *p;) { /* every claimed node is in the graph */
         char node[64];
@@ -601,7 +601,7 @@ static void check_row(const row *r, nb_device device)
     const pcase *cases = families[r->fam].cases;
     const int n_cases = families[r->fam].count, n_in = (int)strlen(r->in);
     char what[512], dev[32];
-    parity_device_string(device, dev, sizeof dev);
+    cuda_device_string(device, dev, sizeof dev);
     for (int d = 0; d < 4; d++) {
         const nb_dtype dt = all_dtypes[d];
         const bool takes = r->dtypes & (1u << dt);
@@ -614,7 +614,7 @@ static void check_row(const row *r, nb_device device)
                 cr_assert_not_null(want.y, "%s: the cpu refuses it (%s) but the row lists %s", what, want.error,
                                    nb_dtype_name(dt));
                 cr_assert_not_null(got.y, "%s: %s refuses it: %s", what, dev, got.error);
-                parity_assert_match(got.y, want.y, device, what);
+                cuda_assert_match(got.y, want.y, device, what);
             } else {
                 cr_assert_null(want.y, "%s: the cpu takes %s: add it to the row's dtypes", what, nb_dtype_name(dt));
                 cr_assert_null(got.y, "%s: the cpu refuses it (%s) but %s gives a result", what, want.error, dev);
@@ -628,12 +628,12 @@ static void check_row(const row *r, nb_device device)
                 cr_assert_not_null(ggot.y, "%s: %s refuses it: %s", what, dev, ggot.error);
                 cr_assert_eq(ggot.n_grads, gwant.n_grads);
                 cr_assert_gt(gwant.n_grads, 0, "%s: no input takes a gradient", what);
-                parity_assert_match(ggot.y, gwant.y, device, what);
+                cuda_assert_match(ggot.y, gwant.y, device, what);
                 for (int k = 0, input = 0; k < ggot.n_grads; k++, input++) {
                     while (input < n_in && !takes_grad(r->in[input], dt)) input++;
                     char part[600];
                     snprintf(part, sizeof part, "%s: the gradient of input %d", what, input);
-                    parity_assert_match(ggot.grads[k], gwant.grads[k], device, part);
+                    cuda_assert_match(ggot.grads[k], gwant.grads[k], device, part);
                 }
             }
             cr_assert_eq(nb_scope_end(), NB_OK, "%s: %s", what, nb_last_error());
@@ -751,7 +751,7 @@ ParameterizedTestParameters(cuda_parity, every_row_matches_on_cuda)
     return every_row();
 }
 
-ParameterizedTest(int *index, cuda_parity, every_row_matches_on_cuda, .init = parity_cuda_setup)
+ParameterizedTest(int *index, cuda_parity, every_row_matches_on_cuda, .init = cuda_test_setup)
 {
     cr_assert_geq(*index, 0, "no row: the device appeared after the test list was made");
     check_row(&rows[*index], GPU);
@@ -803,13 +803,13 @@ static void check_training(nb_device device, bool adam)
     for (int k = 0; k < 4; k++) {
         char what[128];
         snprintf(what, sizeof what, "%s: %s", adam ? "Adam" : "SGD with momentum", parts[k]);
-        parity_assert_match(got[k], want[k], device, what);
+        cuda_assert_match(got[k], want[k], device, what);
     }
     cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
 }
 
-Test(cuda_parity, sgd_with_momentum_steps_match_the_cpu, .init = parity_cuda_setup) { check_training(GPU, false); }
-Test(cuda_parity, adam_steps_match_the_cpu, .init = parity_cuda_setup) { check_training(GPU, true); }
+Test(cuda_parity, sgd_with_momentum_steps_match_the_cpu, .init = cuda_test_setup) { check_training(GPU, false); }
+Test(cuda_parity, adam_steps_match_the_cpu, .init = cuda_test_setup) { check_training(GPU, true); }
 
 /* ---------------------------------------------------------------- float64 gradcheck */
 
@@ -842,7 +842,7 @@ static const struct {
 static void gradcheck_on(nb_device device)
 {
     char dev[32];
-    parity_device_string(device, dev, sizeof dev);
+    cuda_device_string(device, dev, sizeof dev);
     for (size_t r = 0; r < sizeof gradcheck_rows / sizeof gradcheck_rows[0]; r++) {
         nb_scope_begin();
         nb_tensor *in[2];
@@ -856,7 +856,7 @@ static void gradcheck_on(nb_device device)
     }
 }
 
-Test(cuda_parity, float64_gradcheck_passes_on_cuda, .init = parity_cuda_setup) { gradcheck_on(GPU); }
+Test(cuda_parity, float64_gradcheck_passes_on_cuda, .init = cuda_test_setup) { gradcheck_on(GPU); }
 
 /* The optimizer and gradcheck checks above, CPU against CPU: they are sound without a device. */
 Test(cuda_parity, optimizer_and_gradcheck_checks_run_on_the_cpu, .init = nb_test_setup)
