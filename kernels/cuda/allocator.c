@@ -55,7 +55,7 @@ typedef struct pool {
     size_t n, cap;
 } pool;
 
-/* A growable list of blocks (a pool's segments, the blocks it adopted). */
+/* A growable list of blocks (the blocks a pool adopted). */
 typedef struct block_list {
     block **items;
     size_t n, cap;
@@ -63,9 +63,8 @@ typedef struct block_list {
 
 /* The private memory of one captured graph. */
 typedef struct capture_pool {
-    pool small, large;  /* its free blocks */
-    block_list segments; /* the first block of each of its segments */
-    block_list adopted;  /* shared-cache blocks freed during its capture, held until release */
+    pool small, large;  /* its free blocks (with none in use, each is a whole segment) */
+    block_list adopted; /* shared-cache blocks freed during its capture, held until release */
     size_t live;         /* its blocks in use */
     bool released;       /* its graph is gone */
 } capture_pool;
@@ -273,8 +272,7 @@ static nb_status take_cached(device_cache *c, capture_pool *cp, int device, size
         if (st != NB_OK) return st;
         b = new_block(ptr, seg, small);
         if (b) b->owner = cp;
-        if (!b || (cp && !list_push(&cp->segments, b))) {
-            free(b);
+        if (!b) {
             (void)cudaFree(ptr);
             c->stats.reserved -= seg;
             c->stats.num_device_frees++;
@@ -375,7 +373,6 @@ static void hand_over(device_cache *c, capture_pool *cp)
         }
     free(cp->small.items);
     free(cp->large.items);
-    free(cp->segments.items);
     free(cp->adopted.items);
     free(cp);
 }
