@@ -11,6 +11,10 @@
 #include <math.h>
 #include <string.h>
 
+#ifdef NB_HAVE_CUDA
+#include "../kernels/cuda/cuda.h"
+#endif
+
 /* Marks a new leaf as requiring grad when asked, refusing non-floating dtypes as PyTorch does. */
 static nb_tensor *apply_requires_grad(const char *name, nb_tensor *t, bool requires_grad)
 {
@@ -71,6 +75,19 @@ nb_tensor *nb_arange(double start, double end, double step, nb_options o)
     double count = ceil((end - start) / step);
     if (count > 1e12) return nb__fail(NB_ERR_ARGUMENT, "nb_arange: %g elements is too many", count);
     int64_t n = (int64_t)count;
+#ifdef NB_HAVE_CUDA
+    if (o.device.type == NB_CUDA) { /* made on the device: nothing to copy, so graphs capture it */
+        nb_tensor *d = nb__alloc("nb_arange", 1, &n, o.dtype, o.device);
+        if (!d) return NULL;
+        nb_cuda_note_op(o.device.index, "nb_arange");
+        nb_status st = nb_cuda_arange(o.device.index, o.dtype, start, step, n, nb__ptr(d));
+        if (st != NB_OK) {
+            nb_release(d);
+            return nb__fail(st, "nb_arange: %s", nb_cuda_error());
+        }
+        return apply_requires_grad("nb_arange", d, o.requires_grad);
+    }
+#endif
     nb_tensor *f = nb__alloc("nb_arange", 1, &n, NB_FLOAT64, NB_DEVICE_CPU);
     if (!f) return NULL;
     double *v = (double *)nb__ptr(f); /* (n,) */

@@ -18,29 +18,29 @@ _Static_assert(sizeof(nb_storage) <= NB_ALIGN, "storage header must fit in one a
 
 #define NB_MAX_BYTES ((size_t)1 << 46) /* 64 TiB: a corrupt size, not a tensor */
 
-static nb_storage *cuda_storage_new(size_t nbytes, nb_device device)
+static nb_storage *cuda_storage_new(const char *op, size_t nbytes, nb_device device)
 {
     char dev[32];
     nb__device_string(device, dev, sizeof dev);
 #ifdef NB_HAVE_CUDA
     const int n = nb_cuda_count();
     if (n == 0)
-        return nb__fail(NB_ERR_DEVICE, "cannot allocate on %s: no CUDA device is available (%s)", dev,
+        return nb__fail(NB_ERR_DEVICE, "%s: cannot allocate on %s: no CUDA device is available (%s)", op, dev,
                         nb_cuda_no_device_reason());
     if (device.index < 0 || device.index >= n) {
         if (n == 1)
-            return nb__fail(NB_ERR_DEVICE, "cannot allocate on %s: there is 1 CUDA device (cuda:0)", dev);
-        return nb__fail(NB_ERR_DEVICE, "cannot allocate on %s: there are %d CUDA devices (cuda:0 to cuda:%d)",
-                        dev, n, n - 1);
+            return nb__fail(NB_ERR_DEVICE, "%s: cannot allocate on %s: there is 1 CUDA device (cuda:0)", op, dev);
+        return nb__fail(NB_ERR_DEVICE, "%s: cannot allocate on %s: there are %d CUDA devices (cuda:0 to cuda:%d)",
+                        op, dev, n, n - 1);
     }
     nb_storage *s = malloc(sizeof *s);
-    if (!s) return nb__fail(NB_ERR_MEMORY, "out of memory allocating a storage header for %s", dev);
+    if (!s) return nb__fail(NB_ERR_MEMORY, "%s: out of memory allocating a storage header for %s", op, dev);
     void *data = NULL, *block = NULL;
     nb_status st = nb_cuda_malloc(device.index, nbytes, &data, &block);
     if (st != NB_OK) {
         free(s);
-        if (st == NB_ERR_MEMORY) return nb__fail(st, "%s", nb_cuda_error()); /* names size, device, stats */
-        return nb__fail(st, "cannot allocate %zu bytes on %s: %s", nbytes, dev, nb_cuda_error());
+        if (st == NB_ERR_MEMORY) return nb__fail(st, "%s: %s", op, nb_cuda_error()); /* names size, device, stats */
+        return nb__fail(st, "%s: cannot allocate %zu bytes on %s: %s", op, nbytes, dev, nb_cuda_error());
     }
     memset(s, 0, sizeof *s);
     atomic_init(&s->refcount, 1);
@@ -51,23 +51,23 @@ static nb_storage *cuda_storage_new(size_t nbytes, nb_device device)
     return s;
 #else
     (void)nbytes;
-    return nb__fail(NB_ERR_DEVICE, "cannot allocate on %s: nabla was built without CUDA", dev);
+    return nb__fail(NB_ERR_DEVICE, "%s: cannot allocate on %s: nabla was built without CUDA", op, dev);
 #endif
 }
 
-nb_storage *nb__storage_new(size_t nbytes, nb_device device)
+nb_storage *nb__storage_new(const char *op, size_t nbytes, nb_device device)
 {
     if (nbytes > NB_MAX_BYTES)
-        return nb__fail(NB_ERR_MEMORY, "cannot allocate %zu bytes: larger than any tensor", nbytes);
-    if (device.type == NB_CUDA) return cuda_storage_new(nbytes, device);
+        return nb__fail(NB_ERR_MEMORY, "%s: cannot allocate %zu bytes: larger than any tensor", op, nbytes);
+    if (device.type == NB_CUDA) return cuda_storage_new(op, nbytes, device);
     if (device.type != NB_CPU) {
         char dev[32];
-        return nb__fail(NB_ERR_DEVICE, "cannot allocate on %s: an unknown device type",
+        return nb__fail(NB_ERR_DEVICE, "%s: cannot allocate on %s: an unknown device type", op,
                         nb__device_string(device, dev, sizeof dev));
     }
     size_t capacity;
     void *block = nb_host_alloc(NB_ALIGN + nbytes, &capacity);
-    if (!block) return nb__fail(NB_ERR_MEMORY, "out of memory allocating %zu bytes on the cpu", nbytes);
+    if (!block) return nb__fail(NB_ERR_MEMORY, "%s: out of memory allocating %zu bytes on the cpu", op, nbytes);
     nb_storage *s = block;
     s->capacity = capacity;
     atomic_init(&s->refcount, 1);

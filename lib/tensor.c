@@ -59,7 +59,7 @@ nb_tensor *nb__alloc(const char *op, int ndim, const int64_t *shape, nb_dtype dt
         numel *= (uint64_t)shape[i];
     }
     if (!nb__graph_allows(op, device)) return NULL;
-    nb_storage *s = nb__storage_new((size_t)numel * elem, device);
+    nb_storage *s = nb__storage_new(op, (size_t)numel * elem, device);
     if (!s) return NULL;
     nb_tensor *t = new_header(s, 0, ndim, shape, NULL, dtype);
     if (!t) nb__storage_release(s);

@@ -43,7 +43,8 @@ struct nb_tensor {
 };
 
 /* ---- storage (lib/storage.c) */
-nb_storage *nb__storage_new(size_t nbytes, nb_device device); /* NULL and an error on failure */
+/* nbytes on device; NULL and an error naming op on failure */
+nb_storage *nb__storage_new(const char *op, size_t nbytes, nb_device device);
 void nb__storage_retain(nb_storage *s);
 void nb__storage_release(nb_storage *s);
 

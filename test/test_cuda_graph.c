@@ -150,6 +150,25 @@ static nb_tensor *autograd_step(net *n)
     return value;
 }
 
+/* One autograd step through max_dim, log_softmax and cat (their backward makes index ranges and
+ * zeros on the device); returns the loss, kept. */
+static nb_tensor *max_step(net *n)
+{
+    nb_scope_begin();
+    nb_tensor *h = nb_mm(n->x, n->w1);                           /* (64, 32) */
+    nb_tensor *both = nb_cat(2, (nb_tensor *const[]){h, nb_neg(h)}, 1); /* (64, 64) */
+    nb_tensor *top = nb_max_dim(nb_log_softmax(both, 1), 1, true);   /* (64, 1) */
+    nb_tensor *loss = nb_neg(nb_mean(top));
+    nb_backward(loss);
+    nb_no_grad_begin();
+    nb_sub_scaled_(n->w1, nb_grad(n->w1), 1e-2);
+    nb_no_grad_end();
+    nb_zero_grad(n->w1);
+    nb_tensor *value = nb_keep(nb_detach(loss));
+    nb_scope_end();
+    return value;
+}
+
 typedef nb_tensor *(*step_fn)(net *);
 
 /* Runs steps steps of fn on a (eagerly) and b (one eager warm-up step, then a capture of the
@@ -190,6 +209,11 @@ Test(cuda_graph, a_replayed_manual_step_matches_eager_steps, .init = cuda_test_s
 Test(cuda_graph, a_replayed_autograd_step_matches_eager_steps, .init = cuda_test_setup)
 {
     check_replay_matches_eager(autograd_step, true, 20);
+}
+
+Test(cuda_graph, a_replayed_step_through_max_log_softmax_and_cat_matches_eager_steps, .init = cuda_test_setup)
+{
+    check_replay_matches_eager(max_step, true, 10);
 }
 
 Test(cuda_graph, replays_read_new_data_copied_into_the_inputs, .init = cuda_test_setup)

@@ -1,7 +1,8 @@
 /* cast.cu — conversions between dtypes on the GPU ([from][to], kernels/cpu/cast.c's matrix and
  * rules): float to int64 saturates and maps NaN to 0, anything to bool is "!= 0" (NaN is true).
  * A same-dtype copy of dense rows is a cudaMemcpyAsync; everything else runs through launch.cuh's
- * strided kernel (broadcast sources included). */
+ * strided kernel (broadcast sources included). Also nb_arange's values, made where they are
+ * needed (no copy from the host, so a graph can capture them). */
 #include "launch.cuh"
 
 #include <type_traits>
@@ -31,6 +32,25 @@ template <class From, class To> struct CastOp {
         }
     }
 };
+
+/* out[i] = start + i * step, in double (rounded twice, never fused, as the CPU computes it), then
+ * converted to To like any float64 value. */
+template <class To> __global__ void arange_kernel(int64_t n, double start, double step, To *out)
+{
+    const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride)
+        out[i] = CastOp<double, To>{}(__dadd_rn(start, __dmul_rn((double)i, step)), Unused{}, Unused{});
+}
+
+template <class To> nb_status arange(int device, double start, double step, int64_t n, void *out)
+{
+    if (n == 0) return NB_OK;
+    cudaStream_t stream;
+    nb_status st = nb_cuda_use(device, &stream);
+    if (st != NB_OK) return st;
+    arange_kernel<To><<<grid_for(n, BLOCK), BLOCK, 0, stream>>>(n, start, step, (To *)out);
+    return nb_cuda_check(cudaGetLastError(), device, "launching the arange kernel");
+}
 
 typedef nb_status (*launcher)(int device, const nb_iter *it);
 
@@ -66,6 +86,17 @@ static_assert(NB_DTYPE_COUNT == 4 && NB_FLOAT32 == 0 && NB_FLOAT64 == 1 && NB_IN
 
 } /* namespace */
 } /* namespace nb_cuda */
+
+extern "C" nb_status nb_cuda_arange(int device, nb_dtype dtype, double start, double step, int64_t n, void *out)
+{
+    switch (dtype) {
+    case NB_FLOAT32: return nb_cuda::arange<float>(device, start, step, n, out);
+    case NB_FLOAT64: return nb_cuda::arange<double>(device, start, step, n, out);
+    case NB_INT64: return nb_cuda::arange<int64_t>(device, start, step, n, out);
+    case NB_BOOL: return nb_cuda::arange<bool>(device, start, step, n, out);
+    }
+    return nb_cuda_fail(NB_ERR_DTYPE, "no CUDA arange for dtype %d", (int)dtype);
+}
 
 extern "C" nb_status nb_cuda_cast(int device, nb_dtype from, nb_dtype to, const nb_iter *it)
 {

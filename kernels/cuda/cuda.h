@@ -60,6 +60,8 @@ bool nb_cuda_has_ewise(nb_ew_op op, nb_dtype dtype);
 /* Runs op over it (byte strides, device addresses) in compute dtype on device. */
 nb_status nb_cuda_ewise(int device, nb_ew_op op, nb_dtype dtype, const nb_iter *it,
                         const nb_scalars *s);
+/* out (n,) of dtype = start + i·step computed in double, then converted as the CPU converts (cast.cu). */
+nb_status nb_cuda_arange(int device, nb_dtype dtype, double start, double step, int64_t n, void *out);
 /* Converts it's input (operand 1, dtype from) into its output (dtype to), as the CPU does. */
 nb_status nb_cuda_cast(int device, nb_dtype from, nb_dtype to, const nb_iter *it);
 
