@@ -3,8 +3,8 @@
 #include "autograd/record.h"
 #include "dtype.h"
 #include "error.h"
-#include "graph.h"
 #include "ewise.h"
+#include "graph.h"
 #include "tensor.h"
 #include "view.h"
 
