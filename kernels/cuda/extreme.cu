@@ -32,13 +32,6 @@
 namespace nb_cuda {
 namespace {
 
-constexpr int BLOCK = 256;                   /* threads per block (a power of two) */
-constexpr int64_t PER_THREAD = 8;            /* elements per thread before another block is used */
-constexpr int64_t MAX_PARTIALS = 1024;       /* blocks of the first stage of a whole reduction */
-constexpr int64_t BLOCK_ROW_MIN = 256;       /* rows at least this long get a block each, */
-constexpr int64_t COLUMN_OUTPUTS_MIN = 4096; /* unless they are this many side-by-side columns */
-constexpr int64_t MAX_GRID = 65535;          /* blocks of the per-output kernels (they loop) */
-
 /* The CPU's loops whose order of preference ranking reproduces (reduce.c, reduce_loops.c). */
 constexpr int64_t CPU_BLOCK = NB_CPU_REDUCE_BLOCK; /* a whole reduction's fixed blocks */
 constexpr int64_t CPU_LANES = 32;                  /* LANES: a row loop's partial extremes */
@@ -375,30 +368,6 @@ __global__ void __launch_bounds__(BLOCK)
 }
 
 /* ---------------------------------------------------------------- launching */
-
-unsigned capped(int64_t blocks) { return blocks < 1 ? 1u : (unsigned)(blocks < MAX_GRID ? blocks : MAX_GRID); }
-
-enum route_kind { ROUTE_WHOLE, ROUTE_BLOCK_ROWS, ROUTE_THREAD_ROWS };
-
-/* Which kernels run a plan, and on how many blocks (for ROUTE_WHOLE: the first stage's). */
-struct route {
-    int kind;
-    unsigned grid;
-};
-
-route route_for(const nb_cuda_reduce_plan &p, int64_t outputs, int64_t count)
-{
-    if (p.outer_ndim > 0 && outputs > 1) {
-        /* many side-by-side columns read coalesced with a thread per output */
-        const bool columns = p.red_ndim == 1 && p.red_strides[0] != 1 &&
-                             p.outer_in_strides[p.outer_ndim - 1] == 1 && outputs >= COLUMN_OUTPUTS_MIN;
-        if (count >= BLOCK_ROW_MIN && !columns) return {ROUTE_BLOCK_ROWS, capped(outputs)};
-        return {ROUTE_THREAD_ROWS, capped((outputs + BLOCK - 1) / BLOCK)};
-    }
-    int64_t blocks = (count + BLOCK * PER_THREAD - 1) / (BLOCK * PER_THREAD);
-    if (blocks > MAX_PARTIALS) blocks = MAX_PARTIALS;
-    return {ROUTE_WHOLE, blocks < 1 ? 1u : (unsigned)blocks};
-}
 
 /* The job of plan p; index_strides NULL: row-major over the reduced dims. */
 job job_for(const nb_cuda_reduce_plan &p, const int64_t *index_strides, int64_t *indices, int64_t outputs,

@@ -19,13 +19,6 @@
 namespace nb_cuda {
 namespace {
 
-constexpr int BLOCK = 256;                  /* threads per block (a power of two) */
-constexpr int64_t PER_THREAD = 8;           /* elements per thread before another block is used */
-constexpr int64_t MAX_PARTIALS = 1024;      /* blocks of the first stage of a whole sum */
-constexpr int64_t BLOCK_ROW_MIN = 256;      /* rows at least this long get a block each, */
-constexpr int64_t COLUMN_OUTPUTS_MIN = 4096; /* unless they are this many side-by-side columns */
-constexpr int64_t MAX_GRID = 65535;         /* blocks of the per-output kernels (they loop) */
-
 template <class In> struct acc_of { using type = double; };
 template <> struct acc_of<int64_t> { using type = uint64_t; };
 template <> struct acc_of<bool> { using type = uint64_t; };
@@ -148,8 +141,6 @@ __global__ void __launch_bounds__(BLOCK) thread_rows_kernel(nb_cuda_reduce_plan 
     for (int64_t o = (int64_t)blockIdx.x * BLOCK + threadIdx.x; o < outputs; o += step) thread_row<In>(p, o, count);
 }
 
-unsigned capped(int64_t blocks) { return blocks < 1 ? 1u : (unsigned)(blocks < MAX_GRID ? blocks : MAX_GRID); }
-
 template <class In> nb_status sum(int device, const nb_cuda_reduce_plan *p)
 {
     using Acc = typename acc_of<In>::type;
@@ -163,23 +154,20 @@ template <class In> nb_status sum(int device, const nb_cuda_reduce_plan *p)
     nb_status st = nb_cuda_use(device, &stream);
     if (st != NB_OK) return st;
 
-    if (p->outer_ndim > 0 && outputs > 1) {
-        /* column sums (a strided row, outputs side by side in memory) read coalesced with a
-         * thread per output once there are enough outputs to fill the device */
-        const bool columns = p->red_ndim == 1 && p->red_strides[0] != 1 &&
-                             p->outer_in_strides[p->outer_ndim - 1] == 1 && outputs >= COLUMN_OUTPUTS_MIN;
-        if (count >= BLOCK_ROW_MIN && !columns)
-            block_rows_kernel<In><<<capped(outputs), BLOCK, 0, stream>>>(*p, outputs, count);
-        else
-            thread_rows_kernel<In><<<capped((outputs + BLOCK - 1) / BLOCK), BLOCK, 0, stream>>>(*p, outputs, count);
+    const route r = route_for(*p, outputs, count);
+    if (r.kind == ROUTE_BLOCK_ROWS) {
+        block_rows_kernel<In><<<r.grid, BLOCK, 0, stream>>>(*p, outputs, count);
+        return nb_cuda_check(cudaGetLastError(), device, "launching a sum kernel");
+    }
+    if (r.kind == ROUTE_THREAD_ROWS) {
+        thread_rows_kernel<In><<<r.grid, BLOCK, 0, stream>>>(*p, outputs, count);
         return nb_cuda_check(cudaGetLastError(), device, "launching a sum kernel");
     }
 
     /* one output (outer dims, if any, are all of size 1 and add nothing to the address) */
     nb_cuda_reduce_plan whole = *p;
     whole.outer_ndim = 0;
-    int64_t blocks = (count + BLOCK * PER_THREAD - 1) / (BLOCK * PER_THREAD);
-    if (blocks > MAX_PARTIALS) blocks = MAX_PARTIALS;
+    const int64_t blocks = r.grid;
     if (blocks <= 1) {
         whole_kernel<In, true><<<1, BLOCK, 0, stream>>>(whole, count, nullptr);
         return nb_cuda_check(cudaGetLastError(), device, "launching a sum kernel");
