@@ -4,6 +4,7 @@
  * also to 1e-3 absolute once they reach float32's noise floor, where the order of a product's
  * additions alone moves them). The command-line checks of --replay run everywhere; the rest skip
  * without a device. */
+#include "cuda_checks.h"
 #include "sample_runner.h"
 
 #include <math.h>
@@ -13,12 +14,6 @@
 
 #define RTOL 1e-4
 #define LOSS_ATOL 1e-3
-
-static void cuda_setup(void)
-{
-    nb_test_setup();
-    if (nb_cuda_device_count() == 0) cr_skip_test("no CUDA device: %s", nb_cuda_available_reason());
-}
 
 /* Runs prog on golden/mlp/inputs on the CPU and with extra (NULL-terminated, at most 3), and
  * compares the outputs named in names. */
@@ -77,29 +72,29 @@ Test(samples, tf_gradients_has_no_replay, .init = nb_test_setup)
 
 /* ---------------------------------------------------------------- on a device */
 
-Test(samples, mlp_manual_on_cuda_matches_the_cpu, .init = cuda_setup)
+Test(samples, mlp_manual_on_cuda_matches_the_cpu, .init = cuda_test_setup)
 {
     check_against_cpu("mlp_manual", "golden/mlp/inputs", (const char *[]){"--device", "cuda", NULL}, 3, mlp_outputs);
 }
 
-Test(samples, mlp_manual_replayed_on_cuda_matches_the_cpu, .init = cuda_setup)
+Test(samples, mlp_manual_replayed_on_cuda_matches_the_cpu, .init = cuda_test_setup)
 {
     check_against_cpu("mlp_manual", "golden/mlp/inputs", (const char *[]){"--device", "cuda", "--replay", NULL}, 3,
                       mlp_outputs);
 }
 
-Test(samples, mlp_autograd_on_cuda_matches_the_cpu, .init = cuda_setup)
+Test(samples, mlp_autograd_on_cuda_matches_the_cpu, .init = cuda_test_setup)
 {
     check_against_cpu("mlp_autograd", "golden/mlp/inputs", (const char *[]){"--device", "cuda", NULL}, 3, mlp_outputs);
 }
 
-Test(samples, mlp_autograd_replayed_on_cuda_matches_the_cpu, .init = cuda_setup)
+Test(samples, mlp_autograd_replayed_on_cuda_matches_the_cpu, .init = cuda_test_setup)
 {
     check_against_cpu("mlp_autograd", "golden/mlp/inputs", (const char *[]){"--device", "cuda", "--replay", NULL}, 3,
                       mlp_outputs);
 }
 
-Test(samples, tf_gradients_on_cuda_matches_the_cpu, .init = cuda_setup)
+Test(samples, tf_gradients_on_cuda_matches_the_cpu, .init = cuda_test_setup)
 {
     const char *names[3] = {"loss.npy", "grad_w1.npy", "grad_w2.npy"};
     check_against_cpu("tf_gradients", "golden/tf/inputs", (const char *[]){"--device", "cuda", NULL}, 3, names);
