@@ -24,6 +24,6 @@ typedef struct nb_iter {
 
 /* One strided row of an elementwise op: data[0] is the output, data[1..] the inputs, strides in
  * bytes. A CPU kernel is a table of these, one per op and dtype. */
-typedef void (*nb_cpu_loop)(int64_t n, char **data, const int64_t *strides, const nb_scalars *s);
+typedef void (*nbk_cpu_loop)(int64_t n, char **data, const int64_t *strides, const nb_scalars *s);
 
 #endif /* NB_KERNELS_ITER_H */

@@ -22,16 +22,16 @@ const char *nb_version_string(void)
 static void describe_cuda(char *buf, size_t size)
 {
 #ifdef NB_HAVE_CUDA
-    int n = nb_cuda_count();
+    int n = nbk_cuda_count();
     if (n == 0) {
-        snprintf(buf, size, "cuda: built, no device (%s)", nb_cuda_no_device_reason());
+        snprintf(buf, size, "cuda: built, no device (%s)", nbk_cuda_no_device_reason());
         return;
     }
     size_t used = (size_t)snprintf(buf, size, "cuda: %d device%s (", n, n == 1 ? "" : "s");
     for (int i = 0; i < n && used < size; i++) {
         char name[256];
-        if (nb_cuda_name(i, name, sizeof name) != NB_OK) /* leaves nabla's error state alone */
-            snprintf(name, sizeof name, "cuda:%d, unnamed: %s", i, nb_cuda_error());
+        if (nbk_cuda_name(i, name, sizeof name) != NB_OK) /* leaves nabla's error state alone */
+            snprintf(name, sizeof name, "cuda:%d, unnamed: %s", i, nbk_cuda_error());
         used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", name);
     }
     if (used < size) snprintf(buf + used, size - used, ")");
@@ -44,7 +44,7 @@ const char *nb_config_string(void)
 {
     static _Thread_local char buf[1024];
     char blis[256], cuda[512];
-    nb_blis_describe(blis, sizeof blis);
+    nbk_blis_describe(blis, sizeof blis);
     describe_cuda(cuda, sizeof cuda);
     snprintf(buf, sizeof buf, "nabla %s; %s; threads %d; %s", nb_version_string(), blis,
              nb__num_threads(), cuda);

@@ -79,15 +79,15 @@ static nb_status copy_bytes(const nb_tensor *src, nb_tensor *out)
 #ifdef NB_HAVE_CUDA
     nb_status st;
     if (from.type == NB_CPU)
-        st = nb_cuda_to_device(to.index, nb__ptr(out), nb__ptr(src), bytes);
+        st = nbk_cuda_to_device(to.index, nb__ptr(out), nb__ptr(src), bytes);
     else if (to.type == NB_CPU)
-        st = nb_cuda_to_host(from.index, nb__ptr(out), nb__ptr(src), bytes);
+        st = nbk_cuda_to_host(from.index, nb__ptr(out), nb__ptr(src), bytes);
     else
-        st = nb_cuda_device_to_device(to.index, nb__ptr(out), from.index, nb__ptr(src), bytes);
+        st = nbk_cuda_device_to_device(to.index, nb__ptr(out), from.index, nb__ptr(src), bytes);
     if (st == NB_OK) return NB_OK;
     char fs[32], ts[32];
     return nb__fail_status(st, "nb_to: copying from %s to %s: %s", nb__device_string(from, fs, sizeof fs),
-                           nb__device_string(to, ts, sizeof ts), nb_cuda_error());
+                           nb__device_string(to, ts, sizeof ts), nbk_cuda_error());
 #else
     (void)bytes, (void)from, (void)to;
     return nb__fail_status(NB_ERR_DEVICE, "nb_to: nabla was built without CUDA");

@@ -79,11 +79,11 @@ nb_tensor *nb_arange(double start, double end, double step, nb_options o)
     if (o.device.type == NB_CUDA) { /* made on the device: nothing to copy, so graphs capture it */
         nb_tensor *d = nb__alloc("nb_arange", 1, &n, o.dtype, o.device);
         if (!d) return NULL;
-        nb_cuda_note_op(o.device.index, "nb_arange");
-        nb_status st = nb_cuda_arange(o.device.index, o.dtype, start, step, n, nb__ptr(d));
+        nbk_cuda_note_op(o.device.index, "nb_arange");
+        nb_status st = nbk_cuda_arange(o.device.index, o.dtype, start, step, n, nb__ptr(d));
         if (st != NB_OK) {
             nb_release(d);
-            return nb__fail(st, "nb_arange: %s", nb_cuda_error());
+            return nb__fail(st, "nb_arange: %s", nbk_cuda_error());
         }
         return apply_requires_grad("nb_arange", d, o.requires_grad);
     }

@@ -13,9 +13,9 @@
 
 bool nb__has_ewise_kernel(nb_ew_op op, nb_dtype dtype, nb_device device)
 {
-    if (device.type == NB_CPU) return nb_cpu_ew_loops[op][dtype] != NULL;
+    if (device.type == NB_CPU) return nbk_cpu_ew_loops[op][dtype] != NULL;
 #ifdef NB_HAVE_CUDA
-    if (device.type == NB_CUDA) return nb_cuda_has_ewise(op, dtype);
+    if (device.type == NB_CUDA) return nbk_cuda_has_ewise(op, dtype);
 #endif
     return false;
 }
@@ -24,16 +24,16 @@ nb_status nb__run_ewise(const char *name, nb_ew_op op, nb_dtype dtype, const nb_
                         const nb_scalars *s, nb_device device)
 {
     if (!nb__graph_allows(name, device)) return nb_last_status();
-    if (device.type == NB_CPU && nb_cpu_ew_loops[op][dtype]) {
-        nb_cpu_run(it, nb_cpu_ew_loops[op][dtype], s, nb__num_threads());
+    if (device.type == NB_CPU && nbk_cpu_ew_loops[op][dtype]) {
+        nbk_cpu_run(it, nbk_cpu_ew_loops[op][dtype], s, nb__num_threads());
         return NB_OK;
     }
 #ifdef NB_HAVE_CUDA
-    if (device.type == NB_CUDA && nb_cuda_has_ewise(op, dtype)) {
-        nb_cuda_note_op(device.index, name);
-        nb_status st = nb_cuda_ewise(device.index, op, dtype, it, s);
+    if (device.type == NB_CUDA && nbk_cuda_has_ewise(op, dtype)) {
+        nbk_cuda_note_op(device.index, name);
+        nb_status st = nbk_cuda_ewise(device.index, op, dtype, it, s);
         if (st == NB_OK) return NB_OK;
-        return nb__fail_status(st, "%s: %s", name, nb_cuda_error());
+        return nb__fail_status(st, "%s: %s", name, nbk_cuda_error());
     }
 #endif
     char dev[32];
@@ -47,15 +47,15 @@ nb_status nb__run_cast(const char *name, nb_dtype from, nb_dtype to, const nb_it
     if (!nb__graph_allows(name, device)) return nb_last_status();
     if (device.type == NB_CPU) {
         static const nb_scalars none = {0, 0};
-        nb_cpu_run(it, nb_cpu_cast_loops[from][to], &none, nb__num_threads());
+        nbk_cpu_run(it, nbk_cpu_cast_loops[from][to], &none, nb__num_threads());
         return NB_OK;
     }
 #ifdef NB_HAVE_CUDA
     if (device.type == NB_CUDA) {
-        nb_cuda_note_op(device.index, name);
-        nb_status st = nb_cuda_cast(device.index, from, to, it);
+        nbk_cuda_note_op(device.index, name);
+        nb_status st = nbk_cuda_cast(device.index, from, to, it);
         if (st == NB_OK) return NB_OK;
-        return nb__fail_status(st, "%s: %s", name, nb_cuda_error());
+        return nb__fail_status(st, "%s: %s", name, nbk_cuda_error());
     }
 #endif
     char dev[32];

@@ -22,7 +22,7 @@
 struct nb_graph {
     nb_device device;
 #ifdef NB_HAVE_CUDA
-    nb_cuda_graph *cuda;
+    nbk_cuda_graph *cuda;
 #endif
 };
 
@@ -41,7 +41,7 @@ bool nb__graph_allows(const char *op, nb_device device)
 {
 #ifdef NB_HAVE_CUDA
     /* another thread's capture would record this thread's work on the device as its own */
-    if (!capturing && device.type == NB_CUDA && nb_cuda_capturing(device.index)) {
+    if (!capturing && device.type == NB_CUDA && nbk_cuda_capturing(device.index)) {
         char d[32];
         nb__fail(NB_ERR_ARGUMENT,
                  "%s: %s is capturing a graph on another thread; its work there would be recorded "
@@ -84,8 +84,8 @@ nb_status nb_graph_capture_begin(nb_device device)
     if (device.type != NB_CUDA)
         return nb__fail_status(NB_ERR_DEVICE, "%s: graphs are captured on a CUDA device, got %s", op,
                                nb__device_string(device, d, sizeof d));
-    nb_status st = nb_cuda_capture_begin(device.index);
-    if (st != NB_OK) return nb__fail_status(st, "%s: %s", op, nb_cuda_error());
+    nb_status st = nbk_cuda_capture_begin(device.index);
+    if (st != NB_OK) return nb__fail_status(st, "%s: %s", op, nbk_cuda_error());
     capturing = true;
     capture_failed = false;
     capture_device = device;
@@ -97,17 +97,17 @@ nb_graph *nb_graph_capture_end(void)
     const char *op = "nb_graph_capture_end";
     if (!capturing) return nb__fail(NB_ERR_ARGUMENT, "%s: this thread is not capturing a graph", op);
     capturing = false;
-    nb_cuda_graph *cg = NULL;
-    nb_status st = nb_cuda_capture_end(capture_device.index, &cg);
-    if (st != NB_OK) return nb__fail(st, "%s: %s", op, nb_cuda_error());
+    nbk_cuda_graph *cg = NULL;
+    nb_status st = nbk_cuda_capture_end(capture_device.index, &cg);
+    if (st != NB_OK) return nb__fail(st, "%s: %s", op, nbk_cuda_error());
     if (capture_failed) {
         /* the first error (the op's own) is kept; this one only adds when none is pending */
-        nb_cuda_graph_destroy(cg);
+        nbk_cuda_graph_destroy(cg);
         return nb__fail(NB_ERR_ARGUMENT, "%s: an op failed during the capture, so there is no graph", op);
     }
     nb_graph *g = malloc(sizeof *g);
     if (!g) {
-        nb_cuda_graph_destroy(cg);
+        nbk_cuda_graph_destroy(cg);
         return nb__fail(NB_ERR_MEMORY, "%s: out of memory", op);
     }
     *g = (nb_graph){.device = capture_device, .cuda = cg};
@@ -119,16 +119,16 @@ nb_status nb_graph_replay(nb_graph *g)
     const char *op = "nb_graph_replay";
     if (nb__is_null(op, "graph", g)) return nb_last_status();
     if (capturing) return nb__fail_status(NB_ERR_ARGUMENT, "%s: cannot replay while this thread captures a graph", op);
-    nb_cuda_note_op(g->device.index, op);
-    nb_status st = nb_cuda_graph_launch(g->cuda);
-    if (st != NB_OK) return nb__fail_status(st, "%s: %s", op, nb_cuda_error());
+    nbk_cuda_note_op(g->device.index, op);
+    nb_status st = nbk_cuda_graph_launch(g->cuda);
+    if (st != NB_OK) return nb__fail_status(st, "%s: %s", op, nbk_cuda_error());
     return NB_OK;
 }
 
 void nb_graph_release(nb_graph *g)
 {
     if (!g) return;
-    nb_cuda_graph_destroy(g->cuda);
+    nbk_cuda_graph_destroy(g->cuda);
     free(g);
 }
 
@@ -164,9 +164,9 @@ nb_status nb__debug_cuda_trap(nb_device device)
 {
 #ifdef NB_HAVE_CUDA
     if (device.type == NB_CUDA) {
-        nb_cuda_note_op(device.index, "nb__debug_trap");
-        nb_status st = nb_cuda_debug_trap(device.index);
-        if (st != NB_OK) return nb__fail_status(st, "nb__debug_trap: %s", nb_cuda_error());
+        nbk_cuda_note_op(device.index, "nb__debug_trap");
+        nb_status st = nbk_cuda_debug_trap(device.index);
+        if (st != NB_OK) return nb__fail_status(st, "nb__debug_trap: %s", nbk_cuda_error());
         return NB_OK;
     }
 #endif

@@ -54,14 +54,14 @@ static bool inner_sizes_match(const char *name, const nb_tensor *a, const nb_ten
 
 /* The GEMM view of a 2-D or 3-D operand: its last two dims as a matrix, its first as the batch.
  * False when BLIS cannot take those strides. */
-static bool as_matrix(const nb_tensor *t, nb_cpu_matrix *mat)
+static bool as_matrix(const nb_tensor *t, nbk_cpu_matrix *mat)
 {
     int r = t->ndim - 2, c = t->ndim - 1;
     mat->data = nb__ptr(t);
     mat->rs = t->strides[r];
     mat->cs = t->strides[c];
     mat->bs = t->ndim == 3 ? t->strides[0] : 0;
-    return nb_cpu_gemm_layout(t->shape[r], t->shape[c], &mat->rs, &mat->cs);
+    return nbk_cpu_gemm_layout(t->shape[r], t->shape[c], &mat->rs, &mat->cs);
 }
 
 /* out = a @ b on the CPU through BLIS. An operand BLIS cannot take as it is (a stride-0
@@ -72,7 +72,7 @@ static bool cpu_product(const nb_tensor *a, const nb_tensor *b, nb_tensor *out)
     const int nd = a->ndim;
     const int64_t n = a->shape[nd - 2], k = a->shape[nd - 1], m = b->shape[nd - 1];
     nb_tensor *copies[2] = {NULL, NULL};
-    nb_cpu_gemm_args g = {.dtype = a->dtype, .batch = batched ? a->shape[0] : 1, .n = n, .k = k, .m = m};
+    nbk_cpu_gemm_args g = {.dtype = a->dtype, .batch = batched ? a->shape[0] : 1, .n = n, .k = k, .m = m};
     bool ok = as_matrix(out, &g.c);
     if (!as_matrix(a, &g.a)) {
         copies[0] = nb_contiguous(a);
@@ -82,7 +82,7 @@ static bool cpu_product(const nb_tensor *a, const nb_tensor *b, nb_tensor *out)
         copies[1] = nb_contiguous(b);
         ok = ok && copies[1] && as_matrix(copies[1], &g.b);
     }
-    if (ok) nb_cpu_gemm(&g, nb__num_threads());
+    if (ok) nbk_cpu_gemm(&g, nb__num_threads());
     nb_release(copies[0]);
     nb_release(copies[1]);
     return ok;
@@ -91,14 +91,14 @@ static bool cpu_product(const nb_tensor *a, const nb_tensor *b, nb_tensor *out)
 #ifdef NB_HAVE_CUDA
 /* t's last two dims as a cuBLAS matrix and its first as the batch; false when cuBLAS cannot take
  * the strides (an expanded or overlapping matrix dim): a transposed view is fine. */
-static bool as_cuda_matrix(const nb_tensor *t, nb_cuda_matrix *mat)
+static bool as_cuda_matrix(const nb_tensor *t, nbk_cuda_matrix *mat)
 {
     int r = t->ndim - 2, c = t->ndim - 1;
     mat->data = nb__ptr(t);
     mat->rs = t->strides[r];
     mat->cs = t->strides[c];
     mat->bs = t->ndim == 3 ? t->strides[0] : 0;
-    return nb_cuda_gemm_layout(t->shape[r], t->shape[c], mat->rs, mat->cs);
+    return nbk_cuda_gemm_layout(t->shape[r], t->shape[c], mat->rs, mat->cs);
 }
 
 /* out = a @ b on a CUDA device through cuBLAS; operands it cannot take are copied first. */
@@ -106,7 +106,7 @@ static bool cuda_product(const char *name, const nb_tensor *a, const nb_tensor *
 {
     const bool batched = a->ndim == 3;
     const int nd = a->ndim;
-    nb_cuda_gemm_args g = {.dtype = a->dtype, .batch = batched ? a->shape[0] : 1, .n = a->shape[nd - 2],
+    nbk_cuda_gemm_args g = {.dtype = a->dtype, .batch = batched ? a->shape[0] : 1, .n = a->shape[nd - 2],
                            .k = a->shape[nd - 1], .m = b->shape[nd - 1]};
     nb_tensor *copies[2] = {NULL, NULL};
     bool ok = as_cuda_matrix(out, &g.c);
@@ -119,10 +119,10 @@ static bool cuda_product(const char *name, const nb_tensor *a, const nb_tensor *
         ok = ok && copies[1] && as_cuda_matrix(copies[1], &g.b);
     }
     if (ok) {
-        nb_cuda_note_op(out->storage->device.index, name);
-        nb_status st = nb_cuda_gemm(out->storage->device.index, &g);
+        nbk_cuda_note_op(out->storage->device.index, name);
+        nb_status st = nbk_cuda_gemm(out->storage->device.index, &g);
         if (st != NB_OK) {
-            nb__fail(st, "%s: %s", name, nb_cuda_error());
+            nb__fail(st, "%s: %s", name, nbk_cuda_error());
             ok = false;
         }
     }

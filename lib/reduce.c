@@ -46,7 +46,7 @@ static int coalesce(int n, int64_t *shape, int64_t *in, int64_t *out)
  * (expanded dims outermost), so a transposed contiguous tensor is read as one contiguous row.
  * argmax/argmin get each dim's step in the row-major index they report. max/min skip expanded
  * dims (drop_expanded): a repeated value cannot change an extreme. */
-static void plan_whole(const nb_tensor *t, bool drop_expanded, nb_cpu_reduce_plan *p)
+static void plan_whole(const nb_tensor *t, bool drop_expanded, nbk_cpu_reduce_plan *p)
 {
     int64_t index_strides[NB_MAX_DIMS]; /* row-major steps of t's dims */
     nb__contiguous_strides(t->ndim, t->shape, index_strides);
@@ -84,7 +84,7 @@ static void plan_whole(const nb_tensor *t, bool drop_expanded, nb_cpu_reduce_pla
 
 /* Plan along dim d (already wrapped): every other dim is an outer dim, written to a contiguous
  * output. */
-static void plan_dim(const nb_tensor *t, int d, nb_cpu_reduce_plan *p)
+static void plan_dim(const nb_tensor *t, int d, nbk_cpu_reduce_plan *p)
 {
     p->red_ndim = 1;
     p->red_shape[0] = t->ndim > 0 ? t->shape[d] : 1;
@@ -139,7 +139,7 @@ static bool has_identity(reduce_kind kind) { return kind == SUM || kind == MEAN;
 
 /* ---------------------------------------------------------------- the shared path */
 
-static nb_cpu_reduce_op kernel_op(reduce_kind kind, bool with_indices)
+static nbk_cpu_reduce_op kernel_op(reduce_kind kind, bool with_indices)
 {
     switch (kind) {
     case SUM:
@@ -165,10 +165,10 @@ static nb_reduce_op grad_op(reduce_kind kind)
 /* Runs plan p for kind on t's CUDA device (sums in kernels/cuda/reduce.cu, maxima and minima in
  * extreme.cu); false and an error naming op otherwise. */
 static bool run_cuda(const char *name, reduce_kind kind, const nb_tensor *t,
-                     const nb_cpu_reduce_plan *p)
+                     const nbk_cpu_reduce_plan *p)
 {
 #ifdef NB_HAVE_CUDA
-    nb_cuda_reduce_plan c = {
+    nbk_cuda_reduce_plan c = {
         .outer_ndim = p->outer_ndim, .red_ndim = p->red_ndim, .in = p->in, .out = p->values,
         .divisor = p->divisor};
     memcpy(c.outer_shape, p->outer_shape, sizeof c.outer_shape);
@@ -177,15 +177,15 @@ static bool run_cuda(const char *name, reduce_kind kind, const nb_tensor *t,
     memcpy(c.red_shape, p->red_shape, sizeof c.red_shape);
     memcpy(c.red_strides, p->red_strides, sizeof c.red_strides);
     const int device = t->storage->device.index;
-    nb_cuda_note_op(device, name);
+    nbk_cuda_note_op(device, name);
     nb_status st;
     if (kind == SUM || kind == MEAN)
-        st = nb_cuda_sum(device, t->dtype, &c);
+        st = nbk_cuda_sum(device, t->dtype, &c);
     else /* max/min write values only; argmax/argmin and max_dim/min_dim indices too */
-        st = nb_cuda_extreme(device, kind == MIN || kind == ARGMIN, t->dtype, &c,
+        st = nbk_cuda_extreme(device, kind == MIN || kind == ARGMIN, t->dtype, &c,
                              p->red_index_strides, p->indices);
     if (st == NB_OK) return true;
-    nb__fail(st, "%s: %s", name, nb_cuda_error());
+    nb__fail(st, "%s: %s", name, nbk_cuda_error());
     return false;
 #else
     (void)kind, (void)p;
@@ -198,7 +198,7 @@ static bool run_cuda(const char *name, reduce_kind kind, const nb_tensor *t,
 
 /* Allocates the outputs of shape (ndim, shape), runs the plan and records autograd. dim < 0:
  * the whole tensor. */
-static nb_tensor *run(const char *name, reduce_kind kind, const nb_tensor *t, nb_cpu_reduce_plan *p,
+static nb_tensor *run(const char *name, reduce_kind kind, const nb_tensor *t, nbk_cpu_reduce_plan *p,
                       int ndim, const int64_t *shape, int dim, bool keepdim)
 {
     const bool is_arg = kind == ARGMAX || kind == ARGMIN;
@@ -227,7 +227,7 @@ static nb_tensor *run(const char *name, reduce_kind kind, const nb_tensor *t, nb
             return NULL;
         }
     } else {
-        nb_cpu_reduce(kernel_op(kind, with_indices), t->dtype, p, nb__num_threads());
+        nbk_cpu_reduce(kernel_op(kind, with_indices), t->dtype, p, nb__num_threads());
     }
 
     if (!is_arg &&
@@ -249,7 +249,7 @@ static nb_tensor *reduce_all(const char *name, reduce_kind kind, const nb_tensor
                         "(the input has shape %s)",
                         name, nb__shape_string(t->ndim, t->shape, s, sizeof s));
     }
-    nb_cpu_reduce_plan plan;
+    nbk_cpu_reduce_plan plan;
     plan_whole(t, kind == MAX || kind == MIN, &plan);
     const int64_t no_dims[1] = {0}; /* the shape of a 0-d result */
     return run(name, kind, t, &plan, 0, no_dims, -1, false);
@@ -276,7 +276,7 @@ static nb_tensor *reduce_dim(const char *name, reduce_kind kind, const nb_tensor
         else if (keepdim)
             shape[ndim++] = 1;
     }
-    nb_cpu_reduce_plan plan;
+    nbk_cpu_reduce_plan plan;
     plan_dim(t, d, &plan);
     return run(name, kind, t, &plan, ndim, shape, d, keepdim);
 }

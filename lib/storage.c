@@ -23,10 +23,10 @@ static nb_storage *cuda_storage_new(const char *op, size_t nbytes, nb_device dev
     char dev[32];
     nb__device_string(device, dev, sizeof dev);
 #ifdef NB_HAVE_CUDA
-    const int n = nb_cuda_count();
+    const int n = nbk_cuda_count();
     if (n == 0)
         return nb__fail(NB_ERR_DEVICE, "%s: cannot allocate on %s: no CUDA device is available (%s)", op, dev,
-                        nb_cuda_no_device_reason());
+                        nbk_cuda_no_device_reason());
     if (device.index < 0 || device.index >= n) {
         if (n == 1)
             return nb__fail(NB_ERR_DEVICE, "%s: cannot allocate on %s: there is 1 CUDA device (cuda:0)", op, dev);
@@ -36,11 +36,11 @@ static nb_storage *cuda_storage_new(const char *op, size_t nbytes, nb_device dev
     nb_storage *s = malloc(sizeof *s);
     if (!s) return nb__fail(NB_ERR_MEMORY, "%s: out of memory allocating a storage header for %s", op, dev);
     void *data = NULL, *block = NULL;
-    nb_status st = nb_cuda_malloc(device.index, nbytes, &data, &block);
+    nb_status st = nbk_cuda_malloc(device.index, nbytes, &data, &block);
     if (st != NB_OK) {
         free(s);
-        if (st == NB_ERR_MEMORY) return nb__fail(st, "%s: %s", op, nb_cuda_error()); /* names size, device, stats */
-        return nb__fail(st, "%s: cannot allocate %zu bytes on %s: %s", op, nbytes, dev, nb_cuda_error());
+        if (st == NB_ERR_MEMORY) return nb__fail(st, "%s: %s", op, nbk_cuda_error()); /* names size, device, stats */
+        return nb__fail(st, "%s: cannot allocate %zu bytes on %s: %s", op, nbytes, dev, nbk_cuda_error());
     }
     memset(s, 0, sizeof *s);
     atomic_init(&s->refcount, 1);
@@ -66,7 +66,7 @@ nb_storage *nb__storage_new(const char *op, size_t nbytes, nb_device device)
                         nb__device_string(device, dev, sizeof dev));
     }
     size_t capacity;
-    void *block = nb_host_alloc(NB_ALIGN + nbytes, &capacity);
+    void *block = nbk_host_alloc(NB_ALIGN + nbytes, &capacity);
     if (!block) return nb__fail(NB_ERR_MEMORY, "%s: out of memory allocating %zu bytes on the cpu", op, nbytes);
     nb_storage *s = block;
     s->capacity = capacity;
@@ -87,10 +87,10 @@ void nb__storage_release(nb_storage *s)
     if (atomic_fetch_sub_explicit(&s->refcount, 1, memory_order_acq_rel) != 1) return;
     if (s->device.type == NB_CUDA) {
 #ifdef NB_HAVE_CUDA
-        nb_cuda_free(s->device.index, s->cuda_block);
+        nbk_cuda_free(s->device.index, s->cuda_block);
 #endif
         free(s);
         return;
     }
-    nb_host_free(s, s->capacity); /* header and data are one block */
+    nbk_host_free(s, s->capacity); /* header and data are one block */
 }

@@ -216,11 +216,11 @@ static void init_once(void)
     bli_init();
 }
 
-void nb_blis_init(void) { pthread_once(&setup_once, init_once); }
+void nbk_blis_init(void) { pthread_once(&setup_once, init_once); }
 
-void nb_blis_describe(char *buf, size_t size)
+void nbk_blis_describe(char *buf, size_t size)
 {
-    nb_blis_init();
+    nbk_blis_init();
     arch_t used = bli_arch_query_id();
     char why[160];
     switch (setup.source) {

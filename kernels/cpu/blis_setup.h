@@ -6,8 +6,8 @@
 
 /* Chooses BLIS's kernel set (once, before BLIS initialises) and initialises BLIS. Thread-safe;
  * every nabla path that calls BLIS calls this first. */
-void nb_blis_init(void);
+void nbk_blis_init(void);
 /* "BLIS 0.9.0, kernels zen3 (chosen by BLIS), gemm threads up to 2" into buf (initialises BLIS). */
-void nb_blis_describe(char *buf, size_t size);
+void nbk_blis_describe(char *buf, size_t size);
 
 #endif /* NB_KERNELS_BLIS_SETUP_H */

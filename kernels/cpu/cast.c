@@ -57,7 +57,7 @@ DEFINE_CAST(b8, f32) DEFINE_CAST(b8, f64) DEFINE_CAST(b8, i64) DEFINE_COPY(b8)
 
 #define CAST_ROW(FROM) {cast_##FROM##_f32, cast_##FROM##_f64, cast_##FROM##_i64, cast_##FROM##_b8}
 
-const nb_cpu_loop nb_cpu_cast_loops[NB_DTYPE_COUNT][NB_DTYPE_COUNT] = {
+const nbk_cpu_loop nbk_cpu_cast_loops[NB_DTYPE_COUNT][NB_DTYPE_COUNT] = {
     [NB_FLOAT32] = CAST_ROW(f32),
     [NB_FLOAT64] = CAST_ROW(f64),
     [NB_INT64] = CAST_ROW(i64),

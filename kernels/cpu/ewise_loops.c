@@ -260,7 +260,7 @@ DEFINE_WHERE(f32) DEFINE_WHERE(f64) DEFINE_WHERE(i64) DEFINE_WHERE(b8)
 #define ROW_NUMERIC(name) {[NB_FLOAT32] = name##_f32, [NB_FLOAT64] = name##_f64, [NB_INT64] = name##_i64}
 #define ROW_ALL(name) {name##_f32, name##_f64, name##_i64, name##_b8}
 
-const nb_cpu_loop nb_cpu_ew_loops[NB_EW_COUNT][NB_DTYPE_COUNT] = {
+const nbk_cpu_loop nbk_cpu_ew_loops[NB_EW_COUNT][NB_DTYPE_COUNT] = {
     [NB_EW_FILL] = ROW_ALL(fill),
     [NB_EW_NEG] = ROW_NUMERIC(neg),
     [NB_EW_ABS] = ROW_NUMERIC(abs),

@@ -27,7 +27,7 @@
 
 #define NB_GEMM_FLOPS_PER_THREAD 16e6
 
-bool nb_cpu_gemm_layout(int64_t rows, int64_t cols, int64_t *rs, int64_t *cs)
+bool nbk_cpu_gemm_layout(int64_t rows, int64_t cols, int64_t *rs, int64_t *cs)
 {
     if (rows <= 0 || cols <= 0) { /* empty: never handed to BLIS */
         *rs = cols > 1 ? cols : 1;
@@ -58,7 +58,7 @@ static int threads_for(double flops, int max_threads)
     return want < max_threads ? (int)want : max_threads;
 }
 
-int nb_cpu_gemm_threads(int64_t batch, int64_t n, int64_t k, int64_t m, int max_threads)
+int nbk_cpu_gemm_threads(int64_t batch, int64_t n, int64_t k, int64_t m, int max_threads)
 {
     double one = 2.0 * (double)n * (double)k * (double)m;
     int per_product = threads_for(one, max_threads);
@@ -68,7 +68,7 @@ int nb_cpu_gemm_threads(int64_t batch, int64_t n, int64_t k, int64_t m, int max_
 }
 
 /* Zeroes c's matrices (the product when k is 0). */
-static void zero_result(const nb_cpu_gemm_args *g)
+static void zero_result(const nbk_cpu_gemm_args *g)
 {
     size_t elem = nb_dtype_size(g->dtype);
     for (int64_t p = 0; p < g->batch; p++)
@@ -83,11 +83,11 @@ static void zero_result(const nb_cpu_gemm_args *g)
 }
 
 /* Product p of the batch on nthreads BLIS threads. */
-static void gemm_one(const nb_cpu_gemm_args *g, int64_t p, int nthreads)
+static void gemm_one(const nbk_cpu_gemm_args *g, int64_t p, int nthreads)
 {
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
     bli_rntm_set_num_threads(nthreads, &rntm);
-    const nb_cpu_matrix *a = &g->a, *b = &g->b, *c = &g->c;
+    const nbk_cpu_matrix *a = &g->a, *b = &g->b, *c = &g->c;
     if (g->dtype == NB_FLOAT32) {
         float one = 1, zero = 0;
         float *pa = (float *)a->data + p * a->bs, *pb = (float *)b->data + p * b->bs;
@@ -103,15 +103,15 @@ static void gemm_one(const nb_cpu_gemm_args *g, int64_t p, int nthreads)
     }
 }
 
-void nb_cpu_gemm(const nb_cpu_gemm_args *g, int max_threads)
+void nbk_cpu_gemm(const nbk_cpu_gemm_args *g, int max_threads)
 {
     if (g->batch == 0 || g->n == 0 || g->m == 0) return;
     if (g->k == 0) {
         zero_result(g);
         return;
     }
-    nb_blis_init();
-    int nt = nb_cpu_gemm_threads(g->batch, g->n, g->k, g->m, max_threads);
+    nbk_blis_init();
+    int nt = nbk_cpu_gemm_threads(g->batch, g->n, g->k, g->m, max_threads);
     double one = 2.0 * (double)g->n * (double)g->k * (double)g->m;
     if (g->batch == 1 || threads_for(one, max_threads) > 1 || nt == 1) {
         for (int64_t p = 0; p < g->batch; p++) gemm_one(g, p, nt);

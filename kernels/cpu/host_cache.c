@@ -59,7 +59,7 @@ static bool cache_enabled(void)
     return enabled;
 }
 
-void *nb_host_alloc(size_t bytes, size_t *capacity)
+void *nbk_host_alloc(size_t bytes, size_t *capacity)
 {
     int idx = size_class(bytes, capacity);
     pthread_mutex_lock(&lock);
@@ -76,7 +76,7 @@ void *nb_host_alloc(size_t bytes, size_t *capacity)
     return block;
 }
 
-void nb_host_free(void *block, size_t capacity)
+void nbk_host_free(void *block, size_t capacity)
 {
     if (!block) return;
     size_t cap;
@@ -94,7 +94,7 @@ void nb_host_free(void *block, size_t capacity)
     free(block);
 }
 
-size_t nb_host_cached_bytes(void)
+size_t nbk_host_cached_bytes(void)
 {
     pthread_mutex_lock(&lock);
     size_t n = cached_bytes;

@@ -29,8 +29,8 @@ static int threads_for(int64_t elements, int64_t items, int nthreads)
 
 /* Folds elements [begin, end) of the output whose first element is at base into acc, one
  * innermost row at a time; elements count row-major over the reduced dims in the plan's order. */
-static void fold_range(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_plan *p, const char *base,
-                       int64_t begin, int64_t end, nb_cpu_reduce_acc *acc)
+static void fold_range(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan *p, const char *base,
+                       int64_t begin, int64_t end, nbk_cpu_reduce_acc *acc)
 {
     if (begin >= end) return;
     const int nd = p->red_ndim, inner = nd - 1;
@@ -49,8 +49,8 @@ static void fold_range(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_plan *
     while (pos < end) {
         int64_t n = shape[inner] - coord[inner];
         if (n > end - pos) n = end - pos;
-        nb_cpu_reduce_acc row = k->row(ptr, n, strides[inner], index, istrides[inner]);
-        nb_cpu_reduce_combine(k, acc, &row);
+        nbk_cpu_reduce_acc row = k->row(ptr, n, strides[inner], index, istrides[inner]);
+        nbk_cpu_reduce_combine(k, acc, &row);
         pos += n;
         if (pos >= end) break;
         /* to the start of the next row, carrying into outer reduced dims */
@@ -72,41 +72,41 @@ static void fold_range(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_plan *
 /* The reduction of the count elements of one output, block by block. With nthreads > 1 the
  * blocks are spread over threads; the partials are combined in block order either way, so the
  * result has the same bits for every thread count. */
-static nb_cpu_reduce_acc reduce_output(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_plan *p,
+static nbk_cpu_reduce_acc reduce_output(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan *p,
                                        const char *base, int64_t count, int nthreads)
 {
-    nb_cpu_reduce_acc total = {0};
+    nbk_cpu_reduce_acc total = {0};
     if (p->red_ndim == 1 && count <= NB_CPU_REDUCE_BLOCK) { /* one row, one block */
         if (count > 0) total = k->row(base, count, p->red_strides[0], 0, p->red_index_strides[0]);
         return total;
     }
     const int64_t nblocks = (count + NB_CPU_REDUCE_BLOCK - 1) / NB_CPU_REDUCE_BLOCK;
-    nb_cpu_reduce_acc *partial = nthreads > 1 ? malloc((size_t)nblocks * sizeof *partial) : NULL;
+    nbk_cpu_reduce_acc *partial = nthreads > 1 ? malloc((size_t)nblocks * sizeof *partial) : NULL;
     if (partial) {
 #pragma omp parallel for num_threads(nthreads) schedule(static)
         for (int64_t b = 0; b < nblocks; b++) {
             int64_t begin = b * NB_CPU_REDUCE_BLOCK;
             int64_t end = begin + NB_CPU_REDUCE_BLOCK < count ? begin + NB_CPU_REDUCE_BLOCK : count;
-            partial[b] = (nb_cpu_reduce_acc){0};
+            partial[b] = (nbk_cpu_reduce_acc){0};
             fold_range(k, p, base, begin, end, &partial[b]);
         }
-        for (int64_t b = 0; b < nblocks; b++) nb_cpu_reduce_combine(k, &total, &partial[b]);
+        for (int64_t b = 0; b < nblocks; b++) nbk_cpu_reduce_combine(k, &total, &partial[b]);
         free(partial);
         return total;
     }
     for (int64_t b = 0; b < nblocks; b++) { /* the same blocks, one after another */
         int64_t begin = b * NB_CPU_REDUCE_BLOCK;
         int64_t end = begin + NB_CPU_REDUCE_BLOCK < count ? begin + NB_CPU_REDUCE_BLOCK : count;
-        nb_cpu_reduce_acc block = {0};
+        nbk_cpu_reduce_acc block = {0};
         fold_range(k, p, base, begin, end, &block);
-        nb_cpu_reduce_combine(k, &total, &block);
+        nbk_cpu_reduce_combine(k, &total, &block);
     }
     return total;
 }
 
 /* Outputs [begin, end) (row-major over the outer dims), each reducing its own row of count
  * elements: handed to the typed loop a run along the innermost outer dim at a time. */
-static void rows_range(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_plan *p, int64_t count,
+static void rows_range(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan *p, int64_t count,
                        int64_t begin, int64_t end)
 {
     const int nd = p->outer_ndim, last = nd - 1;
@@ -144,7 +144,7 @@ static void rows_range(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_plan *
     }
 }
 
-static void run_rows(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_plan *p, int64_t outputs,
+static void run_rows(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan *p, int64_t outputs,
                      int64_t count, int nthreads)
 {
     int nt = threads_for(outputs * count, outputs, nthreads);
@@ -158,7 +158,7 @@ static void run_rows(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_plan *p,
 
 /* The outer dim that is contiguous in the input when the reduced dim is not, or -1: then whole
  * input rows are read in order and folded into a strip of outputs. */
-static int column_dim(const nb_cpu_reduce_plan *p)
+static int column_dim(const nbk_cpu_reduce_plan *p)
 {
     if (p->red_ndim != 1 || p->red_strides[0] == 1 || p->red_shape[0] < 2) return -1;
     for (int d = 0; d < p->outer_ndim; d++)
@@ -168,7 +168,7 @@ static int column_dim(const nb_cpu_reduce_plan *p)
 
 /* Work item w of the column path: strip (w % strips) of the outer position w / strips, where
  * positions run over the outer dims other than v. */
-static void run_column_item(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_plan *p, int v,
+static void run_column_item(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan *p, int v,
                             int64_t strips, int64_t w)
 {
     int64_t strip = w % strips, rest = w / strips, in_off = 0, out_off = 0;
@@ -186,7 +186,7 @@ static void run_column_item(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_p
             width, p, out_off + first * out_stride, out_stride);
 }
 
-static void run_columns(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_plan *p, int v,
+static void run_columns(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan *p, int v,
                         int64_t outputs, int nthreads)
 {
     const int64_t strips = (p->outer_shape[v] + NB_CPU_REDUCE_STRIP - 1) / NB_CPU_REDUCE_STRIP;
@@ -200,18 +200,18 @@ static void run_columns(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_plan 
     for (int64_t w = 0; w < items; w++) run_column_item(k, p, v, strips, w);
 }
 
-void nb_cpu_reduce(nb_cpu_reduce_op op, nb_dtype dtype, const nb_cpu_reduce_plan *p, int nthreads)
+void nbk_cpu_reduce(nbk_cpu_reduce_op op, nb_dtype dtype, const nbk_cpu_reduce_plan *p, int nthreads)
 {
-    nb_cpu_reduce_kernel k;
-    nb_cpu_reduce_kernel_for(op, dtype, &k);
-    const int64_t outputs = nb_cpu_reduce_numel(p->outer_ndim, p->outer_shape);
-    const int64_t count = nb_cpu_reduce_numel(p->red_ndim, p->red_shape);
+    nbk_cpu_reduce_kernel k;
+    nbk_cpu_reduce_kernel_for(op, dtype, &k);
+    const int64_t outputs = nbk_cpu_reduce_numel(p->outer_ndim, p->outer_shape);
+    const int64_t count = nbk_cpu_reduce_numel(p->red_ndim, p->red_shape);
     if (outputs == 0) return;
     if (outputs == 1) {
         int nt =
             threads_for(count, (count + NB_CPU_REDUCE_BLOCK - 1) / NB_CPU_REDUCE_BLOCK, nthreads);
-        nb_cpu_reduce_acc acc = reduce_output(&k, p, p->in, count, nt);
-        nb_cpu_reduce_store(&k, p, 0, &acc);
+        nbk_cpu_reduce_acc acc = reduce_output(&k, p, p->in, count, nt);
+        nbk_cpu_reduce_store(&k, p, 0, &acc);
         return;
     }
     int v = column_dim(p);

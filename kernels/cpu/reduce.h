@@ -20,18 +20,18 @@
 /* Elements per fixed block of a long reduction (the unit of thread work and of combining). */
 #define NB_CPU_REDUCE_BLOCK ((int64_t)1 << 15)
 
-typedef enum nb_cpu_reduce_op {
+typedef enum nbk_cpu_reduce_op {
     NB_CPU_REDUCE_SUM,    /* values: float32 -> float32, float64 -> float64, int64/bool -> int64 */
     NB_CPU_REDUCE_MAX,    /* values of the input's dtype; bool max is logical or */
     NB_CPU_REDUCE_MIN,    /* values of the input's dtype; bool min is logical and */
     NB_CPU_REDUCE_ARGMAX, /* int64 indices, and optionally the values at them */
     NB_CPU_REDUCE_ARGMIN,
-} nb_cpu_reduce_op;
+} nbk_cpu_reduce_op;
 
 /* One reduction. Output position o (a coordinate over the outer dims) folds the elements at
  * in + o·outer_in_strides + r·red_strides for every coordinate r over the reduced dims. Strides
  * are in elements (0 on expanded dims). Outputs are written at o·outer_out_strides. */
-typedef struct nb_cpu_reduce_plan {
+typedef struct nbk_cpu_reduce_plan {
     int outer_ndim; /* 0 for a whole-tensor reduction (one output) */
     int64_t outer_shape[NB_MAX_DIMS];
     int64_t outer_in_strides[NB_MAX_DIMS];
@@ -46,11 +46,11 @@ typedef struct nb_cpu_reduce_plan {
     void *values;     /* outputs of the result dtype above; may be NULL for argmax/argmin */
     int64_t *indices; /* argmax/argmin: where the extreme is (see red_index_strides); else NULL */
     double divisor;   /* float sums are divided by it before rounding (the mean); 1 for a sum */
-} nb_cpu_reduce_plan;
+} nbk_cpu_reduce_plan;
 
 /* Runs plan for op on input dtype with up to nthreads threads. max/min/argmax/argmin need at
  * least one reduced element (the caller refuses empty reductions); an empty sum gives 0. */
-void nb_cpu_reduce(nb_cpu_reduce_op op, nb_dtype dtype, const nb_cpu_reduce_plan *plan,
+void nbk_cpu_reduce(nbk_cpu_reduce_op op, nb_dtype dtype, const nbk_cpu_reduce_plan *plan,
                    int nthreads);
 
 #endif /* NB_KERNELS_CPU_REDUCE_H */

@@ -44,7 +44,7 @@ typedef bool b8;
 /* ---------------------------------------------------------------- row loops */
 
 #define DEFINE_SUM_ROW(T, ACC, FIELD)                                                              \
-    static nb_cpu_reduce_acc sum_row_##T(const char *base, int64_t n, int64_t s, int64_t first,    \
+    static nbk_cpu_reduce_acc sum_row_##T(const char *base, int64_t n, int64_t s, int64_t first,    \
                                          int64_t index_stride)                                     \
     {                                                                                              \
         (void)first, (void)index_stride;                                                           \
@@ -69,7 +69,7 @@ typedef bool b8;
             total = lane[0];                                                                       \
         }                                                                                          \
         for (; i < n; i++) total += (ACC)p[i * s];                                                 \
-        return (nb_cpu_reduce_acc){.FIELD = total, .any = true};                                   \
+        return (nbk_cpu_reduce_acc){.FIELD = total, .any = true};                                   \
     }
 
 /* The extreme of n >= 1 elements (CMP(x, m): x replaces m) and whether any is NaN. */
@@ -113,18 +113,18 @@ typedef bool b8;
 
 /* max/min values: the extreme, or NaN when there is one */
 #define DEFINE_EXTREME_ROW(NAME, T, FIELD, NANV)                                                   \
-    static nb_cpu_reduce_acc NAME##_row_##T(const char *base, int64_t n, int64_t s, int64_t first, \
+    static nbk_cpu_reduce_acc NAME##_row_##T(const char *base, int64_t n, int64_t s, int64_t first, \
                                             int64_t index_stride)                                  \
     {                                                                                              \
         (void)first, (void)index_stride;                                                           \
         bool has_nan;                                                                              \
         T m = NAME##_scan_##T((const T *)base, n, s, &has_nan);                                    \
-        return (nb_cpu_reduce_acc){.FIELD = has_nan ? NANV : m, .any = true};                      \
+        return (nbk_cpu_reduce_acc){.FIELD = has_nan ? NANV : m, .any = true};                      \
     }
 
 /* argmax/argmin: the first position of the extreme, or of the first NaN */
 #define DEFINE_ARG_ROW(NAME, T, FIELD, CMP, ISNAN)                                                 \
-    static nb_cpu_reduce_acc arg##NAME##_row_##T(const char *base, int64_t n, int64_t s,           \
+    static nbk_cpu_reduce_acc arg##NAME##_row_##T(const char *base, int64_t n, int64_t s,           \
                                                  int64_t first, int64_t index_stride)              \
     {                                                                                              \
         const T *p = (const T *)base;                                                              \
@@ -135,7 +135,7 @@ typedef bool b8;
                 T x = p[i * s];                                                                    \
                 TAKE_AT(CMP, ISNAN, x, best, where, i);                                            \
             }                                                                                      \
-            return (nb_cpu_reduce_acc){                                                            \
+            return (nbk_cpu_reduce_acc){                                                            \
                 .FIELD = best, .index = first + where * index_stride, .any = true};                \
         }                                                                                          \
         for (int64_t c = 0; c < n; c += ARG_CHUNK) {                                               \
@@ -153,7 +153,7 @@ typedef bool b8;
             while (q[i * s] != m) i++;                                                             \
             best = m, where = c + i;                                                               \
         }                                                                                          \
-        return (nb_cpu_reduce_acc){                                                                \
+        return (nbk_cpu_reduce_acc){                                                                \
             .FIELD = best, .index = first + where * index_stride, .any = true};                    \
     }
 
@@ -161,8 +161,8 @@ typedef bool b8;
 
 /* Writes acc as output out_off of p (the mean divides here). Inlined into the typed loops below,
  * where op and dtype are constants. */
-static inline void store(nb_cpu_reduce_op op, nb_dtype dtype, const nb_cpu_reduce_plan *p,
-                         int64_t out_off, const nb_cpu_reduce_acc *acc)
+static inline void store(nbk_cpu_reduce_op op, nb_dtype dtype, const nbk_cpu_reduce_plan *p,
+                         int64_t out_off, const nbk_cpu_reduce_acc *acc)
 {
     if (op == NB_CPU_REDUCE_ARGMAX || op == NB_CPU_REDUCE_ARGMIN) {
         p->indices[out_off] = acc->index;
@@ -185,8 +185,8 @@ static inline void store(nb_cpu_reduce_op op, nb_dtype dtype, const nb_cpu_reduc
     }
 }
 
-void nb_cpu_reduce_store(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_plan *p,
-                         int64_t out_off, const nb_cpu_reduce_acc *acc)
+void nbk_cpu_reduce_store(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan *p,
+                         int64_t out_off, const nbk_cpu_reduce_acc *acc)
 {
     store(k->op, k->dtype, p, out_off, acc);
 }
@@ -198,11 +198,11 @@ void nb_cpu_reduce_store(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_plan
  * short rows cost a few cycles each. */
 #define DEFINE_ROWS(NAME, T, OP, DTYPE)                                                            \
     static void NAME##_rows_##T(const char *in, int64_t n, int64_t rs, int64_t count,              \
-                                int64_t step, const nb_cpu_reduce_plan *p, int64_t out_off,        \
+                                int64_t step, const nbk_cpu_reduce_plan *p, int64_t out_off,        \
                                 int64_t out_step)                                                  \
     {                                                                                              \
         for (int64_t r = 0; r < count; r++) {                                                      \
-            nb_cpu_reduce_acc acc =                                                                \
+            nbk_cpu_reduce_acc acc =                                                                \
                 NAME##_row_##T(in + r * step * (int64_t)sizeof(T), n, rs, 0, 1);                   \
             store(OP, DTYPE, p, out_off + r * out_step, &acc);                                     \
         }                                                                                          \
@@ -213,7 +213,7 @@ void nb_cpu_reduce_store(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_plan
 /* Rows are folded four at a time, which halves the accumulator traffic. */
 #define DEFINE_SUM_COLS(T, ACC, DTYPE)                                                             \
     static void sum_cols_##T(const char *in, int64_t rs, int64_t rows, int64_t width,              \
-                             const nb_cpu_reduce_plan *p, int64_t out_off, int64_t os)             \
+                             const nbk_cpu_reduce_plan *p, int64_t out_off, int64_t os)             \
     {                                                                                              \
         ACC acc[NB_CPU_REDUCE_STRIP] = {0}; /* (width,) */                                         \
         int64_t k = 0;                                                                             \
@@ -227,7 +227,7 @@ void nb_cpu_reduce_store(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_plan
             for (int64_t j = 0; j < width; j++) acc[j] += (ACC)row[j];                             \
         }                                                                                          \
         for (int64_t j = 0; j < width; j++) {                                                      \
-            nb_cpu_reduce_acc a = {.f = (double)acc[j], .u = (uint64_t)acc[j], .any = true};       \
+            nbk_cpu_reduce_acc a = {.f = (double)acc[j], .u = (uint64_t)acc[j], .any = true};       \
             store(NB_CPU_REDUCE_SUM, DTYPE, p, out_off + j * os, &a);                              \
         }                                                                                          \
     }
@@ -235,7 +235,7 @@ void nb_cpu_reduce_store(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_plan
 /* rows >= 1 */
 #define DEFINE_EXTREME_COLS(NAME, T, CMP, ISNAN)                                                   \
     static void NAME##_cols_##T(const char *in, int64_t rs, int64_t rows, int64_t width,           \
-                                const nb_cpu_reduce_plan *p, int64_t out_off, int64_t os)          \
+                                const nbk_cpu_reduce_plan *p, int64_t out_off, int64_t os)          \
     {                                                                                              \
         T acc[NB_CPU_REDUCE_STRIP]; /* (width,) */                                                 \
         const T *row0 = (const T *)in;                                                             \
@@ -268,7 +268,7 @@ void nb_cpu_reduce_store(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_plan
 /* rows >= 1; values are written too when the plan asks for them (max_dim, min_dim) */
 #define DEFINE_ARG_COLS(NAME, T, CMP, ISNAN)                                                       \
     static void arg##NAME##_cols_##T(const char *in, int64_t rs, int64_t rows, int64_t width,      \
-                                     const nb_cpu_reduce_plan *p, int64_t out_off, int64_t os)     \
+                                     const nbk_cpu_reduce_plan *p, int64_t out_off, int64_t os)     \
     {                                                                                              \
         T best[NB_CPU_REDUCE_STRIP];        /* (width,) */                                         \
         int64_t where[NB_CPU_REDUCE_STRIP]; /* (width,) */                                         \
@@ -343,12 +343,12 @@ DEFINE_EXTREMES(b8, NB_BOOL, NEVER_NAN, i, 0)
     {PER_DTYPE(sum, KIND), PER_DTYPE(max, KIND), PER_DTYPE(min, KIND), PER_DTYPE(argmax, KIND),    \
      PER_DTYPE(argmin, KIND)}
 
-/* [op][dtype], in the order of nb_cpu_reduce_op and nb_dtype */
-static const nb_cpu_reduce_row_fn row_fns[][NB_DTYPE_COUNT] = PER_OP(row);
-static const nb_cpu_reduce_rows_fn rows_fns[][NB_DTYPE_COUNT] = PER_OP(rows);
-static const nb_cpu_reduce_cols_fn col_fns[][NB_DTYPE_COUNT] = PER_OP(cols);
+/* [op][dtype], in the order of nbk_cpu_reduce_op and nb_dtype */
+static const nbk_cpu_reduce_row_fn row_fns[][NB_DTYPE_COUNT] = PER_OP(row);
+static const nbk_cpu_reduce_rows_fn rows_fns[][NB_DTYPE_COUNT] = PER_OP(rows);
+static const nbk_cpu_reduce_cols_fn col_fns[][NB_DTYPE_COUNT] = PER_OP(cols);
 
-void nb_cpu_reduce_kernel_for(nb_cpu_reduce_op op, nb_dtype dtype, nb_cpu_reduce_kernel *k)
+void nbk_cpu_reduce_kernel_for(nbk_cpu_reduce_op op, nb_dtype dtype, nbk_cpu_reduce_kernel *k)
 {
     k->op = op;
     k->dtype = dtype;

@@ -13,45 +13,45 @@
 #define NB_CPU_REDUCE_STRIP 2048
 
 /* A partial result: of one row, one block, or one whole output. */
-typedef struct nb_cpu_reduce_acc {
+typedef struct nbk_cpu_reduce_acc {
     double f;      /* float32/float64 sums and extremes (a float32 converts exactly) */
     uint64_t u;    /* int64 and bool sums, wrapping on overflow */
     int64_t i;     /* int64 and bool extremes */
     int64_t index; /* argmax/argmin: where the extreme is, counted over the reduced elements */
     bool any;      /* false until an element has been folded in */
-} nb_cpu_reduce_acc;
+} nbk_cpu_reduce_acc;
 
 /* The partial result of n >= 1 elements at row, stride elements apart. For argmax/argmin, first
  * is the index of row[0] and each step along the row adds index_stride (> 0) to it. */
-typedef nb_cpu_reduce_acc (*nb_cpu_reduce_row_fn)(const char *row, int64_t n, int64_t stride,
+typedef nbk_cpu_reduce_acc (*nbk_cpu_reduce_row_fn)(const char *row, int64_t n, int64_t stride,
                                                   int64_t first, int64_t index_stride);
 /* count outputs, each reducing its own row of n elements (stride row_stride); row r starts
  * r·step elements after in and its result goes to out_off + r·out_step of p's outputs. */
-typedef void (*nb_cpu_reduce_rows_fn)(const char *in, int64_t n, int64_t row_stride, int64_t count,
-                                      int64_t step, const nb_cpu_reduce_plan *p, int64_t out_off,
+typedef void (*nbk_cpu_reduce_rows_fn)(const char *in, int64_t n, int64_t row_stride, int64_t count,
+                                      int64_t step, const nbk_cpu_reduce_plan *p, int64_t out_off,
                                       int64_t out_step);
 /* The column path: rows input rows, row_stride elements apart, each holding width contiguous
  * elements, folded into width outputs written at out_off + j·out_stride of p's outputs. */
-typedef void (*nb_cpu_reduce_cols_fn)(const char *in, int64_t row_stride, int64_t rows,
-                                      int64_t width, const nb_cpu_reduce_plan *p, int64_t out_off,
+typedef void (*nbk_cpu_reduce_cols_fn)(const char *in, int64_t row_stride, int64_t rows,
+                                      int64_t width, const nbk_cpu_reduce_plan *p, int64_t out_off,
                                       int64_t out_stride);
 
-typedef struct nb_cpu_reduce_kernel {
-    nb_cpu_reduce_op op;
+typedef struct nbk_cpu_reduce_kernel {
+    nbk_cpu_reduce_op op;
     nb_dtype dtype;
     int64_t esize; /* bytes per input element */
     bool is_float;
-    nb_cpu_reduce_row_fn row;
-    nb_cpu_reduce_rows_fn rows;
-    nb_cpu_reduce_cols_fn cols;
-} nb_cpu_reduce_kernel;
+    nbk_cpu_reduce_row_fn row;
+    nbk_cpu_reduce_rows_fn rows;
+    nbk_cpu_reduce_cols_fn cols;
+} nbk_cpu_reduce_kernel;
 
-void nb_cpu_reduce_kernel_for(nb_cpu_reduce_op op, nb_dtype dtype, nb_cpu_reduce_kernel *k);
+void nbk_cpu_reduce_kernel_for(nbk_cpu_reduce_op op, nb_dtype dtype, nbk_cpu_reduce_kernel *k);
 /* Writes the output at element out_off of p's values (and indices) from acc. */
-void nb_cpu_reduce_store(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_plan *p,
-                         int64_t out_off, const nb_cpu_reduce_acc *acc);
+void nbk_cpu_reduce_store(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan *p,
+                         int64_t out_off, const nbk_cpu_reduce_acc *acc);
 
-static inline int64_t nb_cpu_reduce_numel(int ndim, const int64_t *shape)
+static inline int64_t nbk_cpu_reduce_numel(int ndim, const int64_t *shape)
 {
     int64_t n = 1;
     for (int d = 0; d < ndim; d++) n *= shape[d];
@@ -61,8 +61,8 @@ static inline int64_t nb_cpu_reduce_numel(int ndim, const int64_t *shape)
 /* True when candidate c replaces the current extreme m: further, or equal with a smaller index
  * (the first of equal values wins, whatever order partial results come in). A NaN is further
  * than any number, both for max and for min. */
-static inline bool nb_cpu_reduce_takes(const nb_cpu_reduce_kernel *k, const nb_cpu_reduce_acc *c,
-                                       const nb_cpu_reduce_acc *m)
+static inline bool nbk_cpu_reduce_takes(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_acc *c,
+                                       const nbk_cpu_reduce_acc *m)
 {
     const bool max = k->op == NB_CPU_REDUCE_MAX || k->op == NB_CPU_REDUCE_ARGMAX;
     if (k->is_float) {
@@ -76,8 +76,8 @@ static inline bool nb_cpu_reduce_takes(const nb_cpu_reduce_kernel *k, const nb_c
 }
 
 /* Folds the partial result from (of later elements) into into. */
-static inline void nb_cpu_reduce_combine(const nb_cpu_reduce_kernel *k, nb_cpu_reduce_acc *into,
-                                         const nb_cpu_reduce_acc *from)
+static inline void nbk_cpu_reduce_combine(const nbk_cpu_reduce_kernel *k, nbk_cpu_reduce_acc *into,
+                                         const nbk_cpu_reduce_acc *from)
 {
     if (!from->any) return;
     if (!into->any) {
@@ -85,7 +85,7 @@ static inline void nb_cpu_reduce_combine(const nb_cpu_reduce_kernel *k, nb_cpu_r
     } else if (k->op == NB_CPU_REDUCE_SUM) {
         into->f += from->f;
         into->u += from->u;
-    } else if (nb_cpu_reduce_takes(k, from, into)) {
+    } else if (nbk_cpu_reduce_takes(k, from, into)) {
         *into = *from;
     }
 }

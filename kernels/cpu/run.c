@@ -8,7 +8,7 @@
 #define NB_PARALLEL_GRAIN (1 << 17)
 
 /* Runs elements [begin, end) of it in row order. */
-static void run_range(const nb_iter *it, nb_cpu_loop loop, const nb_scalars *s, int64_t begin,
+static void run_range(const nb_iter *it, nbk_cpu_loop loop, const nb_scalars *s, int64_t begin,
                       int64_t end)
 {
     const int nd = it->ndim, inner = nd - 1, nops = it->noperands;
@@ -45,7 +45,7 @@ static void run_range(const nb_iter *it, nb_cpu_loop loop, const nb_scalars *s, 
     }
 }
 
-void nb_cpu_run(const nb_iter *it, nb_cpu_loop loop, const nb_scalars *s, int nthreads)
+void nbk_cpu_run(const nb_iter *it, nbk_cpu_loop loop, const nb_scalars *s, int nthreads)
 {
     if (it->numel == 0) return;
     int64_t max_useful = it->numel / NB_PARALLEL_GRAIN;

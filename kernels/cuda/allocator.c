@@ -79,11 +79,11 @@ typedef struct device_cache {
 } device_cache;
 
 static pthread_once_t caches_once = PTHREAD_ONCE_INIT;
-static device_cache *caches; /* (nb_cuda_count(),), for the life of the process */
+static device_cache *caches; /* (nbk_cuda_count(),), for the life of the process */
 
 static void make_caches(void)
 {
-    int n = nb_cuda_count();
+    int n = nbk_cuda_count();
     if (n <= 0) return;
     caches = calloc((size_t)n, sizeof *caches);
     if (!caches) return;
@@ -94,7 +94,7 @@ static void make_caches(void)
 static device_cache *cache_of(int device)
 {
     pthread_once(&caches_once, make_caches);
-    if (!caches || device < 0 || device >= nb_cuda_count()) return NULL;
+    if (!caches || device < 0 || device >= nbk_cuda_count()) return NULL;
     return &caches[device];
 }
 
@@ -201,12 +201,12 @@ static nb_status device_malloc(device_cache *c, int device, size_t size, size_t 
         return NB_OK;
     }
     (void)cudaGetLastError();
-    if (err != cudaErrorMemoryAllocation) return nb_cuda_check(err, device, "cudaMalloc");
+    if (err != cudaErrorMemoryAllocation) return nbk_cuda_check(err, device, "cudaMalloc");
     size_t free_bytes = 0, total_bytes = 0;
     (void)cudaMemGetInfo(&free_bytes, &total_bytes);
     (void)cudaGetLastError();
     const double mib = 1024.0 * 1024.0;
-    return nb_cuda_fail(NB_ERR_MEMORY,
+    return nbk_cuda_fail(NB_ERR_MEMORY,
                         "CUDA out of memory on cuda:%d: cannot allocate %zu bytes (%.2f MiB, a "
                         "%.2f MiB segment); tensors hold %.2f MiB, nabla reserves %.2f MiB, the "
                         "device has %.2f MiB free of %.2f MiB",
@@ -234,7 +234,7 @@ static nb_status take_uncached(device_cache *c, int device, size_t size, size_t 
         (void)cudaFree(ptr);
         c->stats.reserved -= size;
         c->stats.num_device_frees++;
-        return nb_cuda_fail(NB_ERR_MEMORY, "out of host memory recording a cuda:%d block", device);
+        return nbk_cuda_fail(NB_ERR_MEMORY, "out of host memory recording a cuda:%d block", device);
     }
     *out = b;
     return NB_OK;
@@ -276,7 +276,7 @@ static nb_status take_cached(device_cache *c, capture_pool *cp, int device, size
             (void)cudaFree(ptr);
             c->stats.reserved -= seg;
             c->stats.num_device_frees++;
-            return nb_cuda_fail(NB_ERR_MEMORY, "out of host memory recording a cuda:%d block", device);
+            return nbk_cuda_fail(NB_ERR_MEMORY, "out of host memory recording a cuda:%d block", device);
         }
     }
     size_t rest = b->size - size;
@@ -297,18 +297,18 @@ static nb_status take_cached(device_cache *c, capture_pool *cp, int device, size
     return NB_OK;
 }
 
-nb_status nb_cuda_malloc(int device, size_t bytes, void **data, void **handle)
+nb_status nbk_cuda_malloc(int device, size_t bytes, void **data, void **handle)
 {
     *data = NULL;
     *handle = NULL;
     if (bytes == 0) return NB_OK;
     cudaStream_t stream;
-    nb_status st = nb_cuda_use(device, &stream); /* checks the index; cudaMalloc uses the current device */
+    nb_status st = nbk_cuda_use(device, &stream); /* checks the index; cudaMalloc uses the current device */
     if (st != NB_OK) return st;
     device_cache *c = cache_of(device);
-    if (!c) return nb_cuda_fail(NB_ERR_MEMORY, "out of host memory setting up the cuda:%d cache", device);
+    if (!c) return nbk_cuda_fail(NB_ERR_MEMORY, "out of host memory setting up the cuda:%d cache", device);
     if (bytes > SIZE_MAX - MIN_BLOCK)
-        return nb_cuda_fail(NB_ERR_MEMORY, "cannot allocate %zu bytes on cuda:%d", bytes, device);
+        return nbk_cuda_fail(NB_ERR_MEMORY, "cannot allocate %zu bytes on cuda:%d", bytes, device);
     const size_t size = (bytes + MIN_BLOCK - 1) / MIN_BLOCK * MIN_BLOCK;
 
     pthread_mutex_lock(&c->lock);
@@ -388,7 +388,7 @@ static void release_shared(device_cache *c, block *b)
         give_back(&c->small, &c->large, b);
 }
 
-void nb_cuda_free(int device, void *handle)
+void nbk_cuda_free(int device, void *handle)
 {
     block *b = handle;
     if (!b) return;
@@ -412,18 +412,18 @@ void nb_cuda_free(int device, void *handle)
 
 /* ---------------------------------------------------------------- graph pools */
 
-nb_status nb_cuda_pool_begin(int device, void **pool_out)
+nb_status nbk_cuda_pool_begin(int device, void **pool_out)
 {
     *pool_out = NULL;
     device_cache *c = cache_of(device);
-    if (!c) return nb_cuda_fail(NB_ERR_MEMORY, "out of host memory setting up the cuda:%d cache", device);
+    if (!c) return nbk_cuda_fail(NB_ERR_MEMORY, "out of host memory setting up the cuda:%d cache", device);
     capture_pool *cp = calloc(1, sizeof *cp);
-    if (!cp) return nb_cuda_fail(NB_ERR_MEMORY, "out of host memory for a graph pool on cuda:%d", device);
+    if (!cp) return nbk_cuda_fail(NB_ERR_MEMORY, "out of host memory for a graph pool on cuda:%d", device);
     pthread_mutex_lock(&c->lock);
     ensure_ready(c);
     nb_status st = NB_OK;
     if (c->capturing)
-        st = nb_cuda_fail(NB_ERR_ARGUMENT, "cuda:%d is already capturing a graph", device);
+        st = nbk_cuda_fail(NB_ERR_ARGUMENT, "cuda:%d is already capturing a graph", device);
     else
         c->capturing = cp;
     pthread_mutex_unlock(&c->lock);
@@ -435,7 +435,7 @@ nb_status nb_cuda_pool_begin(int device, void **pool_out)
     return NB_OK;
 }
 
-void nb_cuda_pool_end(int device)
+void nbk_cuda_pool_end(int device)
 {
     device_cache *c = cache_of(device);
     if (!c) return;
@@ -444,7 +444,7 @@ void nb_cuda_pool_end(int device)
     pthread_mutex_unlock(&c->lock);
 }
 
-void nb_cuda_pool_release(int device, void *pool_handle)
+void nbk_cuda_pool_release(int device, void *pool_handle)
 {
     capture_pool *cp = pool_handle;
     device_cache *c = cache_of(device);
@@ -459,7 +459,7 @@ void nb_cuda_pool_release(int device, void *pool_handle)
     pthread_mutex_unlock(&c->lock);
 }
 
-void nb_cuda_stats_of(int device, nb_cuda_stats *out)
+void nbk_cuda_stats_of(int device, nb_cuda_stats *out)
 {
     *out = (nb_cuda_stats){0};
     device_cache *c = cache_of(device);
@@ -469,9 +469,9 @@ void nb_cuda_stats_of(int device, nb_cuda_stats *out)
     pthread_mutex_unlock(&c->lock);
 }
 
-void nb_cuda_release_cache(void)
+void nbk_cuda_release_cache(void)
 {
-    int n = nb_cuda_count();
+    int n = nbk_cuda_count();
     for (int d = 0; d < n; d++) {
         device_cache *c = cache_of(d);
         if (!c) return;

@@ -46,10 +46,10 @@ template <class To> nb_status arange(int device, double start, double step, int6
 {
     if (n == 0) return NB_OK;
     cudaStream_t stream;
-    nb_status st = nb_cuda_use(device, &stream);
+    nb_status st = nbk_cuda_use(device, &stream);
     if (st != NB_OK) return st;
     arange_kernel<To><<<grid_for(n, BLOCK), BLOCK, 0, stream>>>(n, start, step, (To *)out);
-    return nb_cuda_check(cudaGetLastError(), device, "launching the arange kernel");
+    return nbk_cuda_check(cudaGetLastError(), device, "launching the arange kernel");
 }
 
 typedef nb_status (*launcher)(int device, const nb_iter *it);
@@ -62,9 +62,9 @@ template <class From, class To> nb_status launch(int device, const nb_iter *it)
             it->strides[1][0] == (int64_t)sizeof(From)) {
             if (it->numel == 0) return NB_OK;
             cudaStream_t stream;
-            nb_status st = nb_cuda_use(device, &stream);
+            nb_status st = nbk_cuda_use(device, &stream);
             if (st != NB_OK) return st;
-            return nb_cuda_check(cudaMemcpyAsync(it->data[0], it->data[1], (size_t)it->numel * sizeof(To),
+            return nbk_cuda_check(cudaMemcpyAsync(it->data[0], it->data[1], (size_t)it->numel * sizeof(To),
                                                  cudaMemcpyDeviceToDevice, stream),
                                  device, "copying on the device (cudaMemcpyAsync)");
         }
@@ -87,7 +87,7 @@ static_assert(NB_DTYPE_COUNT == 4 && NB_FLOAT32 == 0 && NB_FLOAT64 == 1 && NB_IN
 } /* namespace */
 } /* namespace nb_cuda */
 
-extern "C" nb_status nb_cuda_arange(int device, nb_dtype dtype, double start, double step, int64_t n, void *out)
+extern "C" nb_status nbk_cuda_arange(int device, nb_dtype dtype, double start, double step, int64_t n, void *out)
 {
     switch (dtype) {
     case NB_FLOAT32: return nb_cuda::arange<float>(device, start, step, n, out);
@@ -95,12 +95,12 @@ extern "C" nb_status nb_cuda_arange(int device, nb_dtype dtype, double start, do
     case NB_INT64: return nb_cuda::arange<int64_t>(device, start, step, n, out);
     case NB_BOOL: return nb_cuda::arange<bool>(device, start, step, n, out);
     }
-    return nb_cuda_fail(NB_ERR_DTYPE, "no CUDA arange for dtype %d", (int)dtype);
+    return nbk_cuda_fail(NB_ERR_DTYPE, "no CUDA arange for dtype %d", (int)dtype);
 }
 
-extern "C" nb_status nb_cuda_cast(int device, nb_dtype from, nb_dtype to, const nb_iter *it)
+extern "C" nb_status nbk_cuda_cast(int device, nb_dtype from, nb_dtype to, const nb_iter *it)
 {
     if ((int)from < 0 || from >= NB_DTYPE_COUNT || (int)to < 0 || to >= NB_DTYPE_COUNT)
-        return nb_cuda_fail(NB_ERR_DTYPE, "no CUDA conversion from dtype %d to dtype %d", (int)from, (int)to);
+        return nbk_cuda_fail(NB_ERR_DTYPE, "no CUDA conversion from dtype %d to dtype %d", (int)from, (int)to);
     return nb_cuda::table[from][to](device, it);
 }

@@ -14,8 +14,8 @@ typedef struct device_state {
     atomic_bool ready;    /* the stream exists */
     cudaStream_t stream;  /* every kernel, copy and product on the device runs here, in order */
     _Atomic(const char *) last_op; /* the last op queued here, for fault messages */
-    nb_cuda_fault *fault_host;     /* the fault record (mapped host memory), or NULL */
-    nb_cuda_fault *fault_device;   /* its address on the device */
+    nbk_cuda_fault *fault_host;     /* the fault record (mapped host memory), or NULL */
+    nbk_cuda_fault *fault_device;   /* its address on the device */
 } device_state;
 
 static pthread_once_t discovered = PTHREAD_ONCE_INIT;
@@ -27,7 +27,7 @@ static _Thread_local char message[768];
 
 /* ---------------------------------------------------------------- errors */
 
-nb_status nb_cuda_fail(nb_status status, const char *fmt, ...)
+nb_status nbk_cuda_fail(nb_status status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -36,16 +36,16 @@ nb_status nb_cuda_fail(nb_status status, const char *fmt, ...)
     return status;
 }
 
-nb_status nb_cuda_check(cudaError_t err, int device, const char *what)
+nb_status nbk_cuda_check(cudaError_t err, int device, const char *what)
 {
     if (err == cudaSuccess) return NB_OK;
     (void)cudaGetLastError(); /* a non-sticky error must not be reported again by a later call */
-    return nb_cuda_fail(err == cudaErrorMemoryAllocation ? NB_ERR_MEMORY : NB_ERR_DEVICE,
+    return nbk_cuda_fail(err == cudaErrorMemoryAllocation ? NB_ERR_MEMORY : NB_ERR_DEVICE,
                         "%s on cuda:%d: %s (%s)", what, device, cudaGetErrorString(err),
                         cudaGetErrorName(err));
 }
 
-const char *nb_cuda_error(void) { return message; }
+const char *nbk_cuda_error(void) { return message; }
 
 /* ---------------------------------------------------------------- discovery */
 
@@ -77,13 +77,13 @@ static void discover(void)
     device_count = n;
 }
 
-int nb_cuda_count(void)
+int nbk_cuda_count(void)
 {
     pthread_once(&discovered, discover);
     return device_count;
 }
 
-const char *nb_cuda_no_device_reason(void)
+const char *nbk_cuda_no_device_reason(void)
 {
     pthread_once(&discovered, discover);
     return device_count > 0 ? "" : no_device_reason;
@@ -93,14 +93,14 @@ const char *nb_cuda_no_device_reason(void)
 
 static nb_status check_index(int device)
 {
-    int n = nb_cuda_count();
+    int n = nbk_cuda_count();
     if (n == 0)
-        return nb_cuda_fail(NB_ERR_DEVICE, "cuda:%d is not available: %s", device, no_device_reason);
+        return nbk_cuda_fail(NB_ERR_DEVICE, "cuda:%d is not available: %s", device, no_device_reason);
     if (device < 0 || device >= n) {
         if (n == 1)
-            return nb_cuda_fail(NB_ERR_DEVICE, "cuda:%d does not exist: there is 1 CUDA device (cuda:0)",
+            return nbk_cuda_fail(NB_ERR_DEVICE, "cuda:%d does not exist: there is 1 CUDA device (cuda:0)",
                                 device);
-        return nb_cuda_fail(NB_ERR_DEVICE, "cuda:%d does not exist: there are %d CUDA devices (cuda:0 to cuda:%d)",
+        return nbk_cuda_fail(NB_ERR_DEVICE, "cuda:%d does not exist: there are %d CUDA devices (cuda:0 to cuda:%d)",
                             device, n, n - 1);
     }
     return NB_OK;
@@ -111,7 +111,7 @@ static nb_status check_index(int device)
 static void set_up_fault_record(device_state *d)
 {
     void *host = NULL, *dev = NULL;
-    if (cudaHostAlloc(&host, sizeof(nb_cuda_fault), cudaHostAllocMapped) != cudaSuccess) {
+    if (cudaHostAlloc(&host, sizeof(nbk_cuda_fault), cudaHostAllocMapped) != cudaSuccess) {
         (void)cudaGetLastError();
         return;
     }
@@ -120,7 +120,7 @@ static void set_up_fault_record(device_state *d)
         (void)cudaFreeHost(host);
         return;
     }
-    *(nb_cuda_fault *)host = (nb_cuda_fault){0};
+    *(nbk_cuda_fault *)host = (nbk_cuda_fault){0};
     d->fault_host = host;
     d->fault_device = dev;
 }
@@ -132,7 +132,7 @@ static nb_status set_up(int device)
     nb_status st = NB_OK;
     pthread_mutex_lock(&d->lock);
     if (!atomic_load_explicit(&d->ready, memory_order_relaxed)) {
-        st = nb_cuda_check(cudaStreamCreateWithFlags(&d->stream, cudaStreamNonBlocking), device,
+        st = nbk_cuda_check(cudaStreamCreateWithFlags(&d->stream, cudaStreamNonBlocking), device,
                            "cudaStreamCreate");
         if (st == NB_OK) set_up_fault_record(d);
         if (st == NB_OK) atomic_store_explicit(&d->ready, true, memory_order_release);
@@ -141,11 +141,11 @@ static nb_status set_up(int device)
     return st;
 }
 
-nb_status nb_cuda_use(int device, cudaStream_t *stream)
+nb_status nbk_cuda_use(int device, cudaStream_t *stream)
 {
     nb_status st = check_index(device);
     if (st != NB_OK) return st;
-    st = nb_cuda_check(cudaSetDevice(device), device, "cudaSetDevice");
+    st = nbk_cuda_check(cudaSetDevice(device), device, "cudaSetDevice");
     if (st != NB_OK) return st;
     if (!atomic_load_explicit(&devices[device].ready, memory_order_acquire)) {
         st = set_up(device);
@@ -155,73 +155,73 @@ nb_status nb_cuda_use(int device, cudaStream_t *stream)
     return NB_OK;
 }
 
-nb_cuda_fault *nb_cuda_fault_slot(int device)
+nbk_cuda_fault *nbk_cuda_fault_slot(int device)
 {
     return device >= 0 && device < device_count ? devices[device].fault_device : NULL;
 }
 
-void nb_cuda_note_op(int device, const char *op)
+void nbk_cuda_note_op(int device, const char *op)
 {
-    if (device >= 0 && device < nb_cuda_count())
+    if (device >= 0 && device < nbk_cuda_count())
         atomic_store_explicit(&devices[device].last_op, op, memory_order_relaxed);
 }
 
 /* ---------------------------------------------------------------- synchronising */
 
 /* The message of a fault record, cleared once read. */
-static nb_status report_fault(int device, nb_cuda_fault *f)
+static nb_status report_fault(int device, nbk_cuda_fault *f)
 {
-    nb_cuda_fault seen = *f;
-    *f = (nb_cuda_fault){0};
+    nbk_cuda_fault seen = *f;
+    *f = (nbk_cuda_fault){0};
     switch (seen.code) {
     case NB_CUDA_FAULT_LABEL:
-        return nb_cuda_fail(NB_ERR_ARGUMENT,
+        return nbk_cuda_fail(NB_ERR_ARGUMENT,
                             "nb_cross_entropy on cuda:%d (found by the device, reported at this "
                             "synchronisation): label %lld in row %lld is out of range for %lld "
                             "classes (expected 0 to %lld); the loss is NaN",
                             device, seen.a, seen.b, seen.c, seen.c - 1);
     default:
-        return nb_cuda_fail(NB_ERR_DEVICE, "cuda:%d reported an unknown fault (code %llu)", device, seen.code);
+        return nbk_cuda_fail(NB_ERR_DEVICE, "cuda:%d reported an unknown fault (code %llu)", device, seen.code);
     }
 }
 
-nb_status nb_cuda_wait(int device, cudaStream_t stream)
+nb_status nbk_cuda_wait(int device, cudaStream_t stream)
 {
     cudaError_t err = cudaStreamSynchronize(stream);
     if (err != cudaSuccess) {
         (void)cudaGetLastError();
         const char *op = atomic_load_explicit(&devices[device].last_op, memory_order_relaxed);
-        return nb_cuda_fail(err == cudaErrorMemoryAllocation ? NB_ERR_MEMORY : NB_ERR_DEVICE,
+        return nbk_cuda_fail(err == cudaErrorMemoryAllocation ? NB_ERR_MEMORY : NB_ERR_DEVICE,
                             "a kernel failed on cuda:%d: %s (%s); the last op queued there was %s. "
                             "Errors such as this one leave the device unusable until the process "
                             "ends",
                             device, cudaGetErrorString(err), cudaGetErrorName(err), op ? op : "none");
     }
-    nb_cuda_fault *f = devices[device].fault_host;
+    nbk_cuda_fault *f = devices[device].fault_host;
     if (f && f->code != NB_CUDA_FAULT_NONE) return report_fault(device, f);
     return NB_OK;
 }
 
-void nb_cuda_lock(int device) { pthread_mutex_lock(&devices[device].lock); }
-void nb_cuda_unlock(int device) { pthread_mutex_unlock(&devices[device].lock); }
+void nbk_cuda_lock(int device) { pthread_mutex_lock(&devices[device].lock); }
+void nbk_cuda_unlock(int device) { pthread_mutex_unlock(&devices[device].lock); }
 
 /* ---------------------------------------------------------------- facts */
 
-nb_status nb_cuda_name(int device, char *buf, size_t size)
+nb_status nbk_cuda_name(int device, char *buf, size_t size)
 {
     nb_status st = check_index(device);
     if (st != NB_OK) return st;
     struct cudaDeviceProp prop;
-    st = nb_cuda_check(cudaGetDeviceProperties(&prop, device), device, "cudaGetDeviceProperties");
+    st = nbk_cuda_check(cudaGetDeviceProperties(&prop, device), device, "cudaGetDeviceProperties");
     if (st != NB_OK) return st;
     if (size > 0) snprintf(buf, size, "%s", prop.name);
     return NB_OK;
 }
 
-nb_status nb_cuda_mem_info(int device, size_t *free_bytes, size_t *total_bytes)
+nb_status nbk_cuda_mem_info(int device, size_t *free_bytes, size_t *total_bytes)
 {
     nb_status st = check_index(device);
-    if (st == NB_OK) st = nb_cuda_check(cudaSetDevice(device), device, "cudaSetDevice");
-    if (st == NB_OK) st = nb_cuda_check(cudaMemGetInfo(free_bytes, total_bytes), device, "cudaMemGetInfo");
+    if (st == NB_OK) st = nbk_cuda_check(cudaSetDevice(device), device, "cudaSetDevice");
+    if (st == NB_OK) st = nbk_cuda_check(cudaMemGetInfo(free_bytes, total_bytes), device, "cudaMemGetInfo");
     return st;
 }

@@ -226,17 +226,17 @@ const auto table = make_table(std::make_integer_sequence<int, NB_EW_COUNT>{});
 } /* namespace */
 } /* namespace nb_cuda */
 
-extern "C" bool nb_cuda_has_ewise(nb_ew_op op, nb_dtype dtype)
+extern "C" bool nbk_cuda_has_ewise(nb_ew_op op, nb_dtype dtype)
 {
     return (int)op >= 0 && op < NB_EW_COUNT && (int)dtype >= 0 && dtype < NB_DTYPE_COUNT &&
            nb_cuda::table[op][dtype] != nullptr;
 }
 
-extern "C" nb_status nb_cuda_ewise(int device, nb_ew_op op, nb_dtype dtype, const nb_iter *it,
+extern "C" nb_status nbk_cuda_ewise(int device, nb_ew_op op, nb_dtype dtype, const nb_iter *it,
                                    const nb_scalars *s)
 {
-    if (!nb_cuda_has_ewise(op, dtype))
-        return nb_cuda_fail(NB_ERR_UNSUPPORTED, "no CUDA kernel for elementwise op %d in %s", (int)op,
+    if (!nbk_cuda_has_ewise(op, dtype))
+        return nbk_cuda_fail(NB_ERR_UNSUPPORTED, "no CUDA kernel for elementwise op %d in %s", (int)op,
                             nb_dtype_name(dtype));
     return nb_cuda::table[op][dtype](device, it, s);
 }

@@ -13,18 +13,18 @@
 #include <stdlib.h>
 
 static pthread_once_t handles_once = PTHREAD_ONCE_INIT;
-static cublasHandle_t *handles; /* (nb_cuda_count(),), NULL until a device's first product */
+static cublasHandle_t *handles; /* (nbk_cuda_count(),), NULL until a device's first product */
 
 static void make_handles(void)
 {
-    int n = nb_cuda_count();
+    int n = nbk_cuda_count();
     if (n > 0) handles = calloc((size_t)n, sizeof *handles);
 }
 
 static nb_status blas_check(cublasStatus_t s, int device, const char *what)
 {
     if (s == CUBLAS_STATUS_SUCCESS) return NB_OK;
-    return nb_cuda_fail(s == CUBLAS_STATUS_ALLOC_FAILED ? NB_ERR_MEMORY : NB_ERR_DEVICE,
+    return nbk_cuda_fail(s == CUBLAS_STATUS_ALLOC_FAILED ? NB_ERR_MEMORY : NB_ERR_DEVICE,
                         "%s on cuda:%d: %s (%s)", what, device, cublasGetStatusString(s),
                         cublasGetStatusName(s));
 }
@@ -49,7 +49,7 @@ static bool as_transposed(int64_t rows, int64_t cols, int64_t rs, int64_t cs, cu
     return false;
 }
 
-bool nb_cuda_gemm_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs)
+bool nbk_cuda_gemm_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs)
 {
     cublasOperation_t op;
     int64_t ld;
@@ -61,20 +61,20 @@ bool nb_cuda_gemm_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs)
 #define WORKSPACE_BYTES ((size_t)32 << 20)
 
 /* The device's handle, created on first use; called with the device's lock held. Creating it
- * cannot be captured into a graph, so graph.c calls nb_cuda_blas_ready before capturing. */
+ * cannot be captured into a graph, so graph.c calls nbk_cuda_blas_ready before capturing. */
 static nb_status handle_of(int device, cudaStream_t stream, cublasHandle_t *out)
 {
     pthread_once(&handles_once, make_handles);
-    if (!handles) return nb_cuda_fail(NB_ERR_MEMORY, "out of host memory for cuBLAS handles");
+    if (!handles) return nbk_cuda_fail(NB_ERR_MEMORY, "out of host memory for cuBLAS handles");
     if (!handles[device]) {
-        nb_status st = nb_cuda_refuse_in_capture(device, "setting up cuBLAS");
+        nb_status st = nbk_cuda_refuse_in_capture(device, "setting up cuBLAS");
         if (st != NB_OK) return st;
         cublasHandle_t h;
         st = blas_check(cublasCreate(&h), device, "cublasCreate");
         if (st != NB_OK) return st;
         void *workspace = NULL; /* for the life of the process, like the handle */
         st = blas_check(cublasSetStream(h, stream), device, "cublasSetStream");
-        if (st == NB_OK) st = nb_cuda_check(cudaMalloc(&workspace, WORKSPACE_BYTES), device, "cudaMalloc (cuBLAS workspace)");
+        if (st == NB_OK) st = nbk_cuda_check(cudaMalloc(&workspace, WORKSPACE_BYTES), device, "cudaMalloc (cuBLAS workspace)");
         if (st == NB_OK) st = blas_check(cublasSetWorkspace(h, workspace, WORKSPACE_BYTES), device, "cublasSetWorkspace");
         if (st != NB_OK) {
             cublasDestroy(h);
@@ -87,26 +87,26 @@ static nb_status handle_of(int device, cudaStream_t stream, cublasHandle_t *out)
     return NB_OK;
 }
 
-nb_status nb_cuda_blas_ready(int device, cudaStream_t stream)
+nb_status nbk_cuda_blas_ready(int device, cudaStream_t stream)
 {
-    nb_cuda_lock(device);
+    nbk_cuda_lock(device);
     cublasHandle_t h;
     nb_status st = handle_of(device, stream, &h);
-    nb_cuda_unlock(device);
+    nbk_cuda_unlock(device);
     return st;
 }
 
-nb_status nb_cuda_gemm(int device, const nb_cuda_gemm_args *g)
+nb_status nbk_cuda_gemm(int device, const nbk_cuda_gemm_args *g)
 {
     if (g->dtype != NB_FLOAT32 && g->dtype != NB_FLOAT64)
-        return nb_cuda_fail(NB_ERR_DTYPE, "cuBLAS products take float32 or float64, got %s", nb_dtype_name(g->dtype));
+        return nbk_cuda_fail(NB_ERR_DTYPE, "cuBLAS products take float32 or float64, got %s", nb_dtype_name(g->dtype));
     if (g->batch <= 0 || g->n <= 0 || g->m <= 0) return NB_OK; /* an empty result */
     cudaStream_t stream;
-    nb_status st = nb_cuda_use(device, &stream);
+    nb_status st = nbk_cuda_use(device, &stream);
     if (st != NB_OK) return st;
     const size_t esize = nb_dtype_size(g->dtype);
     if (g->k == 0) { /* a sum of nothing: zeros (cuBLAS would leave C alone) */
-        return nb_cuda_check(cudaMemsetAsync(g->c.data, 0, (size_t)(g->batch * g->n * g->m) * esize, stream),
+        return nbk_cuda_check(cudaMemsetAsync(g->c.data, 0, (size_t)(g->batch * g->n * g->m) * esize, stream),
                              device, "cudaMemsetAsync");
     }
     cublasOperation_t op_a, op_b, op_c;
@@ -114,11 +114,11 @@ nb_status nb_cuda_gemm(int device, const nb_cuda_gemm_args *g)
     if (!as_transposed(g->n, g->k, g->a.rs, g->a.cs, &op_a, &ld_a) ||
         !as_transposed(g->k, g->m, g->b.rs, g->b.cs, &op_b, &ld_b) ||
         !as_transposed(g->n, g->m, g->c.rs, g->c.cs, &op_c, &ld_c) || op_c != CUBLAS_OP_N)
-        return nb_cuda_fail(NB_ERR_ARGUMENT, "operand strides cuBLAS cannot take: a (%lld, %lld), b (%lld, %lld), c (%lld, %lld)",
+        return nbk_cuda_fail(NB_ERR_ARGUMENT, "operand strides cuBLAS cannot take: a (%lld, %lld), b (%lld, %lld), c (%lld, %lld)",
                             (long long)g->a.rs, (long long)g->a.cs, (long long)g->b.rs,
                             (long long)g->b.cs, (long long)g->c.rs, (long long)g->c.cs);
 
-    nb_cuda_lock(device); /* one thread at a time on the device's handle */
+    nbk_cuda_lock(device); /* one thread at a time on the device's handle */
     cublasHandle_t h = NULL;
     st = handle_of(device, stream, &h);
     if (st == NB_OK) {
@@ -147,6 +147,6 @@ nb_status nb_cuda_gemm(int device, const nb_cuda_gemm_args *g)
         }
         st = blas_check(s, device, g->dtype == NB_FLOAT32 ? "cublasSgemm" : "cublasDgemm");
     }
-    nb_cuda_unlock(device);
+    nbk_cuda_unlock(device);
     return st;
 }

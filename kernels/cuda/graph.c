@@ -11,7 +11,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-struct nb_cuda_graph {
+struct nbk_cuda_graph {
     int device;
     cudaGraphExec_t exec;
     void *pool; /* allocator.c's capture pool */
@@ -25,42 +25,42 @@ typedef struct capture_state {
 #define MAX_DEVICES 64
 static capture_state captures[MAX_DEVICES];
 
-bool nb_cuda_capturing(int device)
+bool nbk_cuda_capturing(int device)
 {
     return device >= 0 && device < MAX_DEVICES && atomic_load_explicit(&captures[device].active, memory_order_acquire);
 }
 
-nb_status nb_cuda_refuse_in_capture(int device, const char *what)
+nb_status nbk_cuda_refuse_in_capture(int device, const char *what)
 {
-    if (!nb_cuda_capturing(device)) return NB_OK;
-    return nb_cuda_fail(NB_ERR_ARGUMENT,
+    if (!nbk_cuda_capturing(device)) return NB_OK;
+    return nbk_cuda_fail(NB_ERR_ARGUMENT,
                         "%s cannot be captured: cuda:%d is capturing a graph, and a replay would "
                         "not repeat it (do it before nb_graph_capture_begin or after "
                         "nb_graph_capture_end)",
                         what, device);
 }
 
-nb_status nb_cuda_capture_begin(int device)
+nb_status nbk_cuda_capture_begin(int device)
 {
     cudaStream_t stream;
-    nb_status st = nb_cuda_use(device, &stream);
+    nb_status st = nbk_cuda_use(device, &stream);
     if (st != NB_OK) return st;
     if (device >= MAX_DEVICES)
-        return nb_cuda_fail(NB_ERR_DEVICE, "cuda:%d: graphs are supported on the first %d devices", device,
+        return nbk_cuda_fail(NB_ERR_DEVICE, "cuda:%d: graphs are supported on the first %d devices", device,
                             MAX_DEVICES);
-    if (nb_cuda_capturing(device)) return nb_cuda_fail(NB_ERR_ARGUMENT, "cuda:%d is already capturing a graph", device);
+    if (nbk_cuda_capturing(device)) return nbk_cuda_fail(NB_ERR_ARGUMENT, "cuda:%d is already capturing a graph", device);
     /* set-up that cannot be captured: cuBLAS's handle and workspace, and earlier work finished
      * (so that its errors are reported now, not as a failed capture) */
-    st = nb_cuda_blas_ready(device, stream);
-    if (st == NB_OK) st = nb_cuda_wait(device, stream);
+    st = nbk_cuda_blas_ready(device, stream);
+    if (st == NB_OK) st = nbk_cuda_wait(device, stream);
     if (st != NB_OK) return st;
     void *pool = NULL;
-    st = nb_cuda_pool_begin(device, &pool);
+    st = nbk_cuda_pool_begin(device, &pool);
     if (st != NB_OK) return st;
-    st = nb_cuda_check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeRelaxed), device,
+    st = nbk_cuda_check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeRelaxed), device,
                        "cudaStreamBeginCapture");
     if (st != NB_OK) {
-        nb_cuda_pool_release(device, pool);
+        nbk_cuda_pool_release(device, pool);
         return st;
     }
     captures[device].pool = pool;
@@ -68,51 +68,51 @@ nb_status nb_cuda_capture_begin(int device)
     return NB_OK;
 }
 
-nb_status nb_cuda_capture_end(int device, nb_cuda_graph **out)
+nb_status nbk_cuda_capture_end(int device, nbk_cuda_graph **out)
 {
     *out = NULL;
-    if (!nb_cuda_capturing(device)) return nb_cuda_fail(NB_ERR_ARGUMENT, "cuda:%d is not capturing a graph", device);
+    if (!nbk_cuda_capturing(device)) return nbk_cuda_fail(NB_ERR_ARGUMENT, "cuda:%d is not capturing a graph", device);
     cudaStream_t stream;
-    nb_status st = nb_cuda_use(device, &stream);
+    nb_status st = nbk_cuda_use(device, &stream);
     void *pool = captures[device].pool;
     cudaGraph_t graph = NULL;
     if (st == NB_OK)
-        st = nb_cuda_check(cudaStreamEndCapture(stream, &graph), device,
+        st = nbk_cuda_check(cudaStreamEndCapture(stream, &graph), device,
                            "cudaStreamEndCapture (a call inside the capture was refused by CUDA)");
     atomic_store_explicit(&captures[device].active, false, memory_order_release);
     captures[device].pool = NULL;
-    nb_cuda_pool_end(device);
+    nbk_cuda_pool_end(device);
 
     cudaGraphExec_t exec = NULL;
-    if (st == NB_OK) st = nb_cuda_check(cudaGraphInstantiate(&exec, graph, 0), device, "cudaGraphInstantiate");
+    if (st == NB_OK) st = nbk_cuda_check(cudaGraphInstantiate(&exec, graph, 0), device, "cudaGraphInstantiate");
     if (graph) (void)cudaGraphDestroy(graph);
-    nb_cuda_graph *g = NULL;
+    nbk_cuda_graph *g = NULL;
     if (st == NB_OK) {
         g = malloc(sizeof *g);
-        if (!g) st = nb_cuda_fail(NB_ERR_MEMORY, "out of host memory for a graph on cuda:%d", device);
+        if (!g) st = nbk_cuda_fail(NB_ERR_MEMORY, "out of host memory for a graph on cuda:%d", device);
     }
     if (st != NB_OK) {
         if (exec) (void)cudaGraphExecDestroy(exec);
-        nb_cuda_pool_release(device, pool);
+        nbk_cuda_pool_release(device, pool);
         return st;
     }
-    *g = (nb_cuda_graph){.device = device, .exec = exec, .pool = pool};
+    *g = (nbk_cuda_graph){.device = device, .exec = exec, .pool = pool};
     *out = g;
     return NB_OK;
 }
 
-nb_status nb_cuda_graph_launch(nb_cuda_graph *g)
+nb_status nbk_cuda_graph_launch(nbk_cuda_graph *g)
 {
     cudaStream_t stream;
-    nb_status st = nb_cuda_use(g->device, &stream);
+    nb_status st = nbk_cuda_use(g->device, &stream);
     if (st != NB_OK) return st;
-    if (nb_cuda_capturing(g->device))
-        return nb_cuda_fail(NB_ERR_ARGUMENT, "cannot replay a graph on cuda:%d while the device captures another",
+    if (nbk_cuda_capturing(g->device))
+        return nbk_cuda_fail(NB_ERR_ARGUMENT, "cannot replay a graph on cuda:%d while the device captures another",
                             g->device);
-    return nb_cuda_check(cudaGraphLaunch(g->exec, stream), g->device, "cudaGraphLaunch");
+    return nbk_cuda_check(cudaGraphLaunch(g->exec, stream), g->device, "cudaGraphLaunch");
 }
 
-void nb_cuda_graph_destroy(nb_cuda_graph *g)
+void nbk_cuda_graph_destroy(nbk_cuda_graph *g)
 {
     if (!g) return;
     /* replays still queued finish first: CUDA defers the destruction, and the pool's memory is
@@ -120,6 +120,6 @@ void nb_cuda_graph_destroy(nb_cuda_graph *g)
     if (cudaSetDevice(g->device) != cudaSuccess) (void)cudaGetLastError();
     (void)cudaGraphExecDestroy(g->exec);
     (void)cudaGetLastError();
-    nb_cuda_pool_release(g->device, g->pool);
+    nbk_cuda_pool_release(g->device, g->pool);
     free(g);
 }

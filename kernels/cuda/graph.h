@@ -15,30 +15,30 @@
 extern "C" {
 #endif
 
-typedef struct nb_cuda_graph nb_cuda_graph; /* an instantiated graph and its memory pool */
+typedef struct nbk_cuda_graph nbk_cuda_graph; /* an instantiated graph and its memory pool */
 
 /* Starts capturing device's stream (cuBLAS is set up first: creating it cannot be captured);
- * from here until nb_cuda_capture_end, device memory comes from a new private pool. */
-nb_status nb_cuda_capture_begin(int device);
+ * from here until nbk_cuda_capture_end, device memory comes from a new private pool. */
+nb_status nbk_cuda_capture_begin(int device);
 /* True while device is capturing (any thread may ask). */
-bool nb_cuda_capturing(int device);
+bool nbk_cuda_capturing(int device);
 /* Ends the capture and instantiates the graph into *out. When the capture failed (CUDA refused
  * a call inside it) or the graph cannot be instantiated, *out is NULL, the pool is released and
  * the error is returned; the capture ends either way. */
-nb_status nb_cuda_capture_end(int device, nb_cuda_graph **out);
+nb_status nbk_cuda_capture_end(int device, nbk_cuda_graph **out);
 /* Queues one replay of g on its device's stream (it runs in order with the work around it). */
-nb_status nb_cuda_graph_launch(nb_cuda_graph *g);
+nb_status nbk_cuda_graph_launch(nbk_cuda_graph *g);
 /* Destroys g; its pool's memory returns to the cache once no tensor holds it. NULL does nothing. */
-void nb_cuda_graph_destroy(nb_cuda_graph *g);
+void nbk_cuda_graph_destroy(nbk_cuda_graph *g);
 
 /* ---------------------------------------------------------------- pools (allocator.c) */
 
-/* Routes device's allocations to a new private pool (*pool receives it) until nb_cuda_pool_end. */
-nb_status nb_cuda_pool_begin(int device, void **pool);
-void nb_cuda_pool_end(int device);
+/* Routes device's allocations to a new private pool (*pool receives it) until nbk_cuda_pool_end. */
+nb_status nbk_cuda_pool_begin(int device, void **pool);
+void nbk_cuda_pool_end(int device);
 /* The graph of pool is gone: the blocks the pool adopted go back to the cache, and its segments
  * join the cache once none of its blocks is in use. */
-void nb_cuda_pool_release(int device, void *pool);
+void nbk_cuda_pool_release(int device, void *pool);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
 /* internal.h — what the CUDA backend's files share (host side, C and CUDA C++): making a device
  * current and getting its stream, the lock of its cuBLAS handle, and recording failures with
- * CUDA's own message for nb_cuda_error(). */
+ * CUDA's own message for nbk_cuda_error(). */
 #ifndef NB_KERNELS_CUDA_INTERNAL_H
 #define NB_KERNELS_CUDA_INTERNAL_H
 
@@ -22,43 +22,43 @@ extern "C" {
 
 /* Makes device current on this thread and gives its stream (created on first use); an error
  * (NB_ERR_DEVICE) for an index that is not a device or a device that cannot be used. */
-nb_status nb_cuda_use(int device, cudaStream_t *stream);
+nb_status nbk_cuda_use(int device, cudaStream_t *stream);
 /* Waits for everything queued on device's stream. A failure of earlier work becomes an error
- * naming the last op queued there (nb_cuda_note_op); a fault a kernel recorded becomes its
+ * naming the last op queued there (nbk_cuda_note_op); a fault a kernel recorded becomes its
  * message. */
-nb_status nb_cuda_wait(int device, cudaStream_t stream);
+nb_status nbk_cuda_wait(int device, cudaStream_t stream);
 /* Creates device's cuBLAS handle (bound to stream, with its workspace) if it does not exist yet. */
-nb_status nb_cuda_blas_ready(int device, cudaStream_t stream);
+nb_status nbk_cuda_blas_ready(int device, cudaStream_t stream);
 /* NB_OK, or an error saying that what (such as "copying from the host") cannot be captured when
  * device is capturing a graph (graph.c). */
-nb_status nb_cuda_refuse_in_capture(int device, const char *what);
+nb_status nbk_cuda_refuse_in_capture(int device, const char *what);
 /* The lock that serialises one device's cuBLAS handle (gemm.c). */
-void nb_cuda_lock(int device);
-void nb_cuda_unlock(int device);
+void nbk_cuda_lock(int device);
+void nbk_cuda_unlock(int device);
 
-/* Records a printf-style message as this thread's nb_cuda_error() and returns status. */
-nb_status nb_cuda_fail(nb_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Records a printf-style message as this thread's nbk_cuda_error() and returns status. */
+nb_status nbk_cuda_fail(nb_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* NB_OK for cudaSuccess; otherwise clears CUDA's last error and records "what on cuda:N:
  * <CUDA's message> (<error name>)": NB_ERR_MEMORY for an allocation failure, else NB_ERR_DEVICE. */
-nb_status nb_cuda_check(cudaError_t err, int device, const char *what);
+nb_status nbk_cuda_check(cudaError_t err, int device, const char *what);
 
 /* Bad data found by a kernel (a class label out of range) cannot fail the op that queued it: the
  * kernel records it here and the next synchronisation reports it (an NB_ERR_ARGUMENT naming the
  * op). The record lives in host memory mapped into the device. A kernel reports with
- * nb_cuda_report_fault (first report wins); the a, b, c fields are the code's details. */
-typedef struct nb_cuda_fault {
+ * nbk_cuda_report_fault (first report wins); the a, b, c fields are the code's details. */
+typedef struct nbk_cuda_fault {
     unsigned long long code; /* 0: nothing reported */
     long long a, b, c;
-} nb_cuda_fault;
+} nbk_cuda_fault;
 
-enum nb_cuda_fault_code {
+enum nbk_cuda_fault_code {
     NB_CUDA_FAULT_NONE = 0,
     NB_CUDA_FAULT_LABEL = 1, /* nb_cross_entropy: a = the label, b = its row, c = the classes */
 };
 
 /* The device-visible address of device's fault record; NULL when it could not be set up (the
  * kernels then skip reporting). */
-nb_cuda_fault *nb_cuda_fault_slot(int device);
+nbk_cuda_fault *nbk_cuda_fault_slot(int device);
 
 #ifdef __cplusplus
 }
@@ -66,7 +66,7 @@ nb_cuda_fault *nb_cuda_fault_slot(int device);
 
 #ifdef __CUDACC__
 /* Records a fault from a kernel: the first report since the last synchronisation is kept. */
-__device__ __forceinline__ void nb_cuda_report_fault(nb_cuda_fault *slot, unsigned long long code, long long a,
+__device__ __forceinline__ void nbk_cuda_report_fault(nbk_cuda_fault *slot, unsigned long long code, long long a,
                                                      long long b, long long c)
 {
     if (!slot) return;

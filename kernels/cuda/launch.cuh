@@ -146,11 +146,11 @@ template <class F>
 nb_status run_elementwise(int device, const nb_iter *it, F f, const char *what)
 {
     if (it->noperands != F::nin + 1)
-        return nb_cuda_fail(NB_ERR_ARGUMENT, "%s: %d operands given, the kernel takes %d", what,
+        return nbk_cuda_fail(NB_ERR_ARGUMENT, "%s: %d operands given, the kernel takes %d", what,
                             it->noperands, F::nin + 1);
     if (it->numel == 0) return NB_OK;
     cudaStream_t stream;
-    nb_status st = nb_cuda_use(device, &stream);
+    nb_status st = nbk_cuda_use(device, &stream);
     if (st != NB_OK) return st;
 
     if (is_dense<F>(it)) {
@@ -164,7 +164,7 @@ nb_status run_elementwise(int device, const nb_iter *it, F f, const char *what)
         const unsigned grid = grid_for(it->numel, BLOCK);
         strided_kernel<F><<<grid, BLOCK, 0, stream>>>(*it, f);
     }
-    return nb_cuda_check(cudaGetLastError(), device, what);
+    return nbk_cuda_check(cudaGetLastError(), device, what);
 }
 
 } /* namespace nb_cuda */

@@ -440,7 +440,7 @@ template <class T> struct Xent {
 /* Each row's loss into losses (rows,); a bad label gives NaN and is reported. */
 template <int PER, class T>
 __global__ void __launch_bounds__(THREADS)
-    xent_group_kernel(Xent<T> a, double *losses, nb_cuda_fault *fault, int width)
+    xent_group_kernel(Xent<T> a, double *losses, nbk_cuda_fault *fault, int width)
 {
     GroupRows g = group_rows(width, blockIdx.x, threadIdx.x, gridDim.x);
     for (; g.first < a.rows; g.first += g.step) {
@@ -458,13 +458,13 @@ __global__ void __launch_bounds__(THREADS)
             losses[row] = row_loss(s, m, x[label * a.col_stride]);
         } else {
             losses[row] = NAN;
-            nb_cuda_report_fault(fault, NB_CUDA_FAULT_LABEL, label, row, a.classes);
+            nbk_cuda_report_fault(fault, NB_CUDA_FAULT_LABEL, label, row, a.classes);
         }
     }
 }
 
 template <class T>
-__global__ void __launch_bounds__(THREADS) xent_block_kernel(Xent<T> a, double *losses, nb_cuda_fault *fault)
+__global__ void __launch_bounds__(THREADS) xent_block_kernel(Xent<T> a, double *losses, nbk_cuda_fault *fault)
 {
     for (int64_t row = blockIdx.x; row < a.rows; row += gridDim.x) {
         const T *x = a.logits + row * a.row_stride;
@@ -476,7 +476,7 @@ __global__ void __launch_bounds__(THREADS) xent_block_kernel(Xent<T> a, double *
             losses[row] = row_loss(s, m, x[label * a.col_stride]);
         } else {
             losses[row] = NAN;
-            nb_cuda_report_fault(fault, NB_CUDA_FAULT_LABEL, label, row, a.classes);
+            nbk_cuda_report_fault(fault, NB_CUDA_FAULT_LABEL, label, row, a.classes);
         }
     }
 }
@@ -498,7 +498,7 @@ template <class T> __global__ void __launch_bounds__(THREADS) xent_mean_kernel(c
 
 template <int PER, class T>
 __global__ void __launch_bounds__(THREADS)
-    xent_grad_group_kernel(Xent<T> a, const T *g, T *grad, nb_cuda_fault *fault, int width)
+    xent_grad_group_kernel(Xent<T> a, const T *g, T *grad, nbk_cuda_fault *fault, int width)
 {
     const double scale = (double)*g / (double)a.rows;
     GroupRows gr = group_rows(width, blockIdx.x, threadIdx.x, gridDim.x);
@@ -515,12 +515,12 @@ __global__ void __launch_bounds__(THREADS)
         const double s = group_sum(lane_exp_sum<PER>(v, m, len, gr.lane, width, true), width);
         const double other = group_sum(lane_xent_grad<PER>(v, (T)(scale / s), label, len, gr.lane, width), width);
         lane_store_xent_grad<PER>(v, grad + (valid ? row * a.classes : 0), label, other, bad, len, gr.lane, width);
-        if (bad && gr.lane == 0) nb_cuda_report_fault(fault, NB_CUDA_FAULT_LABEL, label, row, a.classes);
+        if (bad && gr.lane == 0) nbk_cuda_report_fault(fault, NB_CUDA_FAULT_LABEL, label, row, a.classes);
     }
 }
 
 template <class T>
-__global__ void __launch_bounds__(THREADS) xent_grad_block_kernel(Xent<T> a, const T *g, T *grad, nb_cuda_fault *fault)
+__global__ void __launch_bounds__(THREADS) xent_grad_block_kernel(Xent<T> a, const T *g, T *grad, nbk_cuda_fault *fault)
 {
     const double scale = (double)*g / (double)a.rows;
     for (int64_t row = blockIdx.x; row < a.rows; row += gridDim.x) {
@@ -534,7 +534,7 @@ __global__ void __launch_bounds__(THREADS) xent_grad_block_kernel(Xent<T> a, con
             strided_xent_grad(x, a.col_stride, gr, a.classes, m, (T)(scale / s), label, bad, threadIdx.x, THREADS));
         /* the thread that wrote the label's element overwrites it */
         if (!bad && label % THREADS == threadIdx.x) gr[label] = (T)-other;
-        if (bad && threadIdx.x == 0) nb_cuda_report_fault(fault, NB_CUDA_FAULT_LABEL, label, row, a.classes);
+        if (bad && threadIdx.x == 0) nbk_cuda_report_fault(fault, NB_CUDA_FAULT_LABEL, label, row, a.classes);
     }
 }
 
@@ -565,7 +565,7 @@ template <class F> void with_per(int per, F f)
 /* The way a softmax of shape s goes (see the top of the file). */
 enum Way { GROUPS, BLOCKS, COLUMNS };
 
-Way way_of(const nb_cuda_softmax_shape *s)
+Way way_of(const nbk_cuda_softmax_shape *s)
 {
     if (s->inner == 1) return s->n <= GROUP_ROW_MAX ? GROUPS : BLOCKS;
     const int64_t columns = s->outer * s->inner;
@@ -573,7 +573,7 @@ Way way_of(const nb_cuda_softmax_shape *s)
 }
 
 template <class T>
-nb_status softmax(int device, cudaStream_t stream, const nb_cuda_softmax_shape *s, bool take_log, const T *x, T *y)
+nb_status softmax(int device, cudaStream_t stream, const nbk_cuda_softmax_shape *s, bool take_log, const T *x, T *y)
 {
     const int64_t rows = s->outer * s->inner; /* rows along the softmax dim */
     switch (way_of(s)) {
@@ -595,11 +595,11 @@ nb_status softmax(int device, cudaStream_t stream, const nb_cuda_softmax_shape *
                                                                                  take_log);
         break;
     }
-    return nb_cuda_check(cudaGetLastError(), device, "launching a softmax kernel");
+    return nbk_cuda_check(cudaGetLastError(), device, "launching a softmax kernel");
 }
 
 template <class T>
-nb_status softmax_backward(int device, cudaStream_t stream, const nb_cuda_softmax_shape *s, bool take_log,
+nb_status softmax_backward(int device, cudaStream_t stream, const nbk_cuda_softmax_shape *s, bool take_log,
                            const T *y, const T *g, T *gi)
 {
     const int64_t rows = s->outer * s->inner;
@@ -623,24 +623,24 @@ nb_status softmax_backward(int device, cudaStream_t stream, const nb_cuda_softma
             <<<grid_of(rows, THREADS), THREADS, 0, stream>>>(y, g, gi, rows, s->n, s->inner, take_log);
         break;
     }
-    return nb_cuda_check(cudaGetLastError(), device, "launching a softmax backward kernel");
+    return nbk_cuda_check(cudaGetLastError(), device, "launching a softmax backward kernel");
 }
 
-template <class T> Xent<T> xent_of(const nb_cuda_xent_args *a)
+template <class T> Xent<T> xent_of(const nbk_cuda_xent_args *a)
 {
     return Xent<T>{(const T *)a->logits, a->rows,   a->classes,   a->row_stride,
                    a->col_stride,        a->labels, a->label_stride};
 }
 
 template <class T>
-nb_status xent_forward(int device, cudaStream_t stream, const nb_cuda_xent_args *args, T *loss)
+nb_status xent_forward(int device, cudaStream_t stream, const nbk_cuda_xent_args *args, T *loss)
 {
     const Xent<T> a = xent_of<T>(args);
-    nb_cuda_fault *fault = nb_cuda_fault_slot(device);
+    nbk_cuda_fault *fault = nbk_cuda_fault_slot(device);
     void *losses = nullptr, *handle = nullptr; /* (rows,) each row's loss, from the cache */
     nb_status st = NB_OK;
     if (a.rows > 0) {
-        st = nb_cuda_malloc(device, (size_t)a.rows * sizeof(double), &losses, &handle);
+        st = nbk_cuda_malloc(device, (size_t)a.rows * sizeof(double), &losses, &handle);
         if (st != NB_OK) return st;
         if (a.classes <= GROUP_ROW_MAX) {
             int width, per;
@@ -653,22 +653,22 @@ nb_status xent_forward(int device, cudaStream_t stream, const nb_cuda_xent_args 
         } else {
             xent_block_kernel<T><<<grid_of(a.rows, 1), THREADS, 0, stream>>>(a, (double *)losses, fault);
         }
-        st = nb_cuda_check(cudaGetLastError(), device, "launching a cross entropy kernel");
+        st = nbk_cuda_check(cudaGetLastError(), device, "launching a cross entropy kernel");
     }
     if (st == NB_OK) { /* no rows: 0 / 0, NaN, as on the CPU */
         xent_mean_kernel<T><<<1, THREADS, 0, stream>>>((const double *)losses, a.rows, loss);
-        st = nb_cuda_check(cudaGetLastError(), device, "launching a cross entropy kernel");
+        st = nbk_cuda_check(cudaGetLastError(), device, "launching a cross entropy kernel");
     }
-    nb_cuda_free(device, handle); /* stream order keeps it alive for the kernels queued above */
+    nbk_cuda_free(device, handle); /* stream order keeps it alive for the kernels queued above */
     return st;
 }
 
 template <class T>
-nb_status xent_backward(int device, cudaStream_t stream, const nb_cuda_xent_args *args, const T *g, T *grad)
+nb_status xent_backward(int device, cudaStream_t stream, const nbk_cuda_xent_args *args, const T *g, T *grad)
 {
     const Xent<T> a = xent_of<T>(args);
     if (a.rows == 0 || a.classes == 0) return NB_OK;
-    nb_cuda_fault *fault = nb_cuda_fault_slot(device);
+    nbk_cuda_fault *fault = nbk_cuda_fault_slot(device);
     if (a.classes <= GROUP_ROW_MAX) {
         int width, per;
         group_shape(a.classes, &width, &per);
@@ -679,23 +679,23 @@ nb_status xent_backward(int device, cudaStream_t stream, const nb_cuda_xent_args
     } else {
         xent_grad_block_kernel<T><<<grid_of(a.rows, 1), THREADS, 0, stream>>>(a, g, grad, fault);
     }
-    return nb_cuda_check(cudaGetLastError(), device, "launching a cross entropy backward kernel");
+    return nbk_cuda_check(cudaGetLastError(), device, "launching a cross entropy backward kernel");
 }
 
 nb_status bad_dtype(const char *what, nb_dtype dtype)
 {
-    return nb_cuda_fail(NB_ERR_DTYPE, "no CUDA %s for dtype %d (float32 or float64 only)", what, (int)dtype);
+    return nbk_cuda_fail(NB_ERR_DTYPE, "no CUDA %s for dtype %d (float32 or float64 only)", what, (int)dtype);
 }
 
 } /* namespace */
 } /* namespace nb_cuda */
 
-extern "C" nb_status nb_cuda_softmax(int device, const nb_cuda_softmax_shape *s, bool take_log, const void *in,
+extern "C" nb_status nbk_cuda_softmax(int device, const nbk_cuda_softmax_shape *s, bool take_log, const void *in,
                                      void *out)
 {
     if (s->outer == 0 || s->n == 0 || s->inner == 0) return NB_OK;
     cudaStream_t stream;
-    nb_status st = nb_cuda_use(device, &stream);
+    nb_status st = nbk_cuda_use(device, &stream);
     if (st != NB_OK) return st;
     switch (s->dtype) {
     case NB_FLOAT32: return nb_cuda::softmax(device, stream, s, take_log, (const float *)in, (float *)out);
@@ -704,12 +704,12 @@ extern "C" nb_status nb_cuda_softmax(int device, const nb_cuda_softmax_shape *s,
     }
 }
 
-extern "C" nb_status nb_cuda_softmax_backward(int device, const nb_cuda_softmax_shape *s, bool take_log,
+extern "C" nb_status nbk_cuda_softmax_backward(int device, const nbk_cuda_softmax_shape *s, bool take_log,
                                               const void *y, const void *g, void *gi)
 {
     if (s->outer == 0 || s->n == 0 || s->inner == 0) return NB_OK;
     cudaStream_t stream;
-    nb_status st = nb_cuda_use(device, &stream);
+    nb_status st = nbk_cuda_use(device, &stream);
     if (st != NB_OK) return st;
     switch (s->dtype) {
     case NB_FLOAT32:
@@ -722,10 +722,10 @@ extern "C" nb_status nb_cuda_softmax_backward(int device, const nb_cuda_softmax_
     }
 }
 
-extern "C" nb_status nb_cuda_xent_forward(int device, const nb_cuda_xent_args *a, void *loss)
+extern "C" nb_status nbk_cuda_xent_forward(int device, const nbk_cuda_xent_args *a, void *loss)
 {
     cudaStream_t stream;
-    nb_status st = nb_cuda_use(device, &stream);
+    nb_status st = nbk_cuda_use(device, &stream);
     if (st != NB_OK) return st;
     switch (a->dtype) {
     case NB_FLOAT32: return nb_cuda::xent_forward(device, stream, a, (float *)loss);
@@ -734,10 +734,10 @@ extern "C" nb_status nb_cuda_xent_forward(int device, const nb_cuda_xent_args *a
     }
 }
 
-extern "C" nb_status nb_cuda_xent_backward(int device, const nb_cuda_xent_args *a, const void *g, void *grad)
+extern "C" nb_status nbk_cuda_xent_backward(int device, const nbk_cuda_xent_args *a, const void *g, void *grad)
 {
     cudaStream_t stream;
-    nb_status st = nb_cuda_use(device, &stream);
+    nb_status st = nbk_cuda_use(device, &stream);
     if (st != NB_OK) return st;
     switch (a->dtype) {
     case NB_FLOAT32: return nb_cuda::xent_backward(device, stream, a, (const float *)g, (float *)grad);

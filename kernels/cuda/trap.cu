@@ -7,11 +7,11 @@ namespace {
 __global__ void trap_kernel() { __trap(); }
 } /* namespace */
 
-extern "C" nb_status nb_cuda_debug_trap(int device)
+extern "C" nb_status nbk_cuda_debug_trap(int device)
 {
     cudaStream_t stream;
-    nb_status st = nb_cuda_use(device, &stream);
+    nb_status st = nbk_cuda_use(device, &stream);
     if (st != NB_OK) return st;
     trap_kernel<<<1, 1, 0, stream>>>();
-    return nb_cuda_check(cudaGetLastError(), device, "launching the trap kernel");
+    return nbk_cuda_check(cudaGetLastError(), device, "launching the trap kernel");
 }

@@ -21,9 +21,9 @@
 static const char cross_entropy_node[] = "CrossEntropyBackward";
 
 /* The kernel's view of checked logits (N, C) and labels (N,) on the CPU. */
-static nb_cpu_xent_args xent_args(const nb_tensor *logits, const nb_tensor *labels)
+static nbk_cpu_xent_args xent_args(const nb_tensor *logits, const nb_tensor *labels)
 {
-    return (nb_cpu_xent_args){
+    return (nbk_cpu_xent_args){
         .dtype = logits->dtype,
         .rows = logits->shape[0],
         .classes = logits->shape[1],
@@ -37,10 +37,10 @@ static nb_cpu_xent_args xent_args(const nb_tensor *logits, const nb_tensor *labe
 
 #ifdef NB_HAVE_CUDA
 /* The same view for the CUDA kernels (device addresses). */
-static nb_cuda_xent_args cuda_xent_args(const nb_tensor *logits, const nb_tensor *labels)
+static nbk_cuda_xent_args cuda_xent_args(const nb_tensor *logits, const nb_tensor *labels)
 {
-    nb_cpu_xent_args a = xent_args(logits, labels);
-    return (nb_cuda_xent_args){
+    nbk_cpu_xent_args a = xent_args(logits, labels);
+    return (nbk_cuda_xent_args){
         .dtype = a.dtype,
         .rows = a.rows,
         .classes = a.classes,
@@ -58,11 +58,11 @@ static bool cuda_forward(const char *op, const nb_tensor *logits, const nb_tenso
 {
 #ifdef NB_HAVE_CUDA
     const int device = logits->storage->device.index;
-    nb_cuda_xent_args a = cuda_xent_args(logits, labels);
-    nb_cuda_note_op(device, op);
-    nb_status st = nb_cuda_xent_forward(device, &a, nb__ptr(out));
+    nbk_cuda_xent_args a = cuda_xent_args(logits, labels);
+    nbk_cuda_note_op(device, op);
+    nb_status st = nbk_cuda_xent_forward(device, &a, nb__ptr(out));
     if (st == NB_OK) return true;
-    nb__fail(st, "%s: %s", op, nb_cuda_error());
+    nb__fail(st, "%s: %s", op, nbk_cuda_error());
     return false;
 #else
     (void)logits, (void)labels, (void)out;
@@ -82,12 +82,12 @@ static nb_status cuda_backward(const char *op, const nb_tensor *logits, const nb
     const bool direct = g->dtype == logits->dtype && nb__is_contiguous(g);
     nb_tensor *gc = direct ? NULL : nb__untrack(nb__convert(op, g, logits->dtype));
     if (!direct && !gc) return nb_last_status();
-    nb_cuda_xent_args a = cuda_xent_args(logits, labels);
-    nb_cuda_note_op(device, op);
-    nb_status st = nb_cuda_xent_backward(device, &a, nb__ptr(gc ? gc : g), nb__ptr(out));
+    nbk_cuda_xent_args a = cuda_xent_args(logits, labels);
+    nbk_cuda_note_op(device, op);
+    nb_status st = nbk_cuda_xent_backward(device, &a, nb__ptr(gc ? gc : g), nb__ptr(out));
     nb_release(gc);
     if (st == NB_OK) return NB_OK;
-    return nb__fail_status(st, "%s: %s", op, nb_cuda_error());
+    return nb__fail_status(st, "%s: %s", op, nbk_cuda_error());
 #else
     (void)logits, (void)labels, (void)g, (void)out;
     return nb__fail_status(NB_ERR_DEVICE, "%s: nabla was built without CUDA", op);
@@ -116,8 +116,8 @@ static nb_status cross_entropy_backward(nb_node *node, nb_tensor *g, nb_tensor *
     if (nb_last_status() != NB_OK) return nb_last_status();
     nb_tensor *out = nb__alloc(node->op, 2, logits->shape, logits->dtype, logits->storage->device);
     if (!out) return nb_last_status();
-    nb_cpu_xent_args a = xent_args(logits, labels);
-    nb_cpu_xent_backward(&a, grad_loss / (double)a.rows, nb__ptr(out), nb__num_threads());
+    nbk_cpu_xent_args a = xent_args(logits, labels);
+    nbk_cpu_xent_backward(&a, grad_loss / (double)a.rows, nb__ptr(out), nb__num_threads());
     gi[0] = out;
     return NB_OK;
 }
@@ -173,15 +173,15 @@ nb_tensor *nb_cross_entropy(const nb_tensor *logits, const nb_tensor *labels)
             return NULL;
         }
     } else {
-        nb_cpu_xent_args a = xent_args(logits, labels);
-        int64_t bad = nb_cpu_xent_check_labels(&a);
+        nbk_cpu_xent_args a = xent_args(logits, labels);
+        int64_t bad = nbk_cpu_xent_check_labels(&a);
         if (bad >= 0)
             return nb__fail(NB_ERR_ARGUMENT, "%s: label %lld in row %lld is out of range for %lld classes (expected 0 to %lld)",
                             op, (long long)a.labels[bad * a.label_stride], (long long)bad,
                             (long long)a.classes, (long long)a.classes - 1);
         out = nb__alloc(op, 0, NULL, logits->dtype, logits->storage->device); /* 0-d */
         if (!out) return NULL;
-        double loss = nb_cpu_xent_forward(&a, nb__num_threads());
+        double loss = nbk_cpu_xent_forward(&a, nb__num_threads());
         if (out->dtype == NB_FLOAT32) *(float *)nb__ptr(out) = (float)loss;
         else *(double *)nb__ptr(out) = loss;
     }

@@ -23,38 +23,38 @@ static const char log_softmax_node[] = "LogSoftmaxBackward";
 const char *const nb__nn_node_names[] = {softmax_node, log_softmax_node, "CrossEntropyBackward", NULL};
 
 /* A tensor of shape (ndim, shape) seen as (outer, n, inner) around dim d. */
-static nb_cpu_softmax_shape layout_of(int ndim, const int64_t *shape, int d, nb_dtype dtype)
+static nbk_cpu_softmax_shape layout_of(int ndim, const int64_t *shape, int d, nb_dtype dtype)
 {
-    nb_cpu_softmax_shape s = {.dtype = dtype, .outer = 1, .n = ndim > 0 ? shape[d] : 1, .inner = 1};
+    nbk_cpu_softmax_shape s = {.dtype = dtype, .outer = 1, .n = ndim > 0 ? shape[d] : 1, .inner = 1};
     for (int i = 0; i < d; i++) s.outer *= shape[i];
     for (int i = d + 1; i < ndim; i++) s.inner *= shape[i];
     return s;
 }
 
 #ifdef NB_HAVE_CUDA
-static nb_cuda_softmax_shape cuda_shape(const nb_cpu_softmax_shape *s)
+static nbk_cuda_softmax_shape cuda_shape(const nbk_cpu_softmax_shape *s)
 {
-    return (nb_cuda_softmax_shape){.dtype = s->dtype, .outer = s->outer, .n = s->n, .inner = s->inner};
+    return (nbk_cuda_softmax_shape){.dtype = s->dtype, .outer = s->outer, .n = s->n, .inner = s->inner};
 }
 #endif
 
 /* The forward kernel of x's device: out = softmax(x) (or log_softmax) over layout s, both
  * contiguous. False and an error naming op when the device cannot run it. */
-static bool run_forward(const char *op, const nb_cpu_softmax_shape *s, bool take_log, const nb_tensor *x,
+static bool run_forward(const char *op, const nbk_cpu_softmax_shape *s, bool take_log, const nb_tensor *x,
                         nb_tensor *out)
 {
     const nb_device dev = x->storage->device;
     if (dev.type == NB_CPU) {
-        nb_cpu_softmax(s, take_log, nb__ptr(x), nb__ptr(out), nb__num_threads());
+        nbk_cpu_softmax(s, take_log, nb__ptr(x), nb__ptr(out), nb__num_threads());
         return true;
     }
 #ifdef NB_HAVE_CUDA
     if (dev.type == NB_CUDA) {
-        nb_cuda_softmax_shape c = cuda_shape(s);
-        nb_cuda_note_op(dev.index, op);
-        nb_status st = nb_cuda_softmax(dev.index, &c, take_log, nb__ptr(x), nb__ptr(out));
+        nbk_cuda_softmax_shape c = cuda_shape(s);
+        nbk_cuda_note_op(dev.index, op);
+        nb_status st = nbk_cuda_softmax(dev.index, &c, take_log, nb__ptr(x), nb__ptr(out));
         if (st == NB_OK) return true;
-        nb__fail(st, "%s: %s", op, nb_cuda_error());
+        nb__fail(st, "%s: %s", op, nbk_cuda_error());
         return false;
     }
 #endif
@@ -64,21 +64,21 @@ static bool run_forward(const char *op, const nb_cpu_softmax_shape *s, bool take
 }
 
 /* The backward kernel of y's device: gi from y and g, all contiguous over layout s. */
-static bool run_backward(const char *op, const nb_cpu_softmax_shape *s, bool take_log, const nb_tensor *y,
+static bool run_backward(const char *op, const nbk_cpu_softmax_shape *s, bool take_log, const nb_tensor *y,
                          const nb_tensor *g, nb_tensor *gi)
 {
     const nb_device dev = y->storage->device;
     if (dev.type == NB_CPU) {
-        nb_cpu_softmax_backward(s, take_log, nb__ptr(y), nb__ptr(g), nb__ptr(gi), nb__num_threads());
+        nbk_cpu_softmax_backward(s, take_log, nb__ptr(y), nb__ptr(g), nb__ptr(gi), nb__num_threads());
         return true;
     }
 #ifdef NB_HAVE_CUDA
     if (dev.type == NB_CUDA) {
-        nb_cuda_softmax_shape c = cuda_shape(s);
-        nb_cuda_note_op(dev.index, op);
-        nb_status st = nb_cuda_softmax_backward(dev.index, &c, take_log, nb__ptr(y), nb__ptr(g), nb__ptr(gi));
+        nbk_cuda_softmax_shape c = cuda_shape(s);
+        nbk_cuda_note_op(dev.index, op);
+        nb_status st = nbk_cuda_softmax_backward(dev.index, &c, take_log, nb__ptr(y), nb__ptr(g), nb__ptr(gi));
         if (st == NB_OK) return true;
-        nb__fail(st, "%s: %s", op, nb_cuda_error());
+        nb__fail(st, "%s: %s", op, nbk_cuda_error());
         return false;
     }
 #endif
@@ -107,7 +107,7 @@ static nb_status softmax_backward_common(nb_node *node, nb_tensor *g, nb_tensor 
     if (!direct && !gc) return nb_last_status();
     nb_tensor *out = nb__alloc(node->op, y->ndim, y->shape, y->dtype, y->storage->device);
     if (out) {
-        nb_cpu_softmax_shape s = layout_of(y->ndim, y->shape, node->dim, y->dtype);
+        nbk_cpu_softmax_shape s = layout_of(y->ndim, y->shape, node->dim, y->dtype);
         if (!run_backward(node->op, &s, take_log, y, gc ? gc : g, out)) {
             nb_release(out);
             out = NULL;
@@ -152,7 +152,7 @@ static nb_tensor *softmax_op(const char *name, const char *node_name, nb_backwar
     if (!direct && !xc) return NULL;
     nb_tensor *out = nb__alloc(name, x->ndim, x->shape, x->dtype, dev);
     if (out) {
-        nb_cpu_softmax_shape s = layout_of(x->ndim, x->shape, d, x->dtype);
+        nbk_cpu_softmax_shape s = layout_of(x->ndim, x->shape, d, x->dtype);
         if (!run_forward(name, &s, take_log, xc ? xc : x, out)) {
             nb_release(out);
             out = NULL;
