@@ -1,19 +1,17 @@
 /* copy.c — ops that copy or convert values: contiguous, clone, copy_, cat, to_dtype, and to (moves
  * between the CPU and CUDA devices). */
 #include "autograd/record.h"
+#include "device.h"
+#include "dispatch.h"
 #include "dtype.h"
 #include "error.h"
 #include "ewise.h"
 #include "graph.h"
 #include "iter.h"
-#include "dispatch.h"
 #include "view.h"
 
+#include <stdio.h>
 #include <string.h>
-
-#ifdef NB_HAVE_CUDA
-#include "../kernels/cuda/cuda.h"
-#endif
 
 static nb_tensor *copy_converted(const char *name, const nb_tensor *t, nb_dtype dtype)
 {
@@ -46,52 +44,27 @@ nb_tensor *nb_to_dtype(const nb_tensor *t, nb_dtype dtype)
     return copy_converted("nb_to_dtype", t, dtype);
 }
 
-/* An error naming both devices unless device can receive a copy. */
-static bool check_destination(nb_device from, nb_device device)
-{
-    if (device.type == NB_CPU) return true;
-    char fs[32], ts[32];
-    nb__device_string(from, fs, sizeof fs);
-    nb__device_string(device, ts, sizeof ts);
-    if (device.type != NB_CUDA)
-        return nb__fail(NB_ERR_DEVICE, "nb_to: cannot copy from %s to device type %d: no such device type", fs,
-                        (int)device.type),
-               false;
-    const int n = nb_cuda_device_count();
-    if (n == 0)
-        return nb__fail(NB_ERR_DEVICE, "nb_to: cannot copy from %s to %s: no CUDA device is available (%s)", fs, ts,
-                        nb_cuda_available_reason()),
-               false;
-    if (device.index >= 0 && device.index < n) return true;
-    if (n == 1)
-        nb__fail(NB_ERR_DEVICE, "nb_to: cannot copy from %s to %s: there is 1 CUDA device (cuda:0)", fs, ts);
-    else
-        nb__fail(NB_ERR_DEVICE, "nb_to: cannot copy from %s to %s: there are %d CUDA devices (cuda:0 to cuda:%d)",
-                 fs, ts, n, n - 1);
-    return false;
-}
-
-/* Copies the contiguous src's bytes into out (same shape and dtype, another device). */
+/* Copies the contiguous src's bytes into out (same shape and dtype, another device): through the
+ * table of the device that is not the CPU (upload, download), or of the destination between two
+ * devices of one type. */
 static nb_status copy_bytes(const nb_tensor *src, nb_tensor *out)
 {
     const size_t bytes = (size_t)nb__numel_of(src->ndim, src->shape) * nb_dtype_size(src->dtype);
     const nb_device from = src->storage->device, to = out->storage->device;
-#ifdef NB_HAVE_CUDA
     nb_status st;
     if (from.type == NB_CPU)
-        st = nbk_cuda_to_device(to.index, nb__ptr(out), nb__ptr(src), bytes);
+        st = nb__device_table(to.type)->upload(nb__call("nb_to", to), nb__ptr(out), nb__ptr(src), bytes);
     else if (to.type == NB_CPU)
-        st = nbk_cuda_to_host(from.index, nb__ptr(out), nb__ptr(src), bytes);
+        st = nb__device_table(from.type)->download(nb__call("nb_to", from), nb__ptr(out), nb__ptr(src), bytes);
+    else if (from.type == to.type)
+        st = nb__device_table(to.type)->copy_between(nb__call("nb_to", to), from.index, nb__ptr(out),
+                                                     nb__ptr(src), bytes);
     else
-        st = nbk_cuda_device_to_device(to.index, nb__ptr(out), from.index, nb__ptr(src), bytes);
+        st = nbk_fail(NB_ERR_UNSUPPORTED, "no copy between these device types");
     if (st == NB_OK) return NB_OK;
     char fs[32], ts[32];
     return nb__fail_status(st, "nb_to: copying from %s to %s: %s", nb__device_string(from, fs, sizeof fs),
-                           nb__device_string(to, ts, sizeof ts), nbk_cuda_error());
-#else
-    (void)bytes, (void)from, (void)to;
-    return nb__fail_status(NB_ERR_DEVICE, "nb_to: nabla was built without CUDA");
-#endif
+                           nb__device_string(to, ts, sizeof ts), nbk_error());
 }
 
 nb_tensor *nb_to(const nb_tensor *t, nb_device device)
@@ -99,7 +72,10 @@ nb_tensor *nb_to(const nb_tensor *t, nb_device device)
     if (nb__is_null("nb_to", "tensor", t)) return NULL;
     const nb_device from = t->storage->device;
     if (nb__same_device(from, device)) return nb__alias("nb_to", t);
-    if (!check_destination(from, device)) return NULL;
+    char fs[32], ts[32], what[96];
+    snprintf(what, sizeof what, "nb_to: cannot copy from %s to %s", nb__device_string(from, fs, sizeof fs),
+             nb__device_string(device, ts, sizeof ts));
+    if (!nb__device_exists(what, device)) return NULL;
     if (!nb__graph_allows_host_work("nb_to", "a copy between devices")) return NULL;
     /* a strided source is made contiguous on its own device first: then one dense copy (the
      * history is recorded once, from t, below) */

@@ -1,6 +1,7 @@
 /* create.c — creation ops (empty, zeros, ones, full, arange, from a C array) and reading values
  * back out (copy to a C array, item). */
 #include "autograd/record.h"
+#include "device.h"
 #include "dtype.h"
 #include "error.h"
 #include "ewise.h"
@@ -10,10 +11,6 @@
 
 #include <math.h>
 #include <string.h>
-
-#ifdef NB_HAVE_CUDA
-#include "../kernels/cuda/cuda.h"
-#endif
 
 /* Marks a new leaf as requiring grad when asked, refusing non-floating dtypes as PyTorch does. */
 static nb_tensor *apply_requires_grad(const char *name, nb_tensor *t, bool requires_grad)
@@ -75,32 +72,14 @@ nb_tensor *nb_arange(double start, double end, double step, nb_options o)
     double count = ceil((end - start) / step);
     if (count > 1e12) return nb__fail(NB_ERR_ARGUMENT, "nb_arange: %g elements is too many", count);
     int64_t n = (int64_t)count;
-#ifdef NB_HAVE_CUDA
-    if (o.device.type == NB_CUDA) { /* made on the device: nothing to copy, so graphs capture it */
-        nb_tensor *d = nb__alloc("nb_arange", 1, &n, o.dtype, o.device);
-        if (!d) return NULL;
-        nbk_cuda_note_op(o.device.index, "nb_arange");
-        nb_status st = nbk_cuda_arange(o.device.index, o.dtype, start, step, n, nb__ptr(d));
-        if (st != NB_OK) {
-            nb_release(d);
-            return nb__fail(st, "nb_arange: %s", nbk_cuda_error());
-        }
-        return apply_requires_grad("nb_arange", d, o.requires_grad);
-    }
-#endif
-    nb_tensor *f = nb__alloc("nb_arange", 1, &n, NB_FLOAT64, NB_DEVICE_CPU);
-    if (!f) return NULL;
-    double *v = (double *)nb__ptr(f); /* (n,) */
-    for (int64_t i = 0; i < n; i++) v[i] = start + (double)i * step;
-    nb_tensor *t = f;
-    if (o.dtype != NB_FLOAT64) {
-        t = nb__convert("nb_arange", f, o.dtype);
-        nb_release(f);
-    }
-    if (t && !nb__same_device(o.device, NB_DEVICE_CPU)) {
-        nb_tensor *moved = nb_to(t, o.device);
+    /* made where it lives (nothing is copied, so a graph can capture it) */
+    nb_tensor *t = nb__alloc("nb_arange", 1, &n, o.dtype, o.device);
+    if (!t) return NULL;
+    const nbk_device *table = nb__device_table(o.device.type); /* the allocation found it */
+    nb_status st = table->arange(nb__call("nb_arange", o.device), o.dtype, start, step, n, nb__ptr(t));
+    if (nb__kernel_status("nb_arange", st) != NB_OK) {
         nb_release(t);
-        t = moved;
+        return NULL;
     }
     return apply_requires_grad("nb_arange", t, o.requires_grad);
 }

@@ -1,45 +1,34 @@
 /* cuda.c — the public CUDA device calls (include/nabla/cuda.h): device count, names, memory and
- * the caching allocator's statistics. With CUDA they ask kernels/cuda/; a build without CUDA
- * answers that there is no device. */
+ * the caching allocator's statistics, asked of the CUDA table. A build without CUDA has no
+ * table, and answers that there is no device. */
+#include "device.h"
 #include "error.h"
-#include "tensor.h"
 
 #include <stdio.h>
 
-#ifdef NB_HAVE_CUDA
-#include "../kernels/cuda/cuda.h"
-#endif
-
 #define NOT_BUILT "nabla was built without CUDA"
 
-int nb_cuda_device_count(void)
-{
-#ifdef NB_HAVE_CUDA
-    return nbk_cuda_count();
-#else
-    return 0;
-#endif
-}
+static const nbk_device *cuda(void) { return nb__device_table(NB_CUDA); }
 
-const char *nb_cuda_available_reason(void)
+int nb_cuda_device_count(void) { return cuda() ? cuda()->count() : 0; }
+
+const char *nb_cuda_available_reason(void) { return cuda() ? cuda()->unavailable_reason() : NOT_BUILT; }
+
+/* cuda:index's table when it exists; NULL and an error starting with op otherwise. */
+static const nbk_device *existing(const char *op, const char *verb, int index)
 {
-#ifdef NB_HAVE_CUDA
-    return nbk_cuda_no_device_reason();
-#else
-    return NOT_BUILT;
-#endif
+    char what[96];
+    snprintf(what, sizeof what, "%s: cannot %s cuda:%d", op, verb, index);
+    return nb__device_exists(what, NB_DEVICE_CUDA(index));
 }
 
 nb_status nb_cuda_device_name(int index, char *buf, size_t size)
 {
     if (nb__is_null("nb_cuda_device_name", "buf", buf)) return nb_last_status();
-#ifdef NB_HAVE_CUDA
-    if (nbk_cuda_name(index, buf, size) == NB_OK) return NB_OK;
-    return nb__fail_status(NB_ERR_DEVICE, "nb_cuda_device_name: %s", nbk_cuda_error());
-#else
     if (size > 0) buf[0] = '\0';
-    return nb__fail_status(NB_ERR_DEVICE, "nb_cuda_device_name: cannot name cuda:%d: " NOT_BUILT, index);
-#endif
+    const nbk_device *t = existing("nb_cuda_device_name", "name", index);
+    if (!t) return nb_last_status();
+    return nb__kernel_status("nb_cuda_device_name", t->device_name(index, buf, size));
 }
 
 nb_status nb_cuda_memory(int index, size_t *free_bytes, size_t *total_bytes)
@@ -48,38 +37,23 @@ nb_status nb_cuda_memory(int index, size_t *free_bytes, size_t *total_bytes)
         nb__is_null("nb_cuda_memory", "total_bytes", total_bytes))
         return nb_last_status();
     *free_bytes = *total_bytes = 0;
-#ifdef NB_HAVE_CUDA
-    nb_status st = nbk_cuda_mem_info(index, free_bytes, total_bytes);
-    if (st == NB_OK) return NB_OK;
-    *free_bytes = *total_bytes = 0;
-    return nb__fail_status(st, "nb_cuda_memory: %s", nbk_cuda_error());
-#else
-    return nb__fail_status(NB_ERR_DEVICE, "nb_cuda_memory: cannot query cuda:%d: " NOT_BUILT, index);
-#endif
+    const nbk_device *t = existing("nb_cuda_memory", "query", index);
+    if (!t) return nb_last_status();
+    nb_status st = t->memory(index, free_bytes, total_bytes);
+    if (st != NB_OK) *free_bytes = *total_bytes = 0;
+    return nb__kernel_status("nb_cuda_memory", st);
 }
 
 nb_status nb_cuda_memory_stats(int index, nb_cuda_stats *out)
 {
     if (nb__is_null("nb_cuda_memory_stats", "out", out)) return nb_last_status();
     *out = (nb_cuda_stats){0};
-#ifdef NB_HAVE_CUDA
-    int n = nbk_cuda_count();
-    if (n == 0)
-        return nb__fail_status(NB_ERR_DEVICE, "nb_cuda_memory_stats: cuda:%d is not available: %s", index,
-                               nbk_cuda_no_device_reason());
-    if (index < 0 || index >= n)
-        return nb__fail_status(NB_ERR_DEVICE, "nb_cuda_memory_stats: cuda:%d does not exist: there %s %d CUDA device%s",
-                               index, n == 1 ? "is" : "are", n, n == 1 ? "" : "s");
-    nbk_cuda_stats_of(index, out);
-    return NB_OK;
-#else
-    return nb__fail_status(NB_ERR_DEVICE, "nb_cuda_memory_stats: cannot query cuda:%d: " NOT_BUILT, index);
-#endif
+    const nbk_device *t = existing("nb_cuda_memory_stats", "query", index);
+    if (!t) return nb_last_status();
+    return nb__kernel_status("nb_cuda_memory_stats", t->allocator_stats(index, out));
 }
 
 void nb_cuda_empty_cache(void)
 {
-#ifdef NB_HAVE_CUDA
-    nbk_cuda_release_cache();
-#endif
+    if (cuda()) cuda()->empty_cache();
 }

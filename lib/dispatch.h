@@ -1,4 +1,4 @@
-/* dispatch.h — the op table's device switch: lib/ runs kernels only through these calls. */
+/* dispatch.h — elementwise ops and conversions run on a device through its table (lib/device.h). */
 #ifndef NB_DISPATCH_H
 #define NB_DISPATCH_H
 

@@ -1,6 +1,8 @@
 /* graph.c — the public graph calls (nabla/cuda.h): capturing a training step on a CUDA device
  * into a CUDA graph and replaying it, and the checks the rest of lib/ makes while a thread
- * captures. The capture itself (the stream, the private memory pool) is kernels/cuda/graph.c.
+ * captures. The capture itself (the stream, the private memory pool) is the device table's
+ * (kernels/cuda/graph.c). A capture in which an op failed gives no graph: the thread's count of
+ * failures (error.c) tells.
  *
  * Capture is per thread: between begin and end, this thread's ops on the capturing device are
  * recorded (they also run their host side once: shapes, autograd, scopes), while work that a
@@ -8,40 +10,29 @@
  * reads back to the host and copies from it. */
 #include "graph.h"
 
+#include "device.h"
 #include "error.h"
 #include "tensor.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#ifdef NB_HAVE_CUDA
-#include "../kernels/cuda/cuda.h"
-#include "../kernels/cuda/graph.h"
-#endif
-
 struct nb_graph {
     nb_device device;
-#ifdef NB_HAVE_CUDA
-    nbk_cuda_graph *cuda;
-#endif
+    nbk_graph *replay; /* the device's captured work */
 };
 
 static _Thread_local bool capturing;
-static _Thread_local bool capture_failed; /* an op failed since nb_graph_capture_begin */
+static _Thread_local uint64_t errors_at_begin; /* nb__error_count() when the capture began */
 static _Thread_local nb_device capture_device;
-
-void nb__graph_note_error(void)
-{
-    if (capturing) capture_failed = true;
-}
 
 bool nb__graph_capturing(void) { return capturing; }
 
 bool nb__graph_allows(const char *op, nb_device device)
 {
-#ifdef NB_HAVE_CUDA
     /* another thread's capture would record this thread's work on the device as its own */
-    if (!capturing && device.type == NB_CUDA && nbk_cuda_capturing(device.index)) {
+    const nbk_device *table = capturing ? NULL : nb__device_table(device.type);
+    if (table && table->capturing && table->capturing(device.index)) {
         char d[32];
         nb__fail(NB_ERR_ARGUMENT,
                  "%s: %s is capturing a graph on another thread; its work there would be recorded "
@@ -50,7 +41,6 @@ bool nb__graph_allows(const char *op, nb_device device)
                  op, nb__device_string(device, d, sizeof d));
         return false;
     }
-#endif
     if (!capturing || nb__same_device(device, capture_device)) return true;
     char d[32], c[32];
     nb__fail(NB_ERR_ARGUMENT,
@@ -72,22 +62,23 @@ bool nb__graph_allows_host_work(const char *op, const char *what)
     return false;
 }
 
-#ifdef NB_HAVE_CUDA
-
 nb_status nb_graph_capture_begin(nb_device device)
 {
     const char *op = "nb_graph_capture_begin";
-    char d[32];
+    char d[32], what[96];
     if (capturing)
         return nb__fail_status(NB_ERR_ARGUMENT, "%s: this thread is already capturing a graph on %s", op,
                                nb__device_string(capture_device, d, sizeof d));
-    if (device.type != NB_CUDA)
-        return nb__fail_status(NB_ERR_DEVICE, "%s: graphs are captured on a CUDA device, got %s", op,
-                               nb__device_string(device, d, sizeof d));
-    nb_status st = nbk_cuda_capture_begin(device.index);
-    if (st != NB_OK) return nb__fail_status(st, "%s: %s", op, nbk_cuda_error());
+    nb__device_string(device, d, sizeof d);
+    snprintf(what, sizeof what, "%s: cannot capture on %s", op, d);
+    const nbk_device *table = nb__device_exists(what, device);
+    if (!table) return nb_last_status();
+    if (!table->capture_begin)
+        return nb__fail_status(NB_ERR_DEVICE, "%s: graphs are captured on a CUDA device, got %s", op, d);
+    nb_status st = table->capture_begin(nb__call(op, device));
+    if (st != NB_OK) return nb__kernel_status(op, st);
     capturing = true;
-    capture_failed = false;
+    errors_at_begin = nb__error_count();
     capture_device = device;
     return NB_OK;
 }
@@ -97,20 +88,24 @@ nb_graph *nb_graph_capture_end(void)
     const char *op = "nb_graph_capture_end";
     if (!capturing) return nb__fail(NB_ERR_ARGUMENT, "%s: this thread is not capturing a graph", op);
     capturing = false;
-    nbk_cuda_graph *cg = NULL;
-    nb_status st = nbk_cuda_capture_end(capture_device.index, &cg);
-    if (st != NB_OK) return nb__fail(st, "%s: %s", op, nbk_cuda_error());
-    if (capture_failed) {
+    const nbk_device *table = nb__device_table(capture_device.type);
+    nbk_graph *replay = NULL;
+    nb_status st = table->capture_end(nb__call(op, capture_device), &replay);
+    if (st != NB_OK) {
+        nb__kernel_status(op, st);
+        return NULL;
+    }
+    if (nb__error_count() != errors_at_begin) {
         /* the first error (the op's own) is kept; this one only adds when none is pending */
-        nbk_cuda_graph_destroy(cg);
+        table->graph_destroy(replay);
         return nb__fail(NB_ERR_ARGUMENT, "%s: an op failed during the capture, so there is no graph", op);
     }
     nb_graph *g = malloc(sizeof *g);
     if (!g) {
-        nbk_cuda_graph_destroy(cg);
+        table->graph_destroy(replay);
         return nb__fail(NB_ERR_MEMORY, "%s: out of memory", op);
     }
-    *g = (nb_graph){.device = capture_device, .cuda = cg};
+    *g = (nb_graph){.device = capture_device, .replay = replay};
     return g;
 }
 
@@ -119,42 +114,16 @@ nb_status nb_graph_replay(nb_graph *g)
     const char *op = "nb_graph_replay";
     if (nb__is_null(op, "graph", g)) return nb_last_status();
     if (capturing) return nb__fail_status(NB_ERR_ARGUMENT, "%s: cannot replay while this thread captures a graph", op);
-    nbk_cuda_note_op(g->device.index, op);
-    nb_status st = nbk_cuda_graph_launch(g->cuda);
-    if (st != NB_OK) return nb__fail_status(st, "%s: %s", op, nbk_cuda_error());
-    return NB_OK;
+    const nbk_device *table = nb__device_table(g->device.type);
+    return nb__kernel_status(op, table->graph_launch(nb__call(op, g->device), g->replay));
 }
 
 void nb_graph_release(nb_graph *g)
 {
     if (!g) return;
-    nbk_cuda_graph_destroy(g->cuda);
+    nb__device_table(g->device.type)->graph_destroy(g->replay);
     free(g);
 }
-
-#else /* a build without CUDA: there is nothing to capture on */
-
-nb_status nb_graph_capture_begin(nb_device device)
-{
-    char d[32];
-    return nb__fail_status(NB_ERR_DEVICE, "nb_graph_capture_begin: cannot capture on %s: nabla was built without CUDA",
-                           nb__device_string(device, d, sizeof d));
-}
-
-nb_graph *nb_graph_capture_end(void)
-{
-    return nb__fail(NB_ERR_ARGUMENT, "nb_graph_capture_end: this thread is not capturing a graph");
-}
-
-nb_status nb_graph_replay(nb_graph *g)
-{
-    if (nb__is_null("nb_graph_replay", "graph", g)) return nb_last_status();
-    return nb__fail_status(NB_ERR_DEVICE, "nb_graph_replay: nabla was built without CUDA");
-}
-
-void nb_graph_release(nb_graph *g) { free(g); }
-
-#endif
 
 bool nb_graph_is_capturing(void) { return capturing; }
 
@@ -162,14 +131,11 @@ bool nb_graph_is_capturing(void) { return capturing; }
  * "nb__debug_trap", so that the fault report can be checked. */
 nb_status nb__debug_cuda_trap(nb_device device)
 {
-#ifdef NB_HAVE_CUDA
-    if (device.type == NB_CUDA) {
-        nbk_cuda_note_op(device.index, "nb__debug_trap");
-        nb_status st = nbk_cuda_debug_trap(device.index);
-        if (st != NB_OK) return nb__fail_status(st, "nb__debug_trap: %s", nbk_cuda_error());
-        return NB_OK;
+    const char *op = "nb__debug_trap";
+    const nbk_device *table = nb__device_table(device.type);
+    if (!table || !table->debug_trap) {
+        char d[32];
+        return nb__fail_status(NB_ERR_DEVICE, "%s: no CUDA kernel on %s", op, nb__device_string(device, d, sizeof d));
     }
-#endif
-    char d[32];
-    return nb__fail_status(NB_ERR_DEVICE, "nb__debug_trap: no CUDA kernel on %s", nb__device_string(device, d, sizeof d));
+    return nb__kernel_status(op, table->debug_trap(nb__call(op, device)));
 }

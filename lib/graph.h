@@ -7,8 +7,6 @@
 
 /* True while this thread captures a graph. */
 bool nb__graph_capturing(void);
-/* Called by every failure (error.c): a capture in which an op failed gives no graph. */
-void nb__graph_note_error(void);
 /* False, with an error naming op, when this thread captures a graph on another device than
  * device (work there would run once now and never on replay), or when another thread captures
  * on device (the work would be recorded into its graph). True otherwise. */

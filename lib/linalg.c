@@ -1,23 +1,18 @@
 /* linalg.c — matrix products: nb_mm (2-D) and nb_matmul (PyTorch's matmul: dot, matrix-vector,
- * batched with broadcast batch dims), run by the CPU GEMM in kernels/cpu/gemm.c or cuBLAS.
+ * batched with broadcast batch dims).
  *
  * Every product ends in product(), which multiplies 2-D (n, k) x (k, m) or 3-D batched
- * (B, n, k) x (B, k, m) operands with their own strides and records exactly those operands for
- * autograd. nb_matmul reduces its cases to that with views (unsqueeze, expand, reshape), each
- * recorded by lib/view.c, so gradients flow back through them to the caller's tensors. On a CUDA
- * device the products go through cuBLAS (kernels/cuda/gemm.c). */
-#include "../kernels/cpu/gemm.h"
+ * (B, n, k) x (B, k, m) operands with their own strides in one call to the device's gemm (BLIS
+ * on the CPU, cuBLAS on CUDA) and records exactly those operands for autograd. nb_matmul reduces
+ * its cases to that with views (unsqueeze, expand, reshape), each recorded by lib/view.c, so
+ * gradients flow back through them to the caller's tensors. */
 #include "autograd/record.h"
+#include "device.h"
 #include "dtype.h"
 #include "error.h"
 #include "ewise.h"
-#include "threads.h"
 
 #include <string.h>
-
-#ifdef NB_HAVE_CUDA
-#include "../kernels/cuda/cuda.h"
-#endif
 
 /* ---------------------------------------------------------------- checks */
 
@@ -52,113 +47,31 @@ static bool inner_sizes_match(const char *name, const nb_tensor *a, const nb_ten
 
 /* ---------------------------------------------------------------- the product */
 
-/* The GEMM view of a 2-D or 3-D operand: its last two dims as a matrix, its first as the batch.
- * False when BLIS cannot take those strides. */
-static bool as_matrix(const nb_tensor *t, nbk_cpu_matrix *mat)
+/* The GEMM view of a 2-D or 3-D operand: its last two dims as a matrix, its first as the batch. */
+static nbk_matrix as_matrix(const nb_tensor *t)
 {
-    int r = t->ndim - 2, c = t->ndim - 1;
-    mat->data = nb__ptr(t);
-    mat->rs = t->strides[r];
-    mat->cs = t->strides[c];
-    mat->bs = t->ndim == 3 ? t->strides[0] : 0;
-    return nbk_cpu_gemm_layout(t->shape[r], t->shape[c], &mat->rs, &mat->cs);
+    const int r = t->ndim - 2, c = t->ndim - 1;
+    return (nbk_matrix){.data = nb__ptr(t), .rs = t->strides[r], .cs = t->strides[c],
+                        .bs = t->ndim == 3 ? t->strides[0] : 0};
 }
-
-/* out = a @ b on the CPU through BLIS. An operand BLIS cannot take as it is (a stride-0
- * expanded matrix dim) is multiplied from a contiguous copy. */
-static bool cpu_product(const nb_tensor *a, const nb_tensor *b, nb_tensor *out)
-{
-    const bool batched = a->ndim == 3;
-    const int nd = a->ndim;
-    const int64_t n = a->shape[nd - 2], k = a->shape[nd - 1], m = b->shape[nd - 1];
-    nb_tensor *copies[2] = {NULL, NULL};
-    nbk_cpu_gemm_args g = {.dtype = a->dtype, .batch = batched ? a->shape[0] : 1, .n = n, .k = k, .m = m};
-    bool ok = as_matrix(out, &g.c);
-    if (!as_matrix(a, &g.a)) {
-        copies[0] = nb_contiguous(a);
-        ok = ok && copies[0] && as_matrix(copies[0], &g.a);
-    }
-    if (ok && !as_matrix(b, &g.b)) {
-        copies[1] = nb_contiguous(b);
-        ok = ok && copies[1] && as_matrix(copies[1], &g.b);
-    }
-    if (ok) nbk_cpu_gemm(&g, nb__num_threads());
-    nb_release(copies[0]);
-    nb_release(copies[1]);
-    return ok;
-}
-
-#ifdef NB_HAVE_CUDA
-/* t's last two dims as a cuBLAS matrix and its first as the batch; false when cuBLAS cannot take
- * the strides (an expanded or overlapping matrix dim): a transposed view is fine. */
-static bool as_cuda_matrix(const nb_tensor *t, nbk_cuda_matrix *mat)
-{
-    int r = t->ndim - 2, c = t->ndim - 1;
-    mat->data = nb__ptr(t);
-    mat->rs = t->strides[r];
-    mat->cs = t->strides[c];
-    mat->bs = t->ndim == 3 ? t->strides[0] : 0;
-    return nbk_cuda_gemm_layout(t->shape[r], t->shape[c], mat->rs, mat->cs);
-}
-
-/* out = a @ b on a CUDA device through cuBLAS; operands it cannot take are copied first. */
-static bool cuda_product(const char *name, const nb_tensor *a, const nb_tensor *b, nb_tensor *out)
-{
-    const bool batched = a->ndim == 3;
-    const int nd = a->ndim;
-    nbk_cuda_gemm_args g = {.dtype = a->dtype, .batch = batched ? a->shape[0] : 1, .n = a->shape[nd - 2],
-                           .k = a->shape[nd - 1], .m = b->shape[nd - 1]};
-    nb_tensor *copies[2] = {NULL, NULL};
-    bool ok = as_cuda_matrix(out, &g.c);
-    if (!as_cuda_matrix(a, &g.a)) {
-        copies[0] = nb_contiguous(a);
-        ok = ok && copies[0] && as_cuda_matrix(copies[0], &g.a);
-    }
-    if (ok && !as_cuda_matrix(b, &g.b)) {
-        copies[1] = nb_contiguous(b);
-        ok = ok && copies[1] && as_cuda_matrix(copies[1], &g.b);
-    }
-    if (ok) {
-        nbk_cuda_note_op(out->storage->device.index, name);
-        nb_status st = nbk_cuda_gemm(out->storage->device.index, &g);
-        if (st != NB_OK) {
-            nb__fail(st, "%s: %s", name, nbk_cuda_error());
-            ok = false;
-        }
-    }
-    nb_release(copies[0]);
-    nb_release(copies[1]);
-    return ok;
-}
-#endif
 
 /* out = a @ b for checked 2-D (n, k) x (k, m) or 3-D (B, n, k) x (B, k, m) operands of one
- * floating dtype on one device; records the product on the tape. */
+ * floating dtype on one device, in one call to the device (which copies an operand its library
+ * cannot take as it is); records the product on the tape. */
 static nb_tensor *product(const char *name, const nb_tensor *a, const nb_tensor *b)
 {
     const bool batched = a->ndim == 3;
     const int nd = a->ndim;
-    const int64_t n = a->shape[nd - 2], m = b->shape[nd - 1];
+    const int64_t n = a->shape[nd - 2], k = a->shape[nd - 1], m = b->shape[nd - 1];
     int64_t shape[3] = {batched ? a->shape[0] : n, batched ? n : m, m}; /* (B, n, m) or (n, m) */
-    nb_device dev = a->storage->device;
-    bool on_cuda = false;
-#ifdef NB_HAVE_CUDA
-    on_cuda = dev.type == NB_CUDA;
-#endif
-    if (dev.type != NB_CPU && !on_cuda) {
-        char d[32];
-        return nb__fail(NB_ERR_UNSUPPORTED, "%s: no %s kernel for matrix products", name,
-                        nb__device_string(dev, d, sizeof d));
-    }
+    const nb_device dev = a->storage->device;
     nb_tensor *out = nb__alloc(name, nd, shape, a->dtype, dev);
     if (!out) return NULL;
-    bool ok;
-#ifdef NB_HAVE_CUDA
-    ok = on_cuda ? cuda_product(name, a, b, out) : cpu_product(a, b, out);
-#else
-    ok = cpu_product(a, b, out);
-#endif
-    if (!ok || !nb__autograd_record_mm(name, out, a, b)) {
+    const nbk_gemm_args g = {.dtype = a->dtype, .batch = batched ? a->shape[0] : 1, .n = n, .k = k, .m = m,
+                             .a = as_matrix(a), .b = as_matrix(b), .c = as_matrix(out)};
+    const nbk_device *table = nb__device_table(dev.type); /* the allocation found it */
+    if (nb__kernel_status(name, table->gemm(nb__call(name, dev), &g)) != NB_OK ||
+        !nb__autograd_record_mm(name, out, a, b)) {
         nb_release(out);
         return NULL;
     }

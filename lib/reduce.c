@@ -1,20 +1,15 @@
 /* reduce.c — reductions: sum, mean, max, min, argmax and argmin, over the whole tensor or along
- * one dim. Checks the arguments (dtype rules are PyTorch's), describes the reduction to the CPU
- * or CUDA kernels as a plan over the input's own strides (no contiguous copy is made), allocates
- * the outputs and records the op for autograd. */
-#include "../kernels/cpu/reduce.h"
+ * one dim. Checks the arguments (dtype rules are PyTorch's), describes the reduction to the
+ * device as a plan over the input's own strides (kernels/reduce.h, whose rules every device
+ * follows; no contiguous copy is made), allocates the outputs and records the op for autograd. */
 #include "autograd/record.h"
+#include "device.h"
 #include "dtype.h"
 #include "error.h"
 #include "tensor.h"
-#include "threads.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#ifdef NB_HAVE_CUDA
-#include "../kernels/cuda/cuda.h"
-#endif
 
 typedef enum reduce_kind { SUM, MEAN, MAX, MIN, ARGMAX, ARGMIN } reduce_kind;
 
@@ -46,7 +41,7 @@ static int coalesce(int n, int64_t *shape, int64_t *in, int64_t *out)
  * (expanded dims outermost), so a transposed contiguous tensor is read as one contiguous row.
  * argmax/argmin get each dim's step in the row-major index they report. max/min skip expanded
  * dims (drop_expanded): a repeated value cannot change an extreme. */
-static void plan_whole(const nb_tensor *t, bool drop_expanded, nbk_cpu_reduce_plan *p)
+static void plan_whole(const nb_tensor *t, bool drop_expanded, nbk_reduce_plan *p)
 {
     int64_t index_strides[NB_MAX_DIMS]; /* row-major steps of t's dims */
     nb__contiguous_strides(t->ndim, t->shape, index_strides);
@@ -84,7 +79,7 @@ static void plan_whole(const nb_tensor *t, bool drop_expanded, nbk_cpu_reduce_pl
 
 /* Plan along dim d (already wrapped): every other dim is an outer dim, written to a contiguous
  * output. */
-static void plan_dim(const nb_tensor *t, int d, nbk_cpu_reduce_plan *p)
+static void plan_dim(const nb_tensor *t, int d, nbk_reduce_plan *p)
 {
     p->red_ndim = 1;
     p->red_shape[0] = t->ndim > 0 ? t->shape[d] : 1;
@@ -139,17 +134,17 @@ static bool has_identity(reduce_kind kind) { return kind == SUM || kind == MEAN;
 
 /* ---------------------------------------------------------------- the shared path */
 
-static nbk_cpu_reduce_op kernel_op(reduce_kind kind, bool with_indices)
+static nbk_reduce_op kernel_op(reduce_kind kind, bool with_indices)
 {
     switch (kind) {
     case SUM:
-    case MEAN: return NB_CPU_REDUCE_SUM;
-    case MAX: return with_indices ? NB_CPU_REDUCE_ARGMAX : NB_CPU_REDUCE_MAX;
-    case MIN: return with_indices ? NB_CPU_REDUCE_ARGMIN : NB_CPU_REDUCE_MIN;
-    case ARGMAX: return NB_CPU_REDUCE_ARGMAX;
-    case ARGMIN: return NB_CPU_REDUCE_ARGMIN;
+    case MEAN: return NBK_REDUCE_SUM;
+    case MAX: return with_indices ? NBK_REDUCE_ARGMAX : NBK_REDUCE_MAX;
+    case MIN: return with_indices ? NBK_REDUCE_ARGMIN : NBK_REDUCE_MIN;
+    case ARGMAX: return NBK_REDUCE_ARGMAX;
+    case ARGMIN: return NBK_REDUCE_ARGMIN;
     }
-    return NB_CPU_REDUCE_SUM;
+    return NBK_REDUCE_SUM;
 }
 
 static nb_reduce_op grad_op(reduce_kind kind)
@@ -162,43 +157,9 @@ static nb_reduce_op grad_op(reduce_kind kind)
     }
 }
 
-/* Runs plan p for kind on t's CUDA device (sums in kernels/cuda/reduce.cu, maxima and minima in
- * extreme.cu); false and an error naming op otherwise. */
-static bool run_cuda(const char *name, reduce_kind kind, const nb_tensor *t,
-                     const nbk_cpu_reduce_plan *p)
-{
-#ifdef NB_HAVE_CUDA
-    nbk_cuda_reduce_plan c = {
-        .outer_ndim = p->outer_ndim, .red_ndim = p->red_ndim, .in = p->in, .out = p->values,
-        .divisor = p->divisor};
-    memcpy(c.outer_shape, p->outer_shape, sizeof c.outer_shape);
-    memcpy(c.outer_in_strides, p->outer_in_strides, sizeof c.outer_in_strides);
-    memcpy(c.outer_out_strides, p->outer_out_strides, sizeof c.outer_out_strides);
-    memcpy(c.red_shape, p->red_shape, sizeof c.red_shape);
-    memcpy(c.red_strides, p->red_strides, sizeof c.red_strides);
-    const int device = t->storage->device.index;
-    nbk_cuda_note_op(device, name);
-    nb_status st;
-    if (kind == SUM || kind == MEAN)
-        st = nbk_cuda_sum(device, t->dtype, &c);
-    else /* max/min write values only; argmax/argmin and max_dim/min_dim indices too */
-        st = nbk_cuda_extreme(device, kind == MIN || kind == ARGMIN, t->dtype, &c,
-                             p->red_index_strides, p->indices);
-    if (st == NB_OK) return true;
-    nb__fail(st, "%s: %s", name, nbk_cuda_error());
-    return false;
-#else
-    (void)kind, (void)p;
-    char d[32];
-    nb__fail(NB_ERR_DEVICE, "%s: cannot reduce on %s: nabla was built without CUDA", name,
-             nb__device_string(t->storage->device, d, sizeof d));
-    return false;
-#endif
-}
-
 /* Allocates the outputs of shape (ndim, shape), runs the plan and records autograd. dim < 0:
  * the whole tensor. */
-static nb_tensor *run(const char *name, reduce_kind kind, const nb_tensor *t, nbk_cpu_reduce_plan *p,
+static nb_tensor *run(const char *name, reduce_kind kind, const nb_tensor *t, nbk_reduce_plan *p,
                       int ndim, const int64_t *shape, int dim, bool keepdim)
 {
     const bool is_arg = kind == ARGMAX || kind == ARGMIN;
@@ -220,14 +181,15 @@ static nb_tensor *run(const char *name, reduce_kind kind, const nb_tensor *t, nb
     p->divisor = 1.0;
     if (kind == MEAN)
         p->divisor = (double)(dim >= 0 ? p->red_shape[0] : nb__numel_of(t->ndim, t->shape));
-    if (t->storage->device.type == NB_CUDA) {
-        if (!run_cuda(name, kind, t, p)) {
+    const nb_device dev = t->storage->device;
+    if (nb__numel_of(ndim, shape) > 0) { /* no outputs: nothing to run */
+        const nbk_device *table = nb__device_table(dev.type); /* the allocation found it */
+        nb_status st = table->reduce(nb__call(name, dev), kernel_op(kind, with_indices), t->dtype, p);
+        if (nb__kernel_status(name, st) != NB_OK) {
             nb_release(out);
             nb_release(indices);
             return NULL;
         }
-    } else {
-        nbk_cpu_reduce(kernel_op(kind, with_indices), t->dtype, p, nb__num_threads());
     }
 
     if (!is_arg &&
@@ -249,7 +211,7 @@ static nb_tensor *reduce_all(const char *name, reduce_kind kind, const nb_tensor
                         "(the input has shape %s)",
                         name, nb__shape_string(t->ndim, t->shape, s, sizeof s));
     }
-    nbk_cpu_reduce_plan plan;
+    nbk_reduce_plan plan;
     plan_whole(t, kind == MAX || kind == MIN, &plan);
     const int64_t no_dims[1] = {0}; /* the shape of a 0-d result */
     return run(name, kind, t, &plan, 0, no_dims, -1, false);
@@ -276,7 +238,7 @@ static nb_tensor *reduce_dim(const char *name, reduce_kind kind, const nb_tensor
         else if (keepdim)
             shape[ndim++] = 1;
     }
-    nbk_cpu_reduce_plan plan;
+    nbk_reduce_plan plan;
     plan_dim(t, d, &plan);
     return run(name, kind, t, &plan, ndim, shape, d, keepdim);
 }

@@ -17,8 +17,8 @@ typedef struct nb_storage {
     size_t nbytes;
     nb_device device;
     uint64_t version; /* bumped by every in-place write; autograd checks saved tensors with it */
-    size_t capacity;  /* CPU: bytes of the block holding this header and the data */
-    void *cuda_block; /* CUDA: the caching allocator's block holding data (the header is malloc'd) */
+    void *handle;     /* the device allocator's record of the memory (kernels/device.h, nbk_block) */
+    size_t capacity;  /* the CPU: bytes of the block that holds this header and the data */
 } nb_storage;
 
 struct nb_tensor {

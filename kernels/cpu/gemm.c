@@ -1,13 +1,12 @@
 /* gemm.c — the CPU matrix product through BLIS's typed API (bli_sgemm_ex, bli_dgemm_ex), given
  * each operand's own strides so that transposed and strided views are multiplied in place, with a
  * per-call thread count (an rntm_t) so BLIS never changes the process-wide OpenMP settings that
- * nabla's own loops use.
+ * nabla's own loops use. An operand BLIS cannot take (an expanded dim of stride 0, a negative
+ * stride, overlapping rows) is copied into a dense buffer first.
  *
- * Threads. A product of F flops gets one thread per NB_GEMM_FLOPS_PER_THREAD flops (at least one,
- * at most nabla's thread count): below 32 MFLOP, about 0.3 ms of single-thread work here, it runs
- * on the calling thread (the seed loop's products); the Fashion-MNIST step's 51 MFLOP products
- * get two threads, 1.9x faster on a quiet machine. Measured on the build machine (2 cores, AMD Zen 4, BLIS 0.9.0 zen3
- * kernels, float32), 200 interleaved calls each while other jobs shared the cores (load ~5):
+ * Threads follow kernels/cpu/threads.h's rule, in flops. Measured on the build machine (2 cores,
+ * AMD Zen 4, BLIS 0.9.0 zen3 kernels, float32), 200 interleaved calls each while other jobs
+ * shared the cores (load ~5):
  *     (n x k x m)          MFLOP   1 thread median / mean   2 threads median / mean
  *     64 x 1000 x 100       12.8      124 / 149 us             67 / 183 us
  *     128 x 1000 x 200      51        499 / 571                258 / 534
@@ -17,15 +16,18 @@
  * another job stalls the call for a scheduler time slice: small products gain 1.8x on a quiet
  * machine but lose on average on a busy one. The seed loop (its 64 x 1000 x 100 products) ran at
  * 446 us per step on one thread and 1600-2800 us on two under that load (225 us on two when the
- * machine was quiet), so products this small stay on one thread, as the seed loop's do.
+ * machine was quiet), so products this small stay on one thread, as the rule's unit gives.
  * A batch of small products splits the batch across threads instead, one BLIS call per thread. */
 #include "gemm.h"
 
 #include "blis_setup.h"
+#include "host_cache.h"
+#include "threads.h"
+
+#include "../error.h"
 
 #include <blis.h>
-
-#define NB_GEMM_FLOPS_PER_THREAD 16e6
+#include <string.h>
 
 bool nbk_cpu_gemm_layout(int64_t rows, int64_t cols, int64_t *rs, int64_t *cs)
 {
@@ -53,9 +55,7 @@ bool nbk_cpu_gemm_layout(int64_t rows, int64_t cols, int64_t *rs, int64_t *cs)
 
 static int threads_for(double flops, int max_threads)
 {
-    double want = flops / NB_GEMM_FLOPS_PER_THREAD;
-    if (want < 1) return 1;
-    return want < max_threads ? (int)want : max_threads;
+    return nbk_cpu_threads_for(flops, NBK_CPU_UNIT_GEMM_FLOPS, 0, max_threads);
 }
 
 int nbk_cpu_gemm_threads(int64_t batch, int64_t n, int64_t k, int64_t m, int max_threads)
@@ -68,7 +68,7 @@ int nbk_cpu_gemm_threads(int64_t batch, int64_t n, int64_t k, int64_t m, int max
 }
 
 /* Zeroes c's matrices (the product when k is 0). */
-static void zero_result(const nbk_cpu_gemm_args *g)
+static void zero_result(const nbk_gemm_args *g)
 {
     size_t elem = nb_dtype_size(g->dtype);
     for (int64_t p = 0; p < g->batch; p++)
@@ -83,11 +83,11 @@ static void zero_result(const nbk_cpu_gemm_args *g)
 }
 
 /* Product p of the batch on nthreads BLIS threads. */
-static void gemm_one(const nbk_cpu_gemm_args *g, int64_t p, int nthreads)
+static void gemm_one(const nbk_gemm_args *g, int64_t p, int nthreads)
 {
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
     bli_rntm_set_num_threads(nthreads, &rntm);
-    const nbk_cpu_matrix *a = &g->a, *b = &g->b, *c = &g->c;
+    const nbk_matrix *a = &g->a, *b = &g->b, *c = &g->c;
     if (g->dtype == NB_FLOAT32) {
         float one = 1, zero = 0;
         float *pa = (float *)a->data + p * a->bs, *pb = (float *)b->data + p * b->bs;
@@ -103,14 +103,30 @@ static void gemm_one(const nbk_cpu_gemm_args *g, int64_t p, int nthreads)
     }
 }
 
-void nbk_cpu_gemm(const nbk_cpu_gemm_args *g, int max_threads)
+/* A dense copy of operand x of (batch, rows, cols), row-major, in *block (from the host cache):
+ * what BLIS is given when it cannot take x's own strides. When x's batch stride is 0, one matrix
+ * serves every product. */
+static bool stage(const nbk_matrix *x, nb_dtype dtype, int64_t batch, int64_t rows, int64_t cols,
+                  nbk_matrix *dense, void **block, size_t *capacity)
 {
-    if (g->batch == 0 || g->n == 0 || g->m == 0) return;
-    if (g->k == 0) {
-        zero_result(g);
-        return;
-    }
-    nbk_blis_init();
+    const size_t esize = nb_dtype_size(dtype);
+    const int64_t copies = x->bs == 0 ? 1 : batch;
+    *block = nbk_host_alloc((size_t)(copies * rows * cols) * esize, capacity);
+    if (!*block) return false;
+    char *out = *block; /* (copies, rows, cols) */
+    for (int64_t p = 0; p < copies; p++)
+        for (int64_t i = 0; i < rows; i++)
+            for (int64_t j = 0; j < cols; j++) {
+                const char *e = x->data + (p * x->bs + i * x->rs + j * x->cs) * (int64_t)esize;
+                memcpy(out + ((p * rows + i) * cols + j) * (int64_t)esize, e, esize);
+            }
+    *dense = (nbk_matrix){.data = out, .rs = cols, .cs = 1, .bs = copies == 1 ? 0 : rows * cols};
+    return nbk_cpu_gemm_layout(rows, cols, &dense->rs, &dense->cs); /* a dense matrix always fits */
+}
+
+/* The products of g, every operand in a layout BLIS takes. */
+static void run_products(const nbk_gemm_args *g, int max_threads)
+{
     int nt = nbk_cpu_gemm_threads(g->batch, g->n, g->k, g->m, max_threads);
     double one = 2.0 * (double)g->n * (double)g->k * (double)g->m;
     if (g->batch == 1 || threads_for(one, max_threads) > 1 || nt == 1) {
@@ -120,4 +136,29 @@ void nbk_cpu_gemm(const nbk_cpu_gemm_args *g, int max_threads)
     /* many small products: the batch splits across threads, each product on one */
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t p = 0; p < g->batch; p++) gemm_one(g, p, 1);
+}
+
+nb_status nbk_cpu_gemm(const nbk_gemm_args *args, int max_threads)
+{
+    if (args->batch == 0 || args->n == 0 || args->m == 0) return NB_OK;
+    if (args->k == 0) {
+        zero_result(args);
+        return NB_OK;
+    }
+    nbk_blis_init();
+    nbk_gemm_args g = *args;
+    void *blocks[2] = {NULL, NULL};
+    size_t capacities[2] = {0, 0};
+    (void)nbk_cpu_gemm_layout(g.n, g.m, &g.c.rs, &g.c.cs); /* dense, so it fits: this only normalises */
+    bool ok = true;
+    if (!nbk_cpu_gemm_layout(g.n, g.k, &g.a.rs, &g.a.cs))
+        ok = stage(&args->a, g.dtype, g.batch, g.n, g.k, &g.a, &blocks[0], &capacities[0]);
+    if (ok && !nbk_cpu_gemm_layout(g.k, g.m, &g.b.rs, &g.b.cs))
+        ok = stage(&args->b, g.dtype, g.batch, g.k, g.m, &g.b, &blocks[1], &capacities[1]);
+    if (ok) run_products(&g, max_threads);
+    for (int i = 0; i < 2; i++)
+        if (blocks[i]) nbk_host_free(blocks[i], capacities[i]);
+    if (ok) return NB_OK;
+    return nbk_fail(NB_ERR_MEMORY, "out of memory copying an operand of a (%lld, %lld) x (%lld, %lld) product",
+                    (long long)g.n, (long long)g.k, (long long)g.k, (long long)g.m);
 }

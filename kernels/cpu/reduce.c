@@ -3,7 +3,7 @@
  *
  * Three ways through a plan:
  *  - one output (a whole-tensor reduction): its elements are cut into fixed blocks of
- *    NB_CPU_REDUCE_BLOCK; threads reduce blocks and the partials are combined in block order;
+ *    NBK_CPU_REDUCE_BLOCK; threads reduce blocks and the partials are combined in block order;
  *  - many outputs whose reduced dim is strided while an outer dim is contiguous (column sums of
  *    a row-major matrix): whole input rows are read in order and folded into a strip of
  *    accumulators, one per output; threads take strips;
@@ -12,24 +12,20 @@
 #include "reduce.h"
 
 #include "reduce_loops.h"
+#include "threads.h"
 
 #include <omp.h>
 #include <stdlib.h>
 
-/* Below this many elements per thread, extra threads cost more than they save. */
-#define PARALLEL_GRAIN ((int64_t)1 << 18)
-
+/* Threads for a reduction of this many elements in this many independent pieces. */
 static int threads_for(int64_t elements, int64_t items, int nthreads)
 {
-    int64_t useful = elements / PARALLEL_GRAIN;
-    if (useful > items) useful = items;
-    if (useful > nthreads) useful = nthreads;
-    return useful > 1 ? (int)useful : 1;
+    return nbk_cpu_threads_for((double)elements, NBK_CPU_UNIT_REDUCE, items, nthreads);
 }
 
 /* Folds elements [begin, end) of the output whose first element is at base into acc, one
  * innermost row at a time; elements count row-major over the reduced dims in the plan's order. */
-static void fold_range(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan *p, const char *base,
+static void fold_range(const nbk_cpu_reduce_kernel *k, const nbk_reduce_plan *p, const char *base,
                        int64_t begin, int64_t end, nbk_cpu_reduce_acc *acc)
 {
     if (begin >= end) return;
@@ -72,21 +68,21 @@ static void fold_range(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan
 /* The reduction of the count elements of one output, block by block. With nthreads > 1 the
  * blocks are spread over threads; the partials are combined in block order either way, so the
  * result has the same bits for every thread count. */
-static nbk_cpu_reduce_acc reduce_output(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan *p,
+static nbk_cpu_reduce_acc reduce_output(const nbk_cpu_reduce_kernel *k, const nbk_reduce_plan *p,
                                        const char *base, int64_t count, int nthreads)
 {
     nbk_cpu_reduce_acc total = {0};
-    if (p->red_ndim == 1 && count <= NB_CPU_REDUCE_BLOCK) { /* one row, one block */
+    if (p->red_ndim == 1 && count <= NBK_CPU_REDUCE_BLOCK) { /* one row, one block */
         if (count > 0) total = k->row(base, count, p->red_strides[0], 0, p->red_index_strides[0]);
         return total;
     }
-    const int64_t nblocks = (count + NB_CPU_REDUCE_BLOCK - 1) / NB_CPU_REDUCE_BLOCK;
+    const int64_t nblocks = (count + NBK_CPU_REDUCE_BLOCK - 1) / NBK_CPU_REDUCE_BLOCK;
     nbk_cpu_reduce_acc *partial = nthreads > 1 ? malloc((size_t)nblocks * sizeof *partial) : NULL;
     if (partial) {
 #pragma omp parallel for num_threads(nthreads) schedule(static)
         for (int64_t b = 0; b < nblocks; b++) {
-            int64_t begin = b * NB_CPU_REDUCE_BLOCK;
-            int64_t end = begin + NB_CPU_REDUCE_BLOCK < count ? begin + NB_CPU_REDUCE_BLOCK : count;
+            int64_t begin = b * NBK_CPU_REDUCE_BLOCK;
+            int64_t end = begin + NBK_CPU_REDUCE_BLOCK < count ? begin + NBK_CPU_REDUCE_BLOCK : count;
             partial[b] = (nbk_cpu_reduce_acc){0};
             fold_range(k, p, base, begin, end, &partial[b]);
         }
@@ -95,8 +91,8 @@ static nbk_cpu_reduce_acc reduce_output(const nbk_cpu_reduce_kernel *k, const nb
         return total;
     }
     for (int64_t b = 0; b < nblocks; b++) { /* the same blocks, one after another */
-        int64_t begin = b * NB_CPU_REDUCE_BLOCK;
-        int64_t end = begin + NB_CPU_REDUCE_BLOCK < count ? begin + NB_CPU_REDUCE_BLOCK : count;
+        int64_t begin = b * NBK_CPU_REDUCE_BLOCK;
+        int64_t end = begin + NBK_CPU_REDUCE_BLOCK < count ? begin + NBK_CPU_REDUCE_BLOCK : count;
         nbk_cpu_reduce_acc block = {0};
         fold_range(k, p, base, begin, end, &block);
         nbk_cpu_reduce_combine(k, &total, &block);
@@ -106,7 +102,7 @@ static nbk_cpu_reduce_acc reduce_output(const nbk_cpu_reduce_kernel *k, const nb
 
 /* Outputs [begin, end) (row-major over the outer dims), each reducing its own row of count
  * elements: handed to the typed loop a run along the innermost outer dim at a time. */
-static void rows_range(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan *p, int64_t count,
+static void rows_range(const nbk_cpu_reduce_kernel *k, const nbk_reduce_plan *p, int64_t count,
                        int64_t begin, int64_t end)
 {
     const int nd = p->outer_ndim, last = nd - 1;
@@ -144,7 +140,7 @@ static void rows_range(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan
     }
 }
 
-static void run_rows(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan *p, int64_t outputs,
+static void run_rows(const nbk_cpu_reduce_kernel *k, const nbk_reduce_plan *p, int64_t outputs,
                      int64_t count, int nthreads)
 {
     int nt = threads_for(outputs * count, outputs, nthreads);
@@ -158,7 +154,7 @@ static void run_rows(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan *
 
 /* The outer dim that is contiguous in the input when the reduced dim is not, or -1: then whole
  * input rows are read in order and folded into a strip of outputs. */
-static int column_dim(const nbk_cpu_reduce_plan *p)
+static int column_dim(const nbk_reduce_plan *p)
 {
     if (p->red_ndim != 1 || p->red_strides[0] == 1 || p->red_shape[0] < 2) return -1;
     for (int d = 0; d < p->outer_ndim; d++)
@@ -168,7 +164,7 @@ static int column_dim(const nbk_cpu_reduce_plan *p)
 
 /* Work item w of the column path: strip (w % strips) of the outer position w / strips, where
  * positions run over the outer dims other than v. */
-static void run_column_item(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan *p, int v,
+static void run_column_item(const nbk_cpu_reduce_kernel *k, const nbk_reduce_plan *p, int v,
                             int64_t strips, int64_t w)
 {
     int64_t strip = w % strips, rest = w / strips, in_off = 0, out_off = 0;
@@ -179,17 +175,17 @@ static void run_column_item(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce
         in_off += c * p->outer_in_strides[d];
         out_off += c * p->outer_out_strides[d];
     }
-    const int64_t first = strip * NB_CPU_REDUCE_STRIP, len = p->outer_shape[v];
-    const int64_t width = len - first < NB_CPU_REDUCE_STRIP ? len - first : NB_CPU_REDUCE_STRIP;
+    const int64_t first = strip * NBK_CPU_REDUCE_STRIP, len = p->outer_shape[v];
+    const int64_t width = len - first < NBK_CPU_REDUCE_STRIP ? len - first : NBK_CPU_REDUCE_STRIP;
     const int64_t out_stride = p->outer_out_strides[v];
     k->cols((const char *)p->in + (in_off + first) * k->esize, p->red_strides[0], p->red_shape[0],
             width, p, out_off + first * out_stride, out_stride);
 }
 
-static void run_columns(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan *p, int v,
+static void run_columns(const nbk_cpu_reduce_kernel *k, const nbk_reduce_plan *p, int v,
                         int64_t outputs, int nthreads)
 {
-    const int64_t strips = (p->outer_shape[v] + NB_CPU_REDUCE_STRIP - 1) / NB_CPU_REDUCE_STRIP;
+    const int64_t strips = (p->outer_shape[v] + NBK_CPU_REDUCE_STRIP - 1) / NBK_CPU_REDUCE_STRIP;
     const int64_t items = outputs / p->outer_shape[v] * strips;
     int nt = threads_for(outputs * p->red_shape[0], items, nthreads);
     if (nt <= 1) {
@@ -200,16 +196,16 @@ static void run_columns(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_pla
     for (int64_t w = 0; w < items; w++) run_column_item(k, p, v, strips, w);
 }
 
-void nbk_cpu_reduce(nbk_cpu_reduce_op op, nb_dtype dtype, const nbk_cpu_reduce_plan *p, int nthreads)
+void nbk_cpu_reduce(nbk_reduce_op op, nb_dtype dtype, const nbk_reduce_plan *p, int nthreads)
 {
     nbk_cpu_reduce_kernel k;
     nbk_cpu_reduce_kernel_for(op, dtype, &k);
-    const int64_t outputs = nbk_cpu_reduce_numel(p->outer_ndim, p->outer_shape);
-    const int64_t count = nbk_cpu_reduce_numel(p->red_ndim, p->red_shape);
+    const int64_t outputs = nbk_numel(p->outer_ndim, p->outer_shape);
+    const int64_t count = nbk_numel(p->red_ndim, p->red_shape);
     if (outputs == 0) return;
     if (outputs == 1) {
         int nt =
-            threads_for(count, (count + NB_CPU_REDUCE_BLOCK - 1) / NB_CPU_REDUCE_BLOCK, nthreads);
+            threads_for(count, (count + NBK_CPU_REDUCE_BLOCK - 1) / NBK_CPU_REDUCE_BLOCK, nthreads);
         nbk_cpu_reduce_acc acc = reduce_output(&k, p, p->in, count, nt);
         nbk_cpu_reduce_store(&k, p, 0, &acc);
         return;

@@ -161,14 +161,14 @@ typedef bool b8;
 
 /* Writes acc as output out_off of p (the mean divides here). Inlined into the typed loops below,
  * where op and dtype are constants. */
-static inline void store(nbk_cpu_reduce_op op, nb_dtype dtype, const nbk_cpu_reduce_plan *p,
+static inline void store(nbk_reduce_op op, nb_dtype dtype, const nbk_reduce_plan *p,
                          int64_t out_off, const nbk_cpu_reduce_acc *acc)
 {
-    if (op == NB_CPU_REDUCE_ARGMAX || op == NB_CPU_REDUCE_ARGMIN) {
+    if (op == NBK_REDUCE_ARGMAX || op == NBK_REDUCE_ARGMIN) {
         p->indices[out_off] = acc->index;
         if (!p->values) return;
     }
-    if (op == NB_CPU_REDUCE_SUM) {
+    if (op == NBK_REDUCE_SUM) {
         switch (dtype) {
         case NB_FLOAT32: ((float *)p->values)[out_off] = (float)(acc->f / p->divisor); return;
         case NB_FLOAT64: ((double *)p->values)[out_off] = acc->f / p->divisor; return;
@@ -185,7 +185,7 @@ static inline void store(nbk_cpu_reduce_op op, nb_dtype dtype, const nbk_cpu_red
     }
 }
 
-void nbk_cpu_reduce_store(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan *p,
+void nbk_cpu_reduce_store(const nbk_cpu_reduce_kernel *k, const nbk_reduce_plan *p,
                          int64_t out_off, const nbk_cpu_reduce_acc *acc)
 {
     store(k->op, k->dtype, p, out_off, acc);
@@ -198,7 +198,7 @@ void nbk_cpu_reduce_store(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_p
  * short rows cost a few cycles each. */
 #define DEFINE_ROWS(NAME, T, OP, DTYPE)                                                            \
     static void NAME##_rows_##T(const char *in, int64_t n, int64_t rs, int64_t count,              \
-                                int64_t step, const nbk_cpu_reduce_plan *p, int64_t out_off,        \
+                                int64_t step, const nbk_reduce_plan *p, int64_t out_off,        \
                                 int64_t out_step)                                                  \
     {                                                                                              \
         for (int64_t r = 0; r < count; r++) {                                                      \
@@ -213,9 +213,9 @@ void nbk_cpu_reduce_store(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_p
 /* Rows are folded four at a time, which halves the accumulator traffic. */
 #define DEFINE_SUM_COLS(T, ACC, DTYPE)                                                             \
     static void sum_cols_##T(const char *in, int64_t rs, int64_t rows, int64_t width,              \
-                             const nbk_cpu_reduce_plan *p, int64_t out_off, int64_t os)             \
+                             const nbk_reduce_plan *p, int64_t out_off, int64_t os)             \
     {                                                                                              \
-        ACC acc[NB_CPU_REDUCE_STRIP] = {0}; /* (width,) */                                         \
+        ACC acc[NBK_CPU_REDUCE_STRIP] = {0}; /* (width,) */                                         \
         int64_t k = 0;                                                                             \
         for (; k + 4 <= rows; k += 4) {                                                            \
             const T *r0 = (const T *)in + k * rs, *r1 = r0 + rs, *r2 = r1 + rs, *r3 = r2 + rs;     \
@@ -228,16 +228,16 @@ void nbk_cpu_reduce_store(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_p
         }                                                                                          \
         for (int64_t j = 0; j < width; j++) {                                                      \
             nbk_cpu_reduce_acc a = {.f = (double)acc[j], .u = (uint64_t)acc[j], .any = true};       \
-            store(NB_CPU_REDUCE_SUM, DTYPE, p, out_off + j * os, &a);                              \
+            store(NBK_REDUCE_SUM, DTYPE, p, out_off + j * os, &a);                              \
         }                                                                                          \
     }
 
 /* rows >= 1 */
 #define DEFINE_EXTREME_COLS(NAME, T, CMP, ISNAN)                                                   \
     static void NAME##_cols_##T(const char *in, int64_t rs, int64_t rows, int64_t width,           \
-                                const nbk_cpu_reduce_plan *p, int64_t out_off, int64_t os)          \
+                                const nbk_reduce_plan *p, int64_t out_off, int64_t os)          \
     {                                                                                              \
-        T acc[NB_CPU_REDUCE_STRIP]; /* (width,) */                                                 \
+        T acc[NBK_CPU_REDUCE_STRIP]; /* (width,) */                                                 \
         const T *row0 = (const T *)in;                                                             \
         for (int64_t j = 0; j < width; j++) acc[j] = row0[j];                                      \
         int64_t k = 1;                                                                             \
@@ -268,10 +268,10 @@ void nbk_cpu_reduce_store(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_p
 /* rows >= 1; values are written too when the plan asks for them (max_dim, min_dim) */
 #define DEFINE_ARG_COLS(NAME, T, CMP, ISNAN)                                                       \
     static void arg##NAME##_cols_##T(const char *in, int64_t rs, int64_t rows, int64_t width,      \
-                                     const nbk_cpu_reduce_plan *p, int64_t out_off, int64_t os)     \
+                                     const nbk_reduce_plan *p, int64_t out_off, int64_t os)     \
     {                                                                                              \
-        T best[NB_CPU_REDUCE_STRIP];        /* (width,) */                                         \
-        int64_t where[NB_CPU_REDUCE_STRIP]; /* (width,) */                                         \
+        T best[NBK_CPU_REDUCE_STRIP];        /* (width,) */                                         \
+        int64_t where[NBK_CPU_REDUCE_STRIP]; /* (width,) */                                         \
         const T *row0 = (const T *)in;                                                             \
         for (int64_t j = 0; j < width; j++) best[j] = row0[j], where[j] = 0;                       \
         int64_t k = 1;                                                                             \
@@ -326,11 +326,11 @@ DEFINE_SUM_COLS(b8, uint64_t, NB_BOOL)
     DEFINE_EXTREME_COLS(min, T, LT, ISNAN)                                                         \
     DEFINE_ARG_COLS(max, T, GT, ISNAN)                                                             \
     DEFINE_ARG_COLS(min, T, LT, ISNAN)                                                             \
-    DEFINE_ROWS(sum, T, NB_CPU_REDUCE_SUM, DTYPE)                                                  \
-    DEFINE_ROWS(max, T, NB_CPU_REDUCE_MAX, DTYPE)                                                  \
-    DEFINE_ROWS(min, T, NB_CPU_REDUCE_MIN, DTYPE)                                                  \
-    DEFINE_ROWS(argmax, T, NB_CPU_REDUCE_ARGMAX, DTYPE)                                            \
-    DEFINE_ROWS(argmin, T, NB_CPU_REDUCE_ARGMIN, DTYPE)
+    DEFINE_ROWS(sum, T, NBK_REDUCE_SUM, DTYPE)                                                  \
+    DEFINE_ROWS(max, T, NBK_REDUCE_MAX, DTYPE)                                                  \
+    DEFINE_ROWS(min, T, NBK_REDUCE_MIN, DTYPE)                                                  \
+    DEFINE_ROWS(argmax, T, NBK_REDUCE_ARGMAX, DTYPE)                                            \
+    DEFINE_ROWS(argmin, T, NBK_REDUCE_ARGMIN, DTYPE)
 
 DEFINE_EXTREMES(f32, NB_FLOAT32, FLOAT_NAN, f, NAN)
 DEFINE_EXTREMES(f64, NB_FLOAT64, FLOAT_NAN, f, NAN)
@@ -343,12 +343,12 @@ DEFINE_EXTREMES(b8, NB_BOOL, NEVER_NAN, i, 0)
     {PER_DTYPE(sum, KIND), PER_DTYPE(max, KIND), PER_DTYPE(min, KIND), PER_DTYPE(argmax, KIND),    \
      PER_DTYPE(argmin, KIND)}
 
-/* [op][dtype], in the order of nbk_cpu_reduce_op and nb_dtype */
+/* [op][dtype], in the order of nbk_reduce_op and nb_dtype */
 static const nbk_cpu_reduce_row_fn row_fns[][NB_DTYPE_COUNT] = PER_OP(row);
 static const nbk_cpu_reduce_rows_fn rows_fns[][NB_DTYPE_COUNT] = PER_OP(rows);
 static const nbk_cpu_reduce_cols_fn col_fns[][NB_DTYPE_COUNT] = PER_OP(cols);
 
-void nbk_cpu_reduce_kernel_for(nbk_cpu_reduce_op op, nb_dtype dtype, nbk_cpu_reduce_kernel *k)
+void nbk_cpu_reduce_kernel_for(nbk_reduce_op op, nb_dtype dtype, nbk_cpu_reduce_kernel *k)
 {
     k->op = op;
     k->dtype = dtype;

@@ -10,7 +10,7 @@
 
 /* Outputs per strip of the column path: its accumulators (16 KiB each at most) stay in L1, and
  * each input row is read 8 KiB (float32) at a time. */
-#define NB_CPU_REDUCE_STRIP 2048
+#define NBK_CPU_REDUCE_STRIP 2048
 
 /* A partial result: of one row, one block, or one whole output. */
 typedef struct nbk_cpu_reduce_acc {
@@ -28,16 +28,16 @@ typedef nbk_cpu_reduce_acc (*nbk_cpu_reduce_row_fn)(const char *row, int64_t n, 
 /* count outputs, each reducing its own row of n elements (stride row_stride); row r starts
  * r·step elements after in and its result goes to out_off + r·out_step of p's outputs. */
 typedef void (*nbk_cpu_reduce_rows_fn)(const char *in, int64_t n, int64_t row_stride, int64_t count,
-                                      int64_t step, const nbk_cpu_reduce_plan *p, int64_t out_off,
+                                      int64_t step, const nbk_reduce_plan *p, int64_t out_off,
                                       int64_t out_step);
 /* The column path: rows input rows, row_stride elements apart, each holding width contiguous
  * elements, folded into width outputs written at out_off + j·out_stride of p's outputs. */
 typedef void (*nbk_cpu_reduce_cols_fn)(const char *in, int64_t row_stride, int64_t rows,
-                                      int64_t width, const nbk_cpu_reduce_plan *p, int64_t out_off,
+                                      int64_t width, const nbk_reduce_plan *p, int64_t out_off,
                                       int64_t out_stride);
 
 typedef struct nbk_cpu_reduce_kernel {
-    nbk_cpu_reduce_op op;
+    nbk_reduce_op op;
     nb_dtype dtype;
     int64_t esize; /* bytes per input element */
     bool is_float;
@@ -46,17 +46,10 @@ typedef struct nbk_cpu_reduce_kernel {
     nbk_cpu_reduce_cols_fn cols;
 } nbk_cpu_reduce_kernel;
 
-void nbk_cpu_reduce_kernel_for(nbk_cpu_reduce_op op, nb_dtype dtype, nbk_cpu_reduce_kernel *k);
+void nbk_cpu_reduce_kernel_for(nbk_reduce_op op, nb_dtype dtype, nbk_cpu_reduce_kernel *k);
 /* Writes the output at element out_off of p's values (and indices) from acc. */
-void nbk_cpu_reduce_store(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_plan *p,
+void nbk_cpu_reduce_store(const nbk_cpu_reduce_kernel *k, const nbk_reduce_plan *p,
                          int64_t out_off, const nbk_cpu_reduce_acc *acc);
-
-static inline int64_t nbk_cpu_reduce_numel(int ndim, const int64_t *shape)
-{
-    int64_t n = 1;
-    for (int d = 0; d < ndim; d++) n *= shape[d];
-    return n;
-}
 
 /* True when candidate c replaces the current extreme m: further, or equal with a smaller index
  * (the first of equal values wins, whatever order partial results come in). A NaN is further
@@ -64,7 +57,7 @@ static inline int64_t nbk_cpu_reduce_numel(int ndim, const int64_t *shape)
 static inline bool nbk_cpu_reduce_takes(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_acc *c,
                                        const nbk_cpu_reduce_acc *m)
 {
-    const bool max = k->op == NB_CPU_REDUCE_MAX || k->op == NB_CPU_REDUCE_ARGMAX;
+    const bool max = k->op == NBK_REDUCE_MAX || k->op == NBK_REDUCE_ARGMAX;
     if (k->is_float) {
         const bool c_nan = c->f != c->f, m_nan = m->f != m->f;
         if (c_nan || m_nan) return c_nan && (!m_nan || c->index < m->index);
@@ -82,7 +75,7 @@ static inline void nbk_cpu_reduce_combine(const nbk_cpu_reduce_kernel *k, nbk_cp
     if (!from->any) return;
     if (!into->any) {
         *into = *from;
-    } else if (k->op == NB_CPU_REDUCE_SUM) {
+    } else if (k->op == NBK_REDUCE_SUM) {
         into->f += from->f;
         into->u += from->u;
     } else if (nbk_cpu_reduce_takes(k, from, into)) {

@@ -1,11 +1,9 @@
 /* run.c — runs an elementwise iteration on the CPU: row by row over the coalesced shape, split
  * into contiguous ranges of elements across threads when it is large enough to pay for them. */
 #include "cpu.h"
+#include "threads.h"
 
 #include <omp.h>
-
-/* Below this many elements an op runs on the calling thread (a thread team costs microseconds). */
-#define NB_PARALLEL_GRAIN (1 << 17)
 
 /* Runs elements [begin, end) of it in row order. */
 static void run_range(const nb_iter *it, nbk_cpu_loop loop, const nb_scalars *s, int64_t begin,
@@ -48,8 +46,7 @@ static void run_range(const nb_iter *it, nbk_cpu_loop loop, const nb_scalars *s,
 void nbk_cpu_run(const nb_iter *it, nbk_cpu_loop loop, const nb_scalars *s, int nthreads)
 {
     if (it->numel == 0) return;
-    int64_t max_useful = it->numel / NB_PARALLEL_GRAIN;
-    int nt = nthreads < max_useful ? nthreads : (int)max_useful;
+    const int nt = nbk_cpu_threads_for((double)it->numel, NBK_CPU_UNIT_EWISE, 0, nthreads);
     if (nt <= 1) {
         run_range(it, loop, s, 0, it->numel);
         return;

@@ -9,15 +9,14 @@
  * large work over threads. Layouts are described in softmax.h. */
 #include "softmax.h"
 
+#include "threads.h"
+
 #include <math.h>
 #include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Below this many elements per thread, extra threads cost more than they save (each element
- * costs an exp, so this is lower than the elementwise loops' grain). */
-#define PARALLEL_GRAIN ((int64_t)1 << 15)
 /* Columns swept together when the softmax dim is not the last: their running maxima and sums
  * stay on the stack while the rows of the block stream past. */
 #define STRIP 256
@@ -274,7 +273,7 @@ DEFINE_SOFTMAX(double, f64, exp)
 /* Rows [begin, end) of the logits, in groups: each row's maximum, and its shifted logits
  * x - max written to buf (rows of classes, contiguous), whose exps are then taken in place. */
 #define DEFINE_XENT(T, sfx, EXP)                                                                   \
-    SIMD_CLONES static void shifted_exps_##sfx(const nbk_cpu_xent_args *a, int64_t begin,           \
+    SIMD_CLONES static void shifted_exps_##sfx(const nbk_xent_args *a, int64_t begin,           \
                                                int64_t rows, T *m, T *restrict buf)                \
     {                                                                                              \
         const int64_t classes = a->classes, cs = a->col_stride;                                    \
@@ -312,7 +311,7 @@ DEFINE_SOFTMAX(double, f64, exp)
     }                                                                                              \
                                                                                                    \
     /* the summed losses of rows [begin, end): logsumexp(x) - x[label] */                          \
-    static double xent_rows_##sfx(const nbk_cpu_xent_args *a, int64_t begin, int64_t end)           \
+    static double xent_rows_##sfx(const nbk_xent_args *a, int64_t begin, int64_t end)           \
     {                                                                                              \
         const int64_t classes = a->classes, cs = a->col_stride;                                    \
         double total = 0;                                                                          \
@@ -342,7 +341,7 @@ DEFINE_SOFTMAX(double, f64, exp)
     }                                                                                              \
                                                                                                    \
     /* grad rows [begin, end) (contiguous, classes apart): (softmax - one_hot) * scale */          \
-    static void xent_grad_rows_##sfx(const nbk_cpu_xent_args *a, double scale, T *grad,             \
+    static void xent_grad_rows_##sfx(const nbk_xent_args *a, double scale, T *grad,             \
                                      int64_t begin, int64_t end)                                   \
     {                                                                                              \
         const int64_t classes = a->classes;                                                        \
@@ -371,26 +370,23 @@ DEFINE_XENT(double, f64, exp)
 
 static int threads_for(int64_t elements, int64_t items, int nthreads)
 {
-    int64_t useful = elements / PARALLEL_GRAIN;
-    if (useful > items) useful = items;
-    if (useful > nthreads) useful = nthreads;
-    return useful > 1 ? (int)useful : 1;
+    return nbk_cpu_threads_for((double)elements, NBK_CPU_UNIT_SOFTMAX, items, nthreads);
 }
 
 /* Work items of a softmax: groups of rows (inner == 1), or strips of columns of each outer
  * block. Item k starts at element *off and covers *count rows (or *count columns). */
-static int64_t per_block(const nbk_cpu_softmax_shape *s)
+static int64_t per_block(const nbk_softmax_shape *s)
 {
     return s->inner == 1 ? group_rows(s->n) : STRIP;
 }
 
-static int64_t softmax_items(const nbk_cpu_softmax_shape *s)
+static int64_t softmax_items(const nbk_softmax_shape *s)
 {
     const int64_t per = per_block(s);
     return s->inner == 1 ? (s->outer + per - 1) / per : s->outer * ((s->inner + per - 1) / per);
 }
 
-static void item_at(const nbk_cpu_softmax_shape *s, int64_t k, int64_t *off, int64_t *count)
+static void item_at(const nbk_softmax_shape *s, int64_t k, int64_t *off, int64_t *count)
 {
     const int64_t per = per_block(s);
     if (s->inner == 1) {
@@ -404,7 +400,7 @@ static void item_at(const nbk_cpu_softmax_shape *s, int64_t k, int64_t *off, int
     *count = s->inner - c0 < per ? s->inner - c0 : per;
 }
 
-static void softmax_item(const nbk_cpu_softmax_shape *s, bool take_log, const void *in, void *out, int64_t k)
+static void softmax_item(const nbk_softmax_shape *s, bool take_log, const void *in, void *out, int64_t k)
 {
     int64_t off, count;
     item_at(s, k, &off, &count);
@@ -421,7 +417,7 @@ static void softmax_item(const nbk_cpu_softmax_shape *s, bool take_log, const vo
     }
 }
 
-static void softmax_backward_item(const nbk_cpu_softmax_shape *s, bool take_log, const void *y,
+static void softmax_backward_item(const nbk_softmax_shape *s, bool take_log, const void *y,
                                   const void *g, void *gi, int64_t k)
 {
     int64_t off, count;
@@ -439,7 +435,7 @@ static void softmax_backward_item(const nbk_cpu_softmax_shape *s, bool take_log,
     }
 }
 
-void nbk_cpu_softmax(const nbk_cpu_softmax_shape *s, bool take_log, const void *in, void *out, int nthreads)
+void nbk_cpu_softmax(const nbk_softmax_shape *s, bool take_log, const void *in, void *out, int nthreads)
 {
     const int64_t items = softmax_items(s);
     if (items == 0 || s->n == 0) return;
@@ -452,7 +448,7 @@ void nbk_cpu_softmax(const nbk_cpu_softmax_shape *s, bool take_log, const void *
     for (int64_t k = 0; k < items; k++) softmax_item(s, take_log, in, out, k);
 }
 
-void nbk_cpu_softmax_backward(const nbk_cpu_softmax_shape *s, bool take_log, const void *y, const void *g,
+void nbk_cpu_softmax_backward(const nbk_softmax_shape *s, bool take_log, const void *y, const void *g,
                              void *gi, int nthreads)
 {
     const int64_t items = softmax_items(s);
@@ -466,7 +462,7 @@ void nbk_cpu_softmax_backward(const nbk_cpu_softmax_shape *s, bool take_log, con
     for (int64_t k = 0; k < items; k++) softmax_backward_item(s, take_log, y, g, gi, k);
 }
 
-int64_t nbk_cpu_xent_check_labels(const nbk_cpu_xent_args *a)
+int64_t nbk_cpu_xent_check_labels(const nbk_xent_args *a)
 {
     for (int64_t i = 0; i < a->rows; i++) {
         int64_t label = a->labels[i * a->label_stride];
@@ -475,13 +471,13 @@ int64_t nbk_cpu_xent_check_labels(const nbk_cpu_xent_args *a)
     return -1;
 }
 
-static double xent_block(const nbk_cpu_xent_args *a, int64_t b)
+static double xent_block(const nbk_xent_args *a, int64_t b)
 {
     int64_t begin = b * XENT_BLOCK, end = begin + XENT_BLOCK < a->rows ? begin + XENT_BLOCK : a->rows;
     return a->dtype == NB_FLOAT32 ? xent_rows_f32(a, begin, end) : xent_rows_f64(a, begin, end);
 }
 
-double nbk_cpu_xent_forward(const nbk_cpu_xent_args *a, int nthreads)
+double nbk_cpu_xent_forward(const nbk_xent_args *a, int nthreads)
 {
     const int64_t blocks = (a->rows + XENT_BLOCK - 1) / XENT_BLOCK;
     const int nt = threads_for(a->rows * a->classes, blocks, nthreads);
@@ -498,14 +494,14 @@ double nbk_cpu_xent_forward(const nbk_cpu_xent_args *a, int nthreads)
     return total / (double)a->rows;
 }
 
-static void xent_grad_block(const nbk_cpu_xent_args *a, double scale, void *grad, int64_t b)
+static void xent_grad_block(const nbk_xent_args *a, double scale, void *grad, int64_t b)
 {
     int64_t begin = b * XENT_BLOCK, end = begin + XENT_BLOCK < a->rows ? begin + XENT_BLOCK : a->rows;
     if (a->dtype == NB_FLOAT32) xent_grad_rows_f32(a, scale, grad, begin, end);
     else xent_grad_rows_f64(a, scale, grad, begin, end);
 }
 
-void nbk_cpu_xent_backward(const nbk_cpu_xent_args *a, double scale, void *grad, int nthreads)
+void nbk_cpu_xent_backward(const nbk_xent_args *a, double scale, void *grad, int nthreads)
 {
     const int64_t blocks = (a->rows + XENT_BLOCK - 1) / XENT_BLOCK;
     const int nt = threads_for(a->rows * a->classes, blocks, nthreads);

@@ -206,7 +206,7 @@ static nb_status device_malloc(device_cache *c, int device, size_t size, size_t 
     (void)cudaMemGetInfo(&free_bytes, &total_bytes);
     (void)cudaGetLastError();
     const double mib = 1024.0 * 1024.0;
-    return nbk_cuda_fail(NB_ERR_MEMORY,
+    return nbk_fail(NB_ERR_MEMORY,
                         "CUDA out of memory on cuda:%d: cannot allocate %zu bytes (%.2f MiB, a "
                         "%.2f MiB segment); tensors hold %.2f MiB, nabla reserves %.2f MiB, the "
                         "device has %.2f MiB free of %.2f MiB",
@@ -234,7 +234,7 @@ static nb_status take_uncached(device_cache *c, int device, size_t size, size_t 
         (void)cudaFree(ptr);
         c->stats.reserved -= size;
         c->stats.num_device_frees++;
-        return nbk_cuda_fail(NB_ERR_MEMORY, "out of host memory recording a cuda:%d block", device);
+        return nbk_fail(NB_ERR_MEMORY, "out of host memory recording a cuda:%d block", device);
     }
     *out = b;
     return NB_OK;
@@ -276,7 +276,7 @@ static nb_status take_cached(device_cache *c, capture_pool *cp, int device, size
             (void)cudaFree(ptr);
             c->stats.reserved -= seg;
             c->stats.num_device_frees++;
-            return nbk_cuda_fail(NB_ERR_MEMORY, "out of host memory recording a cuda:%d block", device);
+            return nbk_fail(NB_ERR_MEMORY, "out of host memory recording a cuda:%d block", device);
         }
     }
     size_t rest = b->size - size;
@@ -306,9 +306,9 @@ nb_status nbk_cuda_malloc(int device, size_t bytes, void **data, void **handle)
     nb_status st = nbk_cuda_use(device, &stream); /* checks the index; cudaMalloc uses the current device */
     if (st != NB_OK) return st;
     device_cache *c = cache_of(device);
-    if (!c) return nbk_cuda_fail(NB_ERR_MEMORY, "out of host memory setting up the cuda:%d cache", device);
+    if (!c) return nbk_fail(NB_ERR_MEMORY, "out of host memory setting up the cuda:%d cache", device);
     if (bytes > SIZE_MAX - MIN_BLOCK)
-        return nbk_cuda_fail(NB_ERR_MEMORY, "cannot allocate %zu bytes on cuda:%d", bytes, device);
+        return nbk_fail(NB_ERR_MEMORY, "cannot allocate %zu bytes on cuda:%d", bytes, device);
     const size_t size = (bytes + MIN_BLOCK - 1) / MIN_BLOCK * MIN_BLOCK;
 
     pthread_mutex_lock(&c->lock);
@@ -416,14 +416,14 @@ nb_status nbk_cuda_pool_begin(int device, void **pool_out)
 {
     *pool_out = NULL;
     device_cache *c = cache_of(device);
-    if (!c) return nbk_cuda_fail(NB_ERR_MEMORY, "out of host memory setting up the cuda:%d cache", device);
+    if (!c) return nbk_fail(NB_ERR_MEMORY, "out of host memory setting up the cuda:%d cache", device);
     capture_pool *cp = calloc(1, sizeof *cp);
-    if (!cp) return nbk_cuda_fail(NB_ERR_MEMORY, "out of host memory for a graph pool on cuda:%d", device);
+    if (!cp) return nbk_fail(NB_ERR_MEMORY, "out of host memory for a graph pool on cuda:%d", device);
     pthread_mutex_lock(&c->lock);
     ensure_ready(c);
     nb_status st = NB_OK;
     if (c->capturing)
-        st = nbk_cuda_fail(NB_ERR_ARGUMENT, "cuda:%d is already capturing a graph", device);
+        st = nbk_fail(NB_ERR_ARGUMENT, "cuda:%d is already capturing a graph", device);
     else
         c->capturing = cp;
     pthread_mutex_unlock(&c->lock);

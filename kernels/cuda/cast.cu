@@ -95,12 +95,12 @@ extern "C" nb_status nbk_cuda_arange(int device, nb_dtype dtype, double start, d
     case NB_INT64: return nb_cuda::arange<int64_t>(device, start, step, n, out);
     case NB_BOOL: return nb_cuda::arange<bool>(device, start, step, n, out);
     }
-    return nbk_cuda_fail(NB_ERR_DTYPE, "no CUDA arange for dtype %d", (int)dtype);
+    return nbk_fail(NB_ERR_DTYPE, "no CUDA arange for dtype %d", (int)dtype);
 }
 
 extern "C" nb_status nbk_cuda_cast(int device, nb_dtype from, nb_dtype to, const nb_iter *it)
 {
     if ((int)from < 0 || from >= NB_DTYPE_COUNT || (int)to < 0 || to >= NB_DTYPE_COUNT)
-        return nbk_cuda_fail(NB_ERR_DTYPE, "no CUDA conversion from dtype %d to dtype %d", (int)from, (int)to);
+        return nbk_fail(NB_ERR_DTYPE, "no CUDA conversion from dtype %d to dtype %d", (int)from, (int)to);
     return nb_cuda::table[from][to](device, it);
 }

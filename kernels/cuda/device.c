@@ -1,10 +1,10 @@
 /* device.c — CUDA devices: discovering them once (a missing GPU or driver is a reported state,
- * not a failure), each device's stream (created on first use), and the thread-local message of
- * the backend's last failure. */
+ * not a failure), each device's stream (created on first use), and the reports of failures: a
+ * failed call in CUDA's own words, and a kernel fault, wherever CUDA surfaces it, as one report
+ * naming the last op queued on the device. */
 #include "internal.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,29 +23,49 @@ static int device_count;
 static char no_device_reason[256];
 static device_state *devices; /* (device_count,), for the life of the process */
 
-static _Thread_local char message[768];
-
 /* ---------------------------------------------------------------- errors */
 
-nb_status nbk_cuda_fail(nb_status status, const char *fmt, ...)
+/* Errors that mean a kernel faulted: the context is unusable from then on, and CUDA reports the
+ * fault from whichever call comes next (a copy, a launch, a synchronisation). */
+static bool is_kernel_fault(cudaError_t err)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
-    va_end(ap);
-    return status;
+    switch (err) {
+    case cudaErrorLaunchFailure:
+    case cudaErrorIllegalAddress:
+    case cudaErrorAssert:
+    case cudaErrorHardwareStackError:
+    case cudaErrorIllegalInstruction:
+    case cudaErrorMisalignedAddress:
+    case cudaErrorInvalidAddressSpace:
+    case cudaErrorInvalidPc:
+    case cudaErrorLaunchTimeout:
+    case cudaErrorECCUncorrectable:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The one report of a failure of work queued earlier on device, wherever it surfaced. */
+static nb_status kernel_failed(int device, cudaError_t err)
+{
+    const char *op = device >= 0 && device < device_count
+                         ? atomic_load_explicit(&devices[device].last_op, memory_order_relaxed)
+                         : NULL;
+    return nbk_fail(err == cudaErrorMemoryAllocation ? NB_ERR_MEMORY : NB_ERR_DEVICE,
+                    "a kernel failed on cuda:%d: %s (%s); the last op queued there was %s. Errors "
+                    "such as this one leave the device unusable until the process ends",
+                    device, cudaGetErrorString(err), cudaGetErrorName(err), op ? op : "none");
 }
 
 nb_status nbk_cuda_check(cudaError_t err, int device, const char *what)
 {
     if (err == cudaSuccess) return NB_OK;
     (void)cudaGetLastError(); /* a non-sticky error must not be reported again by a later call */
-    return nbk_cuda_fail(err == cudaErrorMemoryAllocation ? NB_ERR_MEMORY : NB_ERR_DEVICE,
-                        "%s on cuda:%d: %s (%s)", what, device, cudaGetErrorString(err),
-                        cudaGetErrorName(err));
+    if (is_kernel_fault(err)) return kernel_failed(device, err);
+    return nbk_fail(err == cudaErrorMemoryAllocation ? NB_ERR_MEMORY : NB_ERR_DEVICE, "%s on cuda:%d: %s (%s)",
+                    what, device, cudaGetErrorString(err), cudaGetErrorName(err));
 }
-
-const char *nbk_cuda_error(void) { return message; }
 
 /* ---------------------------------------------------------------- discovery */
 
@@ -95,12 +115,12 @@ static nb_status check_index(int device)
 {
     int n = nbk_cuda_count();
     if (n == 0)
-        return nbk_cuda_fail(NB_ERR_DEVICE, "cuda:%d is not available: %s", device, no_device_reason);
+        return nbk_fail(NB_ERR_DEVICE, "cuda:%d is not available: %s", device, no_device_reason);
     if (device < 0 || device >= n) {
         if (n == 1)
-            return nbk_cuda_fail(NB_ERR_DEVICE, "cuda:%d does not exist: there is 1 CUDA device (cuda:0)",
+            return nbk_fail(NB_ERR_DEVICE, "cuda:%d does not exist: there is 1 CUDA device (cuda:0)",
                                 device);
-        return nbk_cuda_fail(NB_ERR_DEVICE, "cuda:%d does not exist: there are %d CUDA devices (cuda:0 to cuda:%d)",
+        return nbk_fail(NB_ERR_DEVICE, "cuda:%d does not exist: there are %d CUDA devices (cuda:0 to cuda:%d)",
                             device, n, n - 1);
     }
     return NB_OK;
@@ -175,13 +195,13 @@ static nb_status report_fault(int device, nbk_cuda_fault *f)
     *f = (nbk_cuda_fault){0};
     switch (seen.code) {
     case NB_CUDA_FAULT_LABEL:
-        return nbk_cuda_fail(NB_ERR_ARGUMENT,
+        return nbk_fail(NB_ERR_ARGUMENT,
                             "nb_cross_entropy on cuda:%d (found by the device, reported at this "
                             "synchronisation): label %lld in row %lld is out of range for %lld "
                             "classes (expected 0 to %lld); the loss is NaN",
                             device, seen.a, seen.b, seen.c, seen.c - 1);
     default:
-        return nbk_cuda_fail(NB_ERR_DEVICE, "cuda:%d reported an unknown fault (code %llu)", device, seen.code);
+        return nbk_fail(NB_ERR_DEVICE, "cuda:%d reported an unknown fault (code %llu)", device, seen.code);
     }
 }
 
@@ -190,12 +210,7 @@ nb_status nbk_cuda_wait(int device, cudaStream_t stream)
     cudaError_t err = cudaStreamSynchronize(stream);
     if (err != cudaSuccess) {
         (void)cudaGetLastError();
-        const char *op = atomic_load_explicit(&devices[device].last_op, memory_order_relaxed);
-        return nbk_cuda_fail(err == cudaErrorMemoryAllocation ? NB_ERR_MEMORY : NB_ERR_DEVICE,
-                            "a kernel failed on cuda:%d: %s (%s); the last op queued there was %s. "
-                            "Errors such as this one leave the device unusable until the process "
-                            "ends",
-                            device, cudaGetErrorString(err), cudaGetErrorName(err), op ? op : "none");
+        return kernel_failed(device, err); /* an error of the work queued before */
     }
     nbk_cuda_fault *f = devices[device].fault_host;
     if (f && f->code != NB_CUDA_FAULT_NONE) return report_fault(device, f);

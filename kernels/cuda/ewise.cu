@@ -236,7 +236,7 @@ extern "C" nb_status nbk_cuda_ewise(int device, nb_ew_op op, nb_dtype dtype, con
                                    const nb_scalars *s)
 {
     if (!nbk_cuda_has_ewise(op, dtype))
-        return nbk_cuda_fail(NB_ERR_UNSUPPORTED, "no CUDA kernel for elementwise op %d in %s", (int)op,
+        return nbk_fail(NB_ERR_UNSUPPORTED, "no CUDA kernel for elementwise op %d in %s", (int)op,
                             nb_dtype_name(dtype));
     return nb_cuda::table[op][dtype](device, it, s);
 }

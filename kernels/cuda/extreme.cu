@@ -33,7 +33,7 @@ namespace nb_cuda {
 namespace {
 
 /* The CPU's loops whose order of preference ranking reproduces (reduce.c, reduce_loops.c). */
-constexpr int64_t CPU_BLOCK = NB_CPU_REDUCE_BLOCK; /* a whole reduction's fixed blocks */
+constexpr int64_t CPU_BLOCK = NBK_CPU_REDUCE_BLOCK; /* a whole reduction's fixed blocks */
 constexpr int64_t CPU_LANES = 32;                  /* LANES: a row loop's partial extremes */
 constexpr int64_t CPU_ARG_CHUNK = 1024;            /* ARG_CHUNK: argmax's chunks of a long row */
 
@@ -99,7 +99,7 @@ __host__ __device__ __forceinline__ int64_t rank_of(const ranking &rk, int64_t r
 
 /* The CPU's column loops (kernels/cpu/reduce.c, column_dim) serve plans with many outputs whose
  * reduced dim is strided while an outer dim is contiguous. */
-bool cpu_takes_columns(const nbk_cuda_reduce_plan &p)
+bool cpu_takes_columns(const nbk_reduce_plan &p)
 {
     if (p.red_ndim != 1 || p.red_strides[0] == 1 || p.red_shape[0] < 2) return false;
     for (int d = 0; d < p.outer_ndim; d++)
@@ -109,10 +109,10 @@ bool cpu_takes_columns(const nbk_cuda_reduce_plan &p)
 
 /* The CPU's loop for plan p: one output goes through fixed blocks (reduce_output), many
  * through the column loops or whole rows. */
-ranking ranking_for(const nbk_cuda_reduce_plan &p, bool with_indices, int64_t outputs, int64_t count)
+ranking ranking_for(const nbk_reduce_plan &p, bool with_indices, int64_t outputs, int64_t count)
 {
     ranking rk = {RANK_NONE, count, count, NAN_AS_IS};
-    if (!p.out) return rk; /* indices only */
+    if (!p.values) return rk; /* indices only */
     if (outputs > 1 && cpu_takes_columns(p)) {
         rk.kind = RANK_POSITION;
         return rk;
@@ -213,7 +213,7 @@ struct job {
 
 /* Folds position r (row-major over the reduced dims) of the output whose element 0 is base. */
 template <class T, bool MIN>
-__host__ __device__ __forceinline__ void fold(best<T> &acc, const T *base, const nbk_cuda_reduce_plan &p,
+__host__ __device__ __forceinline__ void fold(best<T> &acc, const T *base, const nbk_reduce_plan &p,
                                               const job &j, int64_t r, int64_t count)
 {
     int64_t off = 0, index = 0;
@@ -242,7 +242,7 @@ NB_UNROLL
 /* Stage one of a whole reduction: thread `thread` of block `block` (of `grid`) folds elements
  * block·BLOCK + thread, stepping grid·BLOCK. */
 template <class T, bool MIN>
-__host__ __device__ __forceinline__ best<T> whole_share(const nbk_cuda_reduce_plan &p, const job &j, int64_t count,
+__host__ __device__ __forceinline__ best<T> whole_share(const nbk_reduce_plan &p, const job &j, int64_t count,
                                                         unsigned block, unsigned thread, unsigned grid)
 {
     best<T> acc{};
@@ -263,14 +263,14 @@ __host__ __device__ __forceinline__ best<T> partials_share(const best<T> *partia
 
 /* Element 0 of output o. */
 template <class T>
-__host__ __device__ __forceinline__ const T *row_of(const nbk_cuda_reduce_plan &p, int64_t o)
+__host__ __device__ __forceinline__ const T *row_of(const nbk_reduce_plan &p, int64_t o)
 {
     return (const T *)p.in + offset_of(o, p.outer_ndim, p.outer_shape, p.outer_in_strides);
 }
 
 /* One block per output: thread `thread` folds elements thread, thread + BLOCK, ... of output o. */
 template <class T, bool MIN>
-__host__ __device__ __forceinline__ best<T> row_share(const nbk_cuda_reduce_plan &p, const job &j, int64_t o,
+__host__ __device__ __forceinline__ best<T> row_share(const nbk_reduce_plan &p, const job &j, int64_t o,
                                                       int64_t count, unsigned thread)
 {
     const T *row = row_of<T>(p, o);
@@ -281,25 +281,25 @@ __host__ __device__ __forceinline__ best<T> row_share(const nbk_cuda_reduce_plan
 
 /* Writes output o (0 for a whole reduction): its index, its value, or both. */
 template <class T>
-__host__ __device__ __forceinline__ void store(const nbk_cuda_reduce_plan &p, const job &j, int64_t o,
+__host__ __device__ __forceinline__ void store(const nbk_reduce_plan &p, const job &j, int64_t o,
                                                const best<T> &b)
 {
     /* 0 without outer dims */
     const int64_t at = offset_of(o, p.outer_ndim, p.outer_shape, p.outer_out_strides);
     if (j.indices) j.indices[at] = b.index;
-    if (!p.out) return;
+    if (!p.values) return;
     T v = b.value;
     if constexpr (std::is_floating_point<T>::value) {
         if (is_nan(v) && j.rank.nan == NAN_CANONICAL) v = quiet_nan<T>();
         if constexpr (sizeof(T) == 4)
             if (is_nan(v) && j.rank.nan == NAN_QUIETED) v = quieted(v);
     }
-    ((T *)p.out)[at] = v;
+    ((T *)p.values)[at] = v;
 }
 
 /* One thread per output: output o's row folded in order, and stored. */
 template <class T, bool MIN>
-__host__ __device__ __forceinline__ void thread_row(const nbk_cuda_reduce_plan &p, const job &j, int64_t o,
+__host__ __device__ __forceinline__ void thread_row(const nbk_reduce_plan &p, const job &j, int64_t o,
                                                     int64_t count)
 {
     const T *row = row_of<T>(p, o);
@@ -328,7 +328,7 @@ NB_UNROLL
 /* Stage one of a whole reduction: each block writes its partial, or (FINAL, one block) the output. */
 template <class T, bool MIN, bool FINAL>
 __global__ void __launch_bounds__(BLOCK)
-    whole_kernel(nbk_cuda_reduce_plan p, job j, int64_t count, best<T> *partials)
+    whole_kernel(nbk_reduce_plan p, job j, int64_t count, best<T> *partials)
 {
     const best<T> b = block_best<T, MIN>(whole_share<T, MIN>(p, j, count, blockIdx.x, threadIdx.x, gridDim.x));
     if (threadIdx.x != 0) return;
@@ -339,7 +339,7 @@ __global__ void __launch_bounds__(BLOCK)
 /* Stage two: one block combines the n partials and writes the output. */
 template <class T, bool MIN>
 __global__ void __launch_bounds__(BLOCK)
-    partials_kernel(nbk_cuda_reduce_plan p, job j, const best<T> *partials, int64_t n)
+    partials_kernel(nbk_reduce_plan p, job j, const best<T> *partials, int64_t n)
 {
     const best<T> b = block_best<T, MIN>(partials_share<T, MIN>(partials, n, threadIdx.x));
     if (threadIdx.x == 0) store<T>(p, j, 0, b);
@@ -348,7 +348,7 @@ __global__ void __launch_bounds__(BLOCK)
 /* One block per output: threads stride over the row, then the block tree. */
 template <class T, bool MIN>
 __global__ void __launch_bounds__(BLOCK)
-    block_rows_kernel(nbk_cuda_reduce_plan p, job j, int64_t outputs, int64_t count)
+    block_rows_kernel(nbk_reduce_plan p, job j, int64_t outputs, int64_t count)
 {
     for (int64_t o = blockIdx.x; o < outputs; o += gridDim.x) { /* uniform across the block */
         const best<T> b = block_best<T, MIN>(row_share<T, MIN>(p, j, o, count, threadIdx.x));
@@ -360,7 +360,7 @@ __global__ void __launch_bounds__(BLOCK)
 /* One thread per output, folding its row in order. */
 template <class T, bool MIN>
 __global__ void __launch_bounds__(BLOCK)
-    thread_rows_kernel(nbk_cuda_reduce_plan p, job j, int64_t outputs, int64_t count)
+    thread_rows_kernel(nbk_reduce_plan p, job j, int64_t outputs, int64_t count)
 {
     const int64_t step = (int64_t)gridDim.x * BLOCK;
     for (int64_t o = (int64_t)blockIdx.x * BLOCK + threadIdx.x; o < outputs; o += step)
@@ -370,7 +370,7 @@ __global__ void __launch_bounds__(BLOCK)
 /* ---------------------------------------------------------------- launching */
 
 /* The job of plan p; index_strides NULL: row-major over the reduced dims. */
-job job_for(const nbk_cuda_reduce_plan &p, const int64_t *index_strides, int64_t *indices, int64_t outputs,
+job job_for(const nbk_reduce_plan &p, const int64_t *index_strides, int64_t *indices, int64_t outputs,
             int64_t count)
 {
     job j;
@@ -386,24 +386,24 @@ job job_for(const nbk_cuda_reduce_plan &p, const int64_t *index_strides, int64_t
 }
 
 /* Checks that plan p describes a reduction the kernels take; NB_OK or the failure recorded. */
-nb_status check_plan(const nbk_cuda_reduce_plan *p, const int64_t *indices, int64_t outputs, int64_t count)
+nb_status check_plan(const nbk_reduce_plan *p, const int64_t *indices, int64_t outputs, int64_t count)
 {
     if (p->red_ndim < 1 || p->red_ndim > NB_MAX_DIMS || p->outer_ndim < 0 || p->outer_ndim > NB_MAX_DIMS)
-        return nbk_cuda_fail(NB_ERR_ARGUMENT, "a maximum or minimum plan with %d outer and %d reduced dims",
+        return nbk_fail(NB_ERR_ARGUMENT, "a maximum or minimum plan with %d outer and %d reduced dims",
                             p->outer_ndim, p->red_ndim);
-    if (!p->out && !indices)
-        return nbk_cuda_fail(NB_ERR_ARGUMENT, "a maximum or minimum with neither values nor indices to write");
-    if (p->out && indices && p->red_ndim != 1)
-        return nbk_cuda_fail(NB_ERR_ARGUMENT,
+    if (!p->values && !indices)
+        return nbk_fail(NB_ERR_ARGUMENT, "a maximum or minimum with neither values nor indices to write");
+    if (p->values && indices && p->red_ndim != 1)
+        return nbk_fail(NB_ERR_ARGUMENT,
                             "a maximum or minimum with values and indices reduces one dim, not %d", p->red_ndim);
     if (outputs > 0 && count == 0)
-        return nbk_cuda_fail(NB_ERR_ARGUMENT, "a maximum or minimum of no elements (%lld outputs)",
+        return nbk_fail(NB_ERR_ARGUMENT, "a maximum or minimum of no elements (%lld outputs)",
                             (long long)outputs);
     return NB_OK;
 }
 
 template <class T, bool MIN>
-nb_status extreme(int device, const nbk_cuda_reduce_plan *p, const int64_t *index_strides, int64_t *indices)
+nb_status extreme(int device, const nbk_reduce_plan *p, const int64_t *index_strides, int64_t *indices)
 {
     const int64_t outputs = numel_of(p->outer_ndim, p->outer_shape);
     const int64_t count = numel_of(p->red_ndim, p->red_shape);
@@ -425,7 +425,7 @@ nb_status extreme(int device, const nbk_cuda_reduce_plan *p, const int64_t *inde
     }
 
     /* one output (outer dims, if any, are all of size 1 and add nothing to the addresses) */
-    nbk_cuda_reduce_plan whole = *p;
+    nbk_reduce_plan whole = *p;
     whole.outer_ndim = 0;
     if (r.grid == 1) {
         whole_kernel<T, MIN, true><<<1, BLOCK, 0, stream>>>(whole, j, count, nullptr);
@@ -445,7 +445,7 @@ nb_status extreme(int device, const nbk_cuda_reduce_plan *p, const int64_t *inde
 }
 
 template <class T>
-nb_status extreme_of(int device, bool take_min, const nbk_cuda_reduce_plan *p, const int64_t *index_strides,
+nb_status extreme_of(int device, bool take_min, const nbk_reduce_plan *p, const int64_t *index_strides,
                      int64_t *indices)
 {
     return take_min ? extreme<T, true>(device, p, index_strides, indices)
@@ -455,14 +455,15 @@ nb_status extreme_of(int device, bool take_min, const nbk_cuda_reduce_plan *p, c
 } /* namespace */
 } /* namespace nb_cuda */
 
-extern "C" nb_status nbk_cuda_extreme(int device, bool take_min, nb_dtype dtype, const nbk_cuda_reduce_plan *plan,
-                                     const int64_t *index_strides, int64_t *indices)
+extern "C" nb_status nbk_cuda_extreme(int device, bool take_min, nb_dtype dtype, const nbk_reduce_plan *plan)
 {
+    const int64_t *index_strides = plan->red_index_strides;
+    int64_t *indices = plan->indices;
     switch (dtype) {
     case NB_FLOAT32: return nb_cuda::extreme_of<float>(device, take_min, plan, index_strides, indices);
     case NB_FLOAT64: return nb_cuda::extreme_of<double>(device, take_min, plan, index_strides, indices);
     case NB_INT64: return nb_cuda::extreme_of<int64_t>(device, take_min, plan, index_strides, indices);
     case NB_BOOL: return nb_cuda::extreme_of<bool>(device, take_min, plan, index_strides, indices);
     }
-    return nbk_cuda_fail(NB_ERR_DTYPE, "no CUDA maximum or minimum for dtype %d", (int)dtype);
+    return nbk_fail(NB_ERR_DTYPE, "no CUDA maximum or minimum for dtype %d", (int)dtype);
 }

@@ -5,7 +5,8 @@
  * swap places and each is handed over as its transpose. A row-major operand (unit column stride)
  * read column-major already is its transpose (op N, leading dimension = its row stride); a
  * transposed view (unit row stride) is the matrix itself read column-major, so it goes with op T
- * and its column stride. Anything else is refused here and copied by lib/ first. */
+ * and its column stride. Anything else (an expanded dim of stride 0, overlapping rows) is copied
+ * into a dense buffer from the caching allocator first, by the conversion kernel. */
 #include "internal.h"
 
 #include <cublas_v2.h>
@@ -24,7 +25,7 @@ static void make_handles(void)
 static nb_status blas_check(cublasStatus_t s, int device, const char *what)
 {
     if (s == CUBLAS_STATUS_SUCCESS) return NB_OK;
-    return nbk_cuda_fail(s == CUBLAS_STATUS_ALLOC_FAILED ? NB_ERR_MEMORY : NB_ERR_DEVICE,
+    return nbk_fail(s == CUBLAS_STATUS_ALLOC_FAILED ? NB_ERR_MEMORY : NB_ERR_DEVICE,
                         "%s on cuda:%d: %s (%s)", what, device, cublasGetStatusString(s),
                         cublasGetStatusName(s));
 }
@@ -49,11 +50,24 @@ static bool as_transposed(int64_t rows, int64_t cols, int64_t rs, int64_t cs, cu
     return false;
 }
 
-bool nbk_cuda_gemm_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs)
+/* Operand x of (batch, rows, cols) copied dense and row-major into memory from the cache (*handle,
+ * to free once the product is queued); one matrix for every product when x's batch stride is 0. */
+static nb_status stage(int device, const nbk_matrix *x, nb_dtype dtype, int64_t batch, int64_t rows,
+                       int64_t cols, nbk_matrix *dense, void **handle)
 {
-    cublasOperation_t op;
-    int64_t ld;
-    return as_transposed(rows, cols, rs, cs, &op, &ld);
+    const int64_t copies = x->bs == 0 ? 1 : batch, esize = (int64_t)nb_dtype_size(dtype);
+    void *data = NULL;
+    nb_status st = nbk_cuda_malloc(device, (size_t)(copies * rows * cols * esize), &data, handle);
+    if (st != NB_OK) return st;
+    nb_iter it = {.noperands = 2, .ndim = 3, .numel = copies * rows * cols,
+                  .shape = {copies, rows, cols}, .data = {data, x->data}};
+    const int64_t dense_strides[3] = {rows * cols, cols, 1}, x_strides[3] = {x->bs, x->rs, x->cs};
+    for (int d = 0; d < 3; d++) {
+        it.strides[0][d] = dense_strides[d] * esize;
+        it.strides[1][d] = x_strides[d] * esize;
+    }
+    *dense = (nbk_matrix){.data = data, .rs = cols, .cs = 1, .bs = copies == 1 ? 0 : rows * cols};
+    return nbk_cuda_cast(device, dtype, dtype, &it);
 }
 
 /* cuBLAS's workspace, given explicitly: left to itself, cuBLAS allocates one for each graph
@@ -65,7 +79,7 @@ bool nbk_cuda_gemm_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs)
 static nb_status handle_of(int device, cudaStream_t stream, cublasHandle_t *out)
 {
     pthread_once(&handles_once, make_handles);
-    if (!handles) return nbk_cuda_fail(NB_ERR_MEMORY, "out of host memory for cuBLAS handles");
+    if (!handles) return nbk_fail(NB_ERR_MEMORY, "out of host memory for cuBLAS handles");
     if (!handles[device]) {
         nb_status st = nbk_cuda_refuse_in_capture(device, "setting up cuBLAS");
         if (st != NB_OK) return st;
@@ -96,33 +110,14 @@ nb_status nbk_cuda_blas_ready(int device, cudaStream_t stream)
     return st;
 }
 
-nb_status nbk_cuda_gemm(int device, const nbk_cuda_gemm_args *g)
+/* Cᵀ (m, n) = Bᵀ (m, k) · Aᵀ (k, n), column-major, for operands cuBLAS takes as they are. */
+static nb_status product(int device, cudaStream_t stream, const nbk_gemm_args *g, cublasOperation_t op_a,
+                         int64_t ld_a, cublasOperation_t op_b, int64_t ld_b, int64_t ld_c)
 {
-    if (g->dtype != NB_FLOAT32 && g->dtype != NB_FLOAT64)
-        return nbk_cuda_fail(NB_ERR_DTYPE, "cuBLAS products take float32 or float64, got %s", nb_dtype_name(g->dtype));
-    if (g->batch <= 0 || g->n <= 0 || g->m <= 0) return NB_OK; /* an empty result */
-    cudaStream_t stream;
-    nb_status st = nbk_cuda_use(device, &stream);
-    if (st != NB_OK) return st;
-    const size_t esize = nb_dtype_size(g->dtype);
-    if (g->k == 0) { /* a sum of nothing: zeros (cuBLAS would leave C alone) */
-        return nbk_cuda_check(cudaMemsetAsync(g->c.data, 0, (size_t)(g->batch * g->n * g->m) * esize, stream),
-                             device, "cudaMemsetAsync");
-    }
-    cublasOperation_t op_a, op_b, op_c;
-    int64_t ld_a, ld_b, ld_c;
-    if (!as_transposed(g->n, g->k, g->a.rs, g->a.cs, &op_a, &ld_a) ||
-        !as_transposed(g->k, g->m, g->b.rs, g->b.cs, &op_b, &ld_b) ||
-        !as_transposed(g->n, g->m, g->c.rs, g->c.cs, &op_c, &ld_c) || op_c != CUBLAS_OP_N)
-        return nbk_cuda_fail(NB_ERR_ARGUMENT, "operand strides cuBLAS cannot take: a (%lld, %lld), b (%lld, %lld), c (%lld, %lld)",
-                            (long long)g->a.rs, (long long)g->a.cs, (long long)g->b.rs,
-                            (long long)g->b.cs, (long long)g->c.rs, (long long)g->c.cs);
-
     nbk_cuda_lock(device); /* one thread at a time on the device's handle */
     cublasHandle_t h = NULL;
-    st = handle_of(device, stream, &h);
+    nb_status st = handle_of(device, stream, &h);
     if (st == NB_OK) {
-        /* Cᵀ (m, n) = Bᵀ (m, k) · Aᵀ (k, n), column-major */
         cublasStatus_t s;
         if (g->dtype == NB_FLOAT32) {
             const float one = 1.0f, zero = 0.0f;
@@ -150,3 +145,40 @@ nb_status nbk_cuda_gemm(int device, const nbk_cuda_gemm_args *g)
     nbk_cuda_unlock(device);
     return st;
 }
+
+nb_status nbk_cuda_gemm(int device, const nbk_gemm_args *g)
+{
+    if (g->dtype != NB_FLOAT32 && g->dtype != NB_FLOAT64)
+        return nbk_fail(NB_ERR_DTYPE, "cuBLAS products take float32 or float64, got %s", nb_dtype_name(g->dtype));
+    if (g->batch <= 0 || g->n <= 0 || g->m <= 0) return NB_OK; /* an empty result */
+    cudaStream_t stream;
+    nb_status st = nbk_cuda_use(device, &stream);
+    if (st != NB_OK) return st;
+    const size_t esize = nb_dtype_size(g->dtype);
+    if (g->k == 0) { /* a sum of nothing: zeros (cuBLAS would leave C alone) */
+        return nbk_cuda_check(cudaMemsetAsync(g->c.data, 0, (size_t)(g->batch * g->n * g->m) * esize, stream),
+                             device, "cudaMemsetAsync");
+    }
+    /* operands cuBLAS cannot take are copied dense first */
+    nbk_gemm_args dense = *g;
+    void *staged[2] = {NULL, NULL};
+    cublasOperation_t op_a = CUBLAS_OP_N, op_b = CUBLAS_OP_N, op_c = CUBLAS_OP_N;
+    int64_t ld_a = 0, ld_b = 0, ld_c = 0;
+    if (!as_transposed(g->n, g->k, g->a.rs, g->a.cs, &op_a, &ld_a)) {
+        st = stage(device, &g->a, g->dtype, g->batch, g->n, g->k, &dense.a, &staged[0]);
+        if (st == NB_OK) as_transposed(g->n, g->k, dense.a.rs, dense.a.cs, &op_a, &ld_a);
+    }
+    if (st == NB_OK && !as_transposed(g->k, g->m, g->b.rs, g->b.cs, &op_b, &ld_b)) {
+        st = stage(device, &g->b, g->dtype, g->batch, g->k, g->m, &dense.b, &staged[1]);
+        if (st == NB_OK) as_transposed(g->k, g->m, dense.b.rs, dense.b.cs, &op_b, &ld_b);
+    }
+    if (st == NB_OK && (!as_transposed(g->n, g->m, g->c.rs, g->c.cs, &op_c, &ld_c) || op_c != CUBLAS_OP_N))
+        st = nbk_fail(NB_ERR_ARGUMENT, "a product's result must be dense and row-major, got strides (%lld, %lld)",
+                      (long long)g->c.rs, (long long)g->c.cs);
+    if (st == NB_OK) st = product(device, stream, &dense, op_a, ld_a, op_b, ld_b, ld_c);
+    /* stream order keeps the copies alive for the product queued above */
+    nbk_cuda_free(device, staged[0]);
+    nbk_cuda_free(device, staged[1]);
+    return st;
+}
+

@@ -11,7 +11,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-struct nbk_cuda_graph {
+struct nbk_graph {
     int device;
     cudaGraphExec_t exec;
     void *pool; /* allocator.c's capture pool */
@@ -33,7 +33,7 @@ bool nbk_cuda_capturing(int device)
 nb_status nbk_cuda_refuse_in_capture(int device, const char *what)
 {
     if (!nbk_cuda_capturing(device)) return NB_OK;
-    return nbk_cuda_fail(NB_ERR_ARGUMENT,
+    return nbk_fail(NB_ERR_ARGUMENT,
                         "%s cannot be captured: cuda:%d is capturing a graph, and a replay would "
                         "not repeat it (do it before nb_graph_capture_begin or after "
                         "nb_graph_capture_end)",
@@ -46,9 +46,9 @@ nb_status nbk_cuda_capture_begin(int device)
     nb_status st = nbk_cuda_use(device, &stream);
     if (st != NB_OK) return st;
     if (device >= MAX_DEVICES)
-        return nbk_cuda_fail(NB_ERR_DEVICE, "cuda:%d: graphs are supported on the first %d devices", device,
+        return nbk_fail(NB_ERR_DEVICE, "cuda:%d: graphs are supported on the first %d devices", device,
                             MAX_DEVICES);
-    if (nbk_cuda_capturing(device)) return nbk_cuda_fail(NB_ERR_ARGUMENT, "cuda:%d is already capturing a graph", device);
+    if (nbk_cuda_capturing(device)) return nbk_fail(NB_ERR_ARGUMENT, "cuda:%d is already capturing a graph", device);
     /* set-up that cannot be captured: cuBLAS's handle and workspace, and earlier work finished
      * (so that its errors are reported now, not as a failed capture) */
     st = nbk_cuda_blas_ready(device, stream);
@@ -68,10 +68,10 @@ nb_status nbk_cuda_capture_begin(int device)
     return NB_OK;
 }
 
-nb_status nbk_cuda_capture_end(int device, nbk_cuda_graph **out)
+nb_status nbk_cuda_capture_end(int device, nbk_graph **out)
 {
     *out = NULL;
-    if (!nbk_cuda_capturing(device)) return nbk_cuda_fail(NB_ERR_ARGUMENT, "cuda:%d is not capturing a graph", device);
+    if (!nbk_cuda_capturing(device)) return nbk_fail(NB_ERR_ARGUMENT, "cuda:%d is not capturing a graph", device);
     cudaStream_t stream;
     nb_status st = nbk_cuda_use(device, &stream);
     void *pool = captures[device].pool;
@@ -86,33 +86,33 @@ nb_status nbk_cuda_capture_end(int device, nbk_cuda_graph **out)
     cudaGraphExec_t exec = NULL;
     if (st == NB_OK) st = nbk_cuda_check(cudaGraphInstantiate(&exec, graph, 0), device, "cudaGraphInstantiate");
     if (graph) (void)cudaGraphDestroy(graph);
-    nbk_cuda_graph *g = NULL;
+    nbk_graph *g = NULL;
     if (st == NB_OK) {
         g = malloc(sizeof *g);
-        if (!g) st = nbk_cuda_fail(NB_ERR_MEMORY, "out of host memory for a graph on cuda:%d", device);
+        if (!g) st = nbk_fail(NB_ERR_MEMORY, "out of host memory for a graph on cuda:%d", device);
     }
     if (st != NB_OK) {
         if (exec) (void)cudaGraphExecDestroy(exec);
         nbk_cuda_pool_release(device, pool);
         return st;
     }
-    *g = (nbk_cuda_graph){.device = device, .exec = exec, .pool = pool};
+    *g = (nbk_graph){.device = device, .exec = exec, .pool = pool};
     *out = g;
     return NB_OK;
 }
 
-nb_status nbk_cuda_graph_launch(nbk_cuda_graph *g)
+nb_status nbk_cuda_graph_launch(nbk_graph *g)
 {
     cudaStream_t stream;
     nb_status st = nbk_cuda_use(g->device, &stream);
     if (st != NB_OK) return st;
     if (nbk_cuda_capturing(g->device))
-        return nbk_cuda_fail(NB_ERR_ARGUMENT, "cannot replay a graph on cuda:%d while the device captures another",
+        return nbk_fail(NB_ERR_ARGUMENT, "cannot replay a graph on cuda:%d while the device captures another",
                             g->device);
     return nbk_cuda_check(cudaGraphLaunch(g->exec, stream), g->device, "cudaGraphLaunch");
 }
 
-void nbk_cuda_graph_destroy(nbk_cuda_graph *g)
+void nbk_cuda_graph_destroy(nbk_graph *g)
 {
     if (!g) return;
     /* replays still queued finish first: CUDA defers the destruction, and the pool's memory is

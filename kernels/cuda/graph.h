@@ -1,6 +1,6 @@
 /* graph.h — CUDA Graphs for lib/graph.c: capturing the work a thread queues on one device into a
- * graph, replaying it, and the private memory pool each graph keeps (allocator.c). Plain C, like
- * cuda.h; built with NB_HAVE_CUDA.
+ * graph (an nbk_graph of kernels/device.h: the instantiated graph and its memory pool), replaying
+ * it, and the private memory pool each graph keeps (allocator.c). Plain C, like cuda.h.
  *
  * While a device captures, its stream records instead of running: kernels, copies between device
  * buffers and cuBLAS products become the graph's nodes. What would need the host in the middle of
@@ -9,13 +9,12 @@
 #ifndef NB_KERNELS_CUDA_GRAPH_H
 #define NB_KERNELS_CUDA_GRAPH_H
 
-#include "nabla.h"
+#include "../device.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-typedef struct nbk_cuda_graph nbk_cuda_graph; /* an instantiated graph and its memory pool */
 
 /* Starts capturing device's stream (cuBLAS is set up first: creating it cannot be captured);
  * from here until nbk_cuda_capture_end, device memory comes from a new private pool. */
@@ -25,11 +24,11 @@ bool nbk_cuda_capturing(int device);
 /* Ends the capture and instantiates the graph into *out. When the capture failed (CUDA refused
  * a call inside it) or the graph cannot be instantiated, *out is NULL, the pool is released and
  * the error is returned; the capture ends either way. */
-nb_status nbk_cuda_capture_end(int device, nbk_cuda_graph **out);
+nb_status nbk_cuda_capture_end(int device, nbk_graph **out);
 /* Queues one replay of g on its device's stream (it runs in order with the work around it). */
-nb_status nbk_cuda_graph_launch(nbk_cuda_graph *g);
+nb_status nbk_cuda_graph_launch(nbk_graph *g);
 /* Destroys g; its pool's memory returns to the cache once no tensor holds it. NULL does nothing. */
-void nbk_cuda_graph_destroy(nbk_cuda_graph *g);
+void nbk_cuda_graph_destroy(nbk_graph *g);
 
 /* ---------------------------------------------------------------- pools (allocator.c) */
 

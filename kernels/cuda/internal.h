@@ -1,6 +1,6 @@
 /* internal.h — what the CUDA backend's files share (host side, C and CUDA C++): making a device
  * current and getting its stream, the lock of its cuBLAS handle, and recording failures with
- * CUDA's own message for nbk_cuda_error(). */
+ * CUDA's own message for nbk_error(). */
 #ifndef NB_KERNELS_CUDA_INTERNAL_H
 #define NB_KERNELS_CUDA_INTERNAL_H
 
@@ -36,10 +36,10 @@ nb_status nbk_cuda_refuse_in_capture(int device, const char *what);
 void nbk_cuda_lock(int device);
 void nbk_cuda_unlock(int device);
 
-/* Records a printf-style message as this thread's nbk_cuda_error() and returns status. */
-nb_status nbk_cuda_fail(nb_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* NB_OK for cudaSuccess; otherwise clears CUDA's last error and records "what on cuda:N:
- * <CUDA's message> (<error name>)": NB_ERR_MEMORY for an allocation failure, else NB_ERR_DEVICE. */
+ * <CUDA's message> (<error name>)": NB_ERR_MEMORY for an allocation failure, else NB_ERR_DEVICE.
+ * An error that means a kernel faulted earlier is reported as nbk_cuda_wait reports it: "a kernel
+ * failed on cuda:N ...; the last op queued there was ...". */
 nb_status nbk_cuda_check(cudaError_t err, int device, const char *what);
 
 /* Bad data found by a kernel (a class label out of range) cannot fail the op that queued it: the

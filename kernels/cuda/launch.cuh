@@ -146,7 +146,7 @@ template <class F>
 nb_status run_elementwise(int device, const nb_iter *it, F f, const char *what)
 {
     if (it->noperands != F::nin + 1)
-        return nbk_cuda_fail(NB_ERR_ARGUMENT, "%s: %d operands given, the kernel takes %d", what,
+        return nbk_fail(NB_ERR_ARGUMENT, "%s: %d operands given, the kernel takes %d", what,
                             it->noperands, F::nin + 1);
     if (it->numel == 0) return NB_OK;
     cudaStream_t stream;

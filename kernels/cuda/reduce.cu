@@ -32,7 +32,7 @@ template <> struct out_of<bool> { using type = int64_t; };
  * block·BLOCK + thread, stepping grid·BLOCK. */
 template <class In>
 __host__ __device__ __forceinline__ typename acc_of<In>::type
-whole_share(const nbk_cuda_reduce_plan &p, int64_t count, unsigned block, unsigned thread, unsigned grid)
+whole_share(const nbk_reduce_plan &p, int64_t count, unsigned block, unsigned thread, unsigned grid)
 {
     using Acc = typename acc_of<In>::type;
     const In *in = (const In *)p.in;
@@ -55,7 +55,7 @@ __host__ __device__ __forceinline__ Acc partials_share(const Acc *partials, int6
 /* One block per output: thread `thread` adds elements thread, thread + BLOCK, ... of output o. */
 template <class In>
 __host__ __device__ __forceinline__ typename acc_of<In>::type
-row_share(const nbk_cuda_reduce_plan &p, int64_t o, int64_t count, unsigned thread)
+row_share(const nbk_reduce_plan &p, int64_t o, int64_t count, unsigned thread)
 {
     using Acc = typename acc_of<In>::type;
     const In *row = (const In *)p.in + offset_of(o, p.outer_ndim, p.outer_shape, p.outer_in_strides);
@@ -67,19 +67,19 @@ row_share(const nbk_cuda_reduce_plan &p, int64_t o, int64_t count, unsigned thre
 
 /* Writes output o (0 for a whole sum) from its total: divided (a mean) and rounded once. */
 template <class In>
-__host__ __device__ __forceinline__ void store(const nbk_cuda_reduce_plan &p, int64_t o,
+__host__ __device__ __forceinline__ void store(const nbk_reduce_plan &p, int64_t o,
                                                typename acc_of<In>::type total)
 {
     using Out = typename out_of<In>::type;
     Out v;
     if constexpr (std::is_same<typename acc_of<In>::type, double>::value) v = (Out)(total / p.divisor);
     else v = (Out)(int64_t)total;
-    ((Out *)p.out)[offset_of(o, p.outer_ndim, p.outer_shape, p.outer_out_strides)] = v; /* 0 without outer dims */
+    ((Out *)p.values)[offset_of(o, p.outer_ndim, p.outer_shape, p.outer_out_strides)] = v; /* 0 without outer dims */
 }
 
 /* One thread per output: output o's row added in order, and stored. */
 template <class In>
-__host__ __device__ __forceinline__ void thread_row(const nbk_cuda_reduce_plan &p, int64_t o, int64_t count)
+__host__ __device__ __forceinline__ void thread_row(const nbk_reduce_plan &p, int64_t o, int64_t count)
 {
     using Acc = typename acc_of<In>::type;
     const In *row = (const In *)p.in + offset_of(o, p.outer_ndim, p.outer_shape, p.outer_in_strides);
@@ -105,7 +105,7 @@ NB_UNROLL
 /* Stage one of a whole sum: each block writes its partial, or (FINAL, one block) the output. */
 template <class In, bool FINAL>
 __global__ void __launch_bounds__(BLOCK)
-    whole_kernel(nbk_cuda_reduce_plan p, int64_t count, typename acc_of<In>::type *partials)
+    whole_kernel(nbk_reduce_plan p, int64_t count, typename acc_of<In>::type *partials)
 {
     auto acc = block_sum(whole_share<In>(p, count, blockIdx.x, threadIdx.x, gridDim.x));
     if (threadIdx.x != 0) return;
@@ -116,7 +116,7 @@ __global__ void __launch_bounds__(BLOCK)
 /* Stage two: one block adds the n partials in order and writes the output. */
 template <class In>
 __global__ void __launch_bounds__(BLOCK)
-    partials_kernel(nbk_cuda_reduce_plan p, const typename acc_of<In>::type *partials, int64_t n)
+    partials_kernel(nbk_reduce_plan p, const typename acc_of<In>::type *partials, int64_t n)
 {
     auto acc = block_sum(partials_share(partials, n, threadIdx.x));
     if (threadIdx.x == 0) store<In>(p, 0, acc);
@@ -124,7 +124,7 @@ __global__ void __launch_bounds__(BLOCK)
 
 /* One block per output: threads stride over the row, then the block tree. */
 template <class In>
-__global__ void __launch_bounds__(BLOCK) block_rows_kernel(nbk_cuda_reduce_plan p, int64_t outputs, int64_t count)
+__global__ void __launch_bounds__(BLOCK) block_rows_kernel(nbk_reduce_plan p, int64_t outputs, int64_t count)
 {
     for (int64_t o = blockIdx.x; o < outputs; o += gridDim.x) { /* uniform across the block */
         auto acc = block_sum(row_share<In>(p, o, count, threadIdx.x));
@@ -135,17 +135,17 @@ __global__ void __launch_bounds__(BLOCK) block_rows_kernel(nbk_cuda_reduce_plan 
 
 /* One thread per output, adding its row in order. */
 template <class In>
-__global__ void __launch_bounds__(BLOCK) thread_rows_kernel(nbk_cuda_reduce_plan p, int64_t outputs, int64_t count)
+__global__ void __launch_bounds__(BLOCK) thread_rows_kernel(nbk_reduce_plan p, int64_t outputs, int64_t count)
 {
     const int64_t step = (int64_t)gridDim.x * BLOCK;
     for (int64_t o = (int64_t)blockIdx.x * BLOCK + threadIdx.x; o < outputs; o += step) thread_row<In>(p, o, count);
 }
 
-template <class In> nb_status sum(int device, const nbk_cuda_reduce_plan *p)
+template <class In> nb_status sum(int device, const nbk_reduce_plan *p)
 {
     using Acc = typename acc_of<In>::type;
     if (p->red_ndim < 1 || p->red_ndim > NB_MAX_DIMS || p->outer_ndim < 0 || p->outer_ndim > NB_MAX_DIMS)
-        return nbk_cuda_fail(NB_ERR_ARGUMENT, "a sum plan with %d outer and %d reduced dims", p->outer_ndim,
+        return nbk_fail(NB_ERR_ARGUMENT, "a sum plan with %d outer and %d reduced dims", p->outer_ndim,
                             p->red_ndim);
     const int64_t outputs = numel_of(p->outer_ndim, p->outer_shape);
     const int64_t count = numel_of(p->red_ndim, p->red_shape);
@@ -165,7 +165,7 @@ template <class In> nb_status sum(int device, const nbk_cuda_reduce_plan *p)
     }
 
     /* one output (outer dims, if any, are all of size 1 and add nothing to the address) */
-    nbk_cuda_reduce_plan whole = *p;
+    nbk_reduce_plan whole = *p;
     whole.outer_ndim = 0;
     const int64_t blocks = r.grid;
     if (blocks <= 1) {
@@ -188,7 +188,7 @@ template <class In> nb_status sum(int device, const nbk_cuda_reduce_plan *p)
 } /* namespace */
 } /* namespace nb_cuda */
 
-extern "C" nb_status nbk_cuda_sum(int device, nb_dtype dtype, const nbk_cuda_reduce_plan *plan)
+extern "C" nb_status nbk_cuda_sum(int device, nb_dtype dtype, const nbk_reduce_plan *plan)
 {
     switch (dtype) {
     case NB_FLOAT32: return nb_cuda::sum<float>(device, plan);
@@ -196,5 +196,5 @@ extern "C" nb_status nbk_cuda_sum(int device, nb_dtype dtype, const nbk_cuda_red
     case NB_INT64: return nb_cuda::sum<int64_t>(device, plan);
     case NB_BOOL: return nb_cuda::sum<bool>(device, plan);
     }
-    return nbk_cuda_fail(NB_ERR_DTYPE, "no CUDA sum for dtype %d", (int)dtype);
+    return nbk_fail(NB_ERR_DTYPE, "no CUDA sum for dtype %d", (int)dtype);
 }

@@ -1,4 +1,4 @@
-/* reduce_plan.cuh — what the reductions over an nbk_cuda_reduce_plan share (sums in reduce.cu,
+/* reduce_plan.cuh — what the reductions over an nbk_reduce_plan share (sums in reduce.cu,
  * extremes in extreme.cu): positions over a plan's dims turned into element offsets, and the
  * choice of kernels for a plan, which depends on its shapes and strides only. */
 #ifndef NB_KERNELS_CUDA_REDUCE_PLAN_CUH
@@ -53,7 +53,7 @@ struct route {
     unsigned grid;
 };
 
-inline route route_for(const nbk_cuda_reduce_plan &p, int64_t outputs, int64_t count)
+inline route route_for(const nbk_reduce_plan &p, int64_t outputs, int64_t count)
 {
     if (p.outer_ndim > 0 && outputs > 1) {
         /* column reductions (a strided row, outputs side by side in memory) read coalesced with

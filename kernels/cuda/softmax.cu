@@ -565,7 +565,7 @@ template <class F> void with_per(int per, F f)
 /* The way a softmax of shape s goes (see the top of the file). */
 enum Way { GROUPS, BLOCKS, COLUMNS };
 
-Way way_of(const nbk_cuda_softmax_shape *s)
+Way way_of(const nbk_softmax_shape *s)
 {
     if (s->inner == 1) return s->n <= GROUP_ROW_MAX ? GROUPS : BLOCKS;
     const int64_t columns = s->outer * s->inner;
@@ -573,7 +573,7 @@ Way way_of(const nbk_cuda_softmax_shape *s)
 }
 
 template <class T>
-nb_status softmax(int device, cudaStream_t stream, const nbk_cuda_softmax_shape *s, bool take_log, const T *x, T *y)
+nb_status softmax(int device, cudaStream_t stream, const nbk_softmax_shape *s, bool take_log, const T *x, T *y)
 {
     const int64_t rows = s->outer * s->inner; /* rows along the softmax dim */
     switch (way_of(s)) {
@@ -599,7 +599,7 @@ nb_status softmax(int device, cudaStream_t stream, const nbk_cuda_softmax_shape 
 }
 
 template <class T>
-nb_status softmax_backward(int device, cudaStream_t stream, const nbk_cuda_softmax_shape *s, bool take_log,
+nb_status softmax_backward(int device, cudaStream_t stream, const nbk_softmax_shape *s, bool take_log,
                            const T *y, const T *g, T *gi)
 {
     const int64_t rows = s->outer * s->inner;
@@ -626,14 +626,14 @@ nb_status softmax_backward(int device, cudaStream_t stream, const nbk_cuda_softm
     return nbk_cuda_check(cudaGetLastError(), device, "launching a softmax backward kernel");
 }
 
-template <class T> Xent<T> xent_of(const nbk_cuda_xent_args *a)
+template <class T> Xent<T> xent_of(const nbk_xent_args *a)
 {
     return Xent<T>{(const T *)a->logits, a->rows,   a->classes,   a->row_stride,
                    a->col_stride,        a->labels, a->label_stride};
 }
 
 template <class T>
-nb_status xent_forward(int device, cudaStream_t stream, const nbk_cuda_xent_args *args, T *loss)
+nb_status xent_forward(int device, cudaStream_t stream, const nbk_xent_args *args, T *loss)
 {
     const Xent<T> a = xent_of<T>(args);
     nbk_cuda_fault *fault = nbk_cuda_fault_slot(device);
@@ -664,7 +664,7 @@ nb_status xent_forward(int device, cudaStream_t stream, const nbk_cuda_xent_args
 }
 
 template <class T>
-nb_status xent_backward(int device, cudaStream_t stream, const nbk_cuda_xent_args *args, const T *g, T *grad)
+nb_status xent_backward(int device, cudaStream_t stream, const nbk_xent_args *args, const T *g, T *grad)
 {
     const Xent<T> a = xent_of<T>(args);
     if (a.rows == 0 || a.classes == 0) return NB_OK;
@@ -684,13 +684,13 @@ nb_status xent_backward(int device, cudaStream_t stream, const nbk_cuda_xent_arg
 
 nb_status bad_dtype(const char *what, nb_dtype dtype)
 {
-    return nbk_cuda_fail(NB_ERR_DTYPE, "no CUDA %s for dtype %d (float32 or float64 only)", what, (int)dtype);
+    return nbk_fail(NB_ERR_DTYPE, "no CUDA %s for dtype %d (float32 or float64 only)", what, (int)dtype);
 }
 
 } /* namespace */
 } /* namespace nb_cuda */
 
-extern "C" nb_status nbk_cuda_softmax(int device, const nbk_cuda_softmax_shape *s, bool take_log, const void *in,
+extern "C" nb_status nbk_cuda_softmax(int device, const nbk_softmax_shape *s, bool take_log, const void *in,
                                      void *out)
 {
     if (s->outer == 0 || s->n == 0 || s->inner == 0) return NB_OK;
@@ -704,7 +704,7 @@ extern "C" nb_status nbk_cuda_softmax(int device, const nbk_cuda_softmax_shape *
     }
 }
 
-extern "C" nb_status nbk_cuda_softmax_backward(int device, const nbk_cuda_softmax_shape *s, bool take_log,
+extern "C" nb_status nbk_cuda_softmax_backward(int device, const nbk_softmax_shape *s, bool take_log,
                                               const void *y, const void *g, void *gi)
 {
     if (s->outer == 0 || s->n == 0 || s->inner == 0) return NB_OK;
@@ -722,7 +722,7 @@ extern "C" nb_status nbk_cuda_softmax_backward(int device, const nbk_cuda_softma
     }
 }
 
-extern "C" nb_status nbk_cuda_xent_forward(int device, const nbk_cuda_xent_args *a, void *loss)
+extern "C" nb_status nbk_cuda_xent_forward(int device, const nbk_xent_args *a, void *loss)
 {
     cudaStream_t stream;
     nb_status st = nbk_cuda_use(device, &stream);
@@ -734,7 +734,7 @@ extern "C" nb_status nbk_cuda_xent_forward(int device, const nbk_cuda_xent_args 
     }
 }
 
-extern "C" nb_status nbk_cuda_xent_backward(int device, const nbk_cuda_xent_args *a, const void *g, void *grad)
+extern "C" nb_status nbk_cuda_xent_backward(int device, const nbk_xent_args *a, const void *g, void *grad)
 {
     cudaStream_t stream;
     nb_status st = nbk_cuda_use(device, &stream);

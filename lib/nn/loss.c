@@ -1,29 +1,23 @@
 /* loss.c — the losses of nabla/nn.h: nb_cross_entropy (one fused kernel forward and one
- * backward, the CPU's or in a build with CUDA the GPU's, recorded as CrossEntropyBackward) and
- * nb_mse_loss (composed from recorded ops). On CUDA nothing is read back to the host: the labels
- * are checked by the device (a bad one is reported at the next synchronisation, and the loss is
- * NaN) and the backward reads the loss's gradient where it lies. */
-#include "../../kernels/cpu/softmax.h"
+ * backward on the device, kernels/softmax.h, recorded as CrossEntropyBackward) and nb_mse_loss
+ * (composed from recorded ops). Nothing is read back to the host: the labels are checked by the
+ * device (on a GPU a bad one is reported at the next synchronisation, and the loss is NaN) and
+ * the backward reads the loss's gradient where it lies. */
 #include "../autograd/autograd.h"
+#include "../device.h"
 #include "../dtype.h"
 #include "../error.h"
 #include "../ewise.h"
 #include "../iter.h"
 #include "../tensor.h"
-#include "../threads.h"
-
-#ifdef NB_HAVE_CUDA
-#include "../../kernels/cuda/cuda.h"
-#include "../../kernels/cuda/softmax.h"
-#endif
 
 /* listed with the other nn nodes in nb__nn_node_names (lib/nn/softmax.c) */
 static const char cross_entropy_node[] = "CrossEntropyBackward";
 
-/* The kernel's view of checked logits (N, C) and labels (N,) on the CPU. */
-static nbk_cpu_xent_args xent_args(const nb_tensor *logits, const nb_tensor *labels)
+/* The kernels' view of checked logits (N, C) and labels (N,). */
+static nbk_xent_args xent_args(const nb_tensor *logits, const nb_tensor *labels)
 {
-    return (nbk_cpu_xent_args){
+    return (nbk_xent_args){
         .dtype = logits->dtype,
         .rows = logits->shape[0],
         .classes = logits->shape[1],
@@ -35,100 +29,32 @@ static nbk_cpu_xent_args xent_args(const nb_tensor *logits, const nb_tensor *lab
     };
 }
 
-#ifdef NB_HAVE_CUDA
-/* The same view for the CUDA kernels (device addresses). */
-static nbk_cuda_xent_args cuda_xent_args(const nb_tensor *logits, const nb_tensor *labels)
-{
-    nbk_cpu_xent_args a = xent_args(logits, labels);
-    return (nbk_cuda_xent_args){
-        .dtype = a.dtype,
-        .rows = a.rows,
-        .classes = a.classes,
-        .logits = a.logits,
-        .row_stride = a.row_stride,
-        .col_stride = a.col_stride,
-        .labels = a.labels,
-        .label_stride = a.label_stride,
-    };
-}
-#endif
-
-/* The loss on CUDA: one forward kernel writing the 0-d out, labels checked on the device. */
-static bool cuda_forward(const char *op, const nb_tensor *logits, const nb_tensor *labels, nb_tensor *out)
-{
-#ifdef NB_HAVE_CUDA
-    const int device = logits->storage->device.index;
-    nbk_cuda_xent_args a = cuda_xent_args(logits, labels);
-    nbk_cuda_note_op(device, op);
-    nb_status st = nbk_cuda_xent_forward(device, &a, nb__ptr(out));
-    if (st == NB_OK) return true;
-    nb__fail(st, "%s: %s", op, nbk_cuda_error());
-    return false;
-#else
-    (void)logits, (void)labels, (void)out;
-    nb__fail(NB_ERR_DEVICE, "%s: nabla was built without CUDA", op);
-    return false;
-#endif
-}
-
-/* The backward on CUDA: g (0-d, on the device) is read by the kernel, never by the host, so a
- * training step can be captured into a CUDA Graph. */
-static nb_status cuda_backward(const char *op, const nb_tensor *logits, const nb_tensor *labels,
-                               const nb_tensor *g, nb_tensor *out)
-{
-#ifdef NB_HAVE_CUDA
-    const int device = logits->storage->device.index;
-    /* the kernel reads one element of the logits' dtype */
-    const bool direct = g->dtype == logits->dtype && nb__is_contiguous(g);
-    nb_tensor *gc = direct ? NULL : nb__untrack(nb__convert(op, g, logits->dtype));
-    if (!direct && !gc) return nb_last_status();
-    nbk_cuda_xent_args a = cuda_xent_args(logits, labels);
-    nbk_cuda_note_op(device, op);
-    nb_status st = nbk_cuda_xent_backward(device, &a, nb__ptr(gc ? gc : g), nb__ptr(out));
-    nb_release(gc);
-    if (st == NB_OK) return NB_OK;
-    return nb__fail_status(st, "%s: %s", op, nbk_cuda_error());
-#else
-    (void)logits, (void)labels, (void)g, (void)out;
-    return nb__fail_status(NB_ERR_DEVICE, "%s: nabla was built without CUDA", op);
-#endif
-}
-
 /* d loss / d logits = (softmax(logits) - one_hot(labels)) * g / N, from the saved logits (slot 0)
- * and labels (slot 1). */
+ * and labels (slot 1). g (0-d) is read by the kernel where it lies, never by the host, so a
+ * training step on a GPU can be captured into a graph. */
 static nb_status cross_entropy_backward(nb_node *node, nb_tensor *g, nb_tensor **gi)
 {
     nb_tensor *logits = nb__node_saved(node, 0);
     nb_tensor *labels = logits ? nb__node_saved(node, 1) : NULL;
     if (!labels) return nb_last_status();
-    if (logits->storage->device.type == NB_CUDA) {
-        nb_tensor *out = nb__alloc(node->op, 2, logits->shape, logits->dtype, logits->storage->device);
-        if (!out) return nb_last_status();
-        nb_status st = cuda_backward(node->op, logits, labels, g, out);
-        if (st != NB_OK) {
+    /* the kernel reads one element of the logits' dtype */
+    const bool direct = g->dtype == logits->dtype && nb__is_contiguous(g);
+    nb_tensor *gc = direct ? NULL : nb__untrack(nb__convert(node->op, g, logits->dtype));
+    if (!direct && !gc) return nb_last_status();
+    const nb_device dev = logits->storage->device;
+    nb_tensor *out = nb__alloc(node->op, 2, logits->shape, logits->dtype, dev);
+    if (out) {
+        const nbk_xent_args a = xent_args(logits, labels);
+        nb_status st = nb__device_table(dev.type)->xent_backward(nb__call(node->op, dev), &a,
+                                                                 nb__ptr(gc ? gc : g), nb__ptr(out));
+        if (nb__kernel_status(node->op, st) != NB_OK) {
             nb_release(out);
-            return st;
+            out = NULL;
         }
-        gi[0] = out;
-        return NB_OK;
     }
-    double grad_loss = nb_item(g);
-    if (nb_last_status() != NB_OK) return nb_last_status();
-    nb_tensor *out = nb__alloc(node->op, 2, logits->shape, logits->dtype, logits->storage->device);
-    if (!out) return nb_last_status();
-    nbk_cpu_xent_args a = xent_args(logits, labels);
-    nbk_cpu_xent_backward(&a, grad_loss / (double)a.rows, nb__ptr(out), nb__num_threads());
+    nb_release(gc);
     gi[0] = out;
-    return NB_OK;
-}
-
-/* True when dev has cross entropy kernels. */
-static bool has_kernel(nb_device dev)
-{
-#ifdef NB_HAVE_CUDA
-    if (dev.type == NB_CUDA) return true;
-#endif
-    return dev.type == NB_CPU;
+    return nb_last_status();
 }
 
 static bool check_cross_entropy(const char *op, const nb_tensor *logits, const nb_tensor *labels)
@@ -151,12 +77,6 @@ static bool check_cross_entropy(const char *op, const nb_tensor *logits, const n
                         nb__shape_string(labels->ndim, labels->shape, ys, sizeof ys)),
                false;
     }
-    if (!has_kernel(logits->storage->device)) {
-        char d[32];
-        return nb__fail(NB_ERR_UNSUPPORTED, "%s: no %s kernel for cross entropy", op,
-                        nb__device_string(logits->storage->device, d, sizeof d)),
-               false;
-    }
     return true;
 }
 
@@ -164,26 +84,14 @@ nb_tensor *nb_cross_entropy(const nb_tensor *logits, const nb_tensor *labels)
 {
     const char *op = "nb_cross_entropy";
     if (!check_cross_entropy(op, logits, labels)) return NULL;
-    nb_tensor *out;
-    if (logits->storage->device.type == NB_CUDA) {
-        out = nb__alloc(op, 0, NULL, logits->dtype, logits->storage->device); /* 0-d */
-        if (!out) return NULL;
-        if (!cuda_forward(op, logits, labels, out)) {
-            nb_release(out);
-            return NULL;
-        }
-    } else {
-        nbk_cpu_xent_args a = xent_args(logits, labels);
-        int64_t bad = nbk_cpu_xent_check_labels(&a);
-        if (bad >= 0)
-            return nb__fail(NB_ERR_ARGUMENT, "%s: label %lld in row %lld is out of range for %lld classes (expected 0 to %lld)",
-                            op, (long long)a.labels[bad * a.label_stride], (long long)bad,
-                            (long long)a.classes, (long long)a.classes - 1);
-        out = nb__alloc(op, 0, NULL, logits->dtype, logits->storage->device); /* 0-d */
-        if (!out) return NULL;
-        double loss = nbk_cpu_xent_forward(&a, nb__num_threads());
-        if (out->dtype == NB_FLOAT32) *(float *)nb__ptr(out) = (float)loss;
-        else *(double *)nb__ptr(out) = loss;
+    const nb_device dev = logits->storage->device;
+    nb_tensor *out = nb__alloc(op, 0, NULL, logits->dtype, dev); /* 0-d */
+    if (!out) return NULL;
+    const nbk_xent_args a = xent_args(logits, labels);
+    nb_status st = nb__device_table(dev.type)->xent_forward(nb__call(op, dev), &a, nb__ptr(out));
+    if (nb__kernel_status(op, st) != NB_OK) {
+        nb_release(out);
+        return NULL;
     }
     if (!nb__needs_graph(1, &logits)) return out;
 

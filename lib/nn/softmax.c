@@ -1,19 +1,12 @@
-/* softmax.c — nb_softmax and nb_log_softmax along any dim: argument checks, the kernels (the
- * CPU's, kernels/cpu/softmax.c, or in a build with CUDA the GPU's, kernels/cuda/softmax.cu) and
- * their autograd nodes, SoftmaxBackward and LogSoftmaxBackward, whose backward is one fused
+/* softmax.c — nb_softmax and nb_log_softmax along any dim: argument checks, the device's kernels
+ * (kernels/softmax.h) and their autograd nodes, SoftmaxBackward and LogSoftmaxBackward, whose backward is one fused
  * kernel over the saved output. */
-#include "../../kernels/cpu/softmax.h"
 #include "../autograd/autograd.h"
+#include "../device.h"
 #include "../dtype.h"
 #include "../error.h"
 #include "../ewise.h"
 #include "../tensor.h"
-#include "../threads.h"
-
-#ifdef NB_HAVE_CUDA
-#include "../../kernels/cuda/cuda.h"
-#include "../../kernels/cuda/softmax.h"
-#endif
 
 /* Every kind of node the ops of nabla/nn.h record, for nb__autograd_node_names
  * (lib/autograd/names.c): the two recorded here and nb_cross_entropy's (lib/nn/loss.c).
@@ -23,77 +16,12 @@ static const char log_softmax_node[] = "LogSoftmaxBackward";
 const char *const nb__nn_node_names[] = {softmax_node, log_softmax_node, "CrossEntropyBackward", NULL};
 
 /* A tensor of shape (ndim, shape) seen as (outer, n, inner) around dim d. */
-static nbk_cpu_softmax_shape layout_of(int ndim, const int64_t *shape, int d, nb_dtype dtype)
+static nbk_softmax_shape layout_of(int ndim, const int64_t *shape, int d, nb_dtype dtype)
 {
-    nbk_cpu_softmax_shape s = {.dtype = dtype, .outer = 1, .n = ndim > 0 ? shape[d] : 1, .inner = 1};
+    nbk_softmax_shape s = {.dtype = dtype, .outer = 1, .n = ndim > 0 ? shape[d] : 1, .inner = 1};
     for (int i = 0; i < d; i++) s.outer *= shape[i];
     for (int i = d + 1; i < ndim; i++) s.inner *= shape[i];
     return s;
-}
-
-#ifdef NB_HAVE_CUDA
-static nbk_cuda_softmax_shape cuda_shape(const nbk_cpu_softmax_shape *s)
-{
-    return (nbk_cuda_softmax_shape){.dtype = s->dtype, .outer = s->outer, .n = s->n, .inner = s->inner};
-}
-#endif
-
-/* The forward kernel of x's device: out = softmax(x) (or log_softmax) over layout s, both
- * contiguous. False and an error naming op when the device cannot run it. */
-static bool run_forward(const char *op, const nbk_cpu_softmax_shape *s, bool take_log, const nb_tensor *x,
-                        nb_tensor *out)
-{
-    const nb_device dev = x->storage->device;
-    if (dev.type == NB_CPU) {
-        nbk_cpu_softmax(s, take_log, nb__ptr(x), nb__ptr(out), nb__num_threads());
-        return true;
-    }
-#ifdef NB_HAVE_CUDA
-    if (dev.type == NB_CUDA) {
-        nbk_cuda_softmax_shape c = cuda_shape(s);
-        nbk_cuda_note_op(dev.index, op);
-        nb_status st = nbk_cuda_softmax(dev.index, &c, take_log, nb__ptr(x), nb__ptr(out));
-        if (st == NB_OK) return true;
-        nb__fail(st, "%s: %s", op, nbk_cuda_error());
-        return false;
-    }
-#endif
-    char d[32];
-    nb__fail(NB_ERR_UNSUPPORTED, "%s: no %s kernel for softmax", op, nb__device_string(dev, d, sizeof d));
-    return false;
-}
-
-/* The backward kernel of y's device: gi from y and g, all contiguous over layout s. */
-static bool run_backward(const char *op, const nbk_cpu_softmax_shape *s, bool take_log, const nb_tensor *y,
-                         const nb_tensor *g, nb_tensor *gi)
-{
-    const nb_device dev = y->storage->device;
-    if (dev.type == NB_CPU) {
-        nbk_cpu_softmax_backward(s, take_log, nb__ptr(y), nb__ptr(g), nb__ptr(gi), nb__num_threads());
-        return true;
-    }
-#ifdef NB_HAVE_CUDA
-    if (dev.type == NB_CUDA) {
-        nbk_cuda_softmax_shape c = cuda_shape(s);
-        nbk_cuda_note_op(dev.index, op);
-        nb_status st = nbk_cuda_softmax_backward(dev.index, &c, take_log, nb__ptr(y), nb__ptr(g), nb__ptr(gi));
-        if (st == NB_OK) return true;
-        nb__fail(st, "%s: %s", op, nbk_cuda_error());
-        return false;
-    }
-#endif
-    char d[32];
-    nb__fail(NB_ERR_UNSUPPORTED, "%s: no %s kernel for softmax", op, nb__device_string(dev, d, sizeof d));
-    return false;
-}
-
-/* True when dev has softmax kernels. */
-static bool has_kernel(nb_device dev)
-{
-#ifdef NB_HAVE_CUDA
-    if (dev.type == NB_CUDA) return true;
-#endif
-    return dev.type == NB_CPU;
 }
 
 /* y (the forward's output, saved in slot 2) and g give the input's gradient. */
@@ -105,10 +33,13 @@ static nb_status softmax_backward_common(nb_node *node, nb_tensor *g, nb_tensor 
     const bool direct = g->dtype == y->dtype && nb__is_contiguous(g);
     nb_tensor *gc = direct ? NULL : nb__convert(node->op, g, y->dtype);
     if (!direct && !gc) return nb_last_status();
-    nb_tensor *out = nb__alloc(node->op, y->ndim, y->shape, y->dtype, y->storage->device);
+    const nb_device dev = y->storage->device;
+    nb_tensor *out = nb__alloc(node->op, y->ndim, y->shape, y->dtype, dev);
     if (out) {
-        nbk_cpu_softmax_shape s = layout_of(y->ndim, y->shape, node->dim, y->dtype);
-        if (!run_backward(node->op, &s, take_log, y, gc ? gc : g, out)) {
+        const nbk_softmax_shape s = layout_of(y->ndim, y->shape, node->dim, y->dtype);
+        nb_status st = nb__device_table(dev.type)->softmax_backward(nb__call(node->op, dev), &s, take_log,
+                                                                    nb__ptr(y), nb__ptr(gc ? gc : g), nb__ptr(out));
+        if (nb__kernel_status(node->op, st) != NB_OK) {
             nb_release(out);
             out = NULL;
         }
@@ -137,12 +68,7 @@ static nb_tensor *softmax_op(const char *name, const char *node_name, nb_backwar
     if (!nb__is_floating(x->dtype))
         return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 tensor, got %s", name,
                         nb_dtype_name(x->dtype));
-    nb_device dev = x->storage->device;
-    if (!has_kernel(dev)) {
-        char d[32];
-        return nb__fail(NB_ERR_UNSUPPORTED, "%s: no %s kernel for softmax", name,
-                        nb__device_string(dev, d, sizeof d));
-    }
+    const nb_device dev = x->storage->device;
     int d = nb__wrap_dim(name, dim, x->ndim);
     if (d < 0) return NULL;
 
@@ -152,8 +78,10 @@ static nb_tensor *softmax_op(const char *name, const char *node_name, nb_backwar
     if (!direct && !xc) return NULL;
     nb_tensor *out = nb__alloc(name, x->ndim, x->shape, x->dtype, dev);
     if (out) {
-        nbk_cpu_softmax_shape s = layout_of(x->ndim, x->shape, d, x->dtype);
-        if (!run_forward(name, &s, take_log, xc ? xc : x, out)) {
+        const nbk_softmax_shape s = layout_of(x->ndim, x->shape, d, x->dtype);
+        nb_status st = nb__device_table(dev.type)->softmax(nb__call(name, dev), &s, take_log,
+                                                           nb__ptr(xc ? xc : x), nb__ptr(out));
+        if (nb__kernel_status(name, st) != NB_OK) {
             nb_release(out);
             out = NULL;
         }

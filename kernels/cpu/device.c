@@ -1,0 +1,204 @@
+/* device.c — the CPU's table of operations (kernels/device.h): memory from the host block cache,
+ * copies as memcpy, and the CPU kernels (elementwise loops, BLIS products, reductions, softmax and
+ * cross entropy), each on the thread count of threads.h's rule. The CPU runs everything at once,
+ * so it has nothing to synchronise and no graphs to capture. */
+#include "../device.h"
+#include "blis_setup.h"
+#include "cpu.h"
+#include "gemm.h"
+#include "host_cache.h"
+#include "reduce.h"
+#include "softmax.h"
+#include "threads.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define ALIGN 64 /* the header is padded to this, so the data after it stays aligned */
+
+/* ---------------------------------------------------------------- devices */
+
+static int count(void) { return 1; }
+static const char *unavailable_reason(void) { return ""; }
+
+static nb_status device_name(int device, char *buf, size_t size)
+{
+    if (size > 0) snprintf(buf, size, "cpu");
+    (void)device;
+    return NB_OK;
+}
+
+static nb_status memory(int device, size_t *free_bytes, size_t *total_bytes)
+{
+    (void)device;
+    *free_bytes = *total_bytes = 0;
+    return nbk_fail(NB_ERR_UNSUPPORTED, "the cpu does not report its memory");
+}
+
+static void describe(char *buf, size_t size) { nbk_blis_describe(buf, size); }
+
+/* ---------------------------------------------------------------- memory */
+
+/* The header and the data share one block: the data starts at the first 64-byte boundary after
+ * the header. */
+static nb_status alloc(nbk_call c, size_t header_bytes, size_t bytes, nbk_block *out)
+{
+    (void)c;
+    const size_t head = (header_bytes + ALIGN - 1) / ALIGN * ALIGN;
+    size_t capacity;
+    char *block = nbk_host_alloc(head + bytes, &capacity);
+    if (!block) return nbk_fail(NB_ERR_MEMORY, "out of memory allocating %zu bytes on the cpu", bytes);
+    *out = (nbk_block){.header = block, .data = block + head, .handle = block, .capacity = capacity};
+    return NB_OK;
+}
+
+static void release(int device, const nbk_block *b)
+{
+    (void)device;
+    nbk_host_free(b->handle, b->capacity);
+}
+
+static nb_status copy_bytes(nbk_call c, void *dst, const void *src, size_t bytes)
+{
+    (void)c;
+    if (bytes > 0) memcpy(dst, src, bytes);
+    return NB_OK;
+}
+
+static nb_status copy_between(nbk_call c, int src_device, void *dst, const void *src, size_t bytes)
+{
+    (void)src_device;
+    return copy_bytes(c, dst, src, bytes);
+}
+
+static nb_status synchronize(nbk_call c)
+{
+    (void)c;
+    return NB_OK;
+}
+
+/* ---------------------------------------------------------------- kernels */
+
+static bool has_ewise(nb_ew_op op, nb_dtype dtype)
+{
+    return (int)op >= 0 && op < NB_EW_COUNT && (int)dtype >= 0 && dtype < NB_DTYPE_COUNT &&
+           nbk_cpu_ew_loops[op][dtype] != NULL;
+}
+
+static nb_status ewise(nbk_call c, nb_ew_op op, nb_dtype dtype, const nb_iter *it, const nb_scalars *s)
+{
+    (void)c;
+    if (!has_ewise(op, dtype))
+        return nbk_fail(NB_ERR_UNSUPPORTED, "no cpu kernel for dtype %s", nb_dtype_name(dtype));
+    nbk_cpu_run(it, nbk_cpu_ew_loops[op][dtype], s, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
+static nb_status cast(nbk_call c, nb_dtype from, nb_dtype to, const nb_iter *it)
+{
+    (void)c;
+    static const nb_scalars none = {0, 0};
+    nbk_cpu_run(it, nbk_cpu_cast_loops[from][to], &none, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
+/* start + i·step in double, converted by the cast loops a chunk at a time */
+static nb_status arange(nbk_call c, nb_dtype dtype, double start, double step, int64_t n, void *out)
+{
+    (void)c;
+    enum { CHUNK = 1024 };
+    double values[CHUNK]; /* (CHUNK,) */
+    const int64_t esize = (int64_t)nb_dtype_size(dtype);
+    static const nb_scalars none = {0, 0};
+    for (int64_t first = 0; first < n; first += CHUNK) {
+        const int64_t len = n - first < CHUNK ? n - first : CHUNK;
+        for (int64_t i = 0; i < len; i++) values[i] = start + (double)(first + i) * step;
+        char *data[2] = {(char *)out + first * esize, (char *)values};
+        const int64_t strides[2] = {esize, (int64_t)sizeof(double)};
+        nbk_cpu_cast_loops[NB_FLOAT64][dtype](len, data, strides, &none);
+    }
+    return NB_OK;
+}
+
+static nb_status gemm(nbk_call c, const nbk_gemm_args *g)
+{
+    (void)c;
+    return nbk_cpu_gemm(g, nbk_cpu_max_threads());
+}
+
+static nb_status reduce(nbk_call c, nbk_reduce_op op, nb_dtype dtype, const nbk_reduce_plan *p)
+{
+    (void)c;
+    nbk_cpu_reduce(op, dtype, p, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
+static nb_status softmax(nbk_call c, const nbk_softmax_shape *s, bool take_log, const void *in, void *out)
+{
+    (void)c;
+    nbk_cpu_softmax(s, take_log, in, out, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
+static nb_status softmax_backward(nbk_call c, const nbk_softmax_shape *s, bool take_log, const void *y,
+                                  const void *g, void *gi)
+{
+    (void)c;
+    nbk_cpu_softmax_backward(s, take_log, y, g, gi, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
+static nb_status bad_label(const nbk_xent_args *a, int64_t row)
+{
+    return nbk_fail(NB_ERR_ARGUMENT, "label %lld in row %lld is out of range for %lld classes (expected 0 to %lld)",
+                    (long long)a->labels[row * a->label_stride], (long long)row, (long long)a->classes,
+                    (long long)a->classes - 1);
+}
+
+static nb_status xent_forward(nbk_call c, const nbk_xent_args *a, void *loss)
+{
+    (void)c;
+    const int64_t bad = nbk_cpu_xent_check_labels(a);
+    if (bad >= 0) return bad_label(a, bad);
+    const double mean = nbk_cpu_xent_forward(a, nbk_cpu_max_threads());
+    if (a->dtype == NB_FLOAT32) *(float *)loss = (float)mean;
+    else *(double *)loss = mean;
+    return NB_OK;
+}
+
+static nb_status xent_backward(nbk_call c, const nbk_xent_args *a, const void *g, void *grad)
+{
+    (void)c;
+    const int64_t bad = nbk_cpu_xent_check_labels(a);
+    if (bad >= 0) return bad_label(a, bad);
+    const double grad_loss = a->dtype == NB_FLOAT32 ? *(const float *)g : *(const double *)g;
+    nbk_cpu_xent_backward(a, grad_loss / (double)a->rows, grad, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
+const nbk_device nbk_cpu_device = {
+    .name = "cpu",
+    .count = count,
+    .unavailable_reason = unavailable_reason,
+    .device_name = device_name,
+    .memory = memory,
+    .describe = describe,
+    .set_threads = nbk_cpu_set_max_threads,
+    .threads = nbk_cpu_max_threads,
+    .alloc = alloc,
+    .free = release,
+    .upload = copy_bytes,
+    .download = copy_bytes,
+    .copy_between = copy_between,
+    .synchronize = synchronize,
+    .has_ewise = has_ewise,
+    .ewise = ewise,
+    .cast = cast,
+    .arange = arange,
+    .gemm = gemm,
+    .reduce = reduce,
+    .softmax = softmax,
+    .softmax_backward = softmax_backward,
+    .xent_forward = xent_forward,
+    .xent_backward = xent_backward,
+};

@@ -1,0 +1,172 @@
+/* device_table.c — the CUDA backend's table of operations (kernels/device.h): each entry runs the
+ * backend's own call (cuda.h, softmax.h, graph.h) on the device of the nbk_call, and once the
+ * work is queued notes the op as the last one queued there, so that a kernel fault found by a
+ * later call names the op whose work was in flight (device.c). */
+#include "../device.h"
+#include "cuda.h"
+#include "graph.h"
+#include "softmax.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* st, after noting c.op as queued on its device when the work went in */
+static nb_status queued(nbk_call c, nb_status st)
+{
+    if (st == NB_OK) nbk_cuda_note_op(c.device, c.op);
+    return st;
+}
+
+/* ---------------------------------------------------------------- devices */
+
+static void describe(char *buf, size_t size)
+{
+    const int n = nbk_cuda_count();
+    if (n == 0) {
+        snprintf(buf, size, "cuda: built, no device (%s)", nbk_cuda_no_device_reason());
+        return;
+    }
+    size_t used = (size_t)snprintf(buf, size, "cuda: %d device%s (", n, n == 1 ? "" : "s");
+    for (int i = 0; i < n && used < size; i++) {
+        char name[256];
+        if (nbk_cuda_name(i, name, sizeof name) != NB_OK) snprintf(name, sizeof name, "cuda:%d, unnamed: %s", i, nbk_error());
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", name);
+    }
+    if (used < size) snprintf(buf + used, size - used, ")");
+}
+
+/* ---------------------------------------------------------------- memory */
+
+/* The header is host memory of its own; the data comes from the caching allocator. */
+static nb_status alloc(nbk_call c, size_t header_bytes, size_t bytes, nbk_block *out)
+{
+    void *header = malloc(header_bytes > 0 ? header_bytes : 1);
+    if (!header) return nbk_fail(NB_ERR_MEMORY, "out of host memory for a record of cuda:%d memory", c.device);
+    void *data = NULL, *handle = NULL;
+    nb_status st = nbk_cuda_malloc(c.device, bytes, &data, &handle);
+    if (st != NB_OK) {
+        free(header);
+        return st;
+    }
+    *out = (nbk_block){.header = header, .data = data, .handle = handle, .capacity = 0};
+    return NB_OK;
+}
+
+static void release(int device, const nbk_block *b)
+{
+    nbk_cuda_free(device, b->handle);
+    free(b->header);
+}
+
+static nb_status upload(nbk_call c, void *dst, const void *host_src, size_t bytes)
+{
+    return queued(c, nbk_cuda_to_device(c.device, dst, host_src, bytes));
+}
+
+static nb_status download(nbk_call c, void *host_dst, const void *src, size_t bytes)
+{
+    return nbk_cuda_to_host(c.device, host_dst, src, bytes); /* waits: nothing stays queued */
+}
+
+static nb_status copy_between(nbk_call c, int src_device, void *dst, const void *src, size_t bytes)
+{
+    return queued(c, nbk_cuda_device_to_device(c.device, dst, src_device, src, bytes));
+}
+
+static nb_status synchronize(nbk_call c) { return nbk_cuda_synchronize(c.device); }
+
+static nb_status allocator_stats(int device, nb_cuda_stats *out)
+{
+    nbk_cuda_stats_of(device, out);
+    return NB_OK;
+}
+
+/* ---------------------------------------------------------------- kernels */
+
+static nb_status ewise(nbk_call c, nb_ew_op op, nb_dtype dtype, const nb_iter *it, const nb_scalars *s)
+{
+    return queued(c, nbk_cuda_ewise(c.device, op, dtype, it, s));
+}
+
+static nb_status cast(nbk_call c, nb_dtype from, nb_dtype to, const nb_iter *it)
+{
+    return queued(c, nbk_cuda_cast(c.device, from, to, it));
+}
+
+static nb_status arange(nbk_call c, nb_dtype dtype, double start, double step, int64_t n, void *out)
+{
+    return queued(c, nbk_cuda_arange(c.device, dtype, start, step, n, out));
+}
+
+static nb_status gemm(nbk_call c, const nbk_gemm_args *g) { return queued(c, nbk_cuda_gemm(c.device, g)); }
+
+static nb_status reduce(nbk_call c, nbk_reduce_op op, nb_dtype dtype, const nbk_reduce_plan *p)
+{
+    if (op == NBK_REDUCE_SUM) return queued(c, nbk_cuda_sum(c.device, dtype, p));
+    const bool take_min = op == NBK_REDUCE_MIN || op == NBK_REDUCE_ARGMIN;
+    return queued(c, nbk_cuda_extreme(c.device, take_min, dtype, p));
+}
+
+static nb_status softmax(nbk_call c, const nbk_softmax_shape *s, bool take_log, const void *in, void *out)
+{
+    return queued(c, nbk_cuda_softmax(c.device, s, take_log, in, out));
+}
+
+static nb_status softmax_backward(nbk_call c, const nbk_softmax_shape *s, bool take_log, const void *y,
+                                  const void *g, void *gi)
+{
+    return queued(c, nbk_cuda_softmax_backward(c.device, s, take_log, y, g, gi));
+}
+
+static nb_status xent_forward(nbk_call c, const nbk_xent_args *a, void *loss)
+{
+    return queued(c, nbk_cuda_xent_forward(c.device, a, loss));
+}
+
+static nb_status xent_backward(nbk_call c, const nbk_xent_args *a, const void *g, void *grad)
+{
+    return queued(c, nbk_cuda_xent_backward(c.device, a, g, grad));
+}
+
+/* ---------------------------------------------------------------- capture */
+
+static nb_status capture_begin(nbk_call c) { return nbk_cuda_capture_begin(c.device); }
+
+static nb_status capture_end(nbk_call c, nbk_graph **out) { return nbk_cuda_capture_end(c.device, out); }
+
+static nb_status graph_launch(nbk_call c, nbk_graph *g) { return queued(c, nbk_cuda_graph_launch(g)); }
+
+static nb_status debug_trap(nbk_call c) { return queued(c, nbk_cuda_debug_trap(c.device)); }
+
+const nbk_device nbk_cuda_device = {
+    .name = "cuda",
+    .count = nbk_cuda_count,
+    .unavailable_reason = nbk_cuda_no_device_reason,
+    .device_name = nbk_cuda_name,
+    .memory = nbk_cuda_mem_info,
+    .describe = describe,
+    .alloc = alloc,
+    .free = release,
+    .upload = upload,
+    .download = download,
+    .copy_between = copy_between,
+    .synchronize = synchronize,
+    .allocator_stats = allocator_stats,
+    .empty_cache = nbk_cuda_release_cache,
+    .has_ewise = nbk_cuda_has_ewise,
+    .ewise = ewise,
+    .cast = cast,
+    .arange = arange,
+    .gemm = gemm,
+    .reduce = reduce,
+    .softmax = softmax,
+    .softmax_backward = softmax_backward,
+    .xent_forward = xent_forward,
+    .xent_backward = xent_backward,
+    .capture_begin = capture_begin,
+    .capturing = nbk_cuda_capturing,
+    .capture_end = capture_end,
+    .graph_launch = graph_launch,
+    .graph_destroy = nbk_cuda_graph_destroy,
+    .debug_trap = debug_trap,
+};

@@ -1,0 +1,110 @@
+/* device.h — the interface every device implements: one table of operations per device type, in
+ * the spirit of ggml's backend interface. lib/ reaches kernels only through these tables
+ * (lib/device.c finds a tensor's), with the argument structs of kernels/ (iter.h, gemm.h,
+ * reduce.h, softmax.h) that every device reads; a device knows nothing of tensors, autograd or
+ * scopes.
+ *
+ * Conventions:
+ *  - Every kernel entry takes an nbk_call first: the device's index and the public op that
+ *    queues the work. A device that runs work asynchronously remembers the last op it queued,
+ *    so that a fault found later can name it.
+ *  - An entry returns NB_OK or a status with a message in nbk_error() (kernels/error.h), which
+ *    lib/ reports after the op's name. Bad input is checked by lib/ before a call; what only the
+ *    data can show (a label out of range) is checked by the kernel.
+ *  - Addresses are the device's own; sizes are in elements unless a name says bytes.
+ *  - Entries a device does not have are NULL (the CPU captures no graphs). Adding an op adds an
+ *    entry here, one function per device, and its row in each device's table (see README,
+ *    "Adding an op"). */
+#ifndef NB_KERNELS_DEVICE_H
+#define NB_KERNELS_DEVICE_H
+
+#include "error.h"
+#include "gemm.h"
+#include "iter.h"
+#include "ops.h"
+#include "reduce.h"
+#include "softmax.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Who asks: device index (a CUDA ordinal; 0 on the CPU) and the op queuing the work, a string
+ * that lives for the whole process ("nb_mm"). */
+typedef struct nbk_call {
+    int device;
+    const char *op;
+} nbk_call;
+
+/* Memory from a device's allocator: data for the bytes asked for, and, in the same block where
+ * the device's memory is the host's, header bytes of host memory for the caller's record of it. */
+typedef struct nbk_block {
+    void *header;    /* host memory of the header size asked for, aligned for any type */
+    void *data;      /* the device address of the data (NULL for 0 bytes on a GPU) */
+    void *handle;    /* the allocator's own record, for free */
+    size_t capacity; /* bytes of the host block (the CPU), for free */
+} nbk_block;
+
+typedef struct nbk_graph nbk_graph; /* a captured, replayable sequence of a device's work */
+
+typedef struct nbk_device {
+    const char *name; /* "cpu", "cuda" */
+
+    /* ---- devices of this type */
+    int (*count)(void);                     /* usable devices; 0 when none (the CPU: 1) */
+    const char *(*unavailable_reason)(void); /* why count is 0 ("" otherwise) */
+    nb_status (*device_name)(int device, char *buf, size_t size);
+    nb_status (*memory)(int device, size_t *free_bytes, size_t *total_bytes);
+    /* One line for nb_config_string: "BLIS 0.9.0, kernels zen3 ...", "cuda: 1 device (...)". */
+    void (*describe)(char *buf, size_t size);
+    /* Threads the device's own loops may use (the CPU); n < 1: all cores. NULL elsewhere. */
+    void (*set_threads)(int n);
+    int (*threads)(void);
+
+    /* ---- memory */
+    nb_status (*alloc)(nbk_call c, size_t header_bytes, size_t bytes, nbk_block *out);
+    void (*free)(int device, const nbk_block *b);
+    nb_status (*upload)(nbk_call c, void *dst, const void *host_src, size_t bytes);
+    nb_status (*download)(nbk_call c, void *host_dst, const void *src, size_t bytes); /* waits */
+    nb_status (*copy_between)(nbk_call c, int src_device, void *dst, const void *src, size_t bytes);
+    nb_status (*synchronize)(nbk_call c); /* waits for the device's queued work */
+    nb_status (*allocator_stats)(int device, nb_cuda_stats *out);
+    void (*empty_cache)(void);
+
+    /* ---- kernels */
+    bool (*has_ewise)(nb_ew_op op, nb_dtype dtype);
+    /* op over it (kernels/iter.h: byte strides, the device's addresses) in compute dtype */
+    nb_status (*ewise)(nbk_call c, nb_ew_op op, nb_dtype dtype, const nb_iter *it, const nb_scalars *s);
+    /* it's input (operand 1, dtype from) converted into its output (dtype to) */
+    nb_status (*cast)(nbk_call c, nb_dtype from, nb_dtype to, const nb_iter *it);
+    /* out (n,) of dtype = start + i·step, computed in double and converted as cast converts */
+    nb_status (*arange)(nbk_call c, nb_dtype dtype, double start, double step, int64_t n, void *out);
+    nb_status (*gemm)(nbk_call c, const nbk_gemm_args *g);
+    nb_status (*reduce)(nbk_call c, nbk_reduce_op op, nb_dtype dtype, const nbk_reduce_plan *p);
+    nb_status (*softmax)(nbk_call c, const nbk_softmax_shape *s, bool take_log, const void *in, void *out);
+    nb_status (*softmax_backward)(nbk_call c, const nbk_softmax_shape *s, bool take_log, const void *y,
+                                  const void *g, void *gi);
+    nb_status (*xent_forward)(nbk_call c, const nbk_xent_args *a, void *loss);
+    nb_status (*xent_backward)(nbk_call c, const nbk_xent_args *a, const void *g, void *grad);
+
+    /* ---- step capture (NULL where the device has none) */
+    nb_status (*capture_begin)(nbk_call c);
+    bool (*capturing)(int device); /* any thread may ask */
+    /* Ends the capture; *out is the graph, or NULL with the error when the capture failed. */
+    nb_status (*capture_end)(nbk_call c, nbk_graph **out);
+    nb_status (*graph_launch)(nbk_call c, nbk_graph *g);
+    void (*graph_destroy)(nbk_graph *g); /* NULL does nothing */
+
+    /* ---- tests: queues a kernel that faults, so that fault reports can be checked */
+    nb_status (*debug_trap)(nbk_call c);
+} nbk_device;
+
+/* The tables, one per device type (kernels/cpu/device.c, kernels/cuda/device_table.c). */
+extern const nbk_device nbk_cpu_device;
+extern const nbk_device nbk_cuda_device;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NB_KERNELS_DEVICE_H */
