@@ -1,12 +1,13 @@
 /* softmax.c — CPU kernels of softmax, log_softmax and cross entropy (forward and backward).
  *
- * Each typed kernel is written once as a macro over the element type T and its exp, and stamped
- * out for both floating dtypes: float32 uses exp_f32 below, plain arithmetic that the compiler
- * vectorises (the exps are most of the work); float64 uses the C library's exp. Sums and the
- * log-sum-exp shift are kept in double, with LANES independent partial sums so the additions
- * vectorise and do not wait on each other. A row is done in passes (maximum, shifted values, exp
- * in place, sum, scale), each a simple loop the compiler vectorises. The drivers at the end split
- * large work over threads. Layouts are described in softmax.h. */
+ * Each typed kernel is written once as plain C over the element type T and its exp, in
+ * softmax_typed.h, which is included below once per floating dtype: float32 uses exp_f32 below,
+ * plain arithmetic that the compiler vectorises (the exps are most of the work); float64 uses
+ * the C library's exp. Sums and the log-sum-exp shift are kept in double, with LANES independent
+ * partial sums so the additions vectorise and do not wait on each other. A row is done in passes
+ * (maximum, shifted values, exp in place, sum, scale), each a simple loop the compiler
+ * vectorises. The drivers at the end split large work over threads. Layouts are described in
+ * softmax.h. */
 #include "softmax.h"
 
 #include "threads.h"
@@ -81,70 +82,6 @@ static inline float exp_f32(float x)
     return f32_from_bits((bits_of_f32(y) & ~(under | over)) | (0x7f800000u & over));
 }
 
-/* Helpers over contiguous rows: the maximum of x (n >= 1; NaNs are skipped, they reach the
- * result through their exps), sums in double, and the exp of a whole buffer in place. */
-#define DEFINE_ROW_HELPERS(T, sfx, EXP)                                                            \
-    static inline T row_max_##sfx(const T *restrict x, int64_t n)                                  \
-    {                                                                                              \
-        if (n < 2 * LANES) { /* a short row: no lanes to set up and combine */                     \
-            T m = -INFINITY;                                                                       \
-            for (int64_t j = 0; j < n; j++) m = x[j] > m ? x[j] : m;                               \
-            return m;                                                                              \
-        }                                                                                          \
-        T lane[LANES];                                                                             \
-        for (int l = 0; l < LANES; l++) lane[l] = -INFINITY;                                       \
-        int64_t j = 0;                                                                             \
-        for (; j + LANES <= n; j += LANES)                                                         \
-            for (int l = 0; l < LANES; l++) lane[l] = x[j + l] > lane[l] ? x[j + l] : lane[l];     \
-        T m = -INFINITY;                                                                           \
-        for (int l = 0; l < LANES; l++) m = lane[l] > m ? lane[l] : m;                             \
-        for (; j < n; j++) m = x[j] > m ? x[j] : m;                                                \
-        return m;                                                                                  \
-    }                                                                                              \
-                                                                                                   \
-    static inline double row_sum_##sfx(const T *restrict x, int64_t n)                             \
-    {                                                                                              \
-        if (n < 2 * LANES) {                                                                       \
-            double s = 0;                                                                          \
-            for (int64_t j = 0; j < n; j++) s += x[j];                                             \
-            return s;                                                                              \
-        }                                                                                          \
-        double lane[LANES] = {0};                                                                  \
-        int64_t j = 0;                                                                             \
-        for (; j + LANES <= n; j += LANES)                                                         \
-            for (int l = 0; l < LANES; l++) lane[l] += x[j + l];                                   \
-        double s = 0;                                                                              \
-        for (int l = 0; l < LANES; l++) s += lane[l];                                              \
-        for (; j < n; j++) s += x[j];                                                              \
-        return s;                                                                                  \
-    }                                                                                              \
-                                                                                                   \
-    /* the sum of a (n,) * b (n,) in double */                                                     \
-    static inline double row_dot_##sfx(const T *restrict a, const T *restrict b, int64_t n)        \
-    {                                                                                              \
-        if (n < 2 * LANES) {                                                                       \
-            double s = 0;                                                                          \
-            for (int64_t j = 0; j < n; j++) s += (double)a[j] * b[j];                              \
-            return s;                                                                              \
-        }                                                                                          \
-        double lane[LANES] = {0};                                                                  \
-        int64_t j = 0;                                                                             \
-        for (; j + LANES <= n; j += LANES)                                                         \
-            for (int l = 0; l < LANES; l++) lane[l] += (double)a[j + l] * b[j + l];                \
-        double s = 0;                                                                              \
-        for (int l = 0; l < LANES; l++) s += lane[l];                                              \
-        for (; j < n; j++) s += (double)a[j] * b[j];                                               \
-        return s;                                                                                  \
-    }                                                                                              \
-                                                                                                   \
-    static inline void exp_inplace_##sfx(T *restrict x, int64_t n)                                 \
-    {                                                                                              \
-        for (int64_t j = 0; j < n; j++) x[j] = EXP(x[j]);                                          \
-    }
-
-DEFINE_ROW_HELPERS(float, f32, exp_f32)
-DEFINE_ROW_HELPERS(double, f64, exp)
-
 /* Rows per group for rows of n elements. */
 static int64_t group_rows(int64_t n)
 {
@@ -152,219 +89,24 @@ static int64_t group_rows(int64_t n)
     return g < 1 ? 1 : (g > GROUP_ROWS ? GROUP_ROWS : g);
 }
 
-/* ---------------------------------------------------------------- softmax */
+/* ---------------------------------------------------------------- typed kernels */
 
-/* ROWS: the softmax of rows (<= GROUP_ROWS) contiguous rows x (rows, n) into y (rows, n).
- * STRIP: w neighbouring columns of an (n, inner) block starting at x: the softmax of each
- * column, whose elements are inner apart.
- * The backward forms take y (the forward's output) and g (its gradient) and write gi. */
-#define DEFINE_SOFTMAX(T, sfx, EXP)                                                                \
-    SIMD_CLONES static void softmax_rows_##sfx(const T *restrict x, T *restrict y, int64_t rows,   \
-                                               int64_t n, bool take_log)                           \
-    {                                                                                              \
-        T m[GROUP_ROWS]; /* (rows,) row maxima */                                                  \
-        for (int64_t r = 0; r < rows; r++) {                                                       \
-            const T *xr = x + r * n;                                                               \
-            T *yr = y + r * n;                                                                     \
-            m[r] = row_max_##sfx(xr, n);                                                           \
-            for (int64_t j = 0; j < n; j++) yr[j] = xr[j] - m[r];                                  \
-        }                                                                                          \
-        exp_inplace_##sfx(y, rows * n); /* y is scratch for log_softmax */                         \
-        for (int64_t r = 0; r < rows; r++) {                                                       \
-            const T *xr = x + r * n;                                                               \
-            T *yr = y + r * n;                                                                     \
-            const double sum = row_sum_##sfx(yr, n);                                               \
-            if (take_log) {                                                                        \
-                const double shift = (double)m[r] + log(sum);                                      \
-                for (int64_t j = 0; j < n; j++) yr[j] = (T)((double)xr[j] - shift);                \
-            } else {                                                                               \
-                const T inv = (T)(1.0 / sum);                                                      \
-                for (int64_t j = 0; j < n; j++) yr[j] *= inv;                                      \
-            }                                                                                      \
-        }                                                                                          \
-    }                                                                                              \
-                                                                                                   \
-    SIMD_CLONES static void softmax_strip_##sfx(const T *restrict x, T *restrict y, int64_t n,     \
-                                                int64_t inner, int64_t w, bool take_log)           \
-    {                                                                                              \
-        T m[STRIP];      /* (w,) running maxima */                                                 \
-        double s[STRIP]; /* (w,) sums of exps, then each column's shift */                         \
-        for (int64_t j = 0; j < w; j++) m[j] = -INFINITY, s[j] = 0;                                \
-        for (int64_t i = 0; i < n; i++) {                                                          \
-            const T *xi = x + i * inner;                                                           \
-            for (int64_t j = 0; j < w; j++) m[j] = xi[j] > m[j] ? xi[j] : m[j];                    \
-        }                                                                                          \
-        for (int64_t i = 0; i < n; i++) {                                                          \
-            const T *xi = x + i * inner;                                                           \
-            T *yi = y + i * inner;                                                                 \
-            for (int64_t j = 0; j < w; j++) yi[j] = EXP(xi[j] - m[j]);                             \
-            for (int64_t j = 0; j < w; j++) s[j] += yi[j];                                         \
-        }                                                                                          \
-        if (take_log) {                                                                            \
-            for (int64_t j = 0; j < w; j++) s[j] = (double)m[j] + log(s[j]);                       \
-            for (int64_t i = 0; i < n; i++) {                                                      \
-                const T *xi = x + i * inner;                                                       \
-                T *yi = y + i * inner;                                                             \
-                for (int64_t j = 0; j < w; j++) yi[j] = (T)((double)xi[j] - s[j]);                 \
-            }                                                                                      \
-        } else {                                                                                   \
-            T inv[STRIP]; /* (w,) */                                                               \
-            for (int64_t j = 0; j < w; j++) inv[j] = (T)(1.0 / s[j]);                              \
-            for (int64_t i = 0; i < n; i++) {                                                      \
-                T *yi = y + i * inner;                                                             \
-                for (int64_t j = 0; j < w; j++) yi[j] *= inv[j];                                   \
-            }                                                                                      \
-        }                                                                                          \
-    }                                                                                              \
-                                                                                                   \
-    SIMD_CLONES static void softmax_backward_rows_##sfx(const T *restrict y, const T *restrict g,  \
-                                                        T *restrict gi, int64_t rows, int64_t n,   \
-                                                        bool take_log)                             \
-    {                                                                                              \
-        if (take_log) { /* g - exp(y) sum(g) */                                                    \
-            for (int64_t j = 0; j < rows * n; j++) gi[j] = y[j];                                   \
-            exp_inplace_##sfx(gi, rows * n);                                                       \
-            for (int64_t r = 0; r < rows; r++) {                                                   \
-                const T *gr = g + r * n;                                                           \
-                T *out = gi + r * n;                                                               \
-                const T sum = (T)row_sum_##sfx(gr, n);                                             \
-                for (int64_t j = 0; j < n; j++) out[j] = gr[j] - out[j] * sum;                     \
-            }                                                                                      \
-        } else { /* y (g - sum(g y)) */                                                            \
-            for (int64_t r = 0; r < rows; r++) {                                                   \
-                const T *yr = y + r * n, *gr = g + r * n;                                          \
-                T *out = gi + r * n;                                                               \
-                const T dot = (T)row_dot_##sfx(gr, yr, n);                                         \
-                for (int64_t j = 0; j < n; j++) out[j] = yr[j] * (gr[j] - dot);                    \
-            }                                                                                      \
-        }                                                                                          \
-    }                                                                                              \
-                                                                                                   \
-    SIMD_CLONES static void softmax_backward_strip_##sfx(const T *restrict y, const T *restrict g, \
-                                                         T *restrict gi, int64_t n, int64_t inner, \
-                                                         int64_t w, bool take_log)                 \
-    {                                                                                              \
-        double s[STRIP]; /* (w,) the sums above, per column */                                     \
-        T sum[STRIP];    /* (w,) the same in T */                                                  \
-        for (int64_t j = 0; j < w; j++) s[j] = 0;                                                  \
-        for (int64_t i = 0; i < n; i++) {                                                          \
-            const T *yi = y + i * inner, *gr = g + i * inner;                                      \
-            if (take_log)                                                                          \
-                for (int64_t j = 0; j < w; j++) s[j] += gr[j];                                     \
-            else                                                                                   \
-                for (int64_t j = 0; j < w; j++) s[j] += (double)gr[j] * yi[j];                     \
-        }                                                                                          \
-        for (int64_t j = 0; j < w; j++) sum[j] = (T)s[j];                                          \
-        for (int64_t i = 0; i < n; i++) {                                                          \
-            const T *yi = y + i * inner, *gr = g + i * inner;                                      \
-            T *out = gi + i * inner;                                                               \
-            if (take_log)                                                                          \
-                for (int64_t j = 0; j < w; j++) out[j] = gr[j] - EXP(yi[j]) * sum[j];              \
-            else                                                                                   \
-                for (int64_t j = 0; j < w; j++) out[j] = yi[j] * (gr[j] - sum[j]);                 \
-        }                                                                                          \
-    }
+/* softmax_typed.h is included once per dtype, with T the element type, SFX its name suffix and
+ * EXP its exp. TYPED(name) is name_SFX, so each dtype's functions get their own names
+ * (softmax_rows_f32). */
+#define TYPED_PASTE(name, sfx) name##_##sfx
+#define TYPED_NAME(name, sfx) TYPED_PASTE(name, sfx)
+#define TYPED(name) TYPED_NAME(name, SFX)
 
-DEFINE_SOFTMAX(float, f32, exp_f32)
-DEFINE_SOFTMAX(double, f64, exp)
+#define T float
+#define SFX f32
+#define EXP exp_f32
+#include "softmax_typed.h"
 
-/* ---------------------------------------------------------------- cross entropy */
-
-/* Rows [begin, end) of the logits, in groups: each row's maximum, and its shifted logits
- * x - max written to buf (rows of classes, contiguous), whose exps are then taken in place. */
-#define DEFINE_XENT(T, sfx, EXP)                                                                   \
-    SIMD_CLONES static void shifted_exps_##sfx(const nbk_xent_args *a, int64_t begin,           \
-                                               int64_t rows, T *m, T *restrict buf)                \
-    {                                                                                              \
-        const int64_t classes = a->classes, cs = a->col_stride;                                    \
-        for (int64_t r = 0; r < rows; r++) {                                                       \
-            const T *x = (const T *)a->logits + (begin + r) * a->row_stride;                       \
-            T *br = buf + r * classes;                                                             \
-            if (cs == 1) {                                                                         \
-                m[r] = row_max_##sfx(x, classes);                                                  \
-                for (int64_t j = 0; j < classes; j++) br[j] = x[j] - m[r];                         \
-            } else {                                                                               \
-                T mr = -INFINITY;                                                                  \
-                for (int64_t j = 0; j < classes; j++) mr = x[j * cs] > mr ? x[j * cs] : mr;        \
-                for (int64_t j = 0; j < classes; j++) br[j] = x[j * cs] - mr;                      \
-                m[r] = mr;                                                                         \
-            }                                                                                      \
-        }                                                                                          \
-        exp_inplace_##sfx(buf, rows * classes);                                                    \
-    }                                                                                              \
-                                                                                                   \
-    /* A row too long for a group's buffer: its maximum and sum of exp(x - max), one pass each. */ \
-    SIMD_CLONES static T long_row_max_sum_##sfx(const T *x, int64_t classes, int64_t cs,           \
-                                                double *sum)                                       \
-    {                                                                                              \
-        T m = cs == 1 ? row_max_##sfx(x, classes) : -INFINITY;                                     \
-        for (int64_t j = 0; j < classes && cs != 1; j++) m = x[j * cs] > m ? x[j * cs] : m;        \
-        double lane[LANES] = {0};                                                                  \
-        int64_t j = 0;                                                                             \
-        for (; j + LANES <= classes; j += LANES)                                                   \
-            for (int l = 0; l < LANES; l++) lane[l] += EXP(x[(j + l) * cs] - m);                   \
-        double s = 0;                                                                              \
-        for (int l = 0; l < LANES; l++) s += lane[l];                                              \
-        for (; j < classes; j++) s += EXP(x[j * cs] - m);                                          \
-        *sum = s;                                                                                  \
-        return m;                                                                                  \
-    }                                                                                              \
-                                                                                                   \
-    /* the summed losses of rows [begin, end): logsumexp(x) - x[label] */                          \
-    static double xent_rows_##sfx(const nbk_xent_args *a, int64_t begin, int64_t end)           \
-    {                                                                                              \
-        const int64_t classes = a->classes, cs = a->col_stride;                                    \
-        double total = 0;                                                                          \
-        if (classes > GROUP_ELEMENTS) {                                                            \
-            for (int64_t i = begin; i < end; i++) {                                                \
-                const T *x = (const T *)a->logits + i * a->row_stride;                             \
-                double sum;                                                                        \
-                const T m = long_row_max_sum_##sfx(x, classes, cs, &sum);                          \
-                total += log(sum) + (double)m - (double)x[a->labels[i * a->label_stride] * cs];    \
-            }                                                                                      \
-            return total;                                                                          \
-        }                                                                                          \
-        T buf[GROUP_ELEMENTS]; /* (rows, classes) exps of a group */                               \
-        T m[GROUP_ROWS];       /* (rows,) */                                                       \
-        const int64_t group = group_rows(classes);                                                 \
-        for (int64_t i0 = begin; i0 < end; i0 += group) {                                          \
-            const int64_t rows = end - i0 < group ? end - i0 : group;                              \
-            shifted_exps_##sfx(a, i0, rows, m, buf);                                               \
-            for (int64_t r = 0; r < rows; r++) {                                                   \
-                const T *x = (const T *)a->logits + (i0 + r) * a->row_stride;                      \
-                const int64_t label = a->labels[(i0 + r) * a->label_stride];                       \
-                total += log(row_sum_##sfx(buf + r * classes, classes)) + (double)m[r] -           \
-                         (double)x[label * cs];                                                    \
-            }                                                                                      \
-        }                                                                                          \
-        return total;                                                                              \
-    }                                                                                              \
-                                                                                                   \
-    /* grad rows [begin, end) (contiguous, classes apart): (softmax - one_hot) * scale */          \
-    static void xent_grad_rows_##sfx(const nbk_xent_args *a, double scale, T *grad,             \
-                                     int64_t begin, int64_t end)                                   \
-    {                                                                                              \
-        const int64_t classes = a->classes;                                                        \
-        const int64_t group = group_rows(classes);                                                 \
-        T m[GROUP_ROWS]; /* (rows,) */                                                             \
-        for (int64_t i0 = begin; i0 < end; i0 += group) {                                          \
-            const int64_t rows = end - i0 < group ? end - i0 : group;                              \
-            shifted_exps_##sfx(a, i0, rows, m, grad + i0 * classes);                               \
-            for (int64_t r = 0; r < rows; r++) {                                                   \
-                T *restrict gr = grad + (i0 + r) * classes;                                        \
-                const T k = (T)(scale / row_sum_##sfx(gr, classes));                               \
-                for (int64_t j = 0; j < classes; j++) gr[j] *= k;                                  \
-                const int64_t label = a->labels[(i0 + r) * a->label_stride]; /* checked */         \
-                if (label < 0 || label >= classes) continue;                                       \
-                /* p - 1 = -(the other classes' probabilities): no cancellation near p = 1 */      \
-                gr[label] = (T)-(row_sum_##sfx(gr, label) +                                        \
-                                 row_sum_##sfx(gr + label + 1, classes - label - 1));              \
-            }                                                                                      \
-        }                                                                                          \
-    }
-
-DEFINE_XENT(float, f32, exp_f32)
-DEFINE_XENT(double, f64, exp)
+#define T double
+#define SFX f64
+#define EXP exp
+#include "softmax_typed.h"
 
 /* ---------------------------------------------------------------- drivers */
 
