@@ -1,8 +1,9 @@
 /* test_reduce.c — suite reduce: sum, mean, max, min, argmax and argmin, whole-tensor and along a
  * dim. Values against PyTorch (test/golden/gen_reduce.py) for every dtype, rank 1 to 4, every dim
- * (negative too) and keepdim; strided inputs (transposed, narrowed, expanded); ties; NaN; empty
- * tensors; large inputs against a plain C reference; float32 accuracy; the same bits for every
- * thread count; and every error. */
+ * (negative too) and keepdim; strided inputs (transposed, narrowed, expanded); ties; NaN; the
+ * rule for extremes (the first of tied elements, bit for bit: signed zeros, NaN payloads, long
+ * rows whose partial results combine); empty tensors; large inputs against a plain C reference;
+ * float32 accuracy; the same bits for every thread count; and every error. */
 #include "helpers.h"
 
 #include <criterion/parameterized.h>
@@ -347,6 +348,291 @@ Test(reduce, nan_propagates, .init = nb_test_setup)
     cr_assert_eq(((int64_t *)nb_data(amax))[0], 700);
     cr_assert_eq(((int64_t *)nb_data(amax))[99], 999);
     cr_assert(isnan(((float *)nb_data(nb_max_dim(col, 0, false)))[0]));
+    assert_ok();
+    nb_scope_end();
+}
+
+/* ---------------------------------------------------------------- the rule for extremes */
+
+/* kernels/reduce.h: of the elements that tie for an extreme (+0 and -0 tie, all NaNs tie, and a
+ * NaN beats every number) the first wins, and the value written is that element, bit for bit. */
+
+#define F32_NAN_A 0x7fc12345u /* quiet, with a payload */
+#define F32_NAN_B 0xffc00001u /* negative */
+#define F32_SNAN  0x7f800001u /* signalling: a trip through double would quiet it (0x7fc00001) */
+#define F64_NAN_A 0x7ff8123456789abcull
+#define F64_NAN_B 0xfff0000000000001ull /* negative, signalling */
+#define LONG_ROW  (3 * 32768 + 5)       /* more than three of the cpu's fixed blocks */
+
+/* The bits of element i (row-major) of t, a float32 or float64 tensor of any layout. */
+static uint64_t bits_at(const nb_tensor *t, int64_t i)
+{
+    cr_assert(t != NULL, "NULL result: %s", nb_last_error());
+    const size_t es = nb_dtype_size(nb_dtype_of(t)), n = (size_t)nb_numel(t);
+    char *raw = malloc(n * es);
+    cr_assert(nb_copy_to_array(t, raw, n * es) == NB_OK, "%s", nb_last_error());
+    uint64_t bits = 0;
+    memcpy(&bits, raw + (size_t)i * es, es);
+    free(raw);
+    return bits;
+}
+
+/* Element i (row-major) of an int64 tensor. */
+static int64_t index_at(const nb_tensor *t, int64_t i)
+{
+    cr_assert(t != NULL, "NULL result: %s", nb_last_error());
+    cr_assert_eq(nb_dtype_of(t), NB_INT64);
+    nb_tensor *c = nb_contiguous(t);
+    int64_t v = ((const int64_t *)nb_data(c))[i];
+    nb_release(c);
+    return v;
+}
+
+/* A contiguous float32 tensor of shape, every element fill except those at[k] (row-major),
+ * which get bits[k]. */
+static nb_tensor *f32_with(int ndim, const int64_t *shape, float fill, int k, const int64_t *at,
+                           const uint32_t *bits)
+{
+    nb_tensor *t = nb_full(ndim, shape, fill, NB_OPTS(NB_FLOAT32));
+    cr_assert(t != NULL, "%s", nb_last_error());
+    for (int i = 0; i < k; i++) memcpy((float *)nb_data(t) + at[i], &bits[i], sizeof bits[i]);
+    return t;
+}
+
+/* The same in float64. */
+static nb_tensor *f64_with(int ndim, const int64_t *shape, double fill, int k, const int64_t *at,
+                           const uint64_t *bits)
+{
+    nb_tensor *t = nb_full(ndim, shape, fill, NB_OPTS(NB_FLOAT64));
+    cr_assert(t != NULL, "%s", nb_last_error());
+    for (int i = 0; i < k; i++) memcpy((double *)nb_data(t) + at[i], &bits[i], sizeof bits[i]);
+    return t;
+}
+
+#define NEG_ZERO_32 0x80000000u
+#define POS_ZERO_32 0x00000000u
+
+Test(reduce, signed_zeros_give_the_first_of_them, .init = nb_test_setup)
+{
+    nb_scope_begin();
+    for (int k = 0; k < 2; k++) { /* float32, float64 */
+        double neg_pos[] = {-0.0, 0.0}, pos_neg[] = {0.0, -0.0};
+        nb_tensor *a = from_f64(neg_pos, NB_SHAPE(2), DTYPES[k]);
+        nb_tensor *b = from_f64(pos_neg, NB_SHAPE(2), DTYPES[k]);
+        cr_assert(signbit(scalar_of(nb_max(a))), "max of [-0., +0.] is -0.");
+        cr_assert(signbit(scalar_of(nb_min(a))), "min of [-0., +0.] is -0.");
+        cr_assert(!signbit(scalar_of(nb_max(b))), "max of [+0., -0.] is +0.");
+        cr_assert(!signbit(scalar_of(nb_min(b))), "min of [+0., -0.] is +0.");
+        cr_assert_eq(scalar_of(nb_argmax(a)), 0);
+        cr_assert_eq(scalar_of(nb_argmin(b)), 0);
+        double below[] = {-1.0, 0.0, -0.0, -3.0}, above[] = {1.0, -0.0, 0.0};
+        cr_assert(!signbit(scalar_of(nb_max(from_f64(below, NB_SHAPE(4), DTYPES[k])))));
+        cr_assert(signbit(scalar_of(nb_min(from_f64(above, NB_SHAPE(3), DTYPES[k])))));
+
+        /* along a dim, keepdim or not */
+        double mv[] = {-0.0, 0.0, -1.0, 0.0, -0.0, -1.0}; /* [[-0 +0 -1] [+0 -0 -1]] */
+        nb_tensor *m = from_f64(mv, NB_SHAPE(2, 3), DTYPES[k]);
+        nb_tensor *rows = nb_max_dim(m, 1, false), *cols = nb_max_dim(m, 0, true);
+        cr_assert(signbit(nb_item(nb_select(rows, 0, 0))) &&
+                  !signbit(nb_item(nb_select(rows, 0, 1))));
+        cr_assert_eq(nb_shape(cols)[0], 1);
+        cr_assert(signbit(nb_item(nb_select(nb_select(cols, 0, 0), 0, 0))), "column 0: -0. first");
+        cr_assert(!signbit(nb_item(nb_select(nb_select(cols, 0, 0), 0, 1))), "column 1: +0. first");
+        cr_assert(signbit(nb_item(nb_select(nb_min_dim(m, 0, false), 0, 0))));
+
+        /* transposed: the first in the view's own order, not in memory */
+        double tv[] = {-1.0, -0.0, 0.0, -1.0}; /* [[-1 -0] [+0 -1]], as .t: [[-1 +0] [-0 -1]] */
+        nb_tensor *t = nb_t(from_f64(tv, NB_SHAPE(2, 2), DTYPES[k]));
+        cr_assert(!signbit(scalar_of(nb_max(t))), "the transpose's first zero is +0.");
+        cr_assert_eq(scalar_of(nb_argmax(t)), 1);
+        cr_assert(!signbit(nb_item(nb_select(nb_max_dim(t, 1, false), 0, 0))));
+        cr_assert(signbit(nb_item(nb_select(nb_max_dim(t, 1, false), 0, 1))));
+
+        /* expanded (stride 0): a column [-1, -0, +0] repeated along dim 1 */
+        double ev[] = {-1.0, -0.0, 0.0};
+        nb_tensor *e = nb_expand(from_f64(ev, NB_SHAPE(3, 1), DTYPES[k]), NB_SHAPE(3, 4));
+        cr_assert(signbit(scalar_of(nb_max(e))), "the first zero of the expanded tensor is -0.");
+        cr_assert_eq(scalar_of(nb_argmax(e)), 4);
+        double ones[4] = {1, 1, 1, 1};
+        assert_values(nb_argmax_dim(e, 0, false), ones, 4, 0, 0);
+        cr_assert(signbit(nb_item(nb_select(nb_max_dim(e, 0, false), 0, 3))));
+    }
+
+    /* long rows, so partial results of lanes, chunks and fixed blocks combine: every count of
+     * threads gives the first zero's sign */
+    const int counts[] = {1, 3};
+    for (int c = 0; c < 2; c++) {
+        nb_set_num_threads(counts[c]);
+        const uint32_t neg_pos[] = {NEG_ZERO_32, POS_ZERO_32},
+                       pos_neg[] = {POS_ZERO_32, NEG_ZERO_32};
+        const int64_t lanes[] = {2, 33};         /* -0. in lane 2, then +0. in lane 1 */
+        const int64_t blocks[] = {40000, 70000}; /* the second and the third block */
+        const int64_t n = LONG_ROW;
+        nb_tensor *x = f32_with(1, &n, -1.0f, 2, lanes, neg_pos);
+        cr_assert_eq(bits_at(nb_max(x), 0), NEG_ZERO_32);
+        cr_assert_eq(scalar_of(nb_argmax(x)), 2);
+        x = f32_with(1, &n, -1.0f, 2, blocks, pos_neg); /* +0. in an earlier block than -0. */
+        cr_assert_eq(bits_at(nb_max(x), 0), POS_ZERO_32);
+        cr_assert_eq(scalar_of(nb_argmax(x)), 40000);
+        x = f32_with(1, &n, -1.0f, 2, blocks, neg_pos);
+        cr_assert_eq(bits_at(nb_max(x), 0), NEG_ZERO_32);
+        cr_assert_eq(scalar_of(nb_argmax(x)), 40000);
+        /* one long row of two, along the dim; and down a long column (the column loops) */
+        const int64_t at_rows[] = {n + 40000, n + 70000};
+        nb_tensor *r = f32_with(NB_SHAPE(2, n), -1.0f, 2, at_rows, pos_neg);
+        cr_assert_eq(bits_at(nb_max_dim(r, 1, false), 1), POS_ZERO_32);
+        cr_assert_eq(index_at(nb_argmax_dim(r, 1, false), 1), 40000);
+        const int64_t at_cols[] = {2 * 40000 + 1, 2 * 70000 + 1};
+        nb_tensor *col = f32_with(NB_SHAPE(n, 2), -1.0f, 2, at_cols, neg_pos);
+        cr_assert_eq(bits_at(nb_max_dim(col, 0, false), 1), NEG_ZERO_32);
+        cr_assert_eq(index_at(nb_argmax_dim(col, 0, false), 1), 40000);
+        /* the transpose reads it in order */
+        cr_assert_eq(bits_at(nb_max(nb_t(col)), 0), NEG_ZERO_32);
+    }
+    nb_set_num_threads(0);
+    assert_ok();
+    nb_scope_end();
+}
+
+Test(reduce, nan_results_keep_the_first_nans_bits, .init = nb_test_setup)
+{
+    nb_scope_begin();
+    /* float32: sign and payload kept; a signalling NaN is not quieted */
+    const uint32_t a_b[] = {F32_NAN_A, F32_NAN_B}, s_a[] = {F32_SNAN, F32_NAN_A};
+    const int64_t at13[] = {1, 3};
+    nb_tensor *x = f32_with(NB_SHAPE(4), 2.0f, 2, at13, a_b); /* [2 A 2 B] */
+    cr_assert_eq(bits_at(nb_max(x), 0), F32_NAN_A);
+    cr_assert_eq(bits_at(nb_min(x), 0), F32_NAN_A);
+    cr_assert_eq(scalar_of(nb_argmax(x)), 1);
+    nb_tensor *m = nb_max_dim(nb_view(x, NB_SHAPE(2, 2)), 1, true); /* [[2 A] [2 B]] */
+    cr_assert_eq(bits_at(m, 0), F32_NAN_A);
+    cr_assert_eq(bits_at(m, 1), F32_NAN_B);
+    nb_tensor *s = f32_with(NB_SHAPE(4), 2.0f, 2, at13, s_a); /* [2 sNaN 2 A] */
+    cr_assert_eq(bits_at(nb_max(s), 0), F32_SNAN);
+    cr_assert_eq(bits_at(nb_min(s), 0), F32_SNAN);
+    cr_assert_eq(bits_at(nb_min_dim(s, 0, false), 0), F32_SNAN);
+
+    /* float64 */
+    const uint64_t b_a[] = {F64_NAN_B, F64_NAN_A};
+    nb_tensor *d = f64_with(NB_SHAPE(4), 2.0, 2, at13, b_a);
+    cr_assert_eq(bits_at(nb_max(d), 0), F64_NAN_B);
+    cr_assert_eq(bits_at(nb_min(d), 0), F64_NAN_B);
+    cr_assert_eq(bits_at(nb_max_dim(d, 0, false), 0), F64_NAN_B);
+    /* transposed: A comes first in memory (at [0, 2]), B first in the view's order (at [1, 0]) */
+    const int64_t at23[] = {2, 3};
+    const uint64_t ab64[] = {F64_NAN_A, F64_NAN_B};
+    nb_tensor *t = nb_t(f64_with(NB_SHAPE(3, 3), 0.0, 2, at23, ab64));
+    cr_assert_eq(bits_at(nb_max(t), 0), F64_NAN_B);
+    cr_assert_eq(scalar_of(nb_argmax(t)), 1);
+    nb_tensor *tr = nb_min_dim(t, 1, false);
+    cr_assert_eq(bits_at(tr, 0), F64_NAN_B);
+    cr_assert_eq(bits_at(tr, 2), F64_NAN_A);
+
+    /* expanded: a row [1 A B] repeated 4 times */
+    const int64_t at12[] = {1, 2};
+    nb_tensor *e = nb_expand(f32_with(NB_SHAPE(1, 3), 1.0f, 2, at12, a_b), NB_SHAPE(4, 3));
+    cr_assert_eq(bits_at(nb_max(e), 0), F32_NAN_A);
+    cr_assert_eq(scalar_of(nb_argmax(e)), 1);
+    cr_assert_eq(bits_at(nb_max_dim(e, 0, false), 2), F32_NAN_B);
+    cr_assert_eq(index_at(nb_argmax_dim(e, 0, false), 2), 0);
+
+    /* long rows: the first NaN wins over a later one in another block, lane or chunk */
+    const int counts[] = {1, 3};
+    for (int c = 0; c < 2; c++) {
+        nb_set_num_threads(counts[c]);
+        const int64_t n = LONG_ROW;
+        const int64_t blocks[] = {40000, 70000}, late_early[] = {90000, 10}, lanes[] = {33, 2};
+        nb_tensor *r = f32_with(1, &n, 0.0f, 2, blocks, s_a);
+        cr_assert_eq(bits_at(nb_max(r), 0), F32_SNAN);
+        cr_assert_eq(bits_at(nb_min(r), 0), F32_SNAN);
+        cr_assert_eq(scalar_of(nb_argmax(r)), 40000);
+        r = f32_with(1, &n, 0.0f, 2, late_early, a_b);
+        cr_assert_eq(bits_at(nb_max(r), 0), F32_NAN_B);
+        cr_assert_eq(scalar_of(nb_argmin(r)), 10);
+        r = f32_with(1, &n, 0.0f, 2, lanes, a_b);
+        cr_assert_eq(bits_at(nb_max(r), 0), F32_NAN_B);
+        cr_assert_eq(bits_at(nb_max_dim(r, 0, false), 0), F32_NAN_B);
+        /* down columns: a NaN at row 300 before one at 700; sNaN at 100 before B at 200 */
+        const int64_t at_cols[] = {300 * 100, 700 * 100, 100 * 100 + 1, 200 * 100 + 1};
+        const uint32_t col_bits[] = {F32_NAN_A, F32_NAN_B, F32_SNAN, F32_NAN_B};
+        nb_tensor *cols = f32_with(NB_SHAPE(1000, 100), 0.0f, 4, at_cols, col_bits);
+        nb_tensor *cm = nb_max_dim(cols, 0, false);
+        cr_assert_eq(bits_at(cm, 0), F32_NAN_A);
+        cr_assert_eq(bits_at(cm, 1), F32_SNAN);
+        cr_assert_eq(index_at(nb_argmin_dim(cols, 0, false), 0), 300);
+        cr_assert_eq(index_at(nb_argmin_dim(cols, 0, false), 1), 100);
+    }
+    nb_set_num_threads(0);
+    assert_ok();
+    nb_scope_end();
+}
+
+Test(reduce, ties_in_long_rows_give_the_first_index, .init = nb_test_setup)
+{
+    nb_scope_begin();
+    const int counts[] = {1, 3};
+    for (int c = 0; c < 2; c++) {
+        nb_set_num_threads(counts[c]);
+        const int64_t n = LONG_ROW;
+        nb_tensor *same = nb_full(1, &n, 2.5, NB_OPTS(NB_FLOAT32));
+        cr_assert_eq(scalar_of(nb_argmax(same)), 0);
+        cr_assert_eq(scalar_of(nb_argmin(same)), 0);
+        const float nine = 9.0f, minus_nine = -9.0f;
+        uint32_t nines[2], minus_nines[2];
+        memcpy(&nines[0], &nine, 4), memcpy(&nines[1], &nine, 4);
+        memcpy(&minus_nines[0], &minus_nine, 4), memcpy(&minus_nines[1], &minus_nine, 4);
+        const int64_t early_late[] = {40000, 70000}, late[] = {90000, 70000};
+        cr_assert_eq(scalar_of(nb_argmax(f32_with(1, &n, 1.0f, 2, early_late, nines))), 40000);
+        cr_assert_eq(scalar_of(nb_argmax(f32_with(1, &n, 1.0f, 2, late, nines))), 70000);
+        cr_assert_eq(scalar_of(nb_argmin(f32_with(1, &n, 1.0f, 2, late, minus_nines))), 70000);
+        /* the same down a long column */
+        const int64_t col_ties[] = {2 * 70000, 2 * 40000};
+        nb_tensor *col = f32_with(NB_SHAPE(n, 2), 1.0f, 2, col_ties, nines);
+        cr_assert_eq(index_at(nb_argmax_dim(col, 0, false), 0), 40000);
+        cr_assert_eq(index_at(nb_argmax_dim(col, 0, false), 1), 0);
+    }
+    nb_set_num_threads(0);
+
+    /* max is the element at argmax, whatever the ties: zeros of both signs and NaNs of several
+     * kinds, along each dim of a matrix and of its transpose */
+    const int64_t rows = 64, cols = 700;
+    nb_tensor *x = nb_empty(NB_SHAPE(rows, cols), NB_OPTS(NB_FLOAT32));
+    uint32_t *p = nb_data(x);
+    const uint32_t minus_one = 0xbf800000u;
+    const uint32_t kinds[] = {NEG_ZERO_32, POS_ZERO_32, minus_one, F32_NAN_A, F32_NAN_B, F32_SNAN};
+    uint64_t r = 88172645463325252ull;
+    for (int64_t i = 0; i < rows * cols; i++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        p[i] = kinds[r % 97 == 0 ? 3 + (r >> 8) % 3 : (r >> 8) % 3]; /* NaNs now and then */
+    }
+    uint32_t *in_bits = malloc((size_t)(rows * cols) * sizeof *in_bits); /* (rows, cols) */
+    uint32_t *got = malloc((size_t)(rows + cols) * sizeof *got);         /* (outputs,) */
+    int64_t *where = malloc((size_t)(rows + cols) * sizeof *where);      /* (outputs,) */
+    for (int v = 0; v < 2; v++) {
+        nb_tensor *in = v ? nb_t(x) : x;
+        const int64_t *shape = nb_shape(in);
+        cr_assert(nb_copy_to_array(in, in_bits, (size_t)(rows * cols) * sizeof *in_bits) == NB_OK);
+        for (int dim = 0; dim < 2; dim++)
+            for (int take_min = 0; take_min < 2; take_min++) {
+                const int64_t outs = shape[1 - dim];
+                nb_tensor *vals =
+                    take_min ? nb_min_dim(in, dim, false) : nb_max_dim(in, dim, false);
+                nb_tensor *at =
+                    take_min ? nb_argmin_dim(in, dim, false) : nb_argmax_dim(in, dim, false);
+                cr_assert(vals && at, "%s", nb_last_error());
+                cr_assert(nb_copy_to_array(vals, got, (size_t)outs * sizeof *got) == NB_OK);
+                cr_assert(nb_copy_to_array(at, where, (size_t)outs * sizeof *where) == NB_OK);
+                for (int64_t o = 0; o < outs; o++) {
+                    /* the element at the index: [o, k] along dim 1, [k, o] along dim 0 */
+                    const int64_t k = where[o];
+                    const uint32_t want = in_bits[dim == 1 ? o * shape[1] + k : k * shape[1] + o];
+                    cr_assert_eq(got[o], want, "%s along dim %d%s, output %lld: %08x, not %08x",
+                                 take_min ? "min" : "max", dim, v ? " of the transpose" : "",
+                                 (long long)o, got[o], want);
+                }
+            }
+    }
+    free(in_bits), free(got), free(where);
     assert_ok();
     nb_scope_end();
 }

@@ -8,7 +8,8 @@
  *    a row-major matrix): whole input rows are read in order and folded into a strip of
  *    accumulators, one per output; threads take strips;
  *  - otherwise each output reduces its own (possibly strided) row; threads take ranges of outputs.
- * The typed loops live in reduce_loops.c. */
+ * The typed loops live in reduce_loops.c (written once over the element type in reduce_typed.h);
+ * partial results combine by the rules of kernels/reduce.h (nbk_cpu_reduce_combine). */
 #include "reduce.h"
 
 #include "reduce_loops.h"

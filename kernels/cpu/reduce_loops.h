@@ -1,5 +1,6 @@
-/* reduce_loops.h — inside the CPU reductions: the accumulator of a partial result and the typed
- * loops (reduce_loops.c) that the driver (reduce.c) runs over rows, blocks and strips. */
+/* reduce_loops.h — inside the CPU reductions: the accumulator of a partial result, how two
+ * combine (kernels/reduce.h's rules), and the typed loops (reduce_loops.c, reduce_typed.h) that
+ * the driver (reduce.c) runs over rows, blocks and strips. */
 #ifndef NB_KERNELS_CPU_REDUCE_LOOPS_H
 #define NB_KERNELS_CPU_REDUCE_LOOPS_H
 
@@ -12,17 +13,21 @@
  * each input row is read 8 KiB (float32) at a time. */
 #define NBK_CPU_REDUCE_STRIP 2048
 
-/* A partial result: of one row, one block, or one whole output. */
+/* A partial result: of one row, one block, or one whole output. An extreme is one element of
+ * the input: the one that wins the rule of kernels/reduce.h among those folded in. */
 typedef struct nbk_cpu_reduce_acc {
-    double f;      /* float32/float64 sums and extremes (a float32 converts exactly) */
+    double f;      /* float32/float64 sums; float extremes' values to compare (exact conversions) */
     uint64_t u;    /* int64 and bool sums, wrapping on overflow */
-    int64_t i;     /* int64 and bool extremes */
-    int64_t index; /* argmax/argmin: where the extreme is, counted over the reduced elements */
-    bool any;      /* false until an element has been folded in */
+    int64_t i;     /* int64 and bool extremes' values to compare */
+    uint64_t bits; /* extremes: the element's own bits (in the low bytes), which the store writes */
+    /* extremes: the element's index, counted over the reduced elements as argmax reports it; for
+     * max and min exact only where ties can differ in their bits (at 0 and NaN) */
+    int64_t index;
+    bool any; /* false until an element has been folded in */
 } nbk_cpu_reduce_acc;
 
-/* The partial result of n >= 1 elements at row, stride elements apart. For argmax/argmin, first
- * is the index of row[0] and each step along the row adds index_stride (> 0) to it. */
+/* The partial result of n >= 1 elements at row, stride elements apart. For extremes, first is
+ * the index of row[0] and each step along the row adds index_stride (> 0) to it. */
 typedef nbk_cpu_reduce_acc (*nbk_cpu_reduce_row_fn)(const char *row, int64_t n, int64_t stride,
                                                   int64_t first, int64_t index_stride);
 /* count outputs, each reducing its own row of n elements (stride row_stride); row r starts
@@ -51,9 +56,9 @@ void nbk_cpu_reduce_kernel_for(nbk_reduce_op op, nb_dtype dtype, nbk_cpu_reduce_
 void nbk_cpu_reduce_store(const nbk_cpu_reduce_kernel *k, const nbk_reduce_plan *p,
                          int64_t out_off, const nbk_cpu_reduce_acc *acc);
 
-/* True when candidate c replaces the current extreme m: further, or equal with a smaller index
- * (the first of equal values wins, whatever order partial results come in). A NaN is further
- * than any number, both for max and for min. */
+/* True when candidate c replaces the current extreme m (kernels/reduce.h's rule): a NaN beats
+ * every number, then the further value wins, and of equal values (+0 and -0 too) or of two NaNs
+ * the lower index wins, whatever order partial results come in. */
 static inline bool nbk_cpu_reduce_takes(const nbk_cpu_reduce_kernel *k, const nbk_cpu_reduce_acc *c,
                                        const nbk_cpu_reduce_acc *m)
 {
