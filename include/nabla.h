@@ -15,6 +15,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* NB_API marks the functions libnabla.so exports: it is built with hidden visibility, so only
+ * what these headers declare with NB_API is reachable from a program linking it. */
+#if defined(__GNUC__) || defined(__clang__)
+#define NB_API __attribute__((visibility("default")))
+#else
+#define NB_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -78,217 +86,224 @@ typedef struct nb_options {
 
 /* ---------------------------------------------------------------- library */
 
-const char *nb_version_string(void); /* "0.1.0" */
+NB_API const char *nb_version_string(void); /* "0.1.0" */
 /* One line for bug reports: version, BLIS version, kernel set and how it was chosen, threads,
  * CUDA devices ("cuda: 1 device (NVIDIA H100 ...)", "cuda: built, no device (why)", "cuda: not built"). */
-const char *nb_config_string(void);
-void nb_set_num_threads(int n); /* threads for large ops (BLIS and nabla's loops); n < 1: all cores */
-int nb_get_num_threads(void);
+NB_API const char *nb_config_string(void);
+/* Threads for large ops (BLIS and nabla's loops); n < 1: all cores. */
+NB_API void nb_set_num_threads(int n);
+NB_API int nb_get_num_threads(void);
 
 /* ---------------------------------------------------------------- errors (thread-local) */
 
-nb_status nb_last_status(void);  /* the first error since nb_clear_error, or NB_OK */
-const char *nb_last_error(void); /* its message, "" when there is none */
-void nb_clear_error(void);
-const char *nb_status_name(nb_status s); /* "NB_ERR_SHAPE" */
+NB_API nb_status nb_last_status(void);  /* the first error since nb_clear_error, or NB_OK */
+NB_API const char *nb_last_error(void); /* its message, "" when there is none */
+NB_API void nb_clear_error(void);
+NB_API const char *nb_status_name(nb_status s); /* "NB_ERR_SHAPE" */
 
 /* ---------------------------------------------------------------- lifetime and scopes */
 
-nb_tensor *nb_retain(nb_tensor *t); /* adds a reference; returns t */
-void nb_release(nb_tensor *t);      /* drops a reference; NULL does nothing */
+NB_API nb_tensor *nb_retain(nb_tensor *t); /* adds a reference; returns t */
+NB_API void nb_release(nb_tensor *t);      /* drops a reference; NULL does nothing */
 
 /* Tensors created between begin and end (on this thread) are released at end unless kept;
  * a kept tensor passes to the enclosing scope, or to the caller when there is none.
  * Scopes nest. nb_scope_end returns nb_last_status(). */
-void nb_scope_begin(void);
-nb_tensor *nb_keep(nb_tensor *t); /* returns t */
-nb_status nb_scope_end(void);
+NB_API void nb_scope_begin(void);
+NB_API nb_tensor *nb_keep(nb_tensor *t); /* returns t */
+NB_API nb_status nb_scope_end(void);
 
 /* ---------------------------------------------------------------- inspection */
 
-int nb_ndim(const nb_tensor *t);
-const int64_t *nb_shape(const nb_tensor *t);   /* ndim sizes */
-const int64_t *nb_strides(const nb_tensor *t); /* ndim strides, in elements */
-int64_t nb_size(const nb_tensor *t, int dim);  /* -1 on a bad dim (and an error) */
-int64_t nb_numel(const nb_tensor *t);
-nb_dtype nb_dtype_of(const nb_tensor *t);
-nb_device nb_device_of(const nb_tensor *t);
-bool nb_is_contiguous(const nb_tensor *t);
-const char *nb_dtype_name(nb_dtype dtype);     /* "float32" */
-size_t nb_dtype_size(nb_dtype dtype);          /* bytes per element */
+NB_API int nb_ndim(const nb_tensor *t);
+NB_API const int64_t *nb_shape(const nb_tensor *t);   /* ndim sizes */
+NB_API const int64_t *nb_strides(const nb_tensor *t); /* ndim strides, in elements */
+NB_API int64_t nb_size(const nb_tensor *t, int dim);  /* -1 on a bad dim (and an error) */
+NB_API int64_t nb_numel(const nb_tensor *t);
+NB_API nb_dtype nb_dtype_of(const nb_tensor *t);
+NB_API nb_device nb_device_of(const nb_tensor *t);
+NB_API bool nb_is_contiguous(const nb_tensor *t);
+NB_API const char *nb_dtype_name(nb_dtype dtype);     /* "float32" */
+NB_API size_t nb_dtype_size(nb_dtype dtype);          /* bytes per element */
 /* The CPU address of element [0, 0, ...] (offset applied); NULL for other devices. */
-void *nb_data(const nb_tensor *t);
+NB_API void *nb_data(const nb_tensor *t);
 /* Writes "[64, 1000]" into buf (at most size bytes, always terminated); returns buf. */
-char *nb_shape_string(const nb_tensor *t, char *buf, size_t size);
+NB_API char *nb_shape_string(const nb_tensor *t, char *buf, size_t size);
 /* Prints dtype, shape and (up to a few) values, for debugging. */
-void nb_print(const nb_tensor *t, const char *name);
+NB_API void nb_print(const nb_tensor *t, const char *name);
 
 /* ---------------------------------------------------------------- creation */
 
-nb_tensor *nb_empty(int ndim, const int64_t *shape, nb_options opts);
-nb_tensor *nb_zeros(int ndim, const int64_t *shape, nb_options opts);
-nb_tensor *nb_ones(int ndim, const int64_t *shape, nb_options opts);
-nb_tensor *nb_full(int ndim, const int64_t *shape, double value, nb_options opts);
-nb_tensor *nb_zeros_like(const nb_tensor *t);
-nb_tensor *nb_ones_like(const nb_tensor *t);
+NB_API nb_tensor *nb_empty(int ndim, const int64_t *shape, nb_options opts);
+NB_API nb_tensor *nb_zeros(int ndim, const int64_t *shape, nb_options opts);
+NB_API nb_tensor *nb_ones(int ndim, const int64_t *shape, nb_options opts);
+NB_API nb_tensor *nb_full(int ndim, const int64_t *shape, double value, nb_options opts);
+NB_API nb_tensor *nb_zeros_like(const nb_tensor *t);
+NB_API nb_tensor *nb_ones_like(const nb_tensor *t);
 /* [start, end) in steps of step, 1-D; ceil((end - start) / step) elements. */
-nb_tensor *nb_arange(double start, double end, double step, nb_options opts);
-void nb_manual_seed(uint64_t seed); /* seeds the generator behind rand and randn */
-nb_tensor *nb_rand(int ndim, const int64_t *shape, nb_options opts);  /* uniform on [0, 1) */
-nb_tensor *nb_randn(int ndim, const int64_t *shape, nb_options opts); /* standard normal */
+NB_API nb_tensor *nb_arange(double start, double end, double step, nb_options opts);
+NB_API void nb_manual_seed(uint64_t seed); /* seeds the generator behind rand and randn */
+NB_API nb_tensor *nb_rand(int ndim, const int64_t *shape, nb_options opts);  /* uniform on [0, 1) */
+NB_API nb_tensor *nb_randn(int ndim, const int64_t *shape, nb_options opts); /* standard normal */
 /* Copies numel elements of opts.dtype from a C array in row-major order. */
-nb_tensor *nb_from_array(const void *data, int ndim, const int64_t *shape, nb_options opts);
+NB_API nb_tensor *nb_from_array(const void *data, int ndim, const int64_t *shape, nb_options opts);
 /* Copies t (any strides) into dst as a row-major C array of t's dtype; dst_bytes is checked. */
-nb_status nb_copy_to_array(const nb_tensor *t, void *dst, size_t dst_bytes);
+NB_API nb_status nb_copy_to_array(const nb_tensor *t, void *dst, size_t dst_bytes);
 /* The value of a one-element tensor as a double; NAN (and an error) otherwise. */
-double nb_item(const nb_tensor *t);
+NB_API double nb_item(const nb_tensor *t);
 /* A copy of t converted to dtype (a new reference to t when it already has that dtype). */
-nb_tensor *nb_to_dtype(const nb_tensor *t, nb_dtype dtype);
+NB_API nb_tensor *nb_to_dtype(const nb_tensor *t, nb_dtype dtype);
 /* t on device (a new reference to t when it is already there); a strided t is made contiguous
  * on its own device first. Recorded for autograd: the gradient moves back to t's device. */
-nb_tensor *nb_to(const nb_tensor *t, nb_device device);
+NB_API nb_tensor *nb_to(const nb_tensor *t, nb_device device);
 
 /* ---------------------------------------------------------------- views and shape */
 
 /* Views share t's storage; reshape copies only when the strides do not allow a view.
  * One size may be -1 (inferred). */
-nb_tensor *nb_reshape(const nb_tensor *t, int ndim, const int64_t *shape);
-nb_tensor *nb_view(const nb_tensor *t, int ndim, const int64_t *shape); /* never copies */
-nb_tensor *nb_flatten(const nb_tensor *t);                              /* (numel,) */
-nb_tensor *nb_t(const nb_tensor *t);                                    /* 2-D (or less) transpose */
-nb_tensor *nb_transpose(const nb_tensor *t, int dim0, int dim1);
-nb_tensor *nb_permute(const nb_tensor *t, int ndim, const int *dims);
-nb_tensor *nb_narrow(const nb_tensor *t, int dim, int64_t start, int64_t length);
-nb_tensor *nb_select(const nb_tensor *t, int dim, int64_t index); /* drops dim */
-nb_tensor *nb_squeeze(const nb_tensor *t);                        /* drops every size-1 dim */
-nb_tensor *nb_squeeze_dim(const nb_tensor *t, int dim);           /* drops dim if its size is 1 */
-nb_tensor *nb_unsqueeze(const nb_tensor *t, int dim);
+NB_API nb_tensor *nb_reshape(const nb_tensor *t, int ndim, const int64_t *shape);
+NB_API nb_tensor *nb_view(const nb_tensor *t, int ndim, const int64_t *shape); /* never copies */
+NB_API nb_tensor *nb_flatten(const nb_tensor *t); /* (numel,) */
+NB_API nb_tensor *nb_t(const nb_tensor *t);       /* 2-D (or less) transpose */
+NB_API nb_tensor *nb_transpose(const nb_tensor *t, int dim0, int dim1);
+NB_API nb_tensor *nb_permute(const nb_tensor *t, int ndim, const int *dims);
+NB_API nb_tensor *nb_narrow(const nb_tensor *t, int dim, int64_t start, int64_t length);
+NB_API nb_tensor *nb_select(const nb_tensor *t, int dim, int64_t index); /* drops dim */
+NB_API nb_tensor *nb_squeeze(const nb_tensor *t);              /* drops every size-1 dim */
+NB_API nb_tensor *nb_squeeze_dim(const nb_tensor *t, int dim); /* drops dim if its size is 1 */
+NB_API nb_tensor *nb_unsqueeze(const nb_tensor *t, int dim);
 /* Broadcasts size-1 dims (and new leading dims) to shape without copying; -1 keeps a size. */
-nb_tensor *nb_expand(const nb_tensor *t, int ndim, const int64_t *shape);
-nb_tensor *nb_contiguous(const nb_tensor *t); /* a new reference to t when already contiguous */
-nb_tensor *nb_clone(const nb_tensor *t);      /* always a fresh contiguous copy */
-nb_tensor *nb_cat(int n, nb_tensor *const *tensors, int dim);
+NB_API nb_tensor *nb_expand(const nb_tensor *t, int ndim, const int64_t *shape);
+/* A new reference to t when already contiguous. */
+NB_API nb_tensor *nb_contiguous(const nb_tensor *t);
+NB_API nb_tensor *nb_clone(const nb_tensor *t); /* always a fresh contiguous copy */
+NB_API nb_tensor *nb_cat(int n, nb_tensor *const *tensors, int dim);
 
 /* ---------------------------------------------------------------- elementwise (broadcasting) */
 
 /* Binary ops broadcast like NumPy and promote dtypes like PyTorch
  * (bool < int64 < float32 < float64); int64 / int64 gives float32. */
-nb_tensor *nb_add(const nb_tensor *a, const nb_tensor *b);
-nb_tensor *nb_sub(const nb_tensor *a, const nb_tensor *b);
-nb_tensor *nb_mul(const nb_tensor *a, const nb_tensor *b);
-nb_tensor *nb_div(const nb_tensor *a, const nb_tensor *b);
-nb_tensor *nb_pow(const nb_tensor *a, const nb_tensor *exponent);
-nb_tensor *nb_add_scalar(const nb_tensor *a, double s);
-nb_tensor *nb_sub_scalar(const nb_tensor *a, double s);
-nb_tensor *nb_rsub_scalar(const nb_tensor *a, double s); /* s - a */
-nb_tensor *nb_mul_scalar(const nb_tensor *a, double s);
-nb_tensor *nb_div_scalar(const nb_tensor *a, double s);
-nb_tensor *nb_pow_scalar(const nb_tensor *a, double exponent);
+NB_API nb_tensor *nb_add(const nb_tensor *a, const nb_tensor *b);
+NB_API nb_tensor *nb_sub(const nb_tensor *a, const nb_tensor *b);
+NB_API nb_tensor *nb_mul(const nb_tensor *a, const nb_tensor *b);
+NB_API nb_tensor *nb_div(const nb_tensor *a, const nb_tensor *b);
+NB_API nb_tensor *nb_pow(const nb_tensor *a, const nb_tensor *exponent);
+NB_API nb_tensor *nb_add_scalar(const nb_tensor *a, double s);
+NB_API nb_tensor *nb_sub_scalar(const nb_tensor *a, double s);
+NB_API nb_tensor *nb_rsub_scalar(const nb_tensor *a, double s); /* s - a */
+NB_API nb_tensor *nb_mul_scalar(const nb_tensor *a, double s);
+NB_API nb_tensor *nb_div_scalar(const nb_tensor *a, double s);
+NB_API nb_tensor *nb_pow_scalar(const nb_tensor *a, double exponent);
 
-nb_tensor *nb_neg(const nb_tensor *a);
-nb_tensor *nb_exp(const nb_tensor *a);
-nb_tensor *nb_log(const nb_tensor *a);
-nb_tensor *nb_sqrt(const nb_tensor *a);
-nb_tensor *nb_abs(const nb_tensor *a);
-nb_tensor *nb_relu(const nb_tensor *a);
-nb_tensor *nb_sigmoid(const nb_tensor *a);
-nb_tensor *nb_tanh(const nb_tensor *a);
-nb_tensor *nb_clamp(const nb_tensor *a, double min, double max);
-nb_tensor *nb_clamp_min(const nb_tensor *a, double min);
-nb_tensor *nb_clamp_max(const nb_tensor *a, double max);
+NB_API nb_tensor *nb_neg(const nb_tensor *a);
+NB_API nb_tensor *nb_exp(const nb_tensor *a);
+NB_API nb_tensor *nb_log(const nb_tensor *a);
+NB_API nb_tensor *nb_sqrt(const nb_tensor *a);
+NB_API nb_tensor *nb_abs(const nb_tensor *a);
+NB_API nb_tensor *nb_relu(const nb_tensor *a);
+NB_API nb_tensor *nb_sigmoid(const nb_tensor *a);
+NB_API nb_tensor *nb_tanh(const nb_tensor *a);
+NB_API nb_tensor *nb_clamp(const nb_tensor *a, double min, double max);
+NB_API nb_tensor *nb_clamp_min(const nb_tensor *a, double min);
+NB_API nb_tensor *nb_clamp_max(const nb_tensor *a, double max);
 
 /* Comparisons give bool tensors. */
-nb_tensor *nb_lt(const nb_tensor *a, const nb_tensor *b);
-nb_tensor *nb_le(const nb_tensor *a, const nb_tensor *b);
-nb_tensor *nb_gt(const nb_tensor *a, const nb_tensor *b);
-nb_tensor *nb_ge(const nb_tensor *a, const nb_tensor *b);
-nb_tensor *nb_eq(const nb_tensor *a, const nb_tensor *b);
-nb_tensor *nb_ne(const nb_tensor *a, const nb_tensor *b);
-nb_tensor *nb_lt_scalar(const nb_tensor *a, double s);
-nb_tensor *nb_le_scalar(const nb_tensor *a, double s);
-nb_tensor *nb_gt_scalar(const nb_tensor *a, double s);
-nb_tensor *nb_ge_scalar(const nb_tensor *a, double s);
-nb_tensor *nb_eq_scalar(const nb_tensor *a, double s);
-nb_tensor *nb_ne_scalar(const nb_tensor *a, double s);
+NB_API nb_tensor *nb_lt(const nb_tensor *a, const nb_tensor *b);
+NB_API nb_tensor *nb_le(const nb_tensor *a, const nb_tensor *b);
+NB_API nb_tensor *nb_gt(const nb_tensor *a, const nb_tensor *b);
+NB_API nb_tensor *nb_ge(const nb_tensor *a, const nb_tensor *b);
+NB_API nb_tensor *nb_eq(const nb_tensor *a, const nb_tensor *b);
+NB_API nb_tensor *nb_ne(const nb_tensor *a, const nb_tensor *b);
+NB_API nb_tensor *nb_lt_scalar(const nb_tensor *a, double s);
+NB_API nb_tensor *nb_le_scalar(const nb_tensor *a, double s);
+NB_API nb_tensor *nb_gt_scalar(const nb_tensor *a, double s);
+NB_API nb_tensor *nb_ge_scalar(const nb_tensor *a, double s);
+NB_API nb_tensor *nb_eq_scalar(const nb_tensor *a, double s);
+NB_API nb_tensor *nb_ne_scalar(const nb_tensor *a, double s);
 
 /* cond ? a : b, all three broadcast; cond is bool. */
-nb_tensor *nb_where(const nb_tensor *cond, const nb_tensor *a, const nb_tensor *b);
+NB_API nb_tensor *nb_where(const nb_tensor *cond, const nb_tensor *a, const nb_tensor *b);
 /* a with value where mask (bool, broadcast to a's shape) is true. */
-nb_tensor *nb_masked_fill(const nb_tensor *a, const nb_tensor *mask, double value);
+NB_API nb_tensor *nb_masked_fill(const nb_tensor *a, const nb_tensor *mask, double value);
 
 /* ---------------------------------------------------------------- in place (return the target) */
 
 /* b broadcasts to t's shape; t keeps its dtype. Refused on an expanded (overlapping) view. */
-nb_tensor *nb_add_(nb_tensor *t, const nb_tensor *b);
-nb_tensor *nb_sub_(nb_tensor *t, const nb_tensor *b);
-nb_tensor *nb_mul_(nb_tensor *t, const nb_tensor *b);
-nb_tensor *nb_div_(nb_tensor *t, const nb_tensor *b);
-nb_tensor *nb_add_scalar_(nb_tensor *t, double s);
-nb_tensor *nb_mul_scalar_(nb_tensor *t, double s);
-nb_tensor *nb_add_scaled_(nb_tensor *t, const nb_tensor *b, double alpha); /* t += alpha * b */
-nb_tensor *nb_sub_scaled_(nb_tensor *t, const nb_tensor *b, double alpha); /* t -= alpha * b */
-nb_tensor *nb_masked_fill_(nb_tensor *t, const nb_tensor *mask, double value);
-nb_tensor *nb_fill_(nb_tensor *t, double value);
-nb_tensor *nb_zero_(nb_tensor *t);
-nb_tensor *nb_copy_(nb_tensor *t, const nb_tensor *src); /* src broadcasts; dtype converts */
+NB_API nb_tensor *nb_add_(nb_tensor *t, const nb_tensor *b);
+NB_API nb_tensor *nb_sub_(nb_tensor *t, const nb_tensor *b);
+NB_API nb_tensor *nb_mul_(nb_tensor *t, const nb_tensor *b);
+NB_API nb_tensor *nb_div_(nb_tensor *t, const nb_tensor *b);
+NB_API nb_tensor *nb_add_scalar_(nb_tensor *t, double s);
+NB_API nb_tensor *nb_mul_scalar_(nb_tensor *t, double s);
+/* t += alpha * b */
+NB_API nb_tensor *nb_add_scaled_(nb_tensor *t, const nb_tensor *b, double alpha);
+/* t -= alpha * b */
+NB_API nb_tensor *nb_sub_scaled_(nb_tensor *t, const nb_tensor *b, double alpha);
+NB_API nb_tensor *nb_masked_fill_(nb_tensor *t, const nb_tensor *mask, double value);
+NB_API nb_tensor *nb_fill_(nb_tensor *t, double value);
+NB_API nb_tensor *nb_zero_(nb_tensor *t);
+NB_API nb_tensor *nb_copy_(nb_tensor *t, const nb_tensor *src); /* src broadcasts; dtype converts */
 
 /* ---------------------------------------------------------------- reductions */
 
 /* Whole-tensor reductions give 0-d tensors. float32 sums accumulate in float64. Sums of int64
  * and bool give int64; mean needs a floating dtype. */
-nb_tensor *nb_sum(const nb_tensor *t);
-nb_tensor *nb_mean(const nb_tensor *t);
-nb_tensor *nb_max(const nb_tensor *t);
-nb_tensor *nb_min(const nb_tensor *t);
-nb_tensor *nb_argmax(const nb_tensor *t); /* int64 index into the flattened tensor */
-nb_tensor *nb_argmin(const nb_tensor *t);
-nb_tensor *nb_sum_dim(const nb_tensor *t, int dim, bool keepdim);
-nb_tensor *nb_mean_dim(const nb_tensor *t, int dim, bool keepdim);
-nb_tensor *nb_max_dim(const nb_tensor *t, int dim, bool keepdim); /* values */
-nb_tensor *nb_min_dim(const nb_tensor *t, int dim, bool keepdim);
-nb_tensor *nb_argmax_dim(const nb_tensor *t, int dim, bool keepdim); /* int64; first of ties */
-nb_tensor *nb_argmin_dim(const nb_tensor *t, int dim, bool keepdim);
+NB_API nb_tensor *nb_sum(const nb_tensor *t);
+NB_API nb_tensor *nb_mean(const nb_tensor *t);
+NB_API nb_tensor *nb_max(const nb_tensor *t);
+NB_API nb_tensor *nb_min(const nb_tensor *t);
+NB_API nb_tensor *nb_argmax(const nb_tensor *t); /* int64 index into the flattened tensor */
+NB_API nb_tensor *nb_argmin(const nb_tensor *t);
+NB_API nb_tensor *nb_sum_dim(const nb_tensor *t, int dim, bool keepdim);
+NB_API nb_tensor *nb_mean_dim(const nb_tensor *t, int dim, bool keepdim);
+NB_API nb_tensor *nb_max_dim(const nb_tensor *t, int dim, bool keepdim); /* values */
+NB_API nb_tensor *nb_min_dim(const nb_tensor *t, int dim, bool keepdim);
+/* int64 indices; the first of ties. */
+NB_API nb_tensor *nb_argmax_dim(const nb_tensor *t, int dim, bool keepdim);
+NB_API nb_tensor *nb_argmin_dim(const nb_tensor *t, int dim, bool keepdim);
 
 /* ---------------------------------------------------------------- linear algebra */
 
 /* (n, k) x (k, m) -> (n, m), float32 or float64; transposed views are multiplied without a copy. */
-nb_tensor *nb_mm(const nb_tensor *a, const nb_tensor *b);
+NB_API nb_tensor *nb_mm(const nb_tensor *a, const nb_tensor *b);
 /* PyTorch's matmul: 1-D operands (dot, matrix-vector), batched with broadcast batch dims. */
-nb_tensor *nb_matmul(const nb_tensor *a, const nb_tensor *b);
+NB_API nb_tensor *nb_matmul(const nb_tensor *a, const nb_tensor *b);
 
 /* ---------------------------------------------------------------- autograd */
 
 /* Ops record themselves on a tape when grad mode is on and an input requires grad; backward
  * walks it in reverse. Gradients accumulate (+=) into the .grad of leaves (tensors made by the
  * user, not by an op). Grad mode is thread-local. */
-nb_tensor *nb_requires_grad_(nb_tensor *t, bool requires_grad); /* leaves only; returns t */
-bool nb_requires_grad(const nb_tensor *t);
-bool nb_is_leaf(const nb_tensor *t); /* made by the user (or detached), not recorded from an op */
+NB_API nb_tensor *nb_requires_grad_(nb_tensor *t, bool requires_grad); /* leaves only; returns t */
+NB_API bool nb_requires_grad(const nb_tensor *t);
+/* Made by the user (or detached), not recorded from an op. */
+NB_API bool nb_is_leaf(const nb_tensor *t);
 /* The accumulated gradient of a leaf (borrowed: owned by t; NULL before the first backward).
  * Refused (NULL and an error) for a non-leaf, whose gradient is not kept. */
-nb_tensor *nb_grad(const nb_tensor *t);
+NB_API nb_tensor *nb_grad(const nb_tensor *t);
 /* Zeroes t's .grad in place (keeping its memory); does nothing when there is none. */
-nb_status nb_zero_grad(nb_tensor *t);
+NB_API nb_status nb_zero_grad(nb_tensor *t);
 /* "MmBackward" for a tensor recorded by nb_mm; NULL for leaves. */
-const char *nb_grad_fn_name(const nb_tensor *t);
+NB_API const char *nb_grad_fn_name(const nb_tensor *t);
 /* A tensor sharing t's storage with no history and no grad. */
-nb_tensor *nb_detach(const nb_tensor *t);
+NB_API nb_tensor *nb_detach(const nb_tensor *t);
 
 /* Backward from a one-element tensor (d loss / d loss = 1); frees the graph as it goes. */
-nb_status nb_backward(nb_tensor *loss);
+NB_API nb_status nb_backward(nb_tensor *loss);
 /* Backward from t with the given gradient of t (NULL only for a one-element t); keeps the graph
  * for another backward when retain_graph is true. */
-nb_status nb_backward_ex(nb_tensor *t, const nb_tensor *grad_output, bool retain_graph);
+NB_API nb_status nb_backward_ex(nb_tensor *t, const nb_tensor *grad_output, bool retain_graph);
 /* Functional gradients (tf.gradients, torch.autograd.grad): grads[i] = d(sum of outputs)/d
  * inputs[i], weighted by grad_outputs (NULL, or NULL entries, for one-element outputs). No
  * .grad is touched. The caller owns the new grads (or the open scope does). */
-nb_status nb_grad_of(int n_outputs, nb_tensor *const *outputs, nb_tensor *const *grad_outputs,
-                     int n_inputs, nb_tensor *const *inputs, nb_tensor **grads, bool retain_graph);
+NB_API nb_status nb_grad_of(int n_outputs, nb_tensor *const *outputs,
+                            nb_tensor *const *grad_outputs, int n_inputs,
+                            nb_tensor *const *inputs, nb_tensor **grads, bool retain_graph);
 
 /* No-grad scopes nest: nothing is recorded until the matching end. */
-void nb_no_grad_begin(void);
-void nb_no_grad_end(void);
-bool nb_is_grad_enabled(void);
+NB_API void nb_no_grad_begin(void);
+NB_API void nb_no_grad_end(void);
+NB_API bool nb_is_grad_enabled(void);
 
 /* fn computes one tensor from n inputs (float64, requiring grad); ctx is passed through. */
 typedef nb_tensor *(*nb_grad_fn)(int n, nb_tensor *const *inputs, void *ctx);
@@ -296,14 +311,14 @@ typedef nb_tensor *(*nb_grad_fn)(int n, nb_tensor *const *inputs, void *ctx);
  * rtol 1e-3, torch.autograd.gradcheck's defaults), for a fn whose output has any shape (its
  * gradient is taken against fixed random weights). NB_OK, or NB_ERR_AUTOGRAD naming the input
  * and element that differ. */
-nb_status nb_gradcheck(nb_grad_fn fn, void *ctx, int n, nb_tensor *const *inputs);
+NB_API nb_status nb_gradcheck(nb_grad_fn fn, void *ctx, int n, nb_tensor *const *inputs);
 
 /* ---------------------------------------------------------------- files */
 
 /* NumPy .npy: float32, float64, int64, bool; C order; little endian. Writes go to a temporary
  * file that is renamed over path, so a crash never leaves a half-written file. */
-nb_tensor *nb_load_npy(const char *path);
-nb_status nb_save_npy(const nb_tensor *t, const char *path);
+NB_API nb_tensor *nb_load_npy(const char *path);
+NB_API nb_status nb_save_npy(const nb_tensor *t, const char *path);
 
 #ifdef __cplusplus
 }

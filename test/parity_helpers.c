@@ -124,9 +124,11 @@ int parity_tensor_functions(const char *path, char (*names)[64], int count, int 
     static const char ret[] = "nb_tensor *";
     char line[1024];
     while (fgets(line, sizeof line, f)) {
-        /* a declaration starts its line: "nb_tensor *nb_add(const nb_tensor *a, ...);" */
-        if (strncmp(line, ret, sizeof ret - 1) != 0) continue;
-        const char *p = line + sizeof ret - 1;
+        /* a declaration starts its line: "NB_API nb_tensor *nb_add(const nb_tensor *a, ...);" */
+        static const char api[] = "NB_API ";
+        const char *d = strncmp(line, api, sizeof api - 1) == 0 ? line + sizeof api - 1 : line;
+        if (strncmp(d, ret, sizeof ret - 1) != 0) continue;
+        const char *p = d + sizeof ret - 1;
         size_t len = 0;
         while (isalnum((unsigned char)p[len]) || p[len] == '_') len++;
         if (len == 0 || len >= 64 || p[len] != '(' || strncmp(p, "nb_", 3) != 0) continue;

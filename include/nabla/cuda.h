@@ -12,14 +12,14 @@ extern "C" {
 #endif
 
 /* Usable CUDA devices; 0 without a GPU, without a driver, or in a build without CUDA. */
-int nb_cuda_device_count(void);
+NB_API int nb_cuda_device_count(void);
 /* Why there is no device ("no CUDA-capable device is detected", CUDA's own words, or "nabla was
  * built without CUDA"); "" when there is at least one. */
-const char *nb_cuda_available_reason(void);
+NB_API const char *nb_cuda_available_reason(void);
 /* The name of device index ("NVIDIA H100 80GB HBM3") into buf (at most size bytes, terminated). */
-nb_status nb_cuda_device_name(int index, char *buf, size_t size);
+NB_API nb_status nb_cuda_device_name(int index, char *buf, size_t size);
 /* Free and total memory of device index, in bytes, as the driver reports them. */
-nb_status nb_cuda_memory(int index, size_t *free_bytes, size_t *total_bytes);
+NB_API nb_status nb_cuda_memory(int index, size_t *free_bytes, size_t *total_bytes);
 
 /* The caching allocator of one device. Freed tensors return their blocks to a cache that later
  * tensors reuse, so a steady-state training step calls neither cudaMalloc nor cudaFree. Setting
@@ -33,9 +33,9 @@ typedef struct nb_cuda_stats {
     uint64_t num_device_frees;  /* cudaFree calls so far */
 } nb_cuda_stats;
 
-nb_status nb_cuda_memory_stats(int index, nb_cuda_stats *out);
+NB_API nb_status nb_cuda_memory_stats(int index, nb_cuda_stats *out);
 /* Returns every cached block that no tensor uses to the driver (cudaFree), on every device. */
-void nb_cuda_empty_cache(void);
+NB_API void nb_cuda_empty_cache(void);
 
 /* ---------------------------------------------------------------- step replay (CUDA Graphs)
  *
@@ -60,16 +60,16 @@ void nb_cuda_empty_cache(void);
 typedef struct nb_graph nb_graph;
 
 /* Starts capturing this thread's work on device (a CUDA device). */
-nb_status nb_graph_capture_begin(nb_device device);
+NB_API nb_status nb_graph_capture_begin(nb_device device);
 /* Ends the capture; the graph, or NULL with the error of the capture (an op refused in it, or
  * CUDA's). The capture is over either way. */
-nb_graph *nb_graph_capture_end(void);
+NB_API nb_graph *nb_graph_capture_end(void);
 /* Queues one run of the captured work on its device (asynchronous, in order with other work). */
-nb_status nb_graph_replay(nb_graph *g);
+NB_API nb_status nb_graph_replay(nb_graph *g);
 /* Frees g (NULL does nothing); tensors made during its capture keep their memory until released. */
-void nb_graph_release(nb_graph *g);
+NB_API void nb_graph_release(nb_graph *g);
 /* True while this thread is capturing. */
-bool nb_graph_is_capturing(void);
+NB_API bool nb_graph_is_capturing(void);
 
 #ifdef __cplusplus
 }

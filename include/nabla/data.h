@@ -10,10 +10,10 @@ extern "C" {
  * values to dtype: images as float32 (N, rows, cols), labels as int64 (N,). The magic number,
  * element type, dims and sizes are validated against the file; errors name the file and what
  * was wrong. */
-nb_tensor *nb_load_idx(const char *path, nb_dtype dtype);
+NB_API nb_tensor *nb_load_idx(const char *path, nb_dtype dtype);
 
 /* A random permutation of 0 .. n-1 (int64) from nabla's seeded generator. */
-nb_tensor *nb_randperm(int64_t n);
+NB_API nb_tensor *nb_randperm(int64_t n);
 
 /* Batches of rows of (inputs, targets), shuffled each epoch with nabla's generator and prepared
  * on a background thread a few batches ahead (a bounded queue), so a training step does not
@@ -28,16 +28,16 @@ typedef struct nb_loader_options {
 } nb_loader_options;
 
 /* inputs (N, ...) and targets (N, ...) share their first dim; both are retained. */
-nb_loader *nb_loader_new(nb_tensor *inputs, nb_tensor *targets, nb_loader_options opts);
-int64_t nb_loader_num_batches(const nb_loader *l);
+NB_API nb_loader *nb_loader_new(nb_tensor *inputs, nb_tensor *targets, nb_loader_options opts);
+NB_API int64_t nb_loader_num_batches(const nb_loader *l);
 /* Starts an epoch: draws the order (in the calling thread, so a seed fixes it) and starts
  * preparing batches. */
-nb_status nb_loader_start_epoch(nb_loader *l);
+NB_API nb_status nb_loader_start_epoch(nb_loader *l);
 /* The next batch (new tensors owned by the caller, or the open scope); false at the end of the
  * epoch, or on an error (then nb_last_status() says which). */
-bool nb_loader_next(nb_loader *l, nb_tensor **inputs, nb_tensor **targets);
+NB_API bool nb_loader_next(nb_loader *l, nb_tensor **inputs, nb_tensor **targets);
 /* Stops the background thread and releases everything; NULL does nothing. */
-void nb_loader_free(nb_loader *l);
+NB_API void nb_loader_free(nb_loader *l);
 
 #ifdef __cplusplus
 }

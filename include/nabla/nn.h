@@ -12,20 +12,20 @@ extern "C" {
 /* An ordered list of tensors (the parameters of a model) that optimizers step and zero. */
 typedef struct nb_params nb_params;
 
-nb_params *nb_params_new(void);
-void nb_params_free(nb_params *p);                /* releases its references; NULL does nothing */
+NB_API nb_params *nb_params_new(void);
+NB_API void nb_params_free(nb_params *p); /* releases its references; NULL does nothing */
 /* Retains t; a tensor already in the list is refused (NB_ERR_ARGUMENT): it would be stepped twice. */
-nb_status nb_params_add(nb_params *p, nb_tensor *t);
-int nb_params_count(const nb_params *p);
-nb_tensor *nb_params_get(const nb_params *p, int i); /* borrowed */
-void nb_params_zero_grad(nb_params *p);           /* zeroes every parameter's .grad */
+NB_API nb_status nb_params_add(nb_params *p, nb_tensor *t);
+NB_API int nb_params_count(const nb_params *p);
+NB_API nb_tensor *nb_params_get(const nb_params *p, int i); /* borrowed */
+NB_API void nb_params_zero_grad(nb_params *p);              /* zeroes every parameter's .grad */
 /* Checkpoints: every parameter's values (any dtype), written to a temporary file renamed over path
  * (a crash never leaves a half-written file); the format (magic "NBCKPT", version 1, a CRC-32) is
  * described in lib/nn/params.c. Load checks the file (NB_ERR_IO for a missing, truncated or
  * corrupt one), then the count (NB_ERR_ARGUMENT), dtypes (NB_ERR_DTYPE) and shapes (NB_ERR_SHAPE)
  * against p's tensors, and only then copies the values into them: a refused load changes nothing. */
-nb_status nb_params_save(const nb_params *p, const char *path);
-nb_status nb_params_load(nb_params *p, const char *path);
+NB_API nb_status nb_params_save(const nb_params *p, const char *path);
+NB_API nb_status nb_params_load(nb_params *p, const char *path);
 
 /* ---------------------------------------------------------------- layers */
 
@@ -37,21 +37,23 @@ typedef struct nb_linear {
     int64_t in_features, out_features;
 } nb_linear;
 
-nb_linear *nb_linear_new(int64_t in_features, int64_t out_features, bool bias, nb_options opts);
-void nb_linear_free(nb_linear *l);
-nb_tensor *nb_linear_forward(const nb_linear *l, const nb_tensor *x); /* (N, in) -> (N, out) */
-nb_status nb_linear_params(const nb_linear *l, nb_params *p);        /* adds weight, bias */
+NB_API nb_linear *nb_linear_new(int64_t in_features, int64_t out_features, bool bias,
+                                nb_options opts);
+NB_API void nb_linear_free(nb_linear *l);
+/* (N, in) -> (N, out) */
+NB_API nb_tensor *nb_linear_forward(const nb_linear *l, const nb_tensor *x);
+NB_API nb_status nb_linear_params(const nb_linear *l, nb_params *p); /* adds weight, bias */
 
 /* ---------------------------------------------------------------- functions */
 
 /* Numerically stable (the row maximum is subtracted first). */
-nb_tensor *nb_softmax(const nb_tensor *x, int dim);
-nb_tensor *nb_log_softmax(const nb_tensor *x, int dim);
+NB_API nb_tensor *nb_softmax(const nb_tensor *x, int dim);
+NB_API nb_tensor *nb_log_softmax(const nb_tensor *x, int dim);
 /* Mean cross entropy of logits (N, C) against int64 class labels (N,) in [0, C); one fused
  * kernel forward and backward (softmax - one_hot) / N. */
-nb_tensor *nb_cross_entropy(const nb_tensor *logits, const nb_tensor *labels);
+NB_API nb_tensor *nb_cross_entropy(const nb_tensor *logits, const nb_tensor *labels);
 /* Mean squared error over all elements; pred and target broadcast. */
-nb_tensor *nb_mse_loss(const nb_tensor *pred, const nb_tensor *target);
+NB_API nb_tensor *nb_mse_loss(const nb_tensor *pred, const nb_tensor *target);
 
 #ifdef __cplusplus
 }

@@ -30,16 +30,17 @@ typedef struct nb_adam_options {
 /* The optimizer keeps a reference to params (which must outlive it; parameters added later are
  * stepped too) and its own state, made on each parameter's first step. Every parameter must be a
  * float32 or float64 leaf. Invalid options are refused (NULL and NB_ERR_ARGUMENT naming the option). */
-nb_optimizer *nb_sgd_new(nb_params *params, nb_sgd_options opts);
-nb_optimizer *nb_adam_new(nb_params *params, nb_adam_options opts);
-nb_optimizer *nb_adamw_new(nb_params *params, nb_adam_options opts);
-nb_status nb_optimizer_step(nb_optimizer *opt);
+NB_API nb_optimizer *nb_sgd_new(nb_params *params, nb_sgd_options opts);
+NB_API nb_optimizer *nb_adam_new(nb_params *params, nb_adam_options opts);
+NB_API nb_optimizer *nb_adamw_new(nb_params *params, nb_adam_options opts);
+NB_API nb_status nb_optimizer_step(nb_optimizer *opt);
 /* Releases every parameter's .grad (PyTorch's zero_grad(set_to_none=True)): the next backward
  * stores fresh gradients rather than adding into zeroed ones. nb_params_zero_grad zeroes in place. */
-void nb_optimizer_zero_grad(nb_optimizer *opt);
-void nb_optimizer_set_lr(nb_optimizer *opt, double lr); /* for schedules; lr < 0 is refused */
-double nb_optimizer_lr(const nb_optimizer *opt);
-void nb_optimizer_free(nb_optimizer *opt); /* NULL does nothing */
+NB_API void nb_optimizer_zero_grad(nb_optimizer *opt);
+/* For schedules; lr < 0 is refused. */
+NB_API void nb_optimizer_set_lr(nb_optimizer *opt, double lr);
+NB_API double nb_optimizer_lr(const nb_optimizer *opt);
+NB_API void nb_optimizer_free(nb_optimizer *opt); /* NULL does nothing */
 
 #ifdef __cplusplus
 }
