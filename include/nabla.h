@@ -188,6 +188,10 @@ NB_API nb_tensor *nb_sub(const nb_tensor *a, const nb_tensor *b);
 NB_API nb_tensor *nb_mul(const nb_tensor *a, const nb_tensor *b);
 NB_API nb_tensor *nb_div(const nb_tensor *a, const nb_tensor *b);
 NB_API nb_tensor *nb_pow(const nb_tensor *a, const nb_tensor *exponent);
+/* The larger (smaller) of a and b, elementwise; a NaN on either side wins (a's first), and of
+ * equal values a's is taken (so -0 and +0 keep their order). Like torch.maximum/minimum. */
+NB_API nb_tensor *nb_maximum(const nb_tensor *a, const nb_tensor *b);
+NB_API nb_tensor *nb_minimum(const nb_tensor *a, const nb_tensor *b);
 NB_API nb_tensor *nb_add_scalar(const nb_tensor *a, double s);
 NB_API nb_tensor *nb_sub_scalar(const nb_tensor *a, double s);
 NB_API nb_tensor *nb_rsub_scalar(const nb_tensor *a, double s); /* s - a */

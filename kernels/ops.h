@@ -33,6 +33,8 @@ typedef enum nb_ew_op {
     NB_EW_MUL,
     NB_EW_DIV,
     NB_EW_POW,
+    NB_EW_MAXIMUM, /* a NaN if either is (the first), else the larger; equal: a */
+    NB_EW_MINIMUM, /* a NaN if either is (the first), else the smaller; equal: a */
     NB_EW_AXPY, /* a + c0 * b (the fused scaled add) */
     NB_EW_LT,   /* a < b, bool out */
     NB_EW_LE,

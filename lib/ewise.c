@@ -56,6 +56,8 @@ static const ew_def defs[NB_EW_COUNT] = {
     [NB_EW_MUL] = BINARY(RULE_SAME),
     [NB_EW_DIV] = BINARY(RULE_FLOAT),
     [NB_EW_POW] = BINARY(RULE_SAME),
+    [NB_EW_MAXIMUM] = BINARY(RULE_SAME),
+    [NB_EW_MINIMUM] = BINARY(RULE_SAME),
     [NB_EW_AXPY] = {RULE_SAME, 2, -1, true},
     [NB_EW_LT] = BINARY(RULE_COMPARE),
     [NB_EW_LE] = BINARY(RULE_COMPARE),
@@ -314,6 +316,8 @@ nb_tensor *nb_sub(const nb_tensor *a, const nb_tensor *b) { return binary("nb_su
 nb_tensor *nb_mul(const nb_tensor *a, const nb_tensor *b) { return binary("nb_mul", NB_EW_MUL, a, b); }
 nb_tensor *nb_div(const nb_tensor *a, const nb_tensor *b) { return binary("nb_div", NB_EW_DIV, a, b); }
 nb_tensor *nb_pow(const nb_tensor *a, const nb_tensor *e) { return binary("nb_pow", NB_EW_POW, a, e); }
+nb_tensor *nb_maximum(const nb_tensor *a, const nb_tensor *b) { return binary("nb_maximum", NB_EW_MAXIMUM, a, b); }
+nb_tensor *nb_minimum(const nb_tensor *a, const nb_tensor *b) { return binary("nb_minimum", NB_EW_MINIMUM, a, b); }
 nb_tensor *nb_lt(const nb_tensor *a, const nb_tensor *b) { return binary("nb_lt", NB_EW_LT, a, b); }
 nb_tensor *nb_le(const nb_tensor *a, const nb_tensor *b) { return binary("nb_le", NB_EW_LE, a, b); }
 nb_tensor *nb_gt(const nb_tensor *a, const nb_tensor *b) { return binary("nb_gt", NB_EW_GT, a, b); }

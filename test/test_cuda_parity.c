@@ -300,6 +300,8 @@ FN(f_sub, nb_sub(A, B))
 FN(f_mul, nb_mul(A, B))
 FN(f_div, nb_div(A, B))
 FN(f_pow, nb_pow(A, B))
+FN(f_maximum, nb_maximum(A, B))
+FN(f_minimum, nb_minimum(A, B))
 FN(f_lt, nb_lt(A, B))
 FN(f_le, nb_le(A, B))
 FN(f_gt, nb_gt(A, B))
@@ -446,6 +448,9 @@ static const row rows[] = {
     {"a * b (b bool: promotion)", "nb_mul", f_mul, BROADCAST2, "FM", NUMBERS, "MulBackward", 0},
     {"a / b", "nb_div", f_div, BROADCAST2, "FP", ALL, "DivBackward", 0},
     {"a ^ b", "nb_pow", f_pow, BROADCAST2, "PP", NUMBERS, "PowBackward", 0},
+    {"maximum(a, b)", "nb_maximum", f_maximum, BROADCAST2, "FF", ALL, "MaximumBackward", 0},
+    {"minimum(a, b)", "nb_minimum", f_minimum, BROADCAST2, "FF", ALL, "MinimumBackward", 0},
+    {"maximum(a, b) (b int64: promotion)", "nb_maximum", f_maximum, BROADCAST2, "FI", ALL, "MaximumBackward", 0},
     {"a < b", "nb_lt", f_lt, BROADCAST2, "FF", ALL, NULL, 0},
     {"a <= b", "nb_le", f_le, BROADCAST2, "FF", ALL, NULL, 0},
     {"a > b", "nb_gt", f_gt, BROADCAST2, "FF", ALL, NULL, 0},

@@ -531,3 +531,90 @@ Test(ewise, int64_overflow_wraps, EW)
     cr_assert(v[1] == INT64_MAX);
     assert_ok();
 }
+
+/* ---------------------------------------------------------------- maximum and minimum */
+
+Test(ewise, maximum_minimum_values, EW)
+{
+    for (int k = 0; k < 2; k++) {
+        const char *dt = float_tags[k];
+        char xn[16], yn[16], sn[24], s2n[24];
+        snprintf(xn, sizeof xn, "x_%s", dt);
+        snprintf(yn, sizeof yn, "y_%s", dt);
+        nb_tensor *x = in(xn), *y = in(yn);
+        expect_golden(nb_maximum(x, y), "maximum_%s", dt);
+        expect_golden(nb_minimum(x, y), "minimum_%s", dt);
+        expect_golden(nb_maximum(noncontig(x), noncontig(y)), "maximum_%s", dt); /* strided inputs */
+        expect_golden(nb_minimum(x, noncontig(y)), "minimum_%s", dt);
+        snprintf(sn, sizeof sn, "special_%s", dt);
+        snprintf(s2n, sizeof s2n, "special2_%s", dt);
+        expect_golden(nb_maximum(in(sn), in(s2n)), "special_maximum_%s", dt); /* NaN and inf */
+        expect_golden(nb_minimum(in(sn), in(s2n)), "special_minimum_%s", dt);
+    }
+    expect_golden(nb_maximum(in("x_i64"), in("y_i64")), "maximum_i64");
+    expect_golden(nb_minimum(in("x_i64"), in("y_i64")), "minimum_i64");
+    expect_golden(nb_maximum(in("m_b8"), in("b2_b8")), "maximum_b8");
+    expect_golden(nb_minimum(in("m_b8"), in("b2_b8")), "minimum_b8");
+    expect_golden(nb_maximum(in("a31"), in("b14")), "maximum_31_14");    /* (3,1) with (1,4) */
+    expect_golden(nb_minimum(in("c234"), in("r4")), "minimum_234_4");    /* (2,3,4) with (4,) */
+    expect_golden(nb_maximum(in("x_i64"), in("y_f32")), "promote_maximum_i64_f32"); /* float32 */
+}
+
+static uint64_t bits_f64(double v)
+{
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    return b;
+}
+
+/* Equal values give a's (so -0 and +0 keep their order); of two NaNs, a's, payload and all. */
+Test(ewise, maximum_minimum_ties_and_nans_take_the_first, EW)
+{
+    const uint64_t nan1_bits = 0x7ff8000000000123ull, nan2_bits = 0xfff8000000000456ull;
+    double nan1, nan2;
+    memcpy(&nan1, &nan1_bits, sizeof nan1);
+    memcpy(&nan2, &nan2_bits, sizeof nan2);
+    const double a[4] = {-0.0, 0.0, nan1, 3.0}, b[4] = {0.0, -0.0, nan2, nan2};
+    nb_tensor *ta = nb_from_array(a, NB_SHAPE(4), NB_OPTS(NB_FLOAT64));
+    nb_tensor *tb = nb_from_array(b, NB_SHAPE(4), NB_OPTS(NB_FLOAT64));
+    nb_tensor *results[2] = {nb_maximum(ta, tb), nb_minimum(ta, tb)};
+    for (int r = 0; r < 2; r++) {
+        double v[4];
+        cr_assert_eq(nb_copy_to_array(results[r], v, sizeof v), NB_OK, "%s", nb_last_error());
+        cr_assert_eq(bits_f64(v[0]), bits_f64(-0.0), "ties give a's -0");
+        cr_assert_eq(bits_f64(v[1]), bits_f64(0.0), "ties give a's +0");
+        cr_assert_eq(bits_f64(v[2]), nan1_bits, "a's NaN, bit for bit");
+        cr_assert_eq(bits_f64(v[3]), nan2_bits, "b's NaN beats a number");
+    }
+}
+
+/* PyTorch's gradient: the larger (smaller) input gets g, and equal inputs half of it each. */
+Test(ewise, maximum_minimum_gradients_split_ties, EW)
+{
+    nb_tensor *a = nb_requires_grad_(nb_from_array((const double[]){1, 2, 3, -1}, NB_SHAPE(4), NB_OPTS(NB_FLOAT64)), true);
+    nb_tensor *b = nb_requires_grad_(nb_from_array((const double[]){1, 0, 5, -1}, NB_SHAPE(4), NB_OPTS(NB_FLOAT64)), true);
+    nb_tensor *grads[2];
+    nb_tensor *inputs[2] = {a, b};
+    nb_tensor *hi = nb_maximum(a, b);
+    cr_assert_str_eq(nb_grad_fn_name(hi), "MaximumBackward");
+    cr_assert_eq(nb_grad_of(1, (nb_tensor *[]){nb_sum(hi)}, NULL, 2, inputs, grads, false), NB_OK, "%s", nb_last_error());
+    assert_values(grads[0], (const double[]){0.5, 1, 0, 0.5}, 4, 0, 0);
+    assert_values(grads[1], (const double[]){0.5, 0, 1, 0.5}, 4, 0, 0);
+    nb_tensor *lo = nb_minimum(a, b);
+    cr_assert_str_eq(nb_grad_fn_name(lo), "MinimumBackward");
+    cr_assert_eq(nb_grad_of(1, (nb_tensor *[]){nb_sum(lo)}, NULL, 2, inputs, grads, false), NB_OK, "%s", nb_last_error());
+    assert_values(grads[0], (const double[]){0.5, 0, 1, 0.5}, 4, 0, 0);
+    assert_values(grads[1], (const double[]){0.5, 1, 0, 0.5}, 4, 0, 0);
+}
+
+Test(ewise, maximum_minimum_errors, EW)
+{
+    nb_tensor *a = nb_zeros(NB_SHAPE(2, 3), NB_OPTS(NB_FLOAT32));
+    nb_tensor *b = nb_zeros(NB_SHAPE(4), NB_OPTS(NB_FLOAT32));
+    cr_assert_null(nb_maximum(a, b));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_maximum", "[2, 3]", "[4]", "broadcast"));
+    cr_assert_null(nb_minimum(NULL, a));
+    assert_error(NB_ERR_NULL, ERR_PARTS("nb_minimum", "NULL"));
+    cr_assert_null(nb_maximum(a, NULL));
+    assert_error(NB_ERR_NULL, ERR_PARTS("nb_maximum", "NULL"));
+}

@@ -57,6 +57,8 @@ FN(f_sub, nb_sub(A, B))
 FN(f_mul, nb_mul(A, B))
 FN(f_div, nb_div(A, B))
 FN(f_pow, nb_pow(A, B))
+FN(f_maximum, nb_maximum(A, B))
+FN(f_minimum, nb_minimum(A, B))
 FN(f_masked_fill, nb_masked_fill(A, nb_gt_scalar(A, 0.0), 0.0))
 FN(f_where, nb_where(nb_gt_scalar(A, 0.0), A, B))
 FN(f_reshape, nb_reshape(A, NB_SHAPE(3, 2)))
@@ -158,6 +160,8 @@ static const gc_row rows[] = {
     {"MulBackward", "a(2,3) * b(2,1)", f_mul, 2, {IN(S2(2, 3), NONCONTIG), IN(S2(2, 1), 0)}},
     {"DivBackward", "a(2,3) / b(3)", f_div, 2, {IN(S2(2, 3), 0), IN(S1(3), POSITIVE)}},
     {"PowBackward", "a(2,3) ^ b(3)", f_pow, 2, {IN(S2(2, 3), POSITIVE), IN(S1(3), 0)}},
+    {"MaximumBackward", "maximum(a(2,3), b(3))", f_maximum, 2, {IN(S2(2, 3), NONCONTIG), IN(S1(3), 0)}},
+    {"MinimumBackward", "minimum(a(3,1), b(3,4))", f_minimum, 2, {IN(S2(3, 1), 0), IN(S2(3, 4), NONCONTIG)}},
     {"AxpyBackward", "(a * 1) += 0.5 b", f_axpy, 2, {IN(S2(2, 3), 0), IN(S1(3), 0)}},
     {"MulBackward", "(a * 1) *= b", f_mul_, 2, {IN(S2(2, 3), 0), IN(S2(2, 3), NONCONTIG)}},
     {"MaskedFillBackward", "masked_fill(a, a > 0, 0)", f_masked_fill, 1, {IN(S2(3, 3), NONCONTIG)}},

@@ -81,6 +81,9 @@ static inline int64_t ipow(int64_t base, int64_t e)
 #define OP_FPOW(T, a, b, c0) pow(a, b)
 #define OP_IPOW(T, a, b, c0) ipow(a, b)
 #define OP_AXPY(T, a, b, c0) ((a) + (c0) * (b))
+/* NaN wins (a's first), then the larger (smaller); of equal values, a (an integer is never NaN) */
+#define OP_MAXIMUM(T, a, b, c0) ((a) != (a) ? (a) : ((b) != (b) || (a) < (b)) ? (b) : (a))
+#define OP_MINIMUM(T, a, b, c0) ((a) != (a) ? (a) : ((b) != (b) || (b) < (a)) ? (b) : (a))
 #define OP_MASKED_FILL(T, a, mask, c0) ((mask) ? (c0) : (a))
 
 #define CMP_LT(a, b) ((a) < (b))
@@ -243,6 +246,8 @@ DEFINE_BINARY(mul, i64, OP_IMUL)
 FOR_FLOATS(DEFINE_BINARY, div, OP_DIV)
 FOR_FLOATS(DEFINE_BINARY, pow, OP_FPOW)
 DEFINE_BINARY(pow, i64, OP_IPOW)
+FOR_ALL(DEFINE_BINARY, maximum, OP_MAXIMUM)
+FOR_ALL(DEFINE_BINARY, minimum, OP_MINIMUM)
 FOR_FLOATS(DEFINE_BINARY, axpy, OP_AXPY)
 DEFINE_BINARY(axpy, i64, OP_IAXPY)
 FOR_ALL(DEFINE_CMP, lt, CMP_LT)
@@ -288,6 +293,8 @@ const nbk_cpu_loop nbk_cpu_ew_loops[NB_EW_COUNT][NB_DTYPE_COUNT] = {
     [NB_EW_MUL] = ROW_NUMERIC(mul),
     [NB_EW_DIV] = ROW_FLOATS(div),
     [NB_EW_POW] = ROW_NUMERIC(pow),
+    [NB_EW_MAXIMUM] = ROW_ALL(maximum),
+    [NB_EW_MINIMUM] = ROW_ALL(minimum),
     [NB_EW_AXPY] = ROW_NUMERIC(axpy),
     [NB_EW_LT] = ROW_ALL(lt),
     [NB_EW_LE] = ROW_ALL(le),

@@ -21,7 +21,7 @@ constexpr int arity(int op)
     switch (op) {
     case NB_EW_FILL: return 0;
     case NB_EW_ADD: case NB_EW_SUB: case NB_EW_MUL: case NB_EW_DIV: case NB_EW_POW:
-    case NB_EW_AXPY: case NB_EW_LT: case NB_EW_LE: case NB_EW_GT: case NB_EW_GE: case NB_EW_EQ:
+    case NB_EW_MAXIMUM: case NB_EW_MINIMUM: case NB_EW_AXPY: case NB_EW_LT: case NB_EW_LE: case NB_EW_GT: case NB_EW_GE: case NB_EW_EQ:
     case NB_EW_NE: case NB_EW_MASKED_FILL: case NB_EW_CLAMP_BACKWARD:
         return 2;
     case NB_EW_WHERE: return 3;
@@ -46,7 +46,8 @@ enum Coverage { ALL, NUMERIC, FLOATS };
 constexpr Coverage coverage(int op)
 {
     switch (op) {
-    case NB_EW_FILL: case NB_EW_MASKED_FILL: case NB_EW_WHERE: return ALL;
+    case NB_EW_FILL: case NB_EW_MASKED_FILL: case NB_EW_WHERE: case NB_EW_MAXIMUM: case NB_EW_MINIMUM:
+        return ALL;
     case NB_EW_EXP: case NB_EW_LOG: case NB_EW_SQRT: case NB_EW_SIGMOID: case NB_EW_TANH:
     case NB_EW_DIV_SCALAR: case NB_EW_DIV: case NB_EW_CLAMP_BACKWARD:
         return FLOATS;
@@ -160,6 +161,8 @@ template <int OP, class T> struct EwOp {
         else if constexpr (OP == NB_EW_MUL) { if constexpr (fl) return x * y; else return (T)(wrap(x) * wrap(y)); }
         else if constexpr (OP == NB_EW_DIV) return x / y;
         else if constexpr (OP == NB_EW_POW) { if constexpr (fl) return m_pow(x, y); else return ipow(x, y); }
+        else if constexpr (OP == NB_EW_MAXIMUM) return (x != x) ? x : ((y != y || x < y) ? y : x); /* NaN, then a's on ties */
+        else if constexpr (OP == NB_EW_MINIMUM) return (x != x) ? x : ((y != y || y < x) ? y : x);
         else if constexpr (OP == NB_EW_AXPY) { if constexpr (fl) return x + c0 * y; else return (T)(wrap(x) + wrap(c0) * wrap(y)); }
         else if constexpr (OP >= NB_EW_LT && OP <= NB_EW_NE) return compare(x, y);
         else if constexpr (OP == NB_EW_MASKED_FILL) return y ? c0 : x;

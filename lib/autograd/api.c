@@ -40,7 +40,7 @@ nb_status nb_zero_grad(nb_tensor *t)
     return nb_zero_(t->grad) ? NB_OK : nb_last_status();
 }
 
-const char *nb_grad_fn_name(const nb_tensor *t) { return t && t->grad_fn ? t->grad_fn->name : NULL; }
+const char *nb_grad_fn_name(const nb_tensor *t) { return t && t->grad_fn ? nb__node_name(t->grad_fn) : NULL; }
 
 nb_tensor *nb_detach(const nb_tensor *t)
 {

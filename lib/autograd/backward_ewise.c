@@ -1,7 +1,6 @@
-/* backward_ewise.c — gradients of the elementwise ops. Each formula gets the gradient g of the
- * output and writes the gradient of each input that needs one, before broadcasting is undone
- * (the engine sums each back to its input's shape and dtype). They run in no-grad mode. */
-#include "backward_ewise.h"
+/* backward_ewise.c — gradients of the elementwise ops (backward.h says what each formula gets
+ * and gives). Saved slots: input 0 in slot 0, input 1 in slot 1, the output in slot 2. */
+#include "backward.h"
 
 #include "../ewise.h"
 #include "autograd.h"
@@ -21,22 +20,22 @@ static nb_status neg_into(nb_tensor *g, nb_tensor **out)
     return *out ? NB_OK : nb_last_status();
 }
 
-static nb_status pass_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_pass(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     for (int i = 0; i < n->num_inputs; i++)
         if (NEEDS(n, i)) gi[i] = nb_retain(g);
     return NB_OK;
 }
 
-static nb_status sub_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_sub(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     if (NEEDS(n, 0)) gi[0] = nb_retain(g);
     return NEEDS(n, 1) ? neg_into(g, &gi[1]) : NB_OK;
 }
 
-static nb_status neg_backward(nb_node *n, nb_tensor *g, nb_tensor **gi) { (void)n; return neg_into(g, &gi[0]); }
+nb_status nb__backward_neg(nb_node *n, nb_tensor *g, nb_tensor **gi) { (void)n; return neg_into(g, &gi[0]); }
 
-static nb_status mul_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_mul(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     if (NEEDS(n, 0)) {
         SAVED(n, 1, b);
@@ -49,7 +48,7 @@ static nb_status mul_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
     return nb_last_status();
 }
 
-static nb_status div_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_div(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     SAVED(n, 1, b);
     nb_tensor *g_over_b = nb_div(g, b); /* d/da (a / b) = 1 / b */
@@ -68,7 +67,7 @@ static nb_status div_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
 }
 
 /* g * e * a^(e - 1), with the exponent as a tensor (pow) or a scalar (pow_scalar) */
-static nb_status pow_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_pow(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     SAVED(n, 0, a);
     if (NEEDS(n, 0)) {
@@ -91,9 +90,43 @@ static nb_status pow_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
     return nb_last_status();
 }
 
-static nb_status pow_scalar_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+/* maximum (take_min false): a gets g where a > b, b where b > a, and each half of g where they
+ * are equal; minimum the same with the comparisons turned round (PyTorch's formulas, so where
+ * one is NaN both get g) */
+static nb_status pair_extreme_backward(nb_node *n, nb_tensor *g, nb_tensor **gi, bool take_min)
 {
-    double e = n->scalar[0];
+    SAVED(n, 0, a);
+    SAVED(n, 1, b);
+    nb_tensor *tie = nb_eq(a, b);
+    nb_tensor *half = nb_mul_scalar(g, 0.5);
+    nb_tensor *shared = nb_where(tie, half, g); /* g, halved where a == b */
+    if (NEEDS(n, 0)) {
+        nb_tensor *a_loses = take_min ? nb_gt(a, b) : nb_lt(a, b);
+        gi[0] = nb_masked_fill(shared, a_loses, 0.0);
+        nb_release(a_loses);
+    }
+    if (NEEDS(n, 1)) {
+        nb_tensor *b_loses = take_min ? nb_lt(a, b) : nb_gt(a, b);
+        gi[1] = nb_masked_fill(shared, b_loses, 0.0);
+        nb_release(b_loses);
+    }
+    nb_release(tie), nb_release(half), nb_release(shared);
+    return nb_last_status();
+}
+
+nb_status nb__backward_maximum(nb_node *n, nb_tensor *g, nb_tensor **gi)
+{
+    return pair_extreme_backward(n, g, gi, false);
+}
+
+nb_status nb__backward_minimum(nb_node *n, nb_tensor *g, nb_tensor **gi)
+{
+    return pair_extreme_backward(n, g, gi, true);
+}
+
+nb_status nb__backward_pow_scalar(nb_node *n, nb_tensor *g, nb_tensor **gi)
+{
+    double e = n->args.scalars.a;
     if (e == 0.0) {
         gi[0] = nb_zeros_like(g);
         return nb_last_status();
@@ -106,7 +139,7 @@ static nb_status pow_scalar_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
     return nb_last_status();
 }
 
-static nb_status square_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_square(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     SAVED(n, 0, a);
     nb_tensor *two_a = nb_mul_scalar(a, 2.0);
@@ -115,7 +148,7 @@ static nb_status square_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
     return nb_last_status();
 }
 
-static nb_status abs_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_abs(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     SAVED(n, 0, a); /* g * sign(a), sign(0) = 0 */
     nb_tensor *pos = nb_gt_scalar(a, 0.0), *neg = nb_lt_scalar(a, 0.0);
@@ -127,21 +160,21 @@ static nb_status abs_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
     return nb_last_status();
 }
 
-static nb_status exp_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_exp(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     SAVED(n, 2, y);
     gi[0] = nb_mul(g, y);
     return nb_last_status();
 }
 
-static nb_status log_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_log(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     SAVED(n, 0, a);
     gi[0] = nb_div(g, a);
     return nb_last_status();
 }
 
-static nb_status sqrt_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_sqrt(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     SAVED(n, 2, y); /* g / (2 sqrt(a)) */
     nb_tensor *two_y = nb_mul_scalar(y, 2.0);
@@ -150,7 +183,7 @@ static nb_status sqrt_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
     return nb_last_status();
 }
 
-static nb_status sigmoid_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_sigmoid(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     SAVED(n, 2, y); /* g y (1 - y) */
     nb_tensor *one_minus = nb_rsub_scalar(y, 1.0);
@@ -160,7 +193,7 @@ static nb_status sigmoid_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
     return nb_last_status();
 }
 
-static nb_status tanh_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_tanh(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     SAVED(n, 2, y); /* g (1 - y^2) */
     nb_tensor *y2 = nb_mul(y, y);
@@ -170,7 +203,7 @@ static nb_status tanh_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
     return nb_last_status();
 }
 
-static nb_status relu_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_relu(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     SAVED(n, 0, a); /* g where the input is positive (PyTorch's threshold_backward), one kernel:
                      * a >= the smallest positive value of a's dtype, up to infinity */
@@ -180,42 +213,42 @@ static nb_status relu_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
     return nb_last_status();
 }
 
-static nb_status clamp_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_clamp(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     SAVED(n, 0, a); /* g where min <= a <= max, like PyTorch */
     const nb_tensor *in[2] = {g, a};
     gi[0] = nb__ewise("nb_clamp (backward)", NB_EW_CLAMP_BACKWARD, 2, in,
-                      (nb_scalars){n->scalar[0], n->scalar[1]});
+                      (nb_scalars){n->args.scalars.a, n->args.scalars.b});
     return nb_last_status();
 }
 
-static nb_status mul_scalar_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_mul_scalar(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
-    gi[0] = nb_mul_scalar(g, n->scalar[0]);
+    gi[0] = nb_mul_scalar(g, n->args.scalars.a);
     return nb_last_status();
 }
 
-static nb_status div_scalar_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_div_scalar(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
-    gi[0] = nb_div_scalar(g, n->scalar[0]);
+    gi[0] = nb_div_scalar(g, n->args.scalars.a);
     return nb_last_status();
 }
 
-static nb_status axpy_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_axpy(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     if (NEEDS(n, 0)) gi[0] = nb_retain(g);
-    if (NEEDS(n, 1)) gi[1] = nb_mul_scalar(g, n->scalar[0]);
+    if (NEEDS(n, 1)) gi[1] = nb_mul_scalar(g, n->args.scalars.a);
     return nb_last_status();
 }
 
-static nb_status masked_fill_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_masked_fill(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     SAVED(n, 1, mask);
     gi[0] = nb_masked_fill(g, mask, 0.0);
     return nb_last_status();
 }
 
-static nb_status where_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_where(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     SAVED(n, 0, cond); /* a gets g where cond holds, b where it does not */
     nb_tensor *not_cond = nb_eq_scalar(cond, 0.0);
@@ -224,29 +257,3 @@ static nb_status where_backward(nb_node *n, nb_tensor *g, nb_tensor **gi)
     nb_release(not_cond);
     return nb_last_status();
 }
-
-const nb_ew_grad nb_ew_grads[NB_EW_COUNT] = {
-    [NB_EW_NEG] = {"NegBackward", neg_backward, 0},
-    [NB_EW_ABS] = {"AbsBackward", abs_backward, SAVE_IN0},
-    [NB_EW_EXP] = {"ExpBackward", exp_backward, SAVE_OUT},
-    [NB_EW_LOG] = {"LogBackward", log_backward, SAVE_IN0},
-    [NB_EW_SQRT] = {"SqrtBackward", sqrt_backward, SAVE_OUT},
-    [NB_EW_SIGMOID] = {"SigmoidBackward", sigmoid_backward, SAVE_OUT},
-    [NB_EW_TANH] = {"TanhBackward", tanh_backward, SAVE_OUT},
-    [NB_EW_RELU] = {"ReluBackward", relu_backward, SAVE_IN0},
-    [NB_EW_CLAMP] = {"ClampBackward", clamp_backward, SAVE_IN0},
-    [NB_EW_ADD_SCALAR] = {"AddScalarBackward", pass_backward, 0},
-    [NB_EW_MUL_SCALAR] = {"MulScalarBackward", mul_scalar_backward, 0},
-    [NB_EW_DIV_SCALAR] = {"DivScalarBackward", div_scalar_backward, 0},
-    [NB_EW_RSUB_SCALAR] = {"RsubScalarBackward", neg_backward, 0},
-    [NB_EW_POW_SCALAR] = {"PowScalarBackward", pow_scalar_backward, SAVE_IN0},
-    [NB_EW_SQUARE] = {"SquareBackward", square_backward, SAVE_IN0},
-    [NB_EW_ADD] = {"AddBackward", pass_backward, 0},
-    [NB_EW_SUB] = {"SubBackward", sub_backward, 0},
-    [NB_EW_MUL] = {"MulBackward", mul_backward, SAVE_IN0 | SAVE_IN1},
-    [NB_EW_DIV] = {"DivBackward", div_backward, SAVE_IN0 | SAVE_IN1},
-    [NB_EW_POW] = {"PowBackward", pow_backward, SAVE_IN0 | SAVE_IN1 | SAVE_OUT},
-    [NB_EW_AXPY] = {"AxpyBackward", axpy_backward, 0},
-    [NB_EW_MASKED_FILL] = {"MaskedFillBackward", masked_fill_backward, SAVE_IN1},
-    [NB_EW_WHERE] = {"WhereBackward", where_backward, SAVE_IN0},
-};

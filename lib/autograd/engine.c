@@ -164,11 +164,12 @@ static bool run_node(run_args *a, nb_node *n, node_list *ready)
         if (a->capture[k] == n && g) a->captured[k] = nb_retain(g);
     bool leads_on = a->accumulate; /* for nb_grad_of: run backward only towards another input */
     for (int j = 0; j < n->num_inputs && !leads_on; j++) leads_on = n->next[j].node && n->next[j].node->needed;
-    if (!leads_on && n->backward) {
+    const nb_backward_fn backward = nb_node_defs[n->kind].backward;
+    if (!leads_on && backward) {
         nb_release(g);
         return true;
     }
-    if (!n->backward) { /* a leaf's accumulate node */
+    if (!backward) { /* a leaf's accumulate node */
         if (a->accumulate && n->leaf && g) return accumulate(n->leaf, g);
         nb_release(g);
         return true;
@@ -177,7 +178,7 @@ static bool run_node(run_args *a, nb_node *n, node_list *ready)
     nb_tensor **gi = n->num_inputs <= 4 ? stack_gi : calloc((size_t)n->num_inputs, sizeof *gi);
     if (!gi) return nb__fail(NB_ERR_MEMORY, "backward: out of memory"), false;
     bool ok = true;
-    if (g) ok = n->backward(n, g, gi) == NB_OK && nb_last_status() == NB_OK;
+    if (g) ok = backward(n, g, gi) == NB_OK && nb_last_status() == NB_OK;
     nb_release(g);
     for (int i = 0; i < n->num_inputs; i++) {
         nb_node *c = n->next[i].node;

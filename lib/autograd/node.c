@@ -17,7 +17,7 @@ static nb_node *accumulate_node(nb_tensor *leaf)
     nb_node *n = calloc(1, sizeof *n);
     if (!n) return nb__fail(NB_ERR_MEMORY, "autograd: out of memory recording a leaf");
     atomic_init(&n->refcount, 1);
-    n->name = "AccumulateGrad";
+    n->kind = NB_NODE_ACCUMULATE;
     n->op = "leaf";
     n->leaf = leaf;
     leaf->grad_acc = n;
@@ -37,16 +37,14 @@ nb_edge nb__edge_of(const nb_tensor *t)
     return e;
 }
 
-nb_node *nb__node_new(const char *name, const char *op, nb_backward_fn backward, int n,
-                      const nb_tensor *const *inputs)
+nb_node *nb__node_new(nb_node_kind kind, const char *op, int n, const nb_tensor *const *inputs)
 {
     size_t size = sizeof(nb_node) + (size_t)n * (sizeof(nb_edge) + sizeof(nb_input_meta));
     nb_node *node = calloc(1, size);
     if (!node) return nb__fail(NB_ERR_MEMORY, "%s: out of memory recording its backward", op);
     atomic_init(&node->refcount, 1);
-    node->name = name;
+    node->kind = kind;
     node->op = op;
-    node->backward = backward;
     node->num_inputs = n;
     node->next = (nb_edge *)(node + 1);
     node->input = (nb_input_meta *)(node->next + n);
@@ -85,14 +83,14 @@ nb_tensor *nb__node_saved(nb_node *n, int slot)
                         "backward: %s (recorded by %s) was already run by an earlier backward, which "
                         "freed its saved tensors; pass retain_graph = true to nb_backward_ex to "
                         "backward through a graph twice",
-                        n->name, n->op);
+                        nb__node_name(n), n->op);
     nb_saved *s = &n->saved[slot];
     if (s->tensor->storage->version != s->version)
         return nb__fail(NB_ERR_AUTOGRAD,
                         "backward: a tensor needed for the gradient was modified by an in-place "
                         "operation: %s (recorded by %s) saved it at version %llu, and it is now at "
                         "version %llu",
-                        n->name, n->op, (unsigned long long)s->version,
+                        nb__node_name(n), n->op, (unsigned long long)s->version,
                         (unsigned long long)s->tensor->storage->version);
     return s->tensor;
 }

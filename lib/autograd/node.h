@@ -6,8 +6,7 @@
 #define NB_AUTOGRAD_NODE_H
 
 #include "../tensor.h"
-
-#define NB_NODE_MAX_SAVED 3
+#include "kinds.h"
 
 typedef struct nb_node nb_node;
 
@@ -21,10 +20,6 @@ typedef struct nb_saved {
     uint64_t version;  /* tensor->storage->version when saved */
 } nb_saved;
 
-/* Computes the gradients of the node's inputs from the gradient of its output:
- * grad_inputs[i] is set to a new tensor shaped like input i, or left NULL (no gradient). */
-typedef nb_status (*nb_backward_fn)(nb_node *n, nb_tensor *grad_output, nb_tensor **grad_inputs);
-
 /* What a node knows of one input: enough to shape and type its gradient. */
 typedef struct nb_input_meta {
     int ndim;
@@ -35,22 +30,15 @@ typedef struct nb_input_meta {
 
 struct nb_node {
     atomic_int refcount;
-    const char *name;        /* "MmBackward" */
-    const char *op;          /* the op that recorded it: "nb_mm" */
-    nb_backward_fn backward; /* NULL for a leaf's accumulate node */
+    nb_node_kind kind;     /* its name, backward and saved slots: nb_node_defs[kind] (kinds.c) */
+    const char *op;        /* the op that recorded it: "nb_mm" */
+    nb_node_args args;     /* the op's arguments its backward needs, in its kind's member */
     int num_inputs;
     nb_edge *next;          /* (num_inputs,) stored after the node in the same allocation */
     nb_input_meta *input;   /* (num_inputs,) likewise */
     nb_saved saved[NB_NODE_MAX_SAVED];
     bool saved_released; /* a backward without retain_graph has run through this node */
     nb_tensor *leaf;     /* accumulate node: the leaf (not owned; cleared when the leaf dies) */
-    /* op arguments the backward needs */
-    int op_id;            /* nb_ew_op, nb_reduce_op or nb_view_kind */
-    double scalar[2];
-    int dim;
-    bool keepdim;
-    int64_t start, length;
-    int perm[NB_MAX_DIMS];
     /* backward's scratch */
     uint64_t epoch;        /* the traversal that last counted this node */
     bool needed;           /* in that traversal: leads to a gradient that was asked for */
@@ -58,10 +46,13 @@ struct nb_node {
     nb_tensor *grad_buffer; /* the gradients summed so far */
 };
 
-/* A node for op's backward over n inputs: an edge to each input's history (NULL where the input
- * does not require grad) and each input's shape and dtype. NULL and an error on failure. */
-nb_node *nb__node_new(const char *name, const char *op, nb_backward_fn backward, int n,
-                      const nb_tensor *const *inputs);
+/* "MulBackward" */
+static inline const char *nb__node_name(const nb_node *n) { return nb_node_defs[n->kind].name; }
+
+/* A node of kind recorded by op over n inputs: an edge to each input's history (NULL where the
+ * input does not require grad) and each input's shape and dtype; its args are zero. NULL and an
+ * error on failure. */
+nb_node *nb__node_new(nb_node_kind kind, const char *op, int n, const nb_tensor *const *inputs);
 /* Saves (an alias of) t in slot for backward, remembering its version. */
 bool nb__node_save(nb_node *n, int slot, const nb_tensor *t, bool is_output);
 /* A saved tensor, checked: an error when the graph was freed or the tensor changed in place. */

@@ -4,15 +4,11 @@
 
 #include "../error.h"
 #include "autograd.h"
-#include "backward_ewise.h"
-#include "backward_reduce.h"
-#include "backward_shape.h"
 
-/* A node over n inputs, made the history of out. */
-static nb_node *record(const char *name, const char *op, nb_backward_fn fn, nb_tensor *out, int n,
-                       const nb_tensor *const *inputs)
+/* A node of kind over n inputs, recorded by op and made the history of out. */
+static nb_node *record(nb_node_kind kind, const char *op, nb_tensor *out, int n, const nb_tensor *const *inputs)
 {
-    nb_node *node = nb__node_new(name, op, fn, n, inputs);
+    nb_node *node = nb__node_new(kind, op, n, inputs);
     if (node) nb__set_history(out, node);
     return node;
 }
@@ -20,17 +16,18 @@ static nb_node *record(const char *name, const char *op, nb_backward_fn fn, nb_t
 bool nb__autograd_record_ewise(const char *name, nb_ew_op op, nb_tensor *out, int n,
                                const nb_tensor *const *inputs, nb_scalars s)
 {
-    const nb_ew_grad *def = &nb_ew_grads[op];
-    if (!def->backward || !nb__needs_graph(n, inputs)) return true;
-    nb_node *node = record(def->name, name, def->backward, out, n, inputs);
+    const nb_node_kind kind = nb_ew_node_kinds[op];
+    if (kind == NB_NODE_NONE || !nb__needs_graph(n, inputs)) return true;
+    nb_node *node = record(kind, name, out, n, inputs);
     if (!node) return false;
-    node->op_id = op;
-    node->scalar[0] = s.a;
-    node->scalar[1] = s.b;
+    node->args.scalars.a = s.a;
+    node->args.scalars.b = s.b;
+    /* the slots the kind's row names: input 0, input 1, the output */
+    const char *const *saved = nb_node_defs[kind].saved;
     bool ok = true;
-    if (def->save & SAVE_IN0) ok = ok && nb__node_save(node, 0, inputs[0], false);
-    if (def->save & SAVE_IN1) ok = ok && nb__node_save(node, 1, inputs[1], false);
-    if (def->save & SAVE_OUT) ok = ok && nb__node_save(node, 2, out, true);
+    if (saved[0]) ok = ok && nb__node_save(node, 0, inputs[0], false);
+    if (saved[1]) ok = ok && nb__node_save(node, 1, inputs[1], false);
+    if (saved[2]) ok = ok && nb__node_save(node, 2, out, true);
     return ok;
 }
 
@@ -42,8 +39,7 @@ bool nb__autograd_record_ewise_(const char *name, nb_ew_op op, nb_tensor *target
     (void)others, (void)n, (void)s;
     if (op != NB_EW_FILL || !nb__needs_graph(1, (const nb_tensor *const *)&target)) return true;
     const nb_tensor *in[1] = {target};
-    const nb_named_backward *f = &nb_shape_grads_table.fill;
-    return record(f->name, name, f->backward, target, 1, in) != NULL;
+    return record(NB_NODE_FILL, name, target, 1, in) != NULL;
 }
 
 void nb__autograd_take_history(nb_tensor *target, const nb_tensor *src)
@@ -71,39 +67,43 @@ bool nb__autograd_check_inplace(const char *op, const nb_tensor *t)
     return true;
 }
 
-static const char *view_name(nb_view_kind kind)
-{
-    switch (kind) {
-    case NB_VIEW_RESHAPE: return nb_shape_grads_table.reshape;
-    case NB_VIEW_PERMUTE: return nb_shape_grads_table.permute;
-    case NB_VIEW_NARROW: return nb_shape_grads_table.narrow;
-    case NB_VIEW_SELECT: return nb_shape_grads_table.select;
-    case NB_VIEW_EXPAND: return nb_shape_grads_table.expand;
-    }
-    return nb_shape_grads_table.view.name;
-}
-
 bool nb__autograd_record_view(const char *name, nb_tensor *out, const nb_tensor *in,
                               const nb_view_args *args)
 {
     out->is_view = true;
     if (!nb__needs_graph(1, &in)) return true;
-    nb_node *node = record(view_name(args->kind), name, nb_shape_grads_table.view.backward, out, 1, &in);
+    static const nb_node_kind kinds[] = {
+        [NB_VIEW_RESHAPE] = NB_NODE_RESHAPE, [NB_VIEW_PERMUTE] = NB_NODE_PERMUTE,
+        [NB_VIEW_NARROW] = NB_NODE_NARROW,   [NB_VIEW_SELECT] = NB_NODE_SELECT,
+        [NB_VIEW_EXPAND] = NB_NODE_EXPAND,
+    };
+    nb_node *node = record(kinds[args->kind], name, out, 1, &in);
     if (!node) return false;
-    node->op_id = args->kind;
-    node->dim = args->dim;
-    node->start = args->start;
-    node->length = args->length;
-    for (int i = 0; i < NB_MAX_DIMS; i++) node->perm[i] = args->perm[i];
+    switch (args->kind) {
+    case NB_VIEW_PERMUTE:
+        for (int i = 0; i < NB_MAX_DIMS; i++) node->args.permute.perm[i] = args->perm[i];
+        break;
+    case NB_VIEW_NARROW:
+        node->args.narrow.dim = args->dim;
+        node->args.narrow.start = args->start;
+        node->args.narrow.length = args->length;
+        break;
+    case NB_VIEW_SELECT:
+        node->args.select.dim = args->dim;
+        node->args.select.index = args->start;
+        break;
+    case NB_VIEW_RESHAPE:
+    case NB_VIEW_EXPAND:
+        break;
+    }
     return true;
 }
 
 bool nb__autograd_record_cat(nb_tensor *out, int n, nb_tensor *const *inputs, int dim)
 {
     if (!nb__needs_graph(n, (const nb_tensor *const *)inputs)) return true;
-    const nb_named_backward *f = &nb_shape_grads_table.cat;
-    nb_node *node = record(f->name, "nb_cat", f->backward, out, n, (const nb_tensor *const *)inputs);
-    if (node) node->dim = dim;
+    nb_node *node = record(NB_NODE_CAT, "nb_cat", out, n, (const nb_tensor *const *)inputs);
+    if (node) node->args.cat.dim = dim;
     return node != NULL;
 }
 
@@ -111,8 +111,7 @@ bool nb__autograd_record_copy(const char *name, nb_tensor *out, const nb_tensor 
 {
     if (!inplace) {
         if (!nb__needs_graph(1, &in)) return true;
-        const nb_named_backward *f = &nb_shape_grads_table.copy;
-        return record(f->name, name, f->backward, out, 1, &in) != NULL;
+        return record(NB_NODE_CLONE, name, out, 1, &in) != NULL;
     }
     const nb_tensor *both[2] = {out, in};
     if (!nb__needs_graph(2, both)) return true;
@@ -122,27 +121,27 @@ bool nb__autograd_record_copy(const char *name, nb_tensor *out, const nb_tensor 
                         "autograd; copy into a whole tensor instead",
                         name),
                false;
-    const nb_named_backward *f = &nb_shape_grads_table.copy_inplace;
-    return record(f->name, name, f->backward, out, 2, both) != NULL;
+    return record(NB_NODE_COPY, name, out, 2, both) != NULL;
 }
 
 bool nb__autograd_record_to(nb_tensor *out, const nb_tensor *in)
 {
     if (!nb__needs_graph(1, &in)) return true;
-    const nb_named_backward *f = &nb_shape_grads_table.to;
-    return record(f->name, "nb_to", f->backward, out, 1, &in) != NULL;
+    return record(NB_NODE_TO, "nb_to", out, 1, &in) != NULL;
 }
 
 bool nb__autograd_record_reduce(const char *name, nb_reduce_op op, nb_tensor *out, const nb_tensor *in,
                                 int dim, bool keepdim, const nb_tensor *indices)
 {
     if (!nb__needs_graph(1, &in)) return true;
-    const nb_named_backward *f = &nb_reduce_grads[op];
-    nb_node *node = record(f->name, name, f->backward, out, 1, &in);
+    static const nb_node_kind kinds[] = {
+        [NB_REDUCE_SUM] = NB_NODE_SUM, [NB_REDUCE_MEAN] = NB_NODE_MEAN,
+        [NB_REDUCE_MAX] = NB_NODE_MAX, [NB_REDUCE_MIN] = NB_NODE_MIN,
+    };
+    nb_node *node = record(kinds[op], name, out, 1, &in);
     if (!node) return false;
-    node->op_id = op;
-    node->dim = dim;
-    node->keepdim = keepdim;
+    node->args.reduce.dim = dim;
+    node->args.reduce.keepdim = keepdim;
     if (op == NB_REDUCE_MAX || op == NB_REDUCE_MIN) {
         if (indices) return nb__node_save(node, 1, indices, false);
         return nb__node_save(node, 0, in, false) && nb__node_save(node, 2, out, true);
@@ -160,13 +159,12 @@ bool nb__autograd_record_mm(const char *name, nb_tensor *out, const nb_tensor *a
 {
     const nb_tensor *in[2] = {a, b};
     if (!nb__needs_graph(2, in)) return true;
-    const nb_named_backward *f = a->ndim == 3 ? &nb_bmm_grad : &nb_mm_grad;
-    nb_node *node = record(f->name, name, f->backward, out, 2, in);
+    nb_node *node = record(a->ndim == 3 ? NB_NODE_BMM : NB_NODE_MM, name, out, 2, in);
     if (!node) return false;
     /* each input's layout, so its gradient is made in the same one (a transposed weight gets a
      * transposed gradient, which its view's backward turns back into a contiguous one) */
-    node->perm[0] = is_column_major(a);
-    node->perm[1] = is_column_major(b);
+    node->args.mm.column_major[0] = is_column_major(a);
+    node->args.mm.column_major[1] = is_column_major(b);
     /* only what the other side's gradient needs */
     bool ok = true;
     if (node->next[1].node) ok = ok && nb__node_save(node, 0, a, false);

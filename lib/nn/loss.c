@@ -4,15 +4,13 @@
  * device (on a GPU a bad one is reported at the next synchronisation, and the loss is NaN) and
  * the backward reads the loss's gradient where it lies. */
 #include "../autograd/autograd.h"
+#include "../autograd/backward.h"
 #include "../device.h"
 #include "../dtype.h"
 #include "../error.h"
 #include "../ewise.h"
 #include "../iter.h"
 #include "../tensor.h"
-
-/* listed with the other nn nodes in nb__nn_node_names (lib/nn/softmax.c) */
-static const char cross_entropy_node[] = "CrossEntropyBackward";
 
 /* The kernels' view of checked logits (N, C) and labels (N,). */
 static nbk_xent_args xent_args(const nb_tensor *logits, const nb_tensor *labels)
@@ -32,7 +30,7 @@ static nbk_xent_args xent_args(const nb_tensor *logits, const nb_tensor *labels)
 /* d loss / d logits = (softmax(logits) - one_hot(labels)) * g / N, from the saved logits (slot 0)
  * and labels (slot 1). g (0-d) is read by the kernel where it lies, never by the host, so a
  * training step on a GPU can be captured into a graph. */
-static nb_status cross_entropy_backward(nb_node *node, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_cross_entropy(nb_node *node, nb_tensor *g, nb_tensor **gi)
 {
     nb_tensor *logits = nb__node_saved(node, 0);
     nb_tensor *labels = logits ? nb__node_saved(node, 1) : NULL;
@@ -95,7 +93,7 @@ nb_tensor *nb_cross_entropy(const nb_tensor *logits, const nb_tensor *labels)
     }
     if (!nb__needs_graph(1, &logits)) return out;
 
-    nb_node *node = nb__node_new(cross_entropy_node, op, cross_entropy_backward, 1, &logits);
+    nb_node *node = nb__node_new(NB_NODE_CROSS_ENTROPY, op, 1, &logits);
     if (!node) {
         nb_release(out);
         return NULL;

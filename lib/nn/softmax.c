@@ -2,18 +2,12 @@
  * (kernels/softmax.h) and their autograd nodes, SoftmaxBackward and LogSoftmaxBackward, whose backward is one fused
  * kernel over the saved output. */
 #include "../autograd/autograd.h"
+#include "../autograd/backward.h"
 #include "../device.h"
 #include "../dtype.h"
 #include "../error.h"
 #include "../ewise.h"
 #include "../tensor.h"
-
-/* Every kind of node the ops of nabla/nn.h record, for nb__autograd_node_names
- * (lib/autograd/names.c): the two recorded here and nb_cross_entropy's (lib/nn/loss.c).
- * NULL-terminated. */
-static const char softmax_node[] = "SoftmaxBackward";
-static const char log_softmax_node[] = "LogSoftmaxBackward";
-const char *const nb__nn_node_names[] = {softmax_node, log_softmax_node, "CrossEntropyBackward", NULL};
 
 /* A tensor of shape (ndim, shape) seen as (outer, n, inner) around dim d. */
 static nbk_softmax_shape layout_of(int ndim, const int64_t *shape, int d, nb_dtype dtype)
@@ -36,7 +30,7 @@ static nb_status softmax_backward_common(nb_node *node, nb_tensor *g, nb_tensor 
     const nb_device dev = y->storage->device;
     nb_tensor *out = nb__alloc(node->op, y->ndim, y->shape, y->dtype, dev);
     if (out) {
-        const nbk_softmax_shape s = layout_of(y->ndim, y->shape, node->dim, y->dtype);
+        const nbk_softmax_shape s = layout_of(y->ndim, y->shape, node->args.softmax.dim, y->dtype);
         nb_status st = nb__device_table(dev.type)->softmax_backward(nb__call(node->op, dev), &s, take_log,
                                                                     nb__ptr(y), nb__ptr(gc ? gc : g), nb__ptr(out));
         if (nb__kernel_status(node->op, st) != NB_OK) {
@@ -50,19 +44,18 @@ static nb_status softmax_backward_common(nb_node *node, nb_tensor *g, nb_tensor 
 }
 
 /* grad_in = y * (g - sum(g * y, dim, keepdim)) */
-static nb_status softmax_backward(nb_node *node, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_softmax(nb_node *node, nb_tensor *g, nb_tensor **gi)
 {
     return softmax_backward_common(node, g, gi, false);
 }
 
 /* grad_in = g - exp(y) * sum(g, dim, keepdim) */
-static nb_status log_softmax_backward(nb_node *node, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_log_softmax(nb_node *node, nb_tensor *g, nb_tensor **gi)
 {
     return softmax_backward_common(node, g, gi, true);
 }
 
-static nb_tensor *softmax_op(const char *name, const char *node_name, nb_backward_fn backward,
-                             const nb_tensor *x, int dim, bool take_log)
+static nb_tensor *softmax_op(const char *name, nb_node_kind kind, const nb_tensor *x, int dim, bool take_log)
 {
     if (nb__is_null(name, "tensor", x)) return NULL;
     if (!nb__is_floating(x->dtype))
@@ -89,12 +82,12 @@ static nb_tensor *softmax_op(const char *name, const char *node_name, nb_backwar
     nb_release(xc);
     if (!out || !nb__needs_graph(1, &x)) return out;
 
-    nb_node *node = nb__node_new(node_name, name, backward, 1, &x);
+    nb_node *node = nb__node_new(kind, name, 1, &x);
     if (!node) {
         nb_release(out);
         return NULL;
     }
-    node->dim = d;
+    node->args.softmax.dim = d;
     nb__set_history(out, node);
     if (!nb__node_save(node, 2, out, true)) {
         nb_release(out);
@@ -105,10 +98,10 @@ static nb_tensor *softmax_op(const char *name, const char *node_name, nb_backwar
 
 nb_tensor *nb_softmax(const nb_tensor *x, int dim)
 {
-    return softmax_op("nb_softmax", softmax_node, softmax_backward, x, dim, false);
+    return softmax_op("nb_softmax", NB_NODE_SOFTMAX, x, dim, false);
 }
 
 nb_tensor *nb_log_softmax(const nb_tensor *x, int dim)
 {
-    return softmax_op("nb_log_softmax", log_softmax_node, log_softmax_backward, x, dim, true);
+    return softmax_op("nb_log_softmax", NB_NODE_LOG_SOFTMAX, x, dim, true);
 }

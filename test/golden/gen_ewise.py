@@ -73,6 +73,8 @@ def main():
                         ("eq", torch.eq), ("ne", torch.ne)]:
             save(f"{name}_{k}", f(x, y))
         save(f"pow_{k}", torch.pow(pos, e))
+        save(f"maximum_{k}", torch.maximum(x, y))  # x and y share elements at [2, 3]
+        save(f"minimum_{k}", torch.minimum(x, y))
         save(f"pow2_{k}", x ** 2)
         save(f"pow05_{k}", x ** 0.5)  # NaN for the negative elements
         save(f"pow3_{k}", x ** 3)
@@ -110,6 +112,10 @@ def main():
                     ("lt", torch.lt), ("le", torch.le), ("gt", torch.gt), ("ge", torch.ge),
                     ("eq", torch.eq), ("ne", torch.ne)]:
         save(f"{name}_i64", f(xi, yi))
+    save("maximum_i64", torch.maximum(xi, yi))
+    save("minimum_i64", torch.minimum(xi, yi))
+    save("maximum_b8", torch.maximum(m, b2))  # logical or
+    save("minimum_b8", torch.minimum(m, b2))  # logical and
     save("pow_i64", torch.pow(xi, ei))  # negative exponents give 0 (or +-1 for a base of +-1)
     save("pow2_i64", xi ** 2)
     save("pow3_i64", xi ** 3)
@@ -163,6 +169,8 @@ def main():
         save(f"{name}_34_0", f(x32, s0))
     save("add_0_0", s0 + s0)
     save("lt_31_14", a31 < b14)
+    save("maximum_31_14", torch.maximum(a31, b14))
+    save("minimum_234_4", torch.minimum(c234, r4))
     save("pow_4_0", torch.pow(r4.abs(), s0))
     save("add_34_4", x32 + r4)
     save("where_bcast", torch.where(mrow, x32, s0))
@@ -176,6 +184,7 @@ def main():
     save("promote_b8_f64", m * x64)     # float64
     save("promote_div_i64", xi / yi)    # float32
     save("promote_lt_i64_f32", xi < y32)  # bool
+    save("promote_maximum_i64_f32", torch.maximum(xi, y32))  # float32
 
     # ---- special values
     for dt in (torch.float32, torch.float64):
@@ -190,6 +199,11 @@ def main():
         save(f"special_clamp_{k}", torch.clamp(sp, -1.0, 1.0))
         save(f"special_clamp_inverted_{k}", torch.clamp(sp, 1.0, -1.0))
         save(f"special_lt_{k}", sp < 0.0)
+        # NaN on either side wins; no +0/-0 pair (which of the two PyTorch gives depends on its path)
+        sp2 = torch.tensor([1.0, float("nan"), 2.0, float("inf"), -float("inf"), 0.0, 5.0, -1.0, float("nan")], dtype=dt)
+        save(f"special2_{k}", sp2)
+        save(f"special_maximum_{k}", torch.maximum(sp, sp2))
+        save(f"special_minimum_{k}", torch.minimum(sp, sp2))
         save(f"special_ne_{k}", sp != sp)
 
     # ---- conversions (nb_to_dtype): float -> int64 truncates toward zero; nonzero -> True

@@ -1,0 +1,58 @@
+/* backward.h — the backward formula of every node kind (the table in kinds.c names them): each
+ * gets the gradient g of the node's output and writes the gradient of each input that needs one
+ * (before broadcasting is undone: the engine sums each back to its input's shape and dtype).
+ * They run in no-grad mode. */
+#ifndef NB_AUTOGRAD_BACKWARD_H
+#define NB_AUTOGRAD_BACKWARD_H
+
+#include "node.h"
+
+/* elementwise (backward_ewise.c) */
+nb_status nb__backward_pass(nb_node *n, nb_tensor *g, nb_tensor **gi); /* g to every input */
+nb_status nb__backward_neg(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_abs(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_exp(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_log(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_sqrt(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_sigmoid(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_tanh(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_relu(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_clamp(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_mul_scalar(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_div_scalar(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_pow_scalar(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_square(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_sub(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_mul(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_div(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_pow(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_maximum(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_minimum(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_axpy(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_masked_fill(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_where(nb_node *n, nb_tensor *g, nb_tensor **gi);
+
+/* views, copies, cat, fill (backward_shape.c) */
+nb_status nb__backward_reshape(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_permute(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_narrow(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_select(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_expand(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_clone(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_copy(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_fill(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_cat(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_to(nb_node *n, nb_tensor *g, nb_tensor **gi);
+
+/* reductions and products (backward_reduce.c) */
+nb_status nb__backward_sum(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_mean(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_extreme(nb_node *n, nb_tensor *g, nb_tensor **gi); /* max and min */
+nb_status nb__backward_mm(nb_node *n, nb_tensor *g, nb_tensor **gi);      /* mm and bmm */
+
+/* nn (lib/nn/softmax.c, lib/nn/loss.c) */
+nb_status nb__backward_softmax(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_log_softmax(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_cross_entropy(nb_node *n, nb_tensor *g, nb_tensor **gi);
+
+#endif /* NB_AUTOGRAD_BACKWARD_H */

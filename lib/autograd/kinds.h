@@ -1,0 +1,98 @@
+/* kinds.h — every kind of autograd node nabla records, the arguments each keeps for its backward,
+ * and the one table (kinds.c) that gives each kind its name, its backward and the tensors it
+ * saves. Adding a differentiable op adds a kind here, its row there, and its backward in one of
+ * the backward_*.c files (declared in backward.h). */
+#ifndef NB_AUTOGRAD_KINDS_H
+#define NB_AUTOGRAD_KINDS_H
+
+#include "../../kernels/ops.h"
+#include "nabla.h"
+
+struct nb_node;
+
+/* Computes the gradients of a node's inputs from the gradient of its output: grad_inputs[i] is
+ * set to a new tensor shaped like input i, or left NULL (no gradient). */
+typedef nb_status (*nb_backward_fn)(struct nb_node *n, nb_tensor *grad_output, nb_tensor **grad_inputs);
+
+typedef enum nb_node_kind {
+    NB_NODE_NONE = 0,  /* not a node: an op with no gradient (comparisons) */
+    NB_NODE_ACCUMULATE, /* a leaf's: adds the gradient into its .grad */
+    /* elementwise (args.scalars) */
+    NB_NODE_NEG,
+    NB_NODE_ABS,
+    NB_NODE_EXP,
+    NB_NODE_LOG,
+    NB_NODE_SQRT,
+    NB_NODE_SIGMOID,
+    NB_NODE_TANH,
+    NB_NODE_RELU,
+    NB_NODE_CLAMP,
+    NB_NODE_ADD_SCALAR,
+    NB_NODE_MUL_SCALAR,
+    NB_NODE_DIV_SCALAR,
+    NB_NODE_RSUB_SCALAR,
+    NB_NODE_POW_SCALAR,
+    NB_NODE_SQUARE,
+    NB_NODE_ADD,
+    NB_NODE_SUB,
+    NB_NODE_MUL,
+    NB_NODE_DIV,
+    NB_NODE_POW,
+    NB_NODE_MAXIMUM,
+    NB_NODE_MINIMUM,
+    NB_NODE_AXPY,
+    NB_NODE_MASKED_FILL,
+    NB_NODE_WHERE,
+    /* views, copies, cat */
+    NB_NODE_RESHAPE, /* any view keeping the elements' order: reshape, squeeze, unsqueeze, alias */
+    NB_NODE_PERMUTE, /* args.permute */
+    NB_NODE_NARROW,  /* args.narrow */
+    NB_NODE_SELECT,  /* args.select */
+    NB_NODE_EXPAND,
+    NB_NODE_CLONE,   /* clone, contiguous, to_dtype */
+    NB_NODE_COPY,    /* copy_ into a tensor with history */
+    NB_NODE_FILL,    /* fill_: cuts the gradient */
+    NB_NODE_CAT,     /* args.cat */
+    NB_NODE_TO,      /* nb_to between devices */
+    /* reductions (args.reduce) and products (args.mm) */
+    NB_NODE_SUM,
+    NB_NODE_MEAN,
+    NB_NODE_MAX,
+    NB_NODE_MIN,
+    NB_NODE_MM,
+    NB_NODE_BMM,
+    /* nn (args.softmax) */
+    NB_NODE_SOFTMAX,
+    NB_NODE_LOG_SOFTMAX,
+    NB_NODE_CROSS_ENTROPY,
+    NB_NODE_KIND_COUNT
+} nb_node_kind;
+
+/* What a node keeps of its op's arguments: one member per family of kinds. */
+typedef union nb_node_args {
+    struct { double a, b; } scalars;                 /* elementwise: clamp's bounds, pow's exponent, axpy's alpha */
+    struct { int perm[NB_MAX_DIMS]; } permute;       /* output dim i is input dim perm[i] */
+    struct { int dim; int64_t start, length; } narrow;
+    struct { int dim; int64_t index; } select;       /* dim is dropped */
+    struct { int dim; } cat;
+    struct { int dim; bool keepdim; } reduce;        /* dim < 0: over every element */
+    struct { bool column_major[2]; } mm;             /* each input's layout, for its gradient's */
+    struct { int dim; } softmax;
+} nb_node_args;
+
+#define NB_NODE_MAX_SAVED 3
+
+typedef struct nb_node_def {
+    const char *name;        /* "MulBackward" */
+    nb_backward_fn backward; /* NULL for the accumulate node (the engine adds into .grad) */
+    /* what each saved slot holds (NULL: nothing). Elementwise kinds save input 0 in slot 0,
+     * input 1 in slot 1 and the output in slot 2, as named here. */
+    const char *saved[NB_NODE_MAX_SAVED];
+} nb_node_def;
+
+/* The table, indexed by kind. */
+extern const nb_node_def nb_node_defs[NB_NODE_KIND_COUNT];
+/* The kind each elementwise op records (NB_NODE_NONE for those with no gradient). */
+extern const nb_node_kind nb_ew_node_kinds[NB_EW_COUNT];
+
+#endif /* NB_AUTOGRAD_KINDS_H */
