@@ -72,10 +72,9 @@ nb_tensor *nb_to(const nb_tensor *t, nb_device device)
     if (nb__is_null("nb_to", "tensor", t)) return NULL;
     const nb_device from = t->storage->device;
     if (nb__same_device(from, device)) return nb__alias("nb_to", t);
-    char fs[32], ts[32], what[96];
-    snprintf(what, sizeof what, "nb_to: cannot copy from %s to %s", nb__device_string(from, fs, sizeof fs),
-             nb__device_string(device, ts, sizeof ts));
-    if (!nb__device_exists(what, device)) return NULL;
+    char fs[32];
+    if (!nb__device_exists(device, "nb_to: cannot copy from %s to", nb__device_string(from, fs, sizeof fs)))
+        return NULL;
     if (!nb__graph_allows_host_work("nb_to", "a copy between devices")) return NULL;
     /* a strided source is made contiguous on its own device first: then one dense copy (the
      * history is recorded once, from t, below) */

@@ -17,9 +17,7 @@ const char *nb_cuda_available_reason(void) { return cuda() ? cuda()->unavailable
 /* cuda:index's table when it exists; NULL and an error starting with op otherwise. */
 static const nbk_device *existing(const char *op, const char *verb, int index)
 {
-    char what[96];
-    snprintf(what, sizeof what, "%s: cannot %s cuda:%d", op, verb, index);
-    return nb__device_exists(what, NB_DEVICE_CUDA(index));
+    return nb__device_exists(NB_DEVICE_CUDA(index), "%s: cannot %s", op, verb);
 }
 
 nb_status nb_cuda_device_name(int index, char *buf, size_t size)

@@ -5,6 +5,7 @@
 #include "error.h"
 #include "graph.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
 static const nbk_device *const tables[NB_DEVICE_TYPE_COUNT] = {
@@ -33,19 +34,25 @@ const nbk_device *nb__device_for(const char *op, nb_device d)
     return table;
 }
 
-const nbk_device *nb__device_exists(const char *what, nb_device d)
+const nbk_device *nb__device_exists(nb_device d, const char *fmt, ...)
 {
     const nbk_device *table = nb__device_table(d.type);
+    const int n = table && d.type != NB_CPU ? table->count() : 1;
+    if (table && (d.type == NB_CPU || (d.index >= 0 && d.index < n))) return table; /* no strings made */
+    char what[192], dev[32];
+    va_list ap;
+    va_start(ap, fmt);
+    int used = vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (used >= 0 && (size_t)used < sizeof what)
+        snprintf(what + used, sizeof what - (size_t)used, " %s", nb__device_string(d, dev, sizeof dev));
     if (!table) {
         if (d.type == NB_CUDA)
             return nb__fail(NB_ERR_DEVICE, "%s: no CUDA device is available (nabla was built without CUDA)", what);
         return nb__fail(NB_ERR_DEVICE, "%s: an unknown device type (%d)", what, (int)d.type);
     }
-    if (d.type == NB_CPU) return table;
-    const int n = table->count();
     if (n == 0)
         return nb__fail(NB_ERR_DEVICE, "%s: no CUDA device is available (%s)", what, table->unavailable_reason());
-    if (d.index >= 0 && d.index < n) return table;
     if (n == 1) return nb__fail(NB_ERR_DEVICE, "%s: there is 1 CUDA device (cuda:0)", what);
     return nb__fail(NB_ERR_DEVICE, "%s: there are %d CUDA devices (cuda:0 to cuda:%d)", what, n, n - 1);
 }

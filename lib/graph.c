@@ -30,6 +30,7 @@ bool nb__graph_capturing(void) { return capturing; }
 
 bool nb__graph_allows(const char *op, nb_device device)
 {
+    if (!capturing && device.type == NB_CPU) return true; /* the common case, first */
     /* another thread's capture would record this thread's work on the device as its own */
     const nbk_device *table = capturing ? NULL : nb__device_table(device.type);
     if (table && table->capturing && table->capturing(device.index)) {
@@ -65,14 +66,13 @@ bool nb__graph_allows_host_work(const char *op, const char *what)
 nb_status nb_graph_capture_begin(nb_device device)
 {
     const char *op = "nb_graph_capture_begin";
-    char d[32], what[96];
+    char d[32];
     if (capturing)
         return nb__fail_status(NB_ERR_ARGUMENT, "%s: this thread is already capturing a graph on %s", op,
                                nb__device_string(capture_device, d, sizeof d));
-    nb__device_string(device, d, sizeof d);
-    snprintf(what, sizeof what, "%s: cannot capture on %s", op, d);
-    const nbk_device *table = nb__device_exists(what, device);
+    const nbk_device *table = nb__device_exists(device, "%s: cannot capture on", op);
     if (!table) return nb_last_status();
+    nb__device_string(device, d, sizeof d);
     if (!table->capture_begin)
         return nb__fail_status(NB_ERR_DEVICE, "%s: graphs are captured on a CUDA device, got %s", op, d);
     nb_status st = table->capture_begin(nb__call(op, device));

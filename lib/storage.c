@@ -14,15 +14,15 @@ nb_storage *nb__storage_new(const char *op, size_t nbytes, nb_device device)
 {
     if (nbytes > NB_MAX_BYTES)
         return nb__fail(NB_ERR_MEMORY, "%s: cannot allocate %zu bytes: larger than any tensor", op, nbytes);
-    char dev[32], what[96];
-    nb__device_string(device, dev, sizeof dev);
-    snprintf(what, sizeof what, "%s: cannot allocate on %s", op, dev);
-    const nbk_device *table = nb__device_exists(what, device);
+    char dev[32];
+    const nbk_device *table = nb__device_exists(device, "%s: cannot allocate on", op);
     if (!table) return NULL;
     nbk_block b;
     nb_status st = table->alloc(nb__call(op, device), sizeof(nb_storage), nbytes, &b);
     if (st == NB_ERR_MEMORY) return nb__fail(st, "%s: %s", op, nbk_error()); /* names size and device */
-    if (st != NB_OK) return nb__fail(st, "%s: cannot allocate %zu bytes on %s: %s", op, nbytes, dev, nbk_error());
+    if (st != NB_OK)
+        return nb__fail(st, "%s: cannot allocate %zu bytes on %s: %s", op, nbytes,
+                        nb__device_string(device, dev, sizeof dev), nbk_error());
     nb_storage *s = b.header;
     memset(s, 0, sizeof *s);
     atomic_init(&s->refcount, 1);

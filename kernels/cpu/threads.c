@@ -33,8 +33,8 @@ int nbk_cpu_max_threads(void)
 
 int nbk_cpu_threads_for(double work, double unit, int64_t max_items, int max_threads)
 {
-    if (!(work > 0) || !(unit > 0)) return 1;
-    double want = floor(sqrt(work / unit));
+    if (!(work >= 4 * unit) || !(unit > 0)) return 1; /* below two threads' worth: no sqrt */
+    double want = (double)(int64_t)sqrt(work / unit);  /* floor: both are positive */
     if (max_items > 0 && want > (double)max_items) want = (double)max_items;
     if (want > (double)max_threads) want = (double)max_threads;
     return want < 1 ? 1 : (int)want;

@@ -2,8 +2,9 @@
  * kernels/cpu/threads.h) against fixed thread counts (nb_set_num_threads(n), n = 1, 2, 4, ... up
  * to the cores), on four workloads: the seed loop's manual step (N=64, 1000-100-10), a
  * Fashion-MNIST-sized autograd step (128 x 784-256-10, cross entropy, SGD), a 1024^3 product and
- * a 16M-float add. Each is timed as the best of several blocks, every setting in turn, so a busy
- * machine hurts them alike. The goal: no fixed count beats the default by more than 10%, so the
+ * a 16M-float add. Each setting runs one timed block per round, the settings taking turns for
+ * ROUNDS rounds, and its best block counts, so a busy machine or a drifting clock hurts them
+ * alike. The goal: no fixed count beats the default by more than 10%, so the
  * last line is the worst, over the workloads, of default time / best fixed time (goal <= 1.10). */
 #include "bench.h"
 
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BLOCKS 5
+#define ROUNDS 7
 
 typedef struct workload {
     const char *name;
@@ -106,20 +107,15 @@ static void set_up(workload *w)
                       add_step};
 }
 
-/* Microseconds per step of w's best block on threads (0: the default). */
-static double time_workload(workload *w, int threads)
+/* Microseconds per step of one block of w on threads (0: the default); NAN on an error. */
+static double time_block(workload *w, int threads)
 {
     nb_set_num_threads(threads);
-    if (!w->step(w->t)) return NAN; /* warm-up */
-    double best = INFINITY;
-    for (int b = 0; b < BLOCKS; b++) {
-        double t0 = now_s();
-        for (int s = 0; s < w->steps; s++)
-            if (!w->step(w->t)) return NAN;
-        double us = (now_s() - t0) * 1e6 / w->steps;
-        if (us < best) best = us;
-    }
-    return best;
+    if (!w->step(w->t)) return NAN; /* warm-up, on these threads */
+    double t0 = now_s();
+    for (int s = 0; s < w->steps; s++)
+        if (!w->step(w->t)) return NAN;
+    return (now_s() - t0) * 1e6 / w->steps;
 }
 
 int main(void)
@@ -139,18 +135,20 @@ int main(void)
     for (int c = 0; c < ncounts; c++) printf("   %3d thread%s", counts[c], counts[c] == 1 ? " " : "s");
     printf("   default / best fixed\n");
     for (int k = 0; k < 4; k++) {
-        double def = time_workload(&w[k], 0), best_fixed = INFINITY;
-        double fixed[16];
-        for (int c = 0; c < ncounts; c++) {
-            fixed[c] = time_workload(&w[k], counts[c]);
-            if (fixed[c] < best_fixed) best_fixed = fixed[c];
-        }
-        def = fmin(def, time_workload(&w[k], 0)); /* the default measured before and after */
-        if (isnan(def) || isnan(best_fixed)) return 1;
-        printf("%-16s %12.1f", w[k].name, def);
-        for (int c = 0; c < ncounts; c++) printf("   %10.1f", fixed[c]);
-        printf("   %.2f\n", def / best_fixed);
-        if (def / best_fixed > worst) worst = def / best_fixed;
+        double best[17]; /* [0] the default, [1 + c] counts[c] */
+        for (int c = 0; c <= ncounts; c++) best[c] = INFINITY;
+        for (int round = 0; round < ROUNDS; round++)
+            for (int c = 0; c <= ncounts; c++) {
+                double us = time_block(&w[k], c == 0 ? 0 : counts[c - 1]);
+                if (isnan(us)) return 1;
+                if (us < best[c]) best[c] = us;
+            }
+        double best_fixed = INFINITY;
+        for (int c = 1; c <= ncounts; c++) best_fixed = fmin(best_fixed, best[c]);
+        printf("%-16s %12.1f", w[k].name, best[0]);
+        for (int c = 1; c <= ncounts; c++) printf("   %10.1f", best[c]);
+        printf("   %.2f\n", best[0] / best_fixed);
+        if (best[0] / best_fixed > worst) worst = best[0] / best_fixed;
         for (int i = 0; i < 8; i++) nb_release(w[k].t[i]);
     }
     nb_set_num_threads(0);
