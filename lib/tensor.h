@@ -1,4 +1,4 @@
-/* tensor.h — nabla's internal tensor and storage model, shared by lib/ and kernels/.
+/* tensor.h — nabla's internal tensor and storage model (lib/ only: kernels see addresses and strides).
  *
  * A storage is a reference-counted buffer on one device; a tensor is a view of a storage
  * (element offset, shape, strides in elements, dtype) plus its autograd fields. */

@@ -5,6 +5,7 @@
 #include "../../kernels/iter.h"
 #include "../../kernels/ops.h"
 #include "../tensor.h"
+#include "../view.h"
 
 /* Each returns false (with an error set) when recording fails; true when it recorded or when
  * nothing needed recording. */
@@ -19,9 +20,7 @@ void nb__autograd_take_history(nb_tensor *target, const nb_tensor *src);
 /* Refuses an in-place write that autograd forbids (a leaf that requires grad, in grad mode). */
 bool nb__autograd_check_inplace(const char *op, const nb_tensor *t);
 
-
-
-#include "../view.h"
+/* views: out shares in's elements, as args describes */
 bool nb__autograd_record_view(const char *name, nb_tensor *out, const nb_tensor *in,
                               const nb_view_args *args);
 /* cat: out is the concatenation of the n inputs along dim */
