@@ -10,6 +10,7 @@
  * holds and what was expected. */
 #include "atomic_file.h"
 #include "error.h"
+#include "file_open.h"
 #include "tensor.h"
 
 #include <errno.h>
@@ -352,19 +353,14 @@ nb_tensor *nb_load_npy(const char *path)
     if (nb__is_null("nb_load_npy", "path", path)) return NULL;
     if (!host_is_little_endian())
         return nb__fail(NB_ERR_UNSUPPORTED, "nb_load_npy: %s: .npy files are read on little-endian hosts only", path);
-    FILE *f = fopen(path, "rb");
-    if (!f) return nb__fail(NB_ERR_IO, "nb_load_npy: %s: cannot open the file: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
-        int err = errno;
-        fclose(f);
-        return nb__fail(NB_ERR_IO, "nb_load_npy: %s: cannot stat the file: %s", path, strerror(err));
+    uint64_t file_size = 0;
+    int fd = nb__open_regular("nb_load_npy", path, "a NumPy .npy file", &file_size);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return nb__fail(NB_ERR_MEMORY, "nb_load_npy: %s: out of memory opening the file", path);
     }
-    if (!S_ISREG(st.st_mode)) {
-        fclose(f);
-        return nb__fail(NB_ERR_IO, "nb_load_npy: %s: not a regular file; expected a NumPy .npy file", path);
-    }
-    uint64_t file_size = (uint64_t)st.st_size;
 
     npy_header h;
     nb_dtype dtype = NB_FLOAT32;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -166,13 +167,24 @@ Test(data, idx_bad_files, .init = nb_test_setup)
     }
 }
 
-Test(data, idx_refuses_directories_null_and_dtypes, .init = nb_test_setup)
+Test(data, idx_refuses_directories_fifos_null_and_dtypes, .init = nb_test_setup, .timeout = 10)
 {
     cr_assert_null(nb_load_idx("golden/idx", NB_FLOAT32));
     assert_error(NB_ERR_IO, ERR_PARTS("nb_load_idx", "golden/idx", "not a regular file"));
 
     cr_assert_null(nb_load_idx(NULL, NB_FLOAT32));
     assert_error(NB_ERR_NULL, ERR_PARTS("nb_load_idx", "path"));
+
+    /* a FIFO with no writer is refused at once (a plain open() would block forever) */
+    char fifo[] = "/tmp/nabla_idx_fifo_XXXXXX";
+    cr_assert_not_null(mkdtemp(fifo));
+    char path[64];
+    snprintf(path, sizeof path, "%s/pipe.idx", fifo);
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    cr_assert_null(nb_load_idx(path, NB_FLOAT32));
+    assert_error(NB_ERR_IO, ERR_PARTS("nb_load_idx", path, "a FIFO", "expected an IDX file"));
+    unlink(path);
+    rmdir(fifo);
 
     cr_assert_null(nb_load_idx("golden/idx/ubyte.idx", NB_BOOL));
     assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_load_idx", "golden/idx/ubyte.idx", "as bool",

@@ -367,6 +367,14 @@ IO_TEST(load_directory)
     expect_load_error(tmp_dir, "not a regular file");
 }
 
+/* A FIFO with no writer: a plain open() would block forever; it is refused at once instead. */
+Test(io, load_fifo_is_refused_without_blocking, .init = io_setup, .fini = io_teardown, .timeout = 10)
+{
+    const char *fifo = tmp_path("pipe.npy");
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    expect_load_error(fifo, "a FIFO");
+}
+
 IO_TEST(load_empty_file)
 {
     write_file(tmp_path("empty.npy"), "", 0);

@@ -709,10 +709,12 @@ Test(optim, load_refuses_mismatched_lists, .init = ckpt_setup, .fini = ckpt_tear
     nb_params_free(count);
 }
 
-Test(optim, load_refuses_missing_and_odd_paths, .init = ckpt_setup, .fini = ckpt_teardown)
+Test(optim, load_refuses_missing_and_odd_paths, .init = ckpt_setup, .fini = ckpt_teardown, .timeout = 10)
 {
     assert_load_refused(tmp_path("missing.ckpt"), "cannot open");
     assert_load_refused(tmp_dir, "not a regular file");
+    cr_assert_eq(mkfifo(tmp_path("pipe.ckpt"), 0600), 0); /* refused at once, never waited on */
+    assert_load_refused(tmp_path("pipe.ckpt"), "a FIFO");
     nb_params *p = nb_params_new();
     cr_assert_eq(nb_params_load(p, NULL), NB_ERR_NULL);
     assert_error(NB_ERR_NULL, ERR_PARTS("nb_params_load", "path"));

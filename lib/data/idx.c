@@ -10,6 +10,7 @@
  * about the size of the file (a few times it for a .gz file), never the size it declares. The data is then converted to the requested dtype in one pass.
  * Every refusal is NB_ERR_IO naming nb_load_idx, the path and what was wrong. */
 #include "../error.h"
+#include "../file_open.h"
 #include "../tensor.h"
 
 #include <errno.h>
@@ -279,22 +280,11 @@ static void to_int64(const unsigned char *src, const idx_type *type, uint64_t n,
 /* ---------------------------------------------------------------- nb_load_idx */
 
 /* Opens path for reading through zlib; NULL (and an error) when it is missing or not a file.
- * *file_size is its size on disk. */
+ * *file_size is its size on disk. A FIFO or a device is refused before anything could block. */
 static gzFile open_idx(const char *path, uint64_t *file_size)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return nb__fail(NB_ERR_IO, "nb_load_idx: %s: cannot open the file: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int err = errno;
-        close(fd);
-        return nb__fail(NB_ERR_IO, "nb_load_idx: %s: cannot stat the file: %s", path, strerror(err));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return nb__fail(NB_ERR_IO, "nb_load_idx: %s: not a regular file; expected an IDX file", path);
-    }
-    *file_size = (uint64_t)st.st_size;
+    int fd = nb__open_regular("nb_load_idx", path, "an IDX file", file_size);
+    if (fd < 0) return NULL;
     gzFile gz = gzdopen(fd, "rb");
     if (!gz) {
         close(fd);

@@ -24,6 +24,7 @@
 #include "../atomic_file.h"
 #include "../error.h"
 #include "../ewise.h"
+#include "../file_open.h"
 #include "../tensor.h"
 
 #include <errno.h>
@@ -422,19 +423,15 @@ nb_status nb_params_load(nb_params *p, const char *path)
     if (!host_is_little_endian())
         return nb__fail_status(NB_ERR_UNSUPPORTED, "nb_params_load: %s: checkpoints are read on little-endian hosts "
                                "only", path);
-    FILE *f = fopen(path, "rb");
-    if (!f) return nb__fail_status(NB_ERR_IO, "nb_params_load: %s: cannot open the file: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
-        int err = errno;
-        fclose(f);
-        return nb__fail_status(NB_ERR_IO, "nb_params_load: %s: cannot stat the file: %s", path, strerror(err));
+    uint64_t file_size = 0;
+    int fd = nb__open_regular("nb_params_load", path, "a nabla checkpoint", &file_size);
+    if (fd < 0) return nb_last_status();
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return nb__fail_status(NB_ERR_MEMORY, "nb_params_load: %s: out of memory opening the file", path);
     }
-    if (!S_ISREG(st.st_mode)) {
-        fclose(f);
-        return nb__fail_status(NB_ERR_IO, "nb_params_load: %s: not a regular file; expected a nabla checkpoint", path);
-    }
-    ckpt_reader r = {f, path, (uint64_t)st.st_size};
+    ckpt_reader r = {f, path, file_size};
     uint32_t count = 0;
     bool ok = check_file(&r, &count);
     if (ok && count != (uint32_t)p->count) {
