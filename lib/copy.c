@@ -151,7 +151,11 @@ nb_tensor *nb_cat(int n, nb_tensor *const *tensors, int dim)
                             k, nb__shape_string(t->ndim, t->shape, b, sizeof b),
                             nb__shape_string(first->ndim, first->shape, a, sizeof a), d);
         }
-        shape[d] += t->shape[d];
+        if (__builtin_add_overflow(shape[d], t->shape[d], &shape[d])) {
+            char a[128];
+            return nb__fail(NB_ERR_SHAPE, "nb_cat: the sizes along dim %d add up past any tensor's (at tensor %d, shape %s)",
+                            d, k, nb__shape_string(t->ndim, t->shape, a, sizeof a));
+        }
         dt = nb__promote(dt, t->dtype);
     }
     nb_tensor *out = nb__alloc("nb_cat", first->ndim, shape, dt, first->storage->device);

@@ -144,7 +144,8 @@ static nb_tensor *matmul_batched(const nb_tensor *a, const nb_tensor *b, int bat
     const nb_tensor *a2 = a;
     if (a->ndim == 1 && !(a2 = t[0] = nb_unsqueeze(a, 0))) return finish(NULL, 6, t); /* (1, k) */
     const int64_t n = a2->shape[a2->ndim - 2], k = a2->shape[a2->ndim - 1], m = b->shape[b->ndim - 1];
-    const int64_t nbatch = nb__numel_of(batch_nd, batch);
+    int64_t nbatch; /* the broadcast batch dims of two tensors may multiply past what one can hold */
+    if (!nb__checked_numel("nb_matmul", batch_nd, batch, &nbatch)) return finish(NULL, 6, t);
     int64_t full[NB_MAX_DIMS];
     memcpy(full, batch, (size_t)batch_nd * sizeof(int64_t));
 

@@ -8,6 +8,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool nb__checked_numel(const char *op, int ndim, const int64_t *shape, int64_t *numel)
+{
+    int64_t span = 1, n = 1;
+    for (int i = 0; i < ndim; i++) {
+        char buf[200];
+        if (shape[i] < 0)
+            return nb__fail(NB_ERR_SHAPE, "%s: negative size %lld in shape %s", op, (long long)shape[i],
+                            nb__shape_string(ndim, shape, buf, sizeof buf)),
+                   false;
+        if (__builtin_mul_overflow(span, shape[i] > 1 ? shape[i] : 1, &span) || span > NB_MAX_SPAN)
+            return nb__fail(NB_ERR_SHAPE,
+                            "%s: shape %s is too large: its sizes multiply past 2^59 elements, where element "
+                            "counts and byte offsets would overflow",
+                            op, nb__shape_string(ndim, shape, buf, sizeof buf)),
+                   false;
+        n *= shape[i]; /* at most span */
+    }
+    *numel = n;
+    return true;
+}
+
 void nb__contiguous_strides(int ndim, const int64_t *shape, int64_t *strides)
 {
     int64_t s = 1;
@@ -44,22 +65,10 @@ nb_tensor *nb__alloc(const char *op, int ndim, const int64_t *shape, nb_dtype dt
     if (ndim > 0 && !shape) return nb__fail(NB_ERR_NULL, "%s: shape is NULL", op);
     size_t elem = nb_dtype_size(dtype);
     if (elem == 0) return nb__fail(NB_ERR_DTYPE, "%s: unknown dtype %d", op, (int)dtype);
-    uint64_t numel = 1;
-    for (int i = 0; i < ndim; i++) {
-        if (shape[i] < 0) {
-            char buf[160];
-            return nb__fail(NB_ERR_SHAPE, "%s: negative size in shape %s", op,
-                            nb__shape_string(ndim, shape, buf, sizeof buf));
-        }
-        if (shape[i] && numel > (UINT64_C(1) << 46) / (uint64_t)shape[i]) {
-            char buf[160];
-            return nb__fail(NB_ERR_MEMORY, "%s: shape %s is too large to allocate", op,
-                            nb__shape_string(ndim, shape, buf, sizeof buf));
-        }
-        numel *= (uint64_t)shape[i];
-    }
+    int64_t numel;
+    if (!nb__checked_numel(op, ndim, shape, &numel)) return NULL;
     if (!nb__graph_allows(op, device)) return NULL;
-    nb_storage *s = nb__storage_new(op, (size_t)numel * elem, device);
+    nb_storage *s = nb__storage_new(op, (size_t)numel * elem, device); /* refuses what no memory holds */
     if (!s) return NULL;
     nb_tensor *t = new_header(s, 0, ndim, shape, NULL, dtype);
     if (!t) nb__storage_release(s);

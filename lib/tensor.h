@@ -63,6 +63,15 @@ void nb__tracking_pause(void);
 void nb__tracking_resume(void);
 void nb__scope_forget(nb_tensor *t); /* called when t is freed */
 
+/* The most elements a shape may span (the product of its sizes, each at least 1): with that
+ * bound every numel, contiguous stride and byte offset of a tensor fits in int64, so code that
+ * handles a tensor's own shape may multiply freely. */
+#define NB_MAX_SPAN ((int64_t)1 << 59)
+/* Checks a shape that is about to become a tensor's: sizes >= 0, and the product of the sizes
+ * (each at least 1) within NB_MAX_SPAN. *numel receives the number of elements. False and an
+ * NB_ERR_SHAPE naming op and the shape otherwise, with no arithmetic that could overflow. */
+bool nb__checked_numel(const char *op, int ndim, const int64_t *shape, int64_t *numel);
+/* The number of elements of a shape that nb__checked_numel accepted (every tensor's is). */
 static inline int64_t nb__numel_of(int ndim, const int64_t *shape)
 {
     int64_t n = 1;

@@ -10,6 +10,8 @@
 nb_tensor *nb__make_view(const char *name, const nb_tensor *t, int64_t offset, int ndim,
                          const int64_t *shape, const int64_t *strides, const nb_view_args *args)
 {
+    int64_t numel; /* an expanded view may span more than its storage: its shape is checked too */
+    if (!nb__checked_numel(name, ndim, shape, &numel)) return NULL;
     nb_tensor *v = nb__view_of(t->storage, offset, ndim, shape, strides, t->dtype);
     if (!v) return NULL;
     if (!nb__autograd_record_view(name, v, t, args)) {
@@ -33,10 +35,12 @@ static bool infer_shape(const char *name, const nb_tensor *t, int ndim, const in
         return nb__fail(NB_ERR_ARGUMENT, "%s: %d dims given; expected 0 to %d", name, ndim, NB_MAX_DIMS), false;
     if (ndim > 0 && !shape) return nb__fail(NB_ERR_NULL, "%s: shape is NULL", name), false;
     int infer = -1;
-    int64_t known = 1;
+    int64_t known[NB_MAX_DIMS]; /* the sizes given, the one to infer as 1 */
     for (int i = 0; i < ndim; i++) {
+        known[i] = shape[i];
         if (shape[i] == -1 && infer < 0) {
             infer = i;
+            known[i] = 1;
             continue;
         }
         if (shape[i] < 0) {
@@ -45,14 +49,15 @@ static bool infer_shape(const char *name, const nb_tensor *t, int ndim, const in
                             (long long)shape[i], nb__shape_string(ndim, shape, buf, sizeof buf)),
                    false;
         }
-        known *= shape[i];
     }
+    int64_t known_numel; /* checked: a product that wraps around must not pass for t's numel */
+    if (!nb__checked_numel(name, ndim, known, &known_numel)) return false;
     int64_t numel = nb__numel_of(t->ndim, t->shape);
     if (ndim > 0) memcpy(out, shape, (size_t)ndim * sizeof(int64_t)); /* shape may be NULL for 0-d */
     if (infer >= 0) {
-        if (known == 0 || numel % known != 0) goto mismatch;
-        out[infer] = numel / known;
-    } else if (known != numel) {
+        if (known_numel == 0 || numel % known_numel != 0) goto mismatch;
+        out[infer] = numel / known_numel;
+    } else if (known_numel != numel) {
         goto mismatch;
     }
     return true;

@@ -70,12 +70,13 @@ static int temporaries(const char *dir, const char *name, long *largest)
 /* The file holds one of the two tensors, whole: every value 1, or every value 2. */
 static void assert_whole(load_fn load, const char *path)
 {
+    nb_scope_begin();
     nb_tensor *t = load(path);
     cr_assert_not_null(t, "the file at %s is not whole: %s", path, nb_last_error());
     double lo = nb_item(nb_min(t)), hi = nb_item(nb_max(t));
     cr_assert(nb_numel(t) == ELEMENTS && lo == hi && (lo == 1.0 || lo == 2.0),
               "%s holds a mix of the old and the new tensor (%g to %g)", path, lo, hi);
-    nb_release(t);
+    nb_scope_end();
 }
 
 enum kill_point { AT_FIRST_TEMPORARY, AT_HALF_WRITTEN, AT_FULLY_WRITTEN, AFTER_A_DELAY, KILL_POINTS };
