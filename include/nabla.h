@@ -104,14 +104,20 @@ NB_API const char *nb_status_name(nb_status s); /* "NB_ERR_SHAPE" */
 /* ---------------------------------------------------------------- lifetime and scopes */
 
 NB_API nb_tensor *nb_retain(nb_tensor *t); /* adds a reference; returns t */
-NB_API void nb_release(nb_tensor *t);      /* drops a reference; NULL does nothing */
+/* Drops a reference; NULL does nothing. Releasing a tensor that an open scope of this thread owns
+ * drops the scope's reference: the scope forgets t and never releases it again, and other
+ * references (nb_retain, an nb_params list) keep it alive. So nb_retain then nb_release of t
+ * inside its scope leave t to the retain alone: release it once more when done with it. */
+NB_API void nb_release(nb_tensor *t);
 
-/* Tensors created between begin and end (on this thread) are released at end unless kept;
- * a kept tensor passes to the enclosing scope, or to the caller when there is none.
- * Scopes nest. nb_scope_end returns nb_last_status(). */
+/* Tensors created between begin and end (on this thread) are released at end unless kept or
+ * released by hand; a kept tensor passes to the enclosing scope, or to the caller when there is
+ * none. Scopes nest. Begin never fails to open a scope: when it cannot allocate (beyond 32
+ * nested scopes) it sets NB_ERR_MEMORY and opens one that shares a list with the scopes nested
+ * in it (their tensors are released at its end). nb_scope_end returns nb_last_status(). */
 NB_API void nb_scope_begin(void);
-NB_API nb_tensor *nb_keep(nb_tensor *t); /* returns t */
-NB_API nb_status nb_scope_end(void);
+NB_API nb_tensor *nb_keep(nb_tensor *t); /* returns t; a no-op for a tensor an outer scope owns */
+NB_API nb_status nb_scope_end(void);     /* an unmatched end is NB_ERR_ARGUMENT */
 
 /* ---------------------------------------------------------------- inspection */
 

@@ -1,74 +1,138 @@
 /* scope.c — thread-local scopes: every tensor created while a scope is open is owned by it and
  * released when it ends, unless kept (then it passes to the enclosing scope, or to the caller).
  *
- * The stack is one array of tensor slots; each open scope remembers where its slots begin.
- * A tensor freed early clears its slot, so releasing a scope-owned tensor by hand is safe.
+ * The contract. A scope holds one reference to each tensor it owns: the one the op returned.
+ * nb_release of a tensor that a scope of this thread owns releases that reference: the scope
+ * forgets the tensor, so whoever else holds references (nb_retain, a parameter list) keeps it
+ * alive and the scope never releases it again. Library code that gives back a reference of its
+ * own uses nb__release_ref, which never touches a scope.
+ *
+ * Each open scope (a frame) is a doubly linked list threaded through its tensors' headers, so
+ * registering a tensor, forgetting it and passing it on allocate nothing and cannot fail. The
+ * frames are an array: the first NB_SCOPE_RESERVE live in thread-local storage, so the outermost
+ * scopes always open; deeper ones grow the array on the heap. When that growth fails, the scope
+ * still opens as an overflow scope: it and the scopes nested in it share one list, released when
+ * the overflow scope ends (a tensor kept in a nested one then passes to the scope below it), and
+ * nb_last_status() reports the out-of-memory error.
+ *
  * Library code that builds a result from temporaries pauses tracking, so its temporaries are
  * plainly its own, and registers only what it returns. */
 #include "error.h"
 #include "tensor.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#define NB_SCOPE_RESERVE 32 /* frames that need no allocation */
+#define OVERFLOW_FRAME (-2)  /* scope_frame of a tensor in the overflow list */
+
+typedef struct frame {
+    nb_tensor *head; /* the tensors this scope owns, newest first */
+} frame;
 
 typedef struct scope_stack {
-    nb_tensor **slots; /* (nslots,) owned tensors; NULL where one was freed or untracked */
-    int64_t nslots, slot_cap;
-    int64_t *frames; /* (nframes,) first slot of each open scope */
-    int nframes, frame_cap;
+    frame reserve[NB_SCOPE_RESERVE];
+    frame *heap;    /* (cap,) all frames once the reserve is outgrown, else NULL */
+    int nframes, cap;
+    frame overflow; /* the tensors of the overflow scopes */
+    int overflow_depth; /* overflow scopes open above the frames (0: none) */
 } scope_stack;
 
-static _Thread_local scope_stack stack;
+static _Thread_local scope_stack stack = {.cap = NB_SCOPE_RESERVE};
 static _Thread_local int paused = 0;
+static _Thread_local int fail_growth_after = -1; /* tests: nb__scope_fail_growth_after */
 
 void nb__tracking_pause(void) { paused++; }
 void nb__tracking_resume(void) { paused--; }
+void nb__scope_fail_growth_after(int n) { fail_growth_after = n; }
 
-static bool grow(void **buf, int64_t *cap, int64_t need, size_t elem)
+static frame *frames(void) { return stack.heap ? stack.heap : stack.reserve; }
+
+/* The list that holds frame index f (OVERFLOW_FRAME for the overflow list). */
+static frame *frame_at(int f) { return f == OVERFLOW_FRAME ? &stack.overflow : &frames()[f]; }
+
+/* The innermost open scope's frame index; only while one is open. */
+static int top(void) { return stack.overflow_depth > 0 ? OVERFLOW_FRAME : stack.nframes - 1; }
+
+/* Only this thread writes its tensors' owner, but another thread's release may read it. */
+static const void *owner(const nb_tensor *t) { return atomic_load_explicit(&t->scope_owner, memory_order_relaxed); }
+static void set_owner(nb_tensor *t, const void *s) { atomic_store_explicit(&t->scope_owner, s, memory_order_relaxed); }
+
+static void link(nb_tensor *t, int f)
 {
-    if (need <= *cap) return true;
-    int64_t n = *cap ? *cap * 2 : 256;
-    while (n < need) n *= 2;
-    void *p = realloc(*buf, (size_t)n * elem);
+    frame *fr = frame_at(f);
+    set_owner(t, &stack);
+    t->scope_frame = f;
+    t->scope_prev = NULL;
+    t->scope_next = fr->head;
+    if (fr->head) fr->head->scope_prev = t;
+    fr->head = t;
+}
+
+static void unlink_from_scope(nb_tensor *t)
+{
+    frame *fr = frame_at(t->scope_frame);
+    if (t->scope_prev)
+        t->scope_prev->scope_next = t->scope_next;
+    else
+        fr->head = t->scope_next;
+    if (t->scope_next) t->scope_next->scope_prev = t->scope_prev;
+    set_owner(t, NULL);
+    t->scope_prev = t->scope_next = NULL;
+    t->scope_keep = false;
+}
+
+/* Room for one more frame: the reserve, then the heap. False when memory ran out. */
+static bool grow_frames(void)
+{
+    if (stack.nframes < stack.cap) return true;
+    if (fail_growth_after >= 0 && fail_growth_after-- == 0) return false;
+    int cap = stack.cap * 2;
+    frame *p = stack.heap ? realloc(stack.heap, (size_t)cap * sizeof *p) : malloc((size_t)cap * sizeof *p);
     if (!p) return false;
-    *buf = p;
-    *cap = n;
+    if (!stack.heap) memcpy(p, stack.reserve, sizeof stack.reserve);
+    stack.heap = p;
+    stack.cap = cap;
     return true;
 }
 
 void nb_scope_begin(void)
 {
-    int64_t cap = stack.frame_cap;
-    if (!grow((void **)&stack.frames, &cap, stack.nframes + 1, sizeof(int64_t))) {
-        nb__fail(NB_ERR_MEMORY, "nb_scope_begin: out of memory");
+    if (stack.overflow_depth > 0) { /* nested in an overflow scope: shares its list */
+        stack.overflow_depth++;
         return;
     }
-    stack.frame_cap = (int)cap;
-    stack.frames[stack.nframes++] = stack.nslots;
+    if (!grow_frames()) {
+        /* the reserve is full (nframes > 0), so the overflow list has a scope to pass kept tensors to */
+        nb__fail(NB_ERR_MEMORY,
+                 "nb_scope_begin: out of memory opening a scope %d deep (%d open without allocating); it "
+                 "opens anyway, sharing one list with the scopes nested in it, released at its end",
+                 stack.nframes + 1, NB_SCOPE_RESERVE);
+        stack.overflow.head = NULL;
+        stack.overflow_depth = 1;
+        return;
+    }
+    frames()[stack.nframes++].head = NULL;
 }
 
 void nb__scope_register(nb_tensor *t)
 {
-    t->scope_slot = -1;
+    nb__scope_forget(t); /* already owned (a library mistake): one link, never two */
     t->scope_keep = false;
     if (stack.nframes == 0 || paused) return;
-    if (!grow((void **)&stack.slots, &stack.slot_cap, stack.nslots + 1, sizeof(nb_tensor *))) {
-        nb__fail(NB_ERR_MEMORY, "scope: out of memory registering a tensor; it is now the caller's");
-        return;
-    }
-    t->scope_slot = stack.nslots;
-    stack.slots[stack.nslots++] = t;
+    link(t, top());
 }
 
-void nb__scope_forget(nb_tensor *t)
+bool nb__scope_forget(nb_tensor *t)
 {
-    if (t->scope_slot >= 0 && t->scope_slot < stack.nslots && stack.slots[t->scope_slot] == t)
-        stack.slots[t->scope_slot] = NULL;
-    t->scope_slot = -1;
+    if (!t || owner(t) != &stack) return false; /* no scope, or another thread's */
+    unlink_from_scope(t);
+    return true;
 }
 
 nb_tensor *nb__untrack(nb_tensor *t)
 {
-    if (t) nb__scope_forget(t);
+    nb__scope_forget(t);
     return t;
 }
 
@@ -76,39 +140,43 @@ nb_tensor *nb_keep(nb_tensor *t)
 {
     /* Only the innermost scope's own tensors are marked: a tensor an enclosing scope owns already
      * outlives this one, and a mark left on it would make that scope skip it (a leak). */
-    if (t && stack.nframes > 0 && t->scope_slot >= stack.frames[stack.nframes - 1]) t->scope_keep = true;
+    if (t && stack.nframes > 0 && owner(t) == &stack && t->scope_frame == top()) t->scope_keep = true;
     return t;
+}
+
+/* Empties list f: kept tensors move to frame parent (or to the caller when parent < 0), the
+ * rest are released. One tensor at a time from the head, so a release that frees others of the
+ * list (and so unlinks them) leaves the walk intact. */
+static void close_list(int f, int parent)
+{
+    frame *fr = frame_at(f);
+    nb_tensor *t;
+    while ((t = fr->head)) {
+        bool keep = t->scope_keep;
+        unlink_from_scope(t);
+        if (!keep)
+            nb__release_ref(t);
+        else if (parent >= 0)
+            link(t, parent);
+    }
 }
 
 nb_status nb_scope_end(void)
 {
-    if (stack.nframes == 0)
-        return nb__fail_status(NB_ERR_ARGUMENT, "nb_scope_end: no scope is open");
-    int64_t begin = stack.frames[--stack.nframes];
-    bool has_parent = stack.nframes > 0;
-    int64_t kept = begin; /* kept tensors move down to here, into the parent scope */
-    for (int64_t i = begin; i < stack.nslots; i++) {
-        nb_tensor *t = stack.slots[i];
-        if (!t) continue;
-        stack.slots[i] = NULL;
-        if (t->scope_keep) {
-            t->scope_keep = false;
-            if (has_parent) {
-                t->scope_slot = kept;
-                stack.slots[kept++] = t;
-            } else {
-                t->scope_slot = -1;
-            }
-        } else {
-            t->scope_slot = -1;
-            nb_release(t);
-        }
+    if (stack.nframes == 0) {
+        nb__fail(NB_ERR_ARGUMENT, "nb_scope_end: no scope is open (each nb_scope_end needs an nb_scope_begin)");
+        return nb_last_status(); /* an earlier error stays the one reported */
     }
-    stack.nslots = kept;
-    if (stack.nframes == 0) { /* give the memory back when the outermost scope closes */
-        free(stack.slots);
-        free(stack.frames);
-        stack = (scope_stack){0};
+    if (stack.overflow_depth > 0) {
+        if (--stack.overflow_depth == 0) close_list(OVERFLOW_FRAME, stack.nframes - 1);
+        return nb_last_status();
+    }
+    int f = --stack.nframes;
+    close_list(f, f - 1);
+    if (stack.nframes == 0 && stack.heap) { /* give the memory back when the outermost scope closes */
+        free(stack.heap);
+        stack.heap = NULL;
+        stack.cap = NB_SCOPE_RESERVE;
     }
     return nb_last_status();
 }

@@ -38,11 +38,11 @@ void nb__contiguous_strides(int ndim, const int64_t *shape, int64_t *strides)
     }
 }
 
-static nb_tensor *new_header(nb_storage *s, int64_t offset, int ndim, const int64_t *shape,
+static nb_tensor *new_header(const char *op, nb_storage *s, int64_t offset, int ndim, const int64_t *shape,
                              const int64_t *strides, nb_dtype dtype)
 {
     nb_tensor *t = malloc(sizeof *t);
-    if (!t) return nb__fail(NB_ERR_MEMORY, "out of memory allocating a tensor header");
+    if (!t) return nb__fail(NB_ERR_MEMORY, "%s: out of memory allocating a tensor header", op);
     memset(t, 0, sizeof *t);
     atomic_init(&t->refcount, 1);
     t->storage = s;
@@ -70,15 +70,15 @@ nb_tensor *nb__alloc(const char *op, int ndim, const int64_t *shape, nb_dtype dt
     if (!nb__graph_allows(op, device)) return NULL;
     nb_storage *s = nb__storage_new(op, (size_t)numel * elem, device); /* refuses what no memory holds */
     if (!s) return NULL;
-    nb_tensor *t = new_header(s, 0, ndim, shape, NULL, dtype);
+    nb_tensor *t = new_header(op, s, 0, ndim, shape, NULL, dtype);
     if (!t) nb__storage_release(s);
     return t;
 }
 
-nb_tensor *nb__view_of(nb_storage *s, int64_t offset, int ndim, const int64_t *shape,
+nb_tensor *nb__view_of(const char *op, nb_storage *s, int64_t offset, int ndim, const int64_t *shape,
                        const int64_t *strides, nb_dtype dtype)
 {
-    nb_tensor *t = new_header(s, offset, ndim, shape, strides, dtype);
+    nb_tensor *t = new_header(op, s, offset, ndim, shape, strides, dtype);
     if (t) nb__storage_retain(s);
     return t;
 }
@@ -91,9 +91,15 @@ nb_tensor *nb_retain(nb_tensor *t)
 
 void nb_release(nb_tensor *t)
 {
+    nb__scope_forget(t); /* a hand release of a scope-owned tensor is the scope's reference */
+    nb__release_ref(t);
+}
+
+void nb__release_ref(nb_tensor *t)
+{
     if (!t) return;
     if (atomic_fetch_sub_explicit(&t->refcount, 1, memory_order_acq_rel) != 1) return;
-    nb__scope_forget(t); /* freed early: its scope must not release it again */
+    nb__scope_forget(t); /* freed: no scope may release it again */
     nb__storage_release(t->storage);
     nb_release(t->grad);
     if (t->grad_acc) t->grad_acc->leaf = NULL;

@@ -30,9 +30,13 @@ struct nb_tensor {
     int64_t shape[NB_MAX_DIMS];
     int64_t strides[NB_MAX_DIMS]; /* in elements; 0 on expanded dims */
 
-    /* scopes: the slot that owns this tensor in the thread's scope stack, or -1 */
-    int64_t scope_slot;
+    /* scopes (lib/scope.c): a link in the list of the open scope that owns this tensor */
+    /* the owning thread's scope stack, NULL when no scope owns it: atomic (relaxed), because a
+     * release on another thread reads it to see that the tensor is not its scope's */
+    const void *_Atomic scope_owner;
+    int scope_frame;         /* which of that thread's open scopes */
     bool scope_keep;
+    nb_tensor *scope_prev, *scope_next;
 
     /* autograd */
     bool requires_grad;
@@ -51,17 +55,28 @@ void nb__storage_release(nb_storage *s);
 /* ---- tensors (lib/tensor.c) */
 /* A new tensor over a fresh, uninitialised, contiguous storage; registered in the current scope. */
 nb_tensor *nb__alloc(const char *op, int ndim, const int64_t *shape, nb_dtype dtype, nb_device device);
-/* A new view header over s (retained); strides NULL means contiguous. Registered in the scope. */
-nb_tensor *nb__view_of(nb_storage *s, int64_t offset, int ndim, const int64_t *shape,
+/* A new view header over s (retained); strides NULL means contiguous. Registered in the scope.
+ * NULL and an error naming op when out of memory. */
+nb_tensor *nb__view_of(const char *op, nb_storage *s, int64_t offset, int ndim, const int64_t *shape,
                        const int64_t *strides, nb_dtype dtype);
 /* Takes t out of its scope: the caller now owns its one reference. Returns t. */
 nb_tensor *nb__untrack(nb_tensor *t);
+/* Gives t's one reference to this thread's innermost open scope (none open, or paused: no-op).
+ * Never fails: a scope links its tensors through their headers, so registering allocates nothing. */
 void nb__scope_register(nb_tensor *t);
 /* While paused (nestable), new tensors are not registered in the open scope: library code that
  * composes ops pauses so its temporaries are plainly its own, then registers its result. */
 void nb__tracking_pause(void);
 void nb__tracking_resume(void);
-void nb__scope_forget(nb_tensor *t); /* called when t is freed */
+/* Takes t out of this thread's scope that owns it, if one does (the scope's reference then
+ * belongs to the caller); true when it did. nb_release calls it first: a hand release of a
+ * scope-owned tensor is the scope's reference. */
+bool nb__scope_forget(nb_tensor *t);
+/* Drops a reference the library itself holds (taken with nb_retain: a parameter list, a root
+ * gradient), never a scope's: what library code must use to give back such a reference. */
+void nb__release_ref(nb_tensor *t);
+/* Tests: the scope stack's next n growths succeed and the one after fails (n < 0: never). */
+void nb__scope_fail_growth_after(int n);
 
 /* The most elements a shape may span (the product of its sizes, each at least 1): with that
  * bound every numel, contiguous stride and byte offset of a tensor fits in int64, so code that

@@ -12,7 +12,7 @@ nb_tensor *nb__make_view(const char *name, const nb_tensor *t, int64_t offset, i
 {
     int64_t numel; /* an expanded view may span more than its storage: its shape is checked too */
     if (!nb__checked_numel(name, ndim, shape, &numel)) return NULL;
-    nb_tensor *v = nb__view_of(t->storage, offset, ndim, shape, strides, t->dtype);
+    nb_tensor *v = nb__view_of(name, t->storage, offset, ndim, shape, strides, t->dtype);
     if (!v) return NULL;
     if (!nb__autograd_record_view(name, v, t, args)) {
         nb_release(v);

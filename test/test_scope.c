@@ -1,10 +1,17 @@
 /* test_scope.c — scopes: what a scope releases, what nb_keep passes on, nesting, releasing by
- * hand, and nb_scope_end's status. Whether everything is freed exactly once is checked by running
- * this suite under the sanitizers (-Db_sanitize=address,undefined): a tensor a scope failed to
- * release is a leak report, one it released twice a use-after-free. */
+ * hand (the scope's reference), a begin that runs out of memory, and nb_scope_end's status.
+ * Whether everything is freed exactly once is checked by running this suite under the sanitizers
+ * (-Db_sanitize=address,undefined): a tensor a scope failed to release is a leak report, one it
+ * released twice a use-after-free. */
 #include "helpers.h"
 
+#include <pthread.h>
 #include <string.h>
+
+/* Internal hooks of the static library (lib/tensor.h). */
+nb_tensor *nb__untrack(nb_tensor *t);
+void nb__scope_register(nb_tensor *t);
+void nb__scope_fail_growth_after(int n);
 
 #ifdef __SANITIZE_ADDRESS__
 #include <sanitizer/lsan_interface.h>
@@ -232,5 +239,263 @@ static __attribute__((noinline)) void scope_many_tensors(void)
 Test(core, scope_many_tensors, .init = nb_test_setup)
 {
     scope_many_tensors();
+    assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- releasing a scope's tensor by hand
+ * (issue 16): the release is the scope's reference, so a tensor someone else still holds survives
+ * the scope's end. Without that rule the scope released it a second time and the uses below were
+ * a heap-use-after-free under ASan. */
+
+static __attribute__((noinline)) void scope_hand_release_of_a_listed_tensor(void)
+{
+    nb_params *p = nb_params_new();
+    nb_scope_begin();
+    nb_tensor *w = nb_full(NB_SHAPE(3, 2), 5, NB_OPTS(NB_FLOAT32));
+    cr_assert_eq(nb_params_add(p, w), NB_OK); /* the list retains it */
+    nb_release(w);                            /* the scope's reference: the list's remains */
+    cr_assert_eq(nb_scope_end(), NB_OK);
+    nb_tensor *got = nb_params_get(p, 0);
+    cr_assert_eq(nb_numel(got), 6);
+    assert_values(got, (const double[]){5, 5, 5, 5, 5, 5}, 6, 0, 0);
+    nb_params_free(p); /* the last reference */
+    assert_ok();
+}
+
+Test(core, scope_hand_release_of_a_listed_tensor, .init = nb_test_setup)
+{
+    scope_hand_release_of_a_listed_tensor();
+    assert_no_leaks();
+}
+
+static __attribute__((noinline)) void scope_list_freed_inside_the_scope(void)
+{
+    /* the list gives back its own reference, not the scope's: the scope still releases w */
+    nb_scope_begin();
+    nb_tensor *w = nb_ones(NB_SHAPE(4), NB_OPTS(NB_FLOAT32));
+    nb_params *p = nb_params_new();
+    cr_assert_eq(nb_params_add(p, w), NB_OK);
+    nb_params_free(p);
+    assert_values(w, (const double[]){1, 1, 1, 1}, 4, 0, 0);
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
+
+Test(core, scope_list_freed_inside_the_scope, .init = nb_test_setup)
+{
+    scope_list_freed_inside_the_scope();
+    assert_no_leaks();
+}
+
+static __attribute__((noinline)) void scope_hand_release_in_an_inner_scope(void)
+{
+    /* an outer scope's tensor released inside an inner scope: the outer one forgets it */
+    nb_params *p = nb_params_new();
+    nb_scope_begin();
+    nb_tensor *a = nb_full(NB_SHAPE(2), 3, NB_OPTS(NB_FLOAT64));
+    nb_tensor *b;
+    nb_scope_begin();
+    {
+        cr_assert_eq(nb_params_add(p, a), NB_OK);
+        nb_release(a);
+        b = nb_keep(nb_full(NB_SHAPE(2), 4, NB_OPTS(NB_FLOAT64))); /* passes to the outer scope */
+        cr_assert_eq(nb_scope_end(), NB_OK);
+    }
+    cr_assert_eq(nb_params_add(p, b), NB_OK);
+    nb_release(b); /* now the outer scope's: its reference goes, the list keeps b */
+    cr_assert_eq(nb_scope_end(), NB_OK);
+    assert_values(nb_params_get(p, 0), (const double[]){3, 3}, 2, 0, 0);
+    assert_values(nb_params_get(p, 1), (const double[]){4, 4}, 2, 0, 0);
+    nb_params_free(p);
+}
+
+Test(core, scope_hand_release_in_an_inner_scope, .init = nb_test_setup)
+{
+    scope_hand_release_in_an_inner_scope();
+    assert_no_leaks();
+}
+
+static __attribute__((noinline)) void scope_retain_then_release_inside_it(void)
+{
+    /* the documented consequence: retain, then release in the scope, leaves t to the retainer */
+    nb_scope_begin();
+    nb_tensor *t = nb_full(NB_SHAPE(3), 2, NB_OPTS(NB_FLOAT32));
+    nb_retain(t);
+    nb_release(t); /* the scope's reference */
+    cr_assert_eq(nb_scope_end(), NB_OK);
+    assert_values(t, (const double[]){2, 2, 2}, 3, 0, 0);
+    nb_release(t); /* the retain's: freed */
+    /* a kept tensor released by hand in the scope it passed to, while retained, is the same */
+    nb_scope_begin();
+    nb_scope_begin();
+    nb_tensor *k = nb_retain(nb_keep(nb_ones(NB_SHAPE(2), NB_OPTS(NB_INT64))));
+    cr_assert_eq(nb_scope_end(), NB_OK);
+    nb_release(k); /* the outer scope's reference */
+    cr_assert_eq(nb_scope_end(), NB_OK);
+    assert_values(k, (const double[]){1, 1}, 2, 0, 0);
+    nb_release(k);
+}
+
+Test(core, scope_retain_then_release_inside_it, .init = nb_test_setup)
+{
+    scope_retain_then_release_inside_it();
+    assert_no_leaks();
+}
+
+static __attribute__((noinline)) void scope_hand_release_after_keep_and_of_a_views_base_body(void)
+{
+    nb_scope_begin();
+    /* a kept tensor released by hand before the end: freed once, not passed on */
+    nb_tensor *k = nb_keep(nb_ones(NB_SHAPE(8), NB_OPTS(NB_FLOAT32)));
+    nb_release(k);
+    /* a view keeps its base's storage, not its header: releasing the base by hand is fine */
+    nb_tensor *base = nb_arange(0, 6, 1, NB_OPTS(NB_FLOAT32));
+    nb_tensor *view = nb_reshape(base, NB_SHAPE(2, 3));
+    nb_release(base);
+    assert_values(view, (const double[]){0, 1, 2, 3, 4, 5}, 6, 0, 0);
+    /* releasing twice what one owns once is still a caller's mistake: not tested */
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
+
+Test(core, scope_hand_release_after_keep_and_of_a_views_base, .init = nb_test_setup)
+{
+    scope_hand_release_after_keep_and_of_a_views_base_body();
+    assert_no_leaks();
+}
+
+/* Releases a tensor that another thread's scope owns: a plain reference, not that scope's. */
+static void *release_elsewhere(void *t)
+{
+    nb_scope_begin(); /* this thread's scope does not own t */
+    nb_release(t);
+    nb_scope_end();
+    return NULL;
+}
+
+static __attribute__((noinline)) void scope_release_on_another_thread(void)
+{
+    nb_scope_begin();
+    nb_tensor *t = nb_retain(nb_full(NB_SHAPE(5), 9, NB_OPTS(NB_FLOAT32))); /* one for the thread */
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, release_elsewhere, t), 0);
+    pthread_join(th, NULL);
+    assert_values(t, (const double[]){9, 9, 9, 9, 9}, 5, 0, 0);
+    cr_assert_eq(nb_scope_end(), NB_OK); /* this scope still owns t and frees it */
+}
+
+Test(core, scope_release_on_another_thread, .init = nb_test_setup)
+{
+    scope_release_on_another_thread();
+    assert_no_leaks();
+}
+
+static __attribute__((noinline)) void scope_internal_untrack(void)
+{
+    /* nb__untrack hands the scope's reference to the caller: a later release is a plain one */
+    nb_scope_begin();
+    nb_tensor *t = nb__untrack(nb_ones(NB_SHAPE(2), NB_OPTS(NB_FLOAT32)));
+    nb_tensor *u = nb_ones(NB_SHAPE(2), NB_OPTS(NB_FLOAT32));
+    nb__scope_register(u); /* registering a tensor the scope owns already keeps one link */
+    cr_assert_eq(nb_scope_end(), NB_OK);
+    assert_values(t, (const double[]){1, 1}, 2, 0, 0);
+    nb_release(t);
+}
+
+Test(core, scope_internal_untrack, .init = nb_test_setup)
+{
+    scope_internal_untrack();
+    assert_no_leaks();
+}
+
+/* ---------------------------------------------------------------- out of memory (issue 16)
+ * A begin that cannot allocate still opens a scope that its end closes, releasing what it owns;
+ * the hook makes the frame array's growth fail (the first 32 frames need none). */
+
+#define DEEP 80 /* past the reserve (32) and the first heap array (64) */
+
+static __attribute__((noinline)) void scope_begin_out_of_memory(int growths_before_failure)
+{
+    nb__scope_fail_growth_after(growths_before_failure);
+    nb_tensor *kept[DEEP];
+    int failed_at = -1;
+    for (int d = 0; d < DEEP; d++) {
+        nb_scope_begin();
+        if (failed_at < 0 && nb_last_status() != NB_OK) failed_at = d;
+        nb_tensor *tmp = nb_full(NB_SHAPE(1), d, NB_OPTS(NB_FLOAT32)); /* released at the end */
+        kept[d] = nb_keep(nb_add_scalar(tmp, 1));                      /* passes to the scope below */
+    }
+    cr_assert_eq(failed_at, growths_before_failure == 0 ? 32 : 64, "the begin that could not grow");
+    for (int d = DEEP - 1; d > 0; d--) {
+        cr_assert_eq(nb_scope_end(), nb_last_status());
+        assert_values(kept[d], (const double[]){d + 1}, 1, 0, 0); /* alive in the scope below */
+    }
+    nb_keep(kept[0]);
+    cr_assert_eq(nb_scope_end(), NB_ERR_MEMORY, "the step reports the failed begin at its end");
+    assert_error(NB_ERR_MEMORY, ERR_PARTS("nb_scope_begin", "out of memory"));
+    /* every inner kept tensor belonged to the outermost scope and was released there */
+    assert_values(kept[0], (const double[]){1}, 1, 0, 0);
+    nb_release(kept[0]);
+    nb__scope_fail_growth_after(-1);
+    /* and scopes work as before */
+    nb_scope_begin();
+    nb_tensor *x = nb_ones(NB_SHAPE(3), NB_OPTS(NB_FLOAT32));
+    (void)x;
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
+
+Test(core, scope_begin_out_of_memory_at_the_reserve, .init = nb_test_setup)
+{
+    scope_begin_out_of_memory(0);
+    assert_no_leaks();
+}
+
+Test(core, scope_begin_out_of_memory_growing_the_heap, .init = nb_test_setup)
+{
+    scope_begin_out_of_memory(1);
+    assert_no_leaks();
+}
+
+static __attribute__((noinline)) void scope_overflow_keep_and_release(void)
+{
+    /* in an overflow scope: keep passes to the scope below, a hand release is the scope's */
+    nb__scope_fail_growth_after(0);
+    for (int d = 0; d < 32; d++) nb_scope_begin();
+    nb_params *p = nb_params_new();
+    nb_scope_begin(); /* overflow */
+    assert_error(NB_ERR_MEMORY, ERR_PARTS("nb_scope_begin", "33 deep"));
+    nb_tensor *listed = nb_full(NB_SHAPE(2), 7, NB_OPTS(NB_FLOAT32));
+    nb_params_add(p, listed);
+    nb_release(listed);
+    nb_scope_begin(); /* nested in the overflow scope: shares its list */
+    nb_tensor *kept = nb_keep(nb_full(NB_SHAPE(2), 8, NB_OPTS(NB_FLOAT32)));
+    nb_tensor *dropped = nb_ones(NB_SHAPE(1000), NB_OPTS(NB_FLOAT32));
+    (void)dropped;
+    cr_assert_eq(nb_scope_end(), NB_OK);
+    nb_keep(kept);
+    cr_assert_eq(nb_scope_end(), NB_OK); /* the overflow scope: dropped is released, kept passes down */
+    assert_values(kept, (const double[]){8, 8}, 2, 0, 0);
+    assert_values(nb_params_get(p, 0), (const double[]){7, 7}, 2, 0, 0);
+    for (int d = 0; d < 32; d++) cr_assert_eq(nb_scope_end(), NB_OK);
+    nb_params_free(p);
+    nb__scope_fail_growth_after(-1);
+}
+
+Test(core, scope_overflow_keep_and_release, .init = nb_test_setup)
+{
+    scope_overflow_keep_and_release();
+    assert_no_leaks();
+}
+
+static __attribute__((noinline)) void scope_end_status_matches_last_status(void)
+{
+    /* an unmatched end after an earlier error returns that error, as nb_last_status() does */
+    cr_assert_null(nb_exp(NULL));
+    cr_assert_eq(nb_scope_end(), NB_ERR_NULL);
+    cr_assert_eq(nb_last_status(), NB_ERR_NULL);
+    nb_clear_error();
+}
+
+Test(core, scope_end_status_matches_last_status, .init = nb_test_setup)
+{
+    scope_end_status_matches_last_status();
     assert_no_leaks();
 }

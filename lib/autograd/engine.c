@@ -267,7 +267,11 @@ static bool prepare_roots(const char *op, int n, nb_tensor *const *outputs, nb_t
                        false;
             const nb_tensor *pair[2] = {t, g};
             if (!nb__check_devices(op, 2, pair)) return false;
-            a->root_grads[i] = g->dtype == t->dtype ? nb_retain((nb_tensor *)g) : nb_to_dtype(g, t->dtype);
+            /* a header of the engine's own over g's elements: what the engine releases is never
+             * the reference of a scope that owns g */
+            a->root_grads[i] = g->dtype == t->dtype
+                                   ? nb__view_of(op, g->storage, g->offset, g->ndim, g->shape, g->strides, g->dtype)
+                                   : nb_to_dtype(g, t->dtype);
         }
         nb_edge e = nb__edge_of(t);
         a->root_nodes[i] = e.node;

@@ -27,7 +27,7 @@ static double weighted_output(nb_grad_fn fn, void *ctx, int n, nb_tensor *const 
 /* Sets element flat of t (any strides) to v. */
 static bool set_element(nb_tensor *t, int64_t flat, double v)
 {
-    nb_tensor *cur = nb_retain(t);
+    nb_tensor *cur = t; /* borrowed; the narrowed views after it are ours */
     int64_t idx[NB_MAX_DIMS];
     for (int d = t->ndim - 1; d >= 0; d--) {
         idx[d] = flat % t->shape[d];
@@ -35,11 +35,11 @@ static bool set_element(nb_tensor *t, int64_t flat, double v)
     }
     for (int d = 0; d < t->ndim && cur; d++) {
         nb_tensor *next = nb_narrow(cur, d, idx[d], 1);
-        nb_release(cur);
+        if (cur != t) nb_release(cur);
         cur = next;
     }
     bool ok = cur && nb_fill_(cur, v);
-    nb_release(cur);
+    if (cur != t) nb_release(cur);
     return ok;
 }
 

@@ -68,7 +68,7 @@ bool nb__node_save(nb_node *n, int slot, const nb_tensor *t, bool is_output)
     (void)is_output;
     /* The node keeps its own header over t's elements: no grad_fn (so no cycle through an
      * output), and no tie to whoever owns t. The storage's version still tracks writes. */
-    nb_tensor *kept = nb__view_of(t->storage, t->offset, t->ndim, t->shape, t->strides, t->dtype);
+    nb_tensor *kept = nb__view_of(n->op, t->storage, t->offset, t->ndim, t->shape, t->strides, t->dtype);
     if (!kept) return false;
     nb__untrack(kept);
     n->saved[slot].tensor = kept;

@@ -53,7 +53,7 @@ nb_params *nb_params_new(void)
 void nb_params_free(nb_params *p)
 {
     if (!p) return;
-    for (int i = 0; i < p->count; i++) nb_release(p->items[i]);
+    for (int i = 0; i < p->count; i++) nb__release_ref(p->items[i]); /* the list's, never a scope's */
     free(p->items);
     free(p);
 }
