@@ -150,6 +150,7 @@ static const bad_file bad_files[] = {
     {"bad_trailing.idx.gz", "trailing data: 2 bytes after the 3 bytes of ubyte data", "[3]"},
     {"bad_block.idx.gz", "corrupt gzip stream", "invalid block type"},
     {"bad_crc.idx.gz", "corrupt gzip stream", "incorrect data check"},
+    {"bad_cut_trailer.idx.gz", "truncated", "before its end and checksum"},
 };
 
 Test(data, idx_bad_files, .init = nb_test_setup)

@@ -215,6 +215,15 @@ static unsigned char *read_data(gzFile gz, const char *path, uint64_t need, uint
                         nb__shape_string(ndim, shape, dims, sizeof dims)),
                NULL;
     }
+    bool cut = false; /* a gzip stream cut short after the data: its CRC was never checked */
+    gz_problem(gz, &cut);
+    if (cut) {
+        free(buf);
+        return nb__fail(NB_ERR_IO, "nb_load_idx: %s: truncated: the gzip stream ends early, after the %llu bytes of "
+                        "%s data that dims %s declare but before its end and checksum", path,
+                        (unsigned long long)need, type->name, nb__shape_string(ndim, shape, dims, sizeof dims)),
+               NULL;
+    }
     return buf;
 }
 

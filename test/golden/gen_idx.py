@@ -85,6 +85,8 @@ write("bad_block.idx.gz", bytes(block))
 crc = bytearray(gz(u8))
 crc[-8] ^= 0xFF
 write("bad_crc.idx.gz", bytes(crc))
+# cut inside the gzip trailer: all the data is there, but not the checksum that vouches for it
+write("bad_cut_trailer.idx.gz", gz(u8)[:-3])
 
 # ---- facts about Debian's Fashion-MNIST that test_data.c checks
 FASHION = "/usr/share/datasets/fashion-mnist"
