@@ -26,8 +26,11 @@
 #define XENT_BLOCK 256
 /* The loops that take exps are also compiled for x86-64-v3 (AVX2 and FMA), chosen at load
  * time on CPUs that have it: twice the lanes of the baseline SSE2. (Results may then differ
- * from the baseline's in the last bit, as FMA rounds once where mul and add round twice.) */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+ * from the baseline's in the last bit, as FMA rounds once where mul and add round twice.)
+ * Not under ThreadSanitizer: every program of a gcc TSan build crashes at load in libtsan, inside
+ * the clones' IFUNC resolver. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && \
+    !defined(__SANITIZE_THREAD__)
 #define SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define SIMD_CLONES
