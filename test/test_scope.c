@@ -243,9 +243,9 @@ Test(core, scope_many_tensors, .init = nb_test_setup)
 }
 
 /* ---------------------------------------------------------------- releasing a scope's tensor by hand
- * (issue 16): the release is the scope's reference, so a tensor someone else still holds survives
- * the scope's end. Without that rule the scope released it a second time and the uses below were
- * a heap-use-after-free under ASan. */
+ * The release is the scope's reference, so a tensor someone else still holds survives the scope's
+ * end. Without that rule the scope released it a second time and the uses below were a
+ * heap-use-after-free under ASan. */
 
 static __attribute__((noinline)) void scope_hand_release_of_a_listed_tensor(void)
 {
@@ -406,7 +406,7 @@ Test(core, scope_internal_untrack, .init = nb_test_setup)
     assert_no_leaks();
 }
 
-/* ---------------------------------------------------------------- out of memory (issue 16)
+/* ---------------------------------------------------------------- out of memory
  * A begin that cannot allocate still opens a scope that its end closes, releasing what it owns;
  * the hook makes the frame array's growth fail (the first 32 frames need none). */
 

@@ -1,4 +1,4 @@
-/* oom_sweep.c — out-of-memory injection (issue 16): fails the Nth allocation nabla makes and sweeps
+/* oom_sweep.c — out-of-memory injection: fails the Nth allocation nabla makes and sweeps
  * every N over a training step (autograd, cross entropy, SGD with momentum), an epoch of batches
  * from nb_loader (nested scopes, MSE, Adam), an npy load and save, IDX loads (raw and gzip) and a
  * checkpoint save and load. Each failure must give NB_ERR_MEMORY and a message, leak nothing and

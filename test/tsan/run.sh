@@ -1,5 +1,5 @@
 #!/bin/sh
-# run.sh — the ThreadSanitizer check of issue 16, as CI runs it. Configures a gcc
+# run.sh — the ThreadSanitizer check, as CI runs it. Configures a gcc
 # -Db_sanitize=thread build in build-tsan/ (or the directory given as $1; an existing one is
 # reused), builds only test/tsan/train_threads and runs its small preset under TSan: 2 and 4
 # threads train independent models at once and must match one thread bit for bit. Nothing is

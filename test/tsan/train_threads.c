@@ -1,4 +1,4 @@
-/* train_threads.c — the ThreadSanitizer suite of issue 16, run by test/tsan/run.sh.
+/* train_threads.c — the ThreadSanitizer suite, run by test/tsan/run.sh.
  *
  * 2, then 4, threads each train their own model at the same time (a two-layer MLP, cross
  * entropy, SGD with momentum), each fed by its own shuffling nb_loader, so the loaders' worker
