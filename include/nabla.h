@@ -104,10 +104,10 @@ NB_API const char *nb_status_name(nb_status s); /* "NB_ERR_SHAPE" */
 /* ---------------------------------------------------------------- lifetime and scopes */
 
 NB_API nb_tensor *nb_retain(nb_tensor *t); /* adds a reference; returns t */
-/* Drops a reference; NULL does nothing. Releasing a tensor that an open scope of this thread owns
- * drops the scope's reference: the scope forgets t and never releases it again, and other
- * references (nb_retain, an nb_params list) keep it alive. So nb_retain then nb_release of t
- * inside its scope leave t to the retain alone: release it once more when done with it. */
+/* Drops a reference; NULL does nothing. A release gives back a reference taken with nb_retain
+ * while one is out (retain and release pair up); otherwise the reference t was made with, which
+ * is its scope's when an open scope of this thread owns t: the scope then forgets t and never
+ * releases it again, while other holders (an nb_params list) keep it alive. */
 NB_API void nb_release(nb_tensor *t);
 
 /* Tensors created between begin and end (on this thread) are released at end unless kept or

@@ -2,10 +2,10 @@
  * released when it ends, unless kept (then it passes to the enclosing scope, or to the caller).
  *
  * The contract. A scope holds one reference to each tensor it owns: the one the op returned.
- * nb_release of a tensor that a scope of this thread owns releases that reference: the scope
- * forgets the tensor, so whoever else holds references (nb_retain, a parameter list) keeps it
- * alive and the scope never releases it again. Library code that gives back a reference of its
- * own uses nb__release_ref, which never touches a scope.
+ * nb_release gives back a reference taken with nb_retain while one is out (tensor.c); otherwise
+ * it releases the tensor's own reference, which for a tensor a scope of this thread owns is the
+ * scope's: the scope forgets the tensor, so whoever else holds references (a parameter list,
+ * which keeps its own with nb__retain_ref) keeps it alive and the scope never releases it again.
  *
  * Each open scope (a frame) is a doubly linked list threaded through its tensors' headers, so
  * registering a tensor, forgetting it and passing it on allocate nothing and cannot fail. The

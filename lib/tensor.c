@@ -45,6 +45,7 @@ static nb_tensor *new_header(const char *op, nb_storage *s, int64_t offset, int 
     if (!t) return nb__fail(NB_ERR_MEMORY, "%s: out of memory allocating a tensor header", op);
     memset(t, 0, sizeof *t);
     atomic_init(&t->refcount, 1);
+    atomic_init(&t->retains, 0);
     t->storage = s;
     t->offset = offset;
     t->ndim = ndim;
@@ -85,13 +86,35 @@ nb_tensor *nb__view_of(const char *op, nb_storage *s, int64_t offset, int ndim, 
 
 nb_tensor *nb_retain(nb_tensor *t)
 {
+    if (!t) return NULL;
+    atomic_fetch_add_explicit(&t->retains, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&t->refcount, 1, memory_order_relaxed);
+    return t;
+}
+
+nb_tensor *nb__retain_ref(nb_tensor *t)
+{
     if (t) atomic_fetch_add_explicit(&t->refcount, 1, memory_order_relaxed);
     return t;
 }
 
+/* Takes back one of t's nb_retain references; false when none is out. */
+static bool give_back_retain(nb_tensor *t)
+{
+    int n = atomic_load_explicit(&t->retains, memory_order_relaxed);
+    while (n > 0)
+        if (atomic_compare_exchange_weak_explicit(&t->retains, &n, n - 1, memory_order_relaxed, memory_order_relaxed))
+            return true;
+    return false;
+}
+
+/* Which reference a release gives back: one taken with nb_retain while any is out (so a retain
+ * and a release pair up, in user and library code alike); otherwise the reference the tensor was
+ * made with, which is its scope's when a scope owns it (the scope then forgets it). */
 void nb_release(nb_tensor *t)
 {
-    nb__scope_forget(t); /* a hand release of a scope-owned tensor is the scope's reference */
+    if (!t) return;
+    if (!give_back_retain(t)) nb__scope_forget(t);
     nb__release_ref(t);
 }
 

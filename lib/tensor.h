@@ -23,6 +23,7 @@ typedef struct nb_storage {
 
 struct nb_tensor {
     atomic_int refcount;
+    atomic_int retains; /* references taken with nb_retain and not yet given back with nb_release */
     nb_storage *storage;
     int64_t offset; /* in elements */
     int ndim;
@@ -72,8 +73,10 @@ void nb__tracking_resume(void);
  * belongs to the caller); true when it did. nb_release calls it first: a hand release of a
  * scope-owned tensor is the scope's reference. */
 bool nb__scope_forget(nb_tensor *t);
-/* Drops a reference the library itself holds (taken with nb_retain: a parameter list, a root
- * gradient), never a scope's: what library code must use to give back such a reference. */
+/* A reference the library itself keeps (a parameter list): unlike nb_retain's, it is given back
+ * with nb__release_ref, and never taken for the user's. Returns t. */
+nb_tensor *nb__retain_ref(nb_tensor *t);
+/* Drops a reference the library itself holds, never a scope's. */
 void nb__release_ref(nb_tensor *t);
 /* Tests: the scope stack's next n growths succeed and the one after fails (n < 0: never). */
 void nb__scope_fail_growth_after(int n);

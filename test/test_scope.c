@@ -316,23 +316,31 @@ Test(core, scope_hand_release_in_an_inner_scope, .init = nb_test_setup)
 
 static __attribute__((noinline)) void scope_retain_then_release_inside_it(void)
 {
-    /* the documented consequence: retain, then release in the scope, leaves t to the retainer */
+    /* a retain and a release pair up: the scope keeps its reference and frees t at its end */
     nb_scope_begin();
     nb_tensor *t = nb_full(NB_SHAPE(3), 2, NB_OPTS(NB_FLOAT32));
     nb_retain(t);
-    nb_release(t); /* the scope's reference */
-    cr_assert_eq(nb_scope_end(), NB_OK);
+    nb_release(t); /* the retain's */
     assert_values(t, (const double[]){2, 2, 2}, 3, 0, 0);
-    nb_release(t); /* the retain's: freed */
-    /* a kept tensor released by hand in the scope it passed to, while retained, is the same */
+    cr_assert_eq(nb_scope_end(), NB_OK); /* the scope's: freed (assert_no_leaks checks) */
+    /* the same for a tensor kept into the enclosing scope, released there while retained */
     nb_scope_begin();
     nb_scope_begin();
     nb_tensor *k = nb_retain(nb_keep(nb_ones(NB_SHAPE(2), NB_OPTS(NB_INT64))));
     cr_assert_eq(nb_scope_end(), NB_OK);
-    nb_release(k); /* the outer scope's reference */
-    cr_assert_eq(nb_scope_end(), NB_OK);
+    nb_release(k); /* the retain's: the outer scope still owns k */
     assert_values(k, (const double[]){1, 1}, 2, 0, 0);
-    nb_release(k);
+    cr_assert_eq(nb_scope_end(), NB_OK);
+    /* a release with no retain out is the scope's reference, even after retains were given back */
+    nb_scope_begin();
+    nb_tensor *u = nb_zeros(NB_SHAPE(2), NB_OPTS(NB_FLOAT32));
+    nb_params *holder = nb_params_new();
+    cr_assert_eq(nb_params_add(holder, u), NB_OK);
+    nb_release(nb_retain(u)); /* pairs up */
+    nb_release(u);            /* the scope's */
+    cr_assert_eq(nb_scope_end(), NB_OK);
+    assert_values(u, (const double[]){0, 0}, 2, 0, 0); /* the list keeps it */
+    nb_params_free(holder);
 }
 
 Test(core, scope_retain_then_release_inside_it, .init = nb_test_setup)

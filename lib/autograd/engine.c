@@ -343,9 +343,23 @@ nb_status nb_grad_of(int n_outputs, nb_tensor *const *outputs, nb_tensor *const 
     for (int k = 0; k < n_inputs; k++) {
         if (st == NB_OK) {
             grads[k] = a.captured[k];
+            /* one gradient reaching two inputs unchanged (a + b) is one tensor: each input gets a
+             * header of its own, so the caller, or the scope, releases each once */
+            for (int j = 0; j < k && grads[k]; j++) {
+                if (grads[j] != grads[k]) continue;
+                nb_tensor *g = grads[k];
+                grads[k] = nb__view_of(op, g->storage, g->offset, g->ndim, g->shape, g->strides, g->dtype);
+                nb_release(g);
+                if (!grads[k]) st = nb_last_status();
+                break;
+            }
         } else {
             nb_release(a.captured ? a.captured[k] : NULL);
         }
+    }
+    for (int k = 0; st != NB_OK && k < n_inputs; k++) { /* a failure after some were handed out */
+        nb_release(grads[k]);
+        grads[k] = NULL;
     }
     free_roots(&a);
     free(a.capture);

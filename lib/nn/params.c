@@ -74,7 +74,7 @@ nb_status nb_params_add(nb_params *p, nb_tensor *t)
         p->items = items;
         p->cap = cap;
     }
-    p->items[p->count++] = nb_retain(t);
+    p->items[p->count++] = nb__retain_ref(t); /* the list's own: a user's release of t is never taken for it */
     return NB_OK;
 }
 
