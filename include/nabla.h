@@ -271,6 +271,38 @@ NB_API nb_tensor *nb_min_dim(const nb_tensor *t, int dim, bool keepdim);
 /* int64 indices; the first of ties. */
 NB_API nb_tensor *nb_argmax_dim(const nb_tensor *t, int dim, bool keepdim);
 NB_API nb_tensor *nb_argmin_dim(const nb_tensor *t, int dim, bool keepdim);
+/* Over a list of dims (n, dims), each named once (negative counts from the end); n = 0 reduces
+ * every dim, as PyTorch's dim=[] does. keepdim keeps the reduced dims with size 1. */
+NB_API nb_tensor *nb_sum_dims(const nb_tensor *t, int n, const int *dims, bool keepdim); /* ints give int64 */
+NB_API nb_tensor *nb_mean_dims(const nb_tensor *t, int n, const int *dims, bool keepdim); /* floats; empty: NaN */
+/* Maximum (minimum) values; NaN propagates. The gradient is shared evenly among tied elements. */
+NB_API nb_tensor *nb_amax(const nb_tensor *t, int n, const int *dims, bool keepdim);
+NB_API nb_tensor *nb_amin(const nb_tensor *t, int n, const int *dims, bool keepdim);
+/* Bool results: whether any (all) element is nonzero; an empty any is false, an empty all true. */
+NB_API nb_tensor *nb_any(const nb_tensor *t, int n, const int *dims, bool keepdim);
+NB_API nb_tensor *nb_all(const nb_tensor *t, int n, const int *dims, bool keepdim);
+/* Variance: squared deviations from the mean summed and divided by max(0, N - correction), N the
+ * elements per output (torch's correction=1 is the unbiased estimate); floats only. */
+NB_API nb_tensor *nb_var(const nb_tensor *t, int n, const int *dims, double correction, bool keepdim);
+NB_API nb_tensor *nb_std(const nb_tensor *t, int n, const int *dims, double correction, bool keepdim); /* sqrt(var) */
+/* log(sum(exp(t))) computed stably (the maximum taken out first); ints give float32. */
+NB_API nb_tensor *nb_logsumexp(const nb_tensor *t, int n, const int *dims, bool keepdim);
+/* Vector p-norm over dims, p = 1, 2 or INFINITY (max |t|); floats only. */
+NB_API nb_tensor *nb_norm(const nb_tensor *t, double p, int n, const int *dims, bool keepdim);
+/* Products, accumulated in float64 for floats; int64 and bool give int64. An empty product is 1. */
+NB_API nb_tensor *nb_prod(const nb_tensor *t); /* over every element: 0-d */
+NB_API nb_tensor *nb_prod_dim(const nb_tensor *t, int dim, bool keepdim);
+/* Running sums along dim, shaped like t: floats keep their dtype (accumulated in float64, as
+ * PyTorch's CPU does), int64 and bool give int64. */
+NB_API nb_tensor *nb_cumsum(const nb_tensor *t, int dim);
+/* The k largest (smallest) elements along dim and their int64 indices, always in sorted order
+ * (which sorted = false allows); NaN counts as the largest; of equal values the lower index
+ * comes first. *values and *indices receive new tensors, or NULL on error. */
+NB_API nb_status nb_topk(const nb_tensor *t, int64_t k, int dim, bool largest, bool sorted, nb_tensor **values,
+                         nb_tensor **indices);
+/* int64 indices that sort t along dim, stably (equal values keep their order); NaN sorts last
+ * ascending and first descending. */
+NB_API nb_tensor *nb_argsort(const nb_tensor *t, int dim, bool descending);
 
 /* ---------------------------------------------------------------- linear algebra */
 

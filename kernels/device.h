@@ -1,7 +1,7 @@
 /* device.h — the interface every device implements: one table of operations per device type, in
  * the spirit of ggml's backend interface. lib/ reaches kernels only through these tables
  * (lib/device.c finds a tensor's), with the argument structs of kernels/ (iter.h, gemm.h,
- * reduce.h, softmax.h) that every device reads; a device knows nothing of tensors, autograd or
+ * reduce.h, rows.h, softmax.h) that every device reads; a device knows nothing of tensors, autograd or
  * scopes.
  *
  * Conventions:
@@ -23,6 +23,7 @@
 #include "iter.h"
 #include "ops.h"
 #include "reduce.h"
+#include "rows.h"
 #include "softmax.h"
 
 #ifdef __cplusplus
@@ -81,6 +82,9 @@ typedef struct nbk_device {
     nb_status (*arange)(nbk_call c, nb_dtype dtype, double start, double step, int64_t n, void *out);
     nb_status (*gemm)(nbk_call c, const nbk_gemm_args *g);
     nb_status (*reduce)(nbk_call c, nbk_reduce_op op, nb_dtype dtype, const nbk_reduce_plan *p);
+    /* products, scans and sorts along rows (kernels/rows.h) */
+    nb_status (*rows)(nbk_call c, nbk_rows_op op, const nbk_rows_args *a);
+    nb_status (*sort)(nbk_call c, const nbk_sort_args *a);
     nb_status (*softmax)(nbk_call c, const nbk_softmax_shape *s, bool take_log, const void *in, void *out);
     nb_status (*softmax_backward)(nbk_call c, const nbk_softmax_shape *s, bool take_log, const void *y,
                                   const void *g, void *gi);

@@ -6,6 +6,7 @@
 #include "device.h"
 #include "dtype.h"
 #include "error.h"
+#include "reduce.h"
 #include "tensor.h"
 
 #include <stdio.h>
@@ -275,4 +276,33 @@ nb_tensor *nb_argmax_dim(const nb_tensor *t, int dim, bool keepdim)
 nb_tensor *nb_argmin_dim(const nb_tensor *t, int dim, bool keepdim)
 {
     return reduce_dim("nb_argmin_dim", ARGMIN, t, dim, keepdim);
+}
+
+/* ---------------------------------------------------------------- shared with reduce_dims.c */
+
+int nb__reduce_coalesce(int n, int64_t *shape, int64_t *in, int64_t *out, int64_t *idx)
+{
+    if (!idx) return coalesce(n, shape, in, out);
+    /* idx must merge too: fold it in as a second "out" list, one pass each way */
+    int64_t s2[NB_MAX_DIMS], i2[NB_MAX_DIMS], o2[NB_MAX_DIMS];
+    for (int i = 0; i < n; i++) s2[i] = shape[i], i2[i] = in[i], o2[i] = idx[i];
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        bool merge = m > 0 && i2[m - 1] == in[i] * shape[i] && o2[m - 1] == idx[i] * shape[i] &&
+                     (!out || out[m - 1] == out[i] * shape[i]);
+        if (merge) {
+            s2[m - 1] *= shape[i];
+            i2[m - 1] = in[i];
+            o2[m - 1] = idx[i];
+            if (out) out[m - 1] = out[i];
+            continue;
+        }
+        s2[m] = shape[i];
+        i2[m] = in[i];
+        o2[m] = idx[i];
+        if (out) out[m] = out[i];
+        m++;
+    }
+    for (int i = 0; i < m; i++) shape[i] = s2[i], in[i] = i2[i], idx[i] = o2[i];
+    return m;
 }

@@ -3,6 +3,7 @@
  * but no row exercises makes the suite fail. */
 #include "helpers.h"
 
+#include <math.h>
 #include <string.h>
 
 /* internals the table checks itself against (lib/autograd/names.c) */
@@ -81,6 +82,34 @@ FN(f_max, nb_max(A))
 FN(f_max_dim, nb_max_dim(A, 1, false))
 FN(f_min, nb_min(A))
 FN(f_min_dim, nb_min_dim(A, -1, true))
+FN(f_sum_dims, nb_sum_dims(A, NB_DIMS(0, 2), false))
+FN(f_mean_dims, nb_mean_dims(A, NB_DIMS(-1, 0), true))
+FN(f_amax, nb_amax(A, NB_DIMS(1, 2), false))
+FN(f_amin, nb_amin(A, 0, NULL, true))
+FN(f_var, nb_var(A, NB_DIMS(0, 2), 1, false))
+FN(f_std, nb_std(A, NB_DIMS(1), 0, true))
+FN(f_logsumexp, nb_logsumexp(A, NB_DIMS(0, 2), false))
+FN(f_norm1, nb_norm(A, 1, NB_DIMS(1), false))
+FN(f_norm2, nb_norm(A, 2, 0, NULL, false))
+FN(f_norminf, nb_norm(A, INFINITY, NB_DIMS(0), true))
+FN(f_prod, nb_prod(A))
+FN(f_prod_dim, nb_prod_dim(A, 1, false))
+FN(f_cumsum, nb_cumsum(A, 1))
+FN(f_cumsum_last, nb_cumsum(A, -1))
+static nb_tensor *f_topk(int n, nb_tensor *const *in, void *ctx)
+{
+    (void)n, (void)ctx;
+    nb_tensor *v, *i;
+    nb_topk(A, 2, 1, true, true, &v, &i);
+    return v;
+}
+static nb_tensor *f_topk_smallest(int n, nb_tensor *const *in, void *ctx)
+{
+    (void)n, (void)ctx;
+    nb_tensor *v, *i;
+    nb_topk(A, 3, 0, false, true, &v, &i);
+    return v;
+}
 FN(f_mm, nb_mm(A, B))
 FN(f_matmul, nb_matmul(A, B))
 FN(f_matmul_broadcast, nb_matmul(A, B))
@@ -187,6 +216,22 @@ static const gc_row rows[] = {
     {"MaxBackward", "max(a, 1)", f_max_dim, 1, {IN(S2(3, 4), NONCONTIG)}},
     {"MinBackward", "min(a)", f_min, 1, {IN(S1(5), 0)}},
     {"MinBackward", "min(a, -1, keepdim)", f_min_dim, 1, {IN(S2(2, 4), 0)}},
+    {"SumDimsBackward", "sum_dims(a(2,3,4), [0, 2])", f_sum_dims, 1, {IN(S3(2, 3, 4), NONCONTIG)}},
+    {"MeanDimsBackward", "mean_dims(a(2,3,4), [-1, 0], keepdim)", f_mean_dims, 1, {IN(S3(2, 3, 4), 0)}},
+    {"AmaxBackward", "amax(a(2,3,4), [1, 2])", f_amax, 1, {IN(S3(2, 3, 4), NONCONTIG)}},
+    {"AminBackward", "amin(a(3,4), [], keepdim)", f_amin, 1, {IN(S2(3, 4), 0)}},
+    {"SumDimsBackward", "var(a(2,3,4), [0, 2])", f_var, 1, {IN(S3(2, 3, 4), NONCONTIG)}},
+    {"MeanDimsBackward", "std(a(3,4), [1], correction 0, keepdim)", f_std, 1, {IN(S2(3, 4), 0)}},
+    {"SumDimsBackward", "logsumexp(a(2,3,4), [0, 2])", f_logsumexp, 1, {IN(S3(2, 3, 4), NONCONTIG)}},
+    {"SumDimsBackward", "norm(a(3,4), 1, [1])", f_norm1, 1, {IN(S2(3, 4), 0)}},
+    {"SqrtBackward", "norm(a(3,4), 2)", f_norm2, 1, {IN(S2(3, 4), NONCONTIG)}},
+    {"AmaxBackward", "norm(a(3,4), inf, [0], keepdim)", f_norminf, 1, {IN(S2(3, 4), 0)}},
+    {"ProdBackward", "prod(a(2,3))", f_prod, 1, {IN(S2(2, 3), NONCONTIG)}},
+    {"ProdBackward", "prod(a(2,3,4), 1)", f_prod_dim, 1, {IN(S3(2, 3, 4), 0)}},
+    {"CumsumBackward", "cumsum(a(2,3,4), 1)", f_cumsum, 1, {IN(S3(2, 3, 4), NONCONTIG)}},
+    {"CumsumBackward", "cumsum(a(5), -1)", f_cumsum_last, 1, {IN(S1(5), 0)}},
+    {"TopkBackward", "topk(a(3,5), 2, 1)", f_topk, 1, {IN(S2(3, 5), NONCONTIG)}},
+    {"TopkBackward", "topk(a(4,3), 3, 0, smallest)", f_topk_smallest, 1, {IN(S2(4, 3), 0)}},
     {"MmBackward", "mm(a(3,4), b(4,2))", f_mm, 2, {IN(S2(3, 4), NONCONTIG), IN(S2(4, 2), 0)}},
     {"MmBackward", "mm(a(3,4), b(4,2) transposed)", f_mm, 2, {IN(S2(3, 4), 0), IN(S2(4, 2), NONCONTIG)}},
     {"BmmBackward", "matmul(a(2,3,4), b(2,4,2))", f_matmul, 2, {IN(S3(2, 3, 4), 0), IN(S3(2, 4, 2), 0)}},

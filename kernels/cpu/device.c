@@ -8,6 +8,7 @@
 #include "gemm.h"
 #include "host_cache.h"
 #include "reduce.h"
+#include "rows.h"
 #include "softmax.h"
 #include "threads.h"
 
@@ -133,6 +134,19 @@ static nb_status reduce(nbk_call c, nbk_reduce_op op, nb_dtype dtype, const nbk_
     return NB_OK;
 }
 
+static nb_status rows(nbk_call c, nbk_rows_op op, const nbk_rows_args *a)
+{
+    (void)c;
+    nbk_cpu_rows(op, a, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
+static nb_status sort(nbk_call c, const nbk_sort_args *a)
+{
+    (void)c;
+    return nbk_cpu_sort(a, nbk_cpu_max_threads());
+}
+
 static nb_status softmax(nbk_call c, const nbk_softmax_shape *s, bool take_log, const void *in, void *out)
 {
     (void)c;
@@ -197,6 +211,8 @@ const nbk_device nbk_cpu_device = {
     .arange = arange,
     .gemm = gemm,
     .reduce = reduce,
+    .rows = rows,
+    .sort = sort,
     .softmax = softmax,
     .softmax_backward = softmax_backward,
     .xent_forward = xent_forward,

@@ -7,7 +7,9 @@
  *  - many outputs whose reduced dim is strided while an outer dim is contiguous (column sums of
  *    a row-major matrix): whole input rows are read in order and folded into a strip of
  *    accumulators, one per output; threads take strips;
- *  - otherwise each output reduces its own (possibly strided) row; threads take ranges of outputs.
+ *  - otherwise each output reduces its own (possibly strided) row; threads take ranges of outputs;
+ *    where several reduced dims remain (a list of dims that do not merge), each output folds its
+ *    elements block by block as a whole reduction does, on one thread.
  * The typed loops live in reduce_loops.c (written once over the element type in reduce_typed.h);
  * partial results combine by the rules of kernels/reduce.h (nbk_cpu_reduce_combine). */
 #include "reduce.h"
@@ -197,6 +199,35 @@ static void run_columns(const nbk_cpu_reduce_kernel *k, const nbk_reduce_plan *p
     for (int64_t w = 0; w < items; w++) run_column_item(k, p, v, strips, w);
 }
 
+/* Outputs [begin, end) of a plan with several reduced dims, each folded on this thread. */
+static void outputs_range(const nbk_cpu_reduce_kernel *k, const nbk_reduce_plan *p, int64_t count,
+                          int64_t begin, int64_t end)
+{
+    for (int64_t o = begin; o < end; o++) {
+        int64_t rest = o, in_off = 0, out_off = 0;
+        for (int d = p->outer_ndim - 1; d >= 0; d--) {
+            int64_t c = rest % p->outer_shape[d];
+            rest /= p->outer_shape[d];
+            in_off += c * p->outer_in_strides[d];
+            out_off += c * p->outer_out_strides[d];
+        }
+        nbk_cpu_reduce_acc acc = reduce_output(k, p, (const char *)p->in + in_off * k->esize, count, 1);
+        nbk_cpu_reduce_store(k, p, out_off, &acc);
+    }
+}
+
+static void run_outputs(const nbk_cpu_reduce_kernel *k, const nbk_reduce_plan *p, int64_t outputs,
+                        int64_t count, int nthreads)
+{
+    int nt = threads_for(outputs * count, outputs, nthreads);
+    if (nt <= 1) {
+        outputs_range(k, p, count, 0, outputs);
+        return;
+    }
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int t = 0; t < nt; t++) outputs_range(k, p, count, outputs * t / nt, outputs * (t + 1) / nt);
+}
+
 void nbk_cpu_reduce(nbk_reduce_op op, nb_dtype dtype, const nbk_reduce_plan *p, int nthreads)
 {
     nbk_cpu_reduce_kernel k;
@@ -209,6 +240,10 @@ void nbk_cpu_reduce(nbk_reduce_op op, nb_dtype dtype, const nbk_reduce_plan *p, 
             threads_for(count, (count + NBK_CPU_REDUCE_BLOCK - 1) / NBK_CPU_REDUCE_BLOCK, nthreads);
         nbk_cpu_reduce_acc acc = reduce_output(&k, p, p->in, count, nt);
         nbk_cpu_reduce_store(&k, p, 0, &acc);
+        return;
+    }
+    if (p->red_ndim > 1) {
+        run_outputs(&k, p, outputs, count, nthreads);
         return;
     }
     int v = column_dim(p);

@@ -18,6 +18,7 @@
 #include "../iter.h"
 #include "../ops.h"
 #include "../reduce.h"
+#include "../rows.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -75,6 +76,13 @@ nb_status nbk_cuda_sum(int device, nb_dtype dtype, const nbk_reduce_plan *plan);
  * rules of kernels/reduce.h: values (plan->values), and indices too where plan->indices is given
  * (argmax, argmin, max_dim's). Every output needs at least one element. */
 nb_status nbk_cuda_extreme(int device, bool take_min, nb_dtype dtype, const nbk_reduce_plan *plan);
+
+/* ---------------------------------------------------------------- rows (rows.cu) */
+
+/* Products and cumulative sums along rows (kernels/rows.h): a thread per row. */
+nb_status nbk_cuda_rows(int device, nbk_rows_op op, const nbk_rows_args *a);
+/* Sorts and top-k along rows: a thread per element finds its rank by counting. */
+nb_status nbk_cuda_sort(int device, const nbk_sort_args *a);
 
 /* ---------------------------------------------------------------- matrix products (gemm.c) */
 

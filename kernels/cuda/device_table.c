@@ -107,6 +107,13 @@ static nb_status reduce(nbk_call c, nbk_reduce_op op, nb_dtype dtype, const nbk_
     return queued(c, nbk_cuda_extreme(c.device, take_min, dtype, p));
 }
 
+static nb_status rows(nbk_call c, nbk_rows_op op, const nbk_rows_args *a)
+{
+    return queued(c, nbk_cuda_rows(c.device, op, a));
+}
+
+static nb_status sort(nbk_call c, const nbk_sort_args *a) { return queued(c, nbk_cuda_sort(c.device, a)); }
+
 static nb_status softmax(nbk_call c, const nbk_softmax_shape *s, bool take_log, const void *in, void *out)
 {
     return queued(c, nbk_cuda_softmax(c.device, s, take_log, in, out));
@@ -159,6 +166,8 @@ const nbk_device nbk_cuda_device = {
     .arange = arange,
     .gemm = gemm,
     .reduce = reduce,
+    .rows = rows,
+    .sort = sort,
     .softmax = softmax,
     .softmax_backward = softmax_backward,
     .xent_forward = xent_forward,

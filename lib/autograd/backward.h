@@ -48,6 +48,12 @@ nb_status nb__backward_to(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_sum(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_mean(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_extreme(nb_node *n, nb_tensor *g, nb_tensor **gi); /* max and min */
+/* reductions over dims, products, scans and top-k (backward_reduce_dims.c) */
+nb_status nb__backward_sum_dims(nb_node *n, nb_tensor *g, nb_tensor **gi); /* sum and mean */
+nb_status nb__backward_amax(nb_node *n, nb_tensor *g, nb_tensor **gi);     /* amax and amin */
+nb_status nb__backward_prod(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_cumsum(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_topk(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_mm(nb_node *n, nb_tensor *g, nb_tensor **gi);      /* mm and bmm */
 
 /* nn (lib/nn/softmax.c, lib/nn/loss.c) */

@@ -59,6 +59,13 @@ typedef enum nb_node_kind {
     NB_NODE_MEAN,
     NB_NODE_MAX,
     NB_NODE_MIN,
+    NB_NODE_SUM_DIMS,  /* args.dims */
+    NB_NODE_MEAN_DIMS,
+    NB_NODE_AMAX,
+    NB_NODE_AMIN,
+    NB_NODE_PROD,      /* args.reduce */
+    NB_NODE_CUMSUM,    /* args.reduce (its dim) */
+    NB_NODE_TOPK,      /* args.reduce (its dim) */
     NB_NODE_MM,
     NB_NODE_BMM,
     /* nn (args.softmax) */
@@ -76,6 +83,7 @@ typedef union nb_node_args {
     struct { int dim; int64_t index; } select;       /* dim is dropped */
     struct { int dim; } cat;
     struct { int dim; bool keepdim; } reduce;        /* dim < 0: over every element */
+    struct { uint32_t mask; bool keepdim; } dims;    /* bit i: input dim i is reduced */
     struct { bool column_major[2]; } mm;             /* each input's layout, for its gradient's */
     struct { int dim; } softmax;
 } nb_node_args;

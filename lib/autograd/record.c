@@ -149,6 +149,32 @@ bool nb__autograd_record_reduce(const char *name, nb_reduce_op op, nb_tensor *ou
     return true;
 }
 
+bool nb__autograd_record_reduce_dims(const char *name, nb_reduce_dims_op op, nb_tensor *out,
+                                     const nb_tensor *in, uint32_t mask, bool keepdim)
+{
+    if (!nb__needs_graph(1, &in)) return true;
+    static const nb_node_kind kinds[] = {
+        [NB_REDUCE_DIMS_SUM] = NB_NODE_SUM_DIMS, [NB_REDUCE_DIMS_MEAN] = NB_NODE_MEAN_DIMS,
+        [NB_REDUCE_DIMS_AMAX] = NB_NODE_AMAX, [NB_REDUCE_DIMS_AMIN] = NB_NODE_AMIN,
+    };
+    nb_node *node = record(kinds[op], name, out, 1, &in);
+    if (!node) return false;
+    node->args.dims.mask = mask;
+    node->args.dims.keepdim = keepdim;
+    if (op == NB_REDUCE_DIMS_AMAX || op == NB_REDUCE_DIMS_AMIN)
+        return nb__node_save(node, 0, in, false) && nb__node_save(node, 2, out, true);
+    return true;
+}
+
+bool nb__autograd_record_node(nb_node_kind kind, const char *name, nb_tensor *out, int n,
+                              const nb_tensor *const *inputs, struct nb_node **node)
+{
+    *node = NULL;
+    if (!nb__needs_graph(n, inputs)) return true;
+    *node = record(kind, name, out, n, inputs);
+    return *node != NULL;
+}
+
 /* A 2-D matrix stored column by column (a transposed view of a row-major one). */
 static bool is_column_major(const nb_tensor *t)
 {

@@ -6,6 +6,7 @@
 #include "../../kernels/ops.h"
 #include "../tensor.h"
 #include "../view.h"
+#include "kinds.h"
 
 /* Each returns false (with an error set) when recording fails; true when it recorded or when
  * nothing needed recording. */
@@ -36,6 +37,20 @@ bool nb__autograd_record_to(nb_tensor *out, const nb_tensor *in);
 typedef enum nb_reduce_op { NB_REDUCE_SUM, NB_REDUCE_MEAN, NB_REDUCE_MAX, NB_REDUCE_MIN } nb_reduce_op;
 bool nb__autograd_record_reduce(const char *name, nb_reduce_op op, nb_tensor *out, const nb_tensor *in,
                                 int dim, bool keepdim, const nb_tensor *indices);
+/* Reductions over a set of dims (mask: bit i for input dim i), with keepdim. */
+typedef enum nb_reduce_dims_op {
+    NB_REDUCE_DIMS_SUM,
+    NB_REDUCE_DIMS_MEAN,
+    NB_REDUCE_DIMS_AMAX,
+    NB_REDUCE_DIMS_AMIN,
+} nb_reduce_dims_op;
+bool nb__autograd_record_reduce_dims(const char *name, nb_reduce_dims_op op, nb_tensor *out,
+                                     const nb_tensor *in, uint32_t mask, bool keepdim);
+/* Any other kind: when the n inputs need a graph, a node of kind recorded by name becomes out's
+ * history and *node is it, for the caller to fill its args and saved slots; otherwise *node is
+ * NULL. False (with an error) when recording fails. */
+bool nb__autograd_record_node(nb_node_kind kind, const char *name, nb_tensor *out, int n,
+                              const nb_tensor *const *inputs, struct nb_node **node);
 /* Matrix products: out = a @ b for 2-D (n, k) x (k, m) or batched 3-D (B, n, k) x (B, k, m). */
 bool nb__autograd_record_mm(const char *name, nb_tensor *out, const nb_tensor *a, const nb_tensor *b);
 

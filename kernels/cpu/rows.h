@@ -1,0 +1,11 @@
+/* rows.h — the CPU's products, scans and sorts along rows (kernels/rows.h's rules). */
+#ifndef NB_KERNELS_CPU_ROWS_H
+#define NB_KERNELS_CPU_ROWS_H
+
+#include "../rows.h"
+
+void nbk_cpu_rows(nbk_rows_op op, const nbk_rows_args *a, int nthreads);
+/* NB_ERR_MEMORY (with nbk_error) when the scratch space cannot be had. */
+nb_status nbk_cpu_sort(const nbk_sort_args *a, int nthreads);
+
+#endif /* NB_KERNELS_CPU_ROWS_H */
