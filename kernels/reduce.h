@@ -31,7 +31,9 @@ typedef enum nbk_reduce_op {
 
 /* One reduction. Output position o (a coordinate over the outer dims) folds the elements at
  * in + o·outer_in_strides + r·red_strides for every coordinate r over the reduced dims. Strides
- * are in elements (0 on expanded dims); outputs are written at o·outer_out_strides. */
+ * are in elements (0 on expanded dims); outputs are written at o·outer_out_strides. Any mix is
+ * a plan: several reduced dims with outer dims too is a reduction over a list of dims
+ * (nb_sum_dims, nb_amax). */
 typedef struct nbk_reduce_plan {
     int outer_ndim; /* 0 for a whole-tensor reduction (one output) */
     int64_t outer_shape[NB_MAX_DIMS];

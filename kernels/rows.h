@@ -8,6 +8,11 @@
  *    rounded once; int64 and bool accumulate in int64 (wrapping on overflow, as PyTorch's do)
  *    and give int64. Each row is folded in order from its first element, so a result is the
  *    same on every run, for every thread count and on every device. An empty product is 1.
+ *  - Log-sum-exp: the row's maximum m is taken out (0 in its place where it is infinite):
+ *    log(sum(exp(x - m))) + m, the sum in float64; a NaN anywhere gives NaN; an empty row -inf.
+ *    Variance: two passes in float64, the mean and then the sum of squared deviations from it,
+ *    divided by max(0, n - correction). These are fixed per row too, but exp may differ between
+ *    devices in the last bits (the CPU's float32 exp is its own, vectorised).
  *  - Sorts order a row by value, ascending or descending, stably: of equal values the one with
  *    the lower index comes first in either direction. NaN counts as larger than every number
  *    (last ascending, first descending), and all NaNs are equal. +0 and -0 are equal. Top-k is
@@ -21,6 +26,8 @@ typedef enum nbk_rows_op {
     NBK_ROWS_PROD,        /* out (rows,): the product of each row */
     NBK_ROWS_PROD_OTHERS, /* out (rows, n): each element's row product without it (floats only) */
     NBK_ROWS_CUMSUM,      /* out (rows, n): the running sum along each row */
+    NBK_ROWS_LOGSUMEXP,   /* out (rows,): log(sum(exp(row))), floats only */
+    NBK_ROWS_VAR,         /* out (rows,): the row's variance with the correction, floats only */
 } nbk_rows_op;
 
 typedef struct nbk_rows_args {
@@ -28,6 +35,7 @@ typedef struct nbk_rows_args {
     int64_t rows, n;
     const void *in; /* (rows, n) contiguous */
     void *out;      /* of the dtype the rules give (float: the input's; else int64) */
+    double correction; /* NBK_ROWS_VAR: the divisor is max(0, n - correction) */
 } nbk_rows_args;
 
 typedef struct nbk_sort_args {

@@ -7,6 +7,7 @@
 
 #include "rows.h"
 
+#include <math.h>
 #include <stdint.h>
 
 #ifdef __CUDACC__
@@ -93,6 +94,39 @@ NBK_ROWS_FN void nbk_rows_cumsum(const nbk_rows_args *a, int64_t r)
             ((int64_t *)a->out)[base + i] = (int64_t)acc;
         }
     }
+}
+
+/* log(sum(exp(x))) of row r, its maximum taken out first (kernels/rows.h). */
+NBK_ROWS_FN void nbk_rows_logsumexp(const nbk_rows_args *a, int64_t r)
+{
+    const int64_t base = r * a->n;
+    double m = -INFINITY;
+    bool nan = false;
+    for (int64_t i = 0; i < a->n; i++) {
+        const double x = nbk_rows_float(a->in, a->dtype, base + i);
+        nan = nan || x != x;
+        m = x > m ? x : m;
+    }
+    const double shift = m == INFINITY || m == -INFINITY ? 0.0 : m;
+    double s = 0.0;
+    for (int64_t i = 0; i < a->n; i++) s += exp(nbk_rows_float(a->in, a->dtype, base + i) - shift);
+    nbk_rows_put_float(a->out, a->dtype, r, nan ? NAN : log(s) + shift);
+}
+
+/* The variance of row r: the mean, then the squared deviations from it (kernels/rows.h). */
+NBK_ROWS_FN void nbk_rows_var(const nbk_rows_args *a, int64_t r)
+{
+    const int64_t base = r * a->n;
+    double s = 0.0;
+    for (int64_t i = 0; i < a->n; i++) s += nbk_rows_float(a->in, a->dtype, base + i);
+    const double mean = s / (double)a->n;
+    double ss = 0.0;
+    for (int64_t i = 0; i < a->n; i++) {
+        const double d = nbk_rows_float(a->in, a->dtype, base + i) - mean;
+        ss += d * d;
+    }
+    const double divisor = (double)a->n - a->correction;
+    nbk_rows_put_float(a->out, a->dtype, r, ss / (divisor > 0.0 ? divisor : 0.0));
 }
 
 /* True when element i of the row at `row` sorts before element j (i != j): by value in the

@@ -1,9 +1,11 @@
-/* reduce_stats.c — reductions built from the others over a list of dims: nb_var and nb_std (two
- * passes: the mean, then the sum of squared deviations from it, which stays accurate where one
- * pass of sums of squares cancels), nb_logsumexp (the maximum taken out first, so nothing
- * overflows) and nb_norm (p = 1, 2 or infinity). Each step is a recorded op of its own, so their
- * gradients, and every device, come from those ops. The arguments are checked here, so errors
- * name these functions. */
+/* reduce_stats.c — statistics over a list of dims: nb_var and nb_std (two passes: the mean, then
+ * the sum of squared deviations from it, which stays accurate where one pass of sums of squares
+ * cancels) and nb_logsumexp (the maximum taken out first, so nothing overflows), each one fused
+ * pass of the device over rows (kernels/rows.h) with its own node; and nb_norm (p = 1, 2 or
+ * infinity), composed of recorded ops (abs, square, sums, sqrt, amax) that give its gradient. */
+#include "autograd/node.h"
+#include "autograd/record.h"
+#include "device.h"
 #include "dtype.h"
 #include "error.h"
 #include "reduce.h"
@@ -45,6 +47,79 @@ static nb_tensor *finish(nb_tensor *r)
     return r;
 }
 
+/* t with the dims of mask moved last (the kept dims first, in order), contiguous, viewed as
+ * (rows, count): ours, without history. A 0-d t is one row of one element. */
+static nb_tensor *rows_over(const nb_tensor *t, uint32_t mask, int64_t count)
+{
+    int64_t rows = 1;
+    for (int i = 0; i < t->ndim; i++)
+        if (!(mask & (1u << i))) rows *= t->shape[i];
+    nb_no_grad_begin();
+    nb__tracking_pause();
+    nb_tensor *det = nb_detach(t), *p = NULL;
+    if (det && t->ndim > 0) {
+        int perm[NB_MAX_DIMS], j = 0;
+        for (int i = 0; i < t->ndim; i++)
+            if (!(mask & (1u << i))) perm[j++] = i;
+        for (int i = 0; i < t->ndim; i++)
+            if (mask & (1u << i)) perm[j++] = i;
+        p = nb_permute(det, t->ndim, perm);
+    } else if (det) {
+        p = nb_retain(det);
+    }
+    nb_tensor *c = p ? nb_contiguous(p) : NULL;
+    nb_tensor *r = c ? nb_reshape(c, 2, (int64_t[]){rows, count}) : NULL;
+    nb_release(det), nb_release(p), nb_release(c);
+    nb__tracking_resume();
+    nb_no_grad_end();
+    return r;
+}
+
+/* One fused pass of the device over the rows of t (floating) for op: the result, shaped by
+ * mask and keepdim, recorded as a node of kind (NB_NODE_NONE: not recorded). */
+static nb_tensor *fused(const char *name, nbk_rows_op op, nb_node_kind kind, const nb_tensor *t, uint32_t mask,
+                        bool keepdim, double correction, int64_t count)
+{
+    int64_t shape[NB_MAX_DIMS];
+    const int nd = nb__reduced_shape(t, mask, keepdim, shape);
+    nb_tensor *rows = rows_over(t, mask, count);
+    if (!rows) return NULL;
+    nb_tensor *out = nb__alloc(name, nd, shape, t->dtype, t->storage->device);
+    if (!out) goto fail;
+    nbk_rows_args a = {.dtype = t->dtype,
+                       .rows = rows->shape[0],
+                       .n = count,
+                       .in = nb__ptr(rows),
+                       .out = nb__ptr(out),
+                       .correction = correction};
+    const nb_device dev = t->storage->device;
+    if (a.rows > 0 &&
+        nb__kernel_status(name, nb__device_table(dev.type)->rows(nb__call(name, dev), op, &a)) != NB_OK)
+        goto fail;
+    nb_release(rows);
+    if (kind == NB_NODE_NONE) return out;
+    nb_node *node;
+    if (!nb__autograd_record_node(kind, name, out, 1, &t, &node)) {
+        nb_release(out);
+        return NULL;
+    }
+    if (node) {
+        node->args.stat.mask = mask;
+        node->args.stat.keepdim = keepdim;
+        node->args.stat.correction = correction;
+        const char *const *saved = nb_node_defs[kind].saved;
+        if (!nb__node_save(node, 0, t, false) || (saved[2] && !nb__node_save(node, 2, out, true))) {
+            nb_release(out);
+            return NULL;
+        }
+    }
+    return out;
+fail:
+    nb_release(rows);
+    nb_release(out);
+    return NULL;
+}
+
 static nb_tensor *variance(const char *name, const nb_tensor *t, int n, const int *dims, double correction,
                            bool keepdim, bool take_sqrt)
 {
@@ -52,17 +127,28 @@ static nb_tensor *variance(const char *name, const nb_tensor *t, int n, const in
     if (!check(name, t, false, n, dims, &mask)) return NULL;
     int list[NB_MAX_DIMS];
     int64_t count;
-    const int nl = mask_dims(t, mask, list, &count);
-    const double divisor = fmax(0.0, (double)count - correction);
-    nb__tracking_pause();
-    nb_tensor *mean = nb_mean_dims(t, nl, list, true);
-    nb_tensor *dev = nb_sub(t, mean);
-    nb_tensor *sq = nb_pow_scalar(dev, 2.0);
-    nb_tensor *ss = nb_sum_dims(sq, nl, list, keepdim);
-    nb_tensor *var = nb_div_scalar(ss, divisor);
-    nb_tensor *r = take_sqrt ? nb_sqrt(var) : nb_retain(var);
-    nb_release(mean), nb_release(dev), nb_release(sq), nb_release(ss), nb_release(var);
-    return finish(r);
+    mask_dims(t, mask, list, &count);
+    nb_tensor *var = fused(name, NBK_ROWS_VAR, take_sqrt ? NB_NODE_NONE : NB_NODE_VAR, t, mask, keepdim, correction,
+                           count);
+    if (!take_sqrt || !var) return var;
+    /* std: the square root, recorded as one StdBackward over t (not var's node and sqrt's) */
+    nb_no_grad_begin();
+    nb_tensor *sd = nb_sqrt(var);
+    nb_no_grad_end();
+    nb_release(var);
+    if (!sd) return NULL;
+    nb_node *node;
+    if (!nb__autograd_record_node(NB_NODE_STD, name, sd, 1, &t, &node) ||
+        (node && (!nb__node_save(node, 0, t, false) || !nb__node_save(node, 2, sd, true)))) {
+        nb_release(sd);
+        return NULL;
+    }
+    if (node) {
+        node->args.stat.mask = mask;
+        node->args.stat.keepdim = keepdim;
+        node->args.stat.correction = correction;
+    }
+    return sd;
 }
 
 nb_tensor *nb_var(const nb_tensor *t, int n, const int *dims, double correction, bool keepdim)
@@ -82,32 +168,15 @@ nb_tensor *nb_logsumexp(const nb_tensor *t, int n, const int *dims, bool keepdim
     if (!check(name, t, true, n, dims, &mask)) return NULL;
     int list[NB_MAX_DIMS];
     int64_t count;
-    const int nl = mask_dims(t, mask, list, &count);
-    int64_t shape[NB_MAX_DIMS];
-    const int nd = nb__reduced_shape(t, mask, keepdim, shape);
+    mask_dims(t, mask, list, &count);
+    if (nb__is_floating(t->dtype)) return fused(name, NBK_ROWS_LOGSUMEXP, NB_NODE_LOGSUMEXP, t, mask, keepdim, 0, count);
+    /* integers and bool give float32, as in PyTorch (and take no gradient) */
     nb__tracking_pause();
-    /* integers give float32, as in PyTorch */
-    nb_tensor *x = nb__is_floating(t->dtype) ? nb_retain((nb_tensor *)t) : nb_to_dtype(t, NB_FLOAT32);
-    nb_tensor *shift = NULL; /* (keepdim) the maximum, without history; 0 where infinite or empty */
-    if (count > 0) {
-        nb_tensor *xd = nb_detach(x);
-        nb_tensor *m = nb_amax(xd, nl, list, true);
-        nb_tensor *am = nb_abs(m);
-        nb_tensor *inf = nb_eq_scalar(am, INFINITY);
-        shift = nb_masked_fill(m, inf, 0.0);
-        nb_release(xd), nb_release(m), nb_release(am), nb_release(inf);
-    } else {
-        shift = x ? nb_zeros(0, NULL, NB_OPTS(x->dtype, .device = x->storage->device)) : NULL;
-    }
-    nb_tensor *centred = nb_sub(x, shift);
-    nb_tensor *e = nb_exp(centred);
-    nb_tensor *s = nb_sum_dims(e, nl, list, true);
-    nb_tensor *l = nb_log(s);
-    nb_tensor *lse = nb_add(l, shift);
-    nb_tensor *r = lse ? nb_reshape(lse, nd, shape) : NULL;
-    nb_release(x), nb_release(shift), nb_release(centred), nb_release(e), nb_release(s), nb_release(l),
-        nb_release(lse);
-    return finish(r);
+    nb_tensor *x = nb_to_dtype(t, NB_FLOAT32);
+    nb__tracking_resume();
+    nb_tensor *r = x ? fused(name, NBK_ROWS_LOGSUMEXP, NB_NODE_LOGSUMEXP, x, mask, keepdim, 0, count) : NULL;
+    nb_release(x);
+    return r;
 }
 
 nb_tensor *nb_norm(const nb_tensor *t, double p, int n, const int *dims, bool keepdim)

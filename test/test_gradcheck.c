@@ -89,6 +89,8 @@ FN(f_amin, nb_amin(A, 0, NULL, true))
 FN(f_var, nb_var(A, NB_DIMS(0, 2), 1, false))
 FN(f_std, nb_std(A, NB_DIMS(1), 0, true))
 FN(f_logsumexp, nb_logsumexp(A, NB_DIMS(0, 2), false))
+FN(f_logsumexp_all, nb_logsumexp(A, 0, NULL, true))
+FN(f_var_all, nb_var(A, 0, NULL, 1, true))
 FN(f_norm1, nb_norm(A, 1, NB_DIMS(1), false))
 FN(f_norm2, nb_norm(A, 2, 0, NULL, false))
 FN(f_norminf, nb_norm(A, INFINITY, NB_DIMS(0), true))
@@ -220,9 +222,11 @@ static const gc_row rows[] = {
     {"MeanDimsBackward", "mean_dims(a(2,3,4), [-1, 0], keepdim)", f_mean_dims, 1, {IN(S3(2, 3, 4), 0)}},
     {"AmaxBackward", "amax(a(2,3,4), [1, 2])", f_amax, 1, {IN(S3(2, 3, 4), NONCONTIG)}},
     {"AminBackward", "amin(a(3,4), [], keepdim)", f_amin, 1, {IN(S2(3, 4), 0)}},
-    {"SumDimsBackward", "var(a(2,3,4), [0, 2])", f_var, 1, {IN(S3(2, 3, 4), NONCONTIG)}},
-    {"MeanDimsBackward", "std(a(3,4), [1], correction 0, keepdim)", f_std, 1, {IN(S2(3, 4), 0)}},
-    {"SumDimsBackward", "logsumexp(a(2,3,4), [0, 2])", f_logsumexp, 1, {IN(S3(2, 3, 4), NONCONTIG)}},
+    {"VarBackward", "var(a(2,3,4), [0, 2])", f_var, 1, {IN(S3(2, 3, 4), NONCONTIG)}},
+    {"StdBackward", "std(a(3,4), [1], correction 0, keepdim)", f_std, 1, {IN(S2(3, 4), 0)}},
+    {"LogsumexpBackward", "logsumexp(a(2,3,4), [0, 2])", f_logsumexp, 1, {IN(S3(2, 3, 4), NONCONTIG)}},
+    {"LogsumexpBackward", "logsumexp(a(3,4), [], keepdim)", f_logsumexp_all, 1, {IN(S2(3, 4), NONCONTIG)}},
+    {"VarBackward", "var(a(3,4), [], keepdim)", f_var_all, 1, {IN(S2(3, 4), 0)}},
     {"SumDimsBackward", "norm(a(3,4), 1, [1])", f_norm1, 1, {IN(S2(3, 4), 0)}},
     {"SqrtBackward", "norm(a(3,4), 2)", f_norm2, 1, {IN(S2(3, 4), NONCONTIG)}},
     {"AmaxBackward", "norm(a(3,4), inf, [0], keepdim)", f_norminf, 1, {IN(S2(3, 4), 0)}},

@@ -23,6 +23,8 @@ static void rows_range(nbk_rows_op op, const nbk_rows_args *a, int64_t begin, in
         case NBK_ROWS_PROD: nbk_rows_prod(a, r); break;
         case NBK_ROWS_PROD_OTHERS: nbk_rows_prod_others(a, r); break;
         case NBK_ROWS_CUMSUM: nbk_rows_cumsum(a, r); break;
+        case NBK_ROWS_LOGSUMEXP: nbk_cpu_row_logsumexp(a, r); break;
+        case NBK_ROWS_VAR: nbk_cpu_row_var(a, r); break;
         }
     }
 }

@@ -1,7 +1,7 @@
 /* softmax.c — CPU kernels of softmax, log_softmax and cross entropy (forward and backward).
  *
  * Each typed kernel is written once as plain C over the element type T and its exp, in
- * softmax_typed.h, which is included below once per floating dtype: float32 uses exp_f32 below,
+ * softmax_typed.h, which is included below once per floating dtype: float32 uses exp_f32 (exp_f32.h),
  * plain arithmetic that the compiler vectorises (the exps are most of the work); float64 uses
  * the C library's exp. Sums and the log-sum-exp shift are kept in double, with LANES independent
  * partial sums so the additions vectorise and do not wait on each other. A row is done in passes
@@ -10,6 +10,7 @@
  * softmax.h. */
 #include "softmax.h"
 
+#include "exp_f32.h"
 #include "threads.h"
 
 #include <math.h>
@@ -43,47 +44,7 @@
 #define GROUP_ROWS 64
 #define GROUP_ELEMENTS 4096
 
-/* ---------------------------------------------------------------- exp for float32 */
-
-static inline float f32_from_bits(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-static inline uint32_t bits_of_f32(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-/* e^x = 2^k e^r with k = round(x / ln 2) and |r| <= ln 2 / 2; e^r by Cephes' expf polynomial
- * (within 1.5 ulp of the exact value; tested against the C library). 2^k is applied as two
- * power-of-two factors, so results reach the subnormals; below -104 the result is 0, above
- * ln(FLT_MAX) inf, and NaN stays NaN. Straight-line arithmetic, integer bit operations and
- * masks only (no float selects, which the compiler would turn into branches), so loops over it
- * vectorise; every operation is defined for any input. */
-static inline float exp_f32(float x)
-{
-    const float magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-    float t = x * 1.44269504088896341f + magic;
-    float k = t - magic;
-    int32_t ki = (int32_t)(bits_of_f32(t) - bits_of_f32(magic)); /* k as an integer */
-    float r = x - k * 0.693359375f + k * 2.12194440e-4f;         /* x - k ln 2, ln 2 in two parts */
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    int32_t k1 = ki >> 1, k2 = ki - k1;
-    float y = p * f32_from_bits((uint32_t)(k1 + 127) << 23) * f32_from_bits((uint32_t)(k2 + 127) << 23);
-    uint32_t under = -(uint32_t)(x < -104.0f), over = -(uint32_t)(x > 88.72283935546875f);
-    return f32_from_bits((bits_of_f32(y) & ~(under | over)) | (0x7f800000u & over));
-}
+/* ---------------------------------------------------------------- exp for float32: exp_f32.h */
 
 /* Rows per group for rows of n elements. */
 static int64_t group_rows(int64_t n)

@@ -33,6 +33,8 @@ __global__ void rows_kernel(nbk_rows_op op, nbk_rows_args a)
         case NBK_ROWS_PROD: nbk_rows_prod(&a, r); break;
         case NBK_ROWS_PROD_OTHERS: nbk_rows_prod_others(&a, r); break;
         case NBK_ROWS_CUMSUM: nbk_rows_cumsum(&a, r); break;
+        case NBK_ROWS_LOGSUMEXP: nbk_rows_logsumexp(&a, r); break;
+        case NBK_ROWS_VAR: nbk_rows_var(&a, r); break;
         }
     }
 }

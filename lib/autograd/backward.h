@@ -54,6 +54,8 @@ nb_status nb__backward_amax(nb_node *n, nb_tensor *g, nb_tensor **gi);     /* am
 nb_status nb__backward_prod(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_cumsum(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_topk(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_logsumexp(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_var(nb_node *n, nb_tensor *g, nb_tensor **gi); /* var and std */
 nb_status nb__backward_mm(nb_node *n, nb_tensor *g, nb_tensor **gi);      /* mm and bmm */
 
 /* nn (lib/nn/softmax.c, lib/nn/loss.c) */

@@ -1,5 +1,5 @@
 /* backward_reduce_dims.c — gradients of the reductions over a list of dims (sum, mean, amax,
- * amin), of products, cumulative sums and top-k. */
+ * amin, logsumexp, var, std), of products, cumulative sums and top-k. */
 #include "backward.h"
 
 #include "../reduce.h"
@@ -113,5 +113,57 @@ nb_status nb__backward_topk(nb_node *n, nb_tensor *g, nb_tensor **gi)
     gi[0] = nb_sum_dims(routed, 1, (int[]){dim + 1}, false);
     nb_release(range), nb_release(pos), nb_release(idxu), nb_release(gu), nb_release(hit), nb_release(hitf),
         nb_release(routed);
+    return nb_last_status();
+}
+
+/* the dims of mask as a list; returns how many */
+static int dims_of(const nb_input_meta *m, uint32_t mask, int *dims)
+{
+    int nd = 0;
+    for (int i = 0; i < m->ndim; i++)
+        if (mask & (1u << i)) dims[nd++] = i;
+    return nd;
+}
+
+/* logsumexp: g times softmax(x) over the reduced dims, exp(x - result) */
+nb_status nb__backward_logsumexp(nb_node *n, nb_tensor *g, nb_tensor **gi)
+{
+    const nb_input_meta *m = &n->input[0];
+    const uint32_t mask = n->args.stat.mask;
+    nb_tensor *in = nb__node_saved(n, 0), *out = in ? nb__node_saved(n, 2) : NULL;
+    if (!out) return nb_last_status();
+    nb_tensor *outk = expand_dims_back(m, mask, out);
+    nb_tensor *d = nb_sub(in, outk);
+    nb_tensor *p = nb_exp(d);
+    nb_tensor *gk = expand_dims_back(m, mask, g);
+    gi[0] = nb_mul(gk, p);
+    nb_release(outk), nb_release(d), nb_release(p), nb_release(gk);
+    return nb_last_status();
+}
+
+/* var: g (x - mean) 2 / max(0, N - correction); std: that divided by 2 std */
+nb_status nb__backward_var(nb_node *n, nb_tensor *g, nb_tensor **gi)
+{
+    const nb_input_meta *m = &n->input[0];
+    const uint32_t mask = n->args.stat.mask;
+    nb_tensor *in = nb__node_saved(n, 0);
+    if (!in) return nb_last_status();
+    nb_tensor *out = NULL;
+    if (n->kind == NB_NODE_STD && !(out = nb__node_saved(n, 2))) return nb_last_status();
+    int dims[NB_MAX_DIMS];
+    const int nd = m->ndim > 0 ? dims_of(m, mask, dims) : 0;
+    const double count = (double)reduced_count(m, mask), divisor = count - n->args.stat.correction;
+    nb_tensor *mean = nb_mean_dims(in, nd, dims, true);
+    nb_tensor *dev = nb_sub(in, mean);
+    nb_tensor *gk = expand_dims_back(m, mask, g);
+    nb_tensor *scaled = nb_mul_scalar(gk, (n->kind == NB_NODE_STD ? 1.0 : 2.0) / (divisor > 0 ? divisor : 0.0));
+    if (n->kind == NB_NODE_STD) {
+        nb_tensor *outk = expand_dims_back(m, mask, out);
+        nb_tensor *per = nb_div(scaled, outk);
+        nb_release(scaled), nb_release(outk);
+        scaled = per;
+    }
+    gi[0] = nb_mul(scaled, dev);
+    nb_release(mean), nb_release(dev), nb_release(gk), nb_release(scaled);
     return nb_last_status();
 }

@@ -66,6 +66,9 @@ typedef enum nb_node_kind {
     NB_NODE_PROD,      /* args.reduce */
     NB_NODE_CUMSUM,    /* args.reduce (its dim) */
     NB_NODE_TOPK,      /* args.reduce (its dim) */
+    NB_NODE_LOGSUMEXP, /* args.stat */
+    NB_NODE_VAR,
+    NB_NODE_STD,
     NB_NODE_MM,
     NB_NODE_BMM,
     /* nn (args.softmax) */
@@ -84,6 +87,7 @@ typedef union nb_node_args {
     struct { int dim; } cat;
     struct { int dim; bool keepdim; } reduce;        /* dim < 0: over every element */
     struct { uint32_t mask; bool keepdim; } dims;    /* bit i: input dim i is reduced */
+    struct { uint32_t mask; bool keepdim; double correction; } stat; /* var's correction */
     struct { bool column_major[2]; } mm;             /* each input's layout, for its gradient's */
     struct { int dim; } softmax;
 } nb_node_args;
