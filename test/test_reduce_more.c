@@ -317,3 +317,20 @@ Test(reduce_more, results_are_the_same_for_every_thread_count, .init = nb_test_s
     for (int k = 0; k < 6; k++) nb_release(first[k]);
     nb_release(x), nb_release(xt);
 }
+
+Test(reduce_more, var_stays_accurate_far_from_zero_and_logsumexp_does_not_overflow, .init = nb_test_setup)
+{
+    /* 1e4 + small steps: one pass of sums of squares would cancel almost every digit */
+    float v[4096];
+    double mean = 0, ss = 0;
+    for (int i = 0; i < 4096; i++) v[i] = 10000.0f + (float)((i * 37) % 101) * 0.01f, mean += v[i];
+    mean /= 4096;
+    for (int i = 0; i < 4096; i++) ss += (v[i] - mean) * (v[i] - mean);
+    nb_tensor *x = nb_from_array(v, NB_SHAPE(2, 2048), NB_OPTS(NB_FLOAT32));
+    nb_tensor *var = nb_var(x, 0, NULL, 1, false);
+    assert_values(var, (double[]){ss / 4095}, 1, 1e-5, 0);
+    nb_tensor *big = nb_from_array((float[]){1000, 1000, -INFINITY}, NB_SHAPE(3), NB_OPTS(NB_FLOAT32));
+    nb_tensor *l = nb_logsumexp(big, 0, NULL, false);
+    assert_values(l, (double[]){1000 + log(2.0)}, 1, 1e-6, 0);
+    nb_release(x), nb_release(var), nb_release(big), nb_release(l);
+}
