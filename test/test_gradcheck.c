@@ -103,6 +103,7 @@ static nb_tensor *f_topk(int n, nb_tensor *const *in, void *ctx)
     (void)n, (void)ctx;
     nb_tensor *v, *i;
     nb_topk(A, 2, 1, true, true, &v, &i);
+    nb_release(i);
     return v;
 }
 static nb_tensor *f_topk_smallest(int n, nb_tensor *const *in, void *ctx)
@@ -110,6 +111,7 @@ static nb_tensor *f_topk_smallest(int n, nb_tensor *const *in, void *ctx)
     (void)n, (void)ctx;
     nb_tensor *v, *i;
     nb_topk(A, 3, 0, false, true, &v, &i);
+    nb_release(i);
     return v;
 }
 FN(f_mm, nb_mm(A, B))

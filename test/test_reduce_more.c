@@ -191,7 +191,9 @@ Test(reduce_more, empty_tensors, .init = nb_test_setup)
     nb_tensor *s = nb_sum_dims(e, 1, (int[]){0}, false);
     assert_values(s, (double[]){0, 0, 0}, 3, 0, 0);
     nb_tensor *m = nb_mean_dims(e, 1, (int[]){0}, false);
-    cr_assert(isnan(nb_item(nb_select(m, 0, 1))));
+    nb_tensor *m1 = nb_select(m, 0, 1);
+    cr_assert(isnan(nb_item(m1)));
+    nb_release(m1);
     nb_tensor *a = nb_amax(e, 1, (int[]){1}, false); /* no outputs: nothing to refuse */
     cr_assert_eq(nb_numel(a), 0);
     nb_tensor *p = nb_prod_dim(e, 0, false);
@@ -270,6 +272,7 @@ Test(reduce_more, ties_follow_the_stated_rules, .init = nb_test_setup)
     nb_release(v), nb_release(i);
     cr_assert_eq(nb_topk(x, 3, 0, false, true, &v, &i), NB_OK);
     assert_values(i, (double[]){5, 6, 0}, 3, 0, 0);
+    nb_release(v), nb_release(i);
     nb_tensor *a = nb_argsort(x, 0, true), *b = nb_argsort(x, 0, false);
     assert_values(a, (double[]){3, 1, 2, 4, 0, 5, 6}, 7, 0, 0);
     assert_values(b, (double[]){5, 6, 0, 1, 2, 4, 3}, 7, 0, 0);
