@@ -2,7 +2,8 @@
  * the sum of squared deviations from it, which stays accurate where one pass of sums of squares
  * cancels) and nb_logsumexp (the maximum taken out first, so nothing overflows), each one fused
  * pass of the device over rows (kernels/rows.h) with its own node; and nb_norm (p = 1, 2 or
- * infinity), composed of recorded ops (abs, square, sums, sqrt, amax) that give its gradient. */
+ * infinity), computed from other ops (abs, square, sums, sqrt, amax) and recorded as one
+ * NormBackward, whose gradient is PyTorch's (0 where a 2-norm is 0). */
 #include "autograd/node.h"
 #include "autograd/record.h"
 #include "device.h"
@@ -37,14 +38,6 @@ static int mask_dims(const nb_tensor *t, uint32_t mask, int *dims, int64_t *coun
         if (t->ndim > 0) *count *= t->shape[i];
     }
     return n;
-}
-
-/* The result of composed steps: made while the scope was paused, handed to it now. */
-static nb_tensor *finish(nb_tensor *r)
-{
-    nb__tracking_resume();
-    if (r) nb__scope_register(r);
-    return r;
 }
 
 /* t with the dims of mask moved last (the kept dims first, in order), contiguous, viewed as
@@ -189,6 +182,8 @@ nb_tensor *nb_norm(const nb_tensor *t, double p, int n, const int *dims, bool ke
     int list[NB_MAX_DIMS];
     int64_t count;
     const int nl = mask_dims(t, mask, list, &count);
+    /* computed by recorded-free steps; the result gets one NormBackward */
+    nb_no_grad_begin();
     nb__tracking_pause();
     nb_tensor *r = NULL;
     if (p == 2.0) {
@@ -202,5 +197,20 @@ nb_tensor *nb_norm(const nb_tensor *t, double p, int n, const int *dims, bool ke
         r = p == 1.0 || count == 0 ? nb_sum_dims(a, nl, list, keepdim) : nb_amax(a, nl, list, keepdim);
         nb_release(a);
     }
-    return finish(r);
+    nb__tracking_resume();
+    nb_no_grad_end();
+    if (!r) return NULL;
+    nb__scope_register(r);
+    nb_node *node;
+    if (!nb__autograd_record_node(NB_NODE_NORM, name, r, 1, &t, &node) ||
+        (node && (!nb__node_save(node, 0, t, false) || !nb__node_save(node, 2, r, true)))) {
+        nb_release(r);
+        return NULL;
+    }
+    if (node) {
+        node->args.stat.mask = mask;
+        node->args.stat.keepdim = keepdim;
+        node->args.stat.correction = p;
+    }
+    return r;
 }

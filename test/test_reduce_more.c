@@ -292,6 +292,12 @@ Test(reduce_more, ties_follow_the_stated_rules, .init = nb_test_setup)
     assert_values(nb_grad(z2), (double[]){0, 0, 0}, 3, 0, 0);
     nb_release(x), nb_release(a), nb_release(b), nb_release(y), nb_release(m), nb_release(z), nb_release(pz);
     nb_release(sp), nb_release(z2), nb_release(p2);
+    /* the 2-norm's gradient where the norm is 0 is 0, as in PyTorch */
+    nb_tensor *zr = nb_zeros(NB_SHAPE(3), NB_OPTS(NB_FLOAT64, .requires_grad = true));
+    nb_tensor *nz = nb_norm(zr, 2, 0, NULL, false);
+    cr_assert_eq(nb_backward(nz), NB_OK);
+    assert_values(nb_grad(zr), (double[]){0, 0, 0}, 3, 0, 0);
+    nb_release(zr), nb_release(nz);
 }
 
 Test(reduce_more, results_are_the_same_for_every_thread_count, .init = nb_test_setup)

@@ -1,5 +1,5 @@
 /* backward_reduce_dims.c — gradients of the reductions over a list of dims (sum, mean, amax,
- * amin, logsumexp, var, std), of products, cumulative sums and top-k. */
+ * amin, logsumexp, var, std, norm), of products, cumulative sums and top-k. */
 #include "backward.h"
 
 #include "../reduce.h"
@@ -165,5 +165,42 @@ nb_status nb__backward_var(nb_node *n, nb_tensor *g, nb_tensor **gi)
     }
     gi[0] = nb_mul(scaled, dev);
     nb_release(mean), nb_release(dev), nb_release(gk), nb_release(scaled);
+    return nb_last_status();
+}
+
+/* norm, as PyTorch's: p = 1: g sign(x); p = 2: g x / norm, 0 where the norm is 0; p = inf: g
+ * sign(x) shared evenly among the elements whose |x| is the norm */
+nb_status nb__backward_norm(nb_node *n, nb_tensor *g, nb_tensor **gi)
+{
+    const nb_input_meta *m = &n->input[0];
+    const uint32_t mask = n->args.stat.mask;
+    const double p = n->args.stat.correction;
+    nb_tensor *in = nb__node_saved(n, 0), *out = in ? nb__node_saved(n, 2) : NULL;
+    if (!out) return nb_last_status();
+    nb_tensor *gk = expand_dims_back(m, mask, g), *outk = expand_dims_back(m, mask, out);
+    nb_tensor *factor = NULL; /* d norm / d x */
+    if (p == 2.0) {
+        nb_tensor *ratio = nb_div(in, outk), *zero = nb_eq_scalar(outk, 0.0);
+        factor = nb_masked_fill(ratio, zero, 0.0);
+        nb_release(ratio), nb_release(zero);
+    } else {
+        nb_tensor *pos = nb_gt_scalar(in, 0.0), *neg = nb_lt_scalar(in, 0.0);
+        nb_tensor *posf = nb_to_dtype(pos, g->dtype), *negf = nb_to_dtype(neg, g->dtype);
+        nb_tensor *sign = nb_sub(posf, negf);
+        if (p == 1.0) {
+            factor = nb_retain(sign);
+        } else {
+            int dims[NB_MAX_DIMS];
+            const int nd = m->ndim > 0 ? dims_of(m, mask, dims) : 0;
+            nb_tensor *a = nb_abs(in), *hit = nb_eq(a, outk), *hitf = nb_to_dtype(hit, g->dtype);
+            nb_tensor *count = m->ndim > 0 ? nb_sum_dims(hitf, nd, dims, true) : nb_retain(hitf);
+            nb_tensor *share = nb_div(hitf, count);
+            factor = nb_mul(sign, share);
+            nb_release(a), nb_release(hit), nb_release(hitf), nb_release(count), nb_release(share);
+        }
+        nb_release(pos), nb_release(neg), nb_release(posf), nb_release(negf), nb_release(sign);
+    }
+    gi[0] = nb_mul(gk, factor);
+    nb_release(gk), nb_release(outk), nb_release(factor);
     return nb_last_status();
 }

@@ -62,6 +62,7 @@ const nb_node_def nb_node_defs[NB_NODE_KIND_COUNT] = {
     [NB_NODE_LOGSUMEXP] = {"LogsumexpBackward", nb__backward_logsumexp, {IN0, NULL, OUT}},
     [NB_NODE_VAR] = {"VarBackward", nb__backward_var, {IN0}},
     [NB_NODE_STD] = {"StdBackward", nb__backward_var, {IN0, NULL, OUT}},
+    [NB_NODE_NORM] = {"NormBackward", nb__backward_norm, {IN0, NULL, OUT}},
     [NB_NODE_MM] = {"MmBackward", nb__backward_mm, {"a (when b needs a gradient)", "b (when a needs one)"}},
     [NB_NODE_BMM] = {"BmmBackward", nb__backward_mm, {"a (when b needs a gradient)", "b (when a needs one)"}},
     [NB_NODE_SOFTMAX] = {"SoftmaxBackward", nb__backward_softmax, {NULL, NULL, OUT}},

@@ -69,6 +69,7 @@ typedef enum nb_node_kind {
     NB_NODE_LOGSUMEXP, /* args.stat */
     NB_NODE_VAR,
     NB_NODE_STD,
+    NB_NODE_NORM,      /* args.stat, its correction holding p */
     NB_NODE_MM,
     NB_NODE_BMM,
     /* nn (args.softmax) */
