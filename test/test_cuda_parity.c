@@ -24,6 +24,7 @@
 #include "parity_helpers.h"
 
 #include <criterion/parameterized.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -130,12 +131,21 @@ static const pcase linear_inputs[] = {
     {{{D3(2, 4, 5), CONTIG}, {D2(3, 5), NARROWED}, {D1(3), CONTIG}}},
     {{{D2(64, 1031), CONTIG}, {D2(33, 1031), CONTIG}, {D1(33), CONTIG}}},
 };
+/* x, and a weight and bias of its last dims (layer and RMS norm) */
+static const pcase norm_inputs[] = {
+    {{{D2(4, 5), CONTIG}, {D1(5), CONTIG}, {D1(5), CONTIG}}},
+    {{{D2(4, 5), TRANSPOSED}, {D1(5), STEPPED}, {D1(5), CONTIG}}},
+    {{{D2(4, 5), EXPANDED}, {D1(5), CONTIG}, {D1(5), STEPPED}}},
+    {{{D3(3, 4, 5), ROTATED}, {D2(4, 5), TRANSPOSED}, {D2(4, 5), CONTIG}}},
+    {{{D2(3, 7), NARROWED}, {D1(7), CONTIG}, {D1(7), CONTIG}}},
+    {{{D2(64, 1031), CONTIG}, {D1(1031), CONTIG}, {D1(1031), CONTIG}}},
+};
 /* no inputs: creation ops make their tensor on the device themselves */
 static const pcase no_inputs[] = {{{{D0(), CONTIG}}}};
 
 typedef enum family {
     ANY_SHAPE, TWO_OR_THREE_DIMS, MATRIX, STRIDED, BROADCAST2, BROADCAST3, ONTO, MATRIX_PAIRS,
-    BATCHED_PAIRS, FLAT_PAIRS, STACKABLE, LOGITS_LABELS, LINEAR_INPUTS, NO_INPUTS,
+    BATCHED_PAIRS, FLAT_PAIRS, STACKABLE, LOGITS_LABELS, LINEAR_INPUTS, NORM_INPUTS, NO_INPUTS,
 } family;
 
 #define FAMILY(cases) {cases, (int)(sizeof cases / sizeof cases[0])}
@@ -150,6 +160,7 @@ static const struct {
     [BATCHED_PAIRS] = FAMILY(batched_pairs), [FLAT_PAIRS] = FAMILY(flat_pairs),
     [STACKABLE] = FAMILY(stackable),         [LOGITS_LABELS] = FAMILY(logits_labels),
     [LINEAR_INPUTS] = FAMILY(linear_inputs), [NO_INPUTS] = FAMILY(no_inputs),
+    [NORM_INPUTS] = FAMILY(norm_inputs),
 };
 
 /* ================================================================ the functions of the rows */
@@ -349,6 +360,11 @@ FN(f_softmax_0, nb_softmax(A, 0))
 FN(f_log_softmax_last, nb_log_softmax(A, -1))
 FN(f_log_softmax_1, nb_log_softmax(A, 1))
 FN(f_cross_entropy, nb_cross_entropy(A, B))
+/* normalised over b's shape (b the weight, c the bias), or a's last dim */
+FN(f_layer_norm, nb_layer_norm(A, nb_ndim(B), nb_shape(B), B, C, 1e-5))
+FN(f_layer_norm_plain, nb_layer_norm(A, 1, nb_shape(A) + nb_ndim(A) - 1, NULL, NULL, 1e-5))
+FN(f_rms_norm, nb_rms_norm(A, nb_ndim(B), nb_shape(B), B, NAN))
+FN(f_rms_norm_plain, nb_rms_norm(A, 1, nb_shape(A) + nb_ndim(A) - 1, NULL, 1e-6))
 
 /* ================================================================ the table */
 
@@ -505,6 +521,12 @@ static const row rows[] = {
     {"log_softmax(a, 1)", "nb_log_softmax", f_log_softmax_1, TWO_OR_THREE_DIMS, "F", FLOATS, "LogSoftmaxBackward", 0},
     {"cross_entropy(logits, labels)", "nb_cross_entropy", f_cross_entropy, LOGITS_LABELS, "FL", FLOATS,
      "CrossEntropyBackward", 0},
+    {"layer_norm(x, w.shape, w, b)", "nb_layer_norm", f_layer_norm, NORM_INPUTS, "FFF", FLOATS, "LayerNormBackward", 0},
+    {"layer_norm(x, x.shape[-1:])", "nb_layer_norm", f_layer_norm_plain, NORM_INPUTS, "F", FLOATS,
+     "LayerNormBackward", 0},
+    {"rms_norm(x, w.shape, w)", "nb_rms_norm", f_rms_norm, NORM_INPUTS, "FF", FLOATS, "RmsNormBackward", 0},
+    {"rms_norm(x, x.shape[-1:], eps 1e-6)", "nb_rms_norm", f_rms_norm_plain, NORM_INPUTS, "F", FLOATS,
+     "RmsNormBackward", 0},
 };
 #define NROWS ((int)(sizeof rows / sizeof rows[0]))
 

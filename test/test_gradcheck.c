@@ -3,6 +3,7 @@
  * but no row exercises makes the suite fail. */
 #include "helpers.h"
 
+#include <math.h>
 #include <string.h>
 
 /* internals the table checks itself against (lib/autograd/names.c) */
@@ -130,6 +131,12 @@ static nb_tensor *f_cross_entropy(int n, nb_tensor *const *in, void *ctx)
     return nb_cross_entropy(A, nb_from_array(labels, 1, &rows, NB_OPTS(NB_INT64)));
 }
 
+/* normalised over b's shape (the weight's), c the bias */
+FN(f_layer_norm, nb_layer_norm(A, nb_ndim(B), nb_shape(B), B, in[2], 1e-5))
+FN(f_layer_norm_plain, nb_layer_norm(A, NB_SHAPE(4), NULL, NULL, 1e-5))
+FN(f_rms_norm, nb_rms_norm(A, nb_ndim(B), nb_shape(B), B, 1e-5))
+FN(f_rms_norm_plain, nb_rms_norm(A, NB_SHAPE(4), NULL, NAN))
+
 #define S1(a) 1, {a}
 #define S2(a, b) 2, {a, b}
 #define S3(a, b, c) 3, {a, b, c}
@@ -200,6 +207,14 @@ static const gc_row rows[] = {
     {"LogSoftmaxBackward", "log_softmax(a(2,3,4), 1)", f_log_softmax_d1, 1, {IN(S3(2, 3, 4), 0)}},
     {"CrossEntropyBackward", "cross_entropy(a(4,5), labels)", f_cross_entropy, 1, {IN(S2(4, 5), NONCONTIG)}},
     {"CrossEntropyBackward", "cross_entropy(a(3,2), labels)", f_cross_entropy, 1, {IN(S2(3, 2), 0)}},
+    {"LayerNormBackward", "layer_norm(a(3,4), (4,), b, c)", f_layer_norm, 3,
+     {IN(S2(3, 4), NONCONTIG), IN(S1(4), 0), IN(S1(4), 0)}},
+    {"LayerNormBackward", "layer_norm(a(2,3,4), (3,4), b, c)", f_layer_norm, 3,
+     {IN(S3(2, 3, 4), 0), IN(S2(3, 4), NONCONTIG), IN(S2(3, 4), 0)}},
+    {"LayerNormBackward", "layer_norm(a(3,4), (4,))", f_layer_norm_plain, 1, {IN(S2(3, 4), NONCONTIG)}},
+    {"RmsNormBackward", "rms_norm(a(3,4), (4,), b)", f_rms_norm, 2, {IN(S2(3, 4), NONCONTIG), IN(S1(4), 0)}},
+    {"RmsNormBackward", "rms_norm(a(2,3,4), (3,4), b)", f_rms_norm, 2, {IN(S3(2, 3, 4), 0), IN(S2(3, 4), 0)}},
+    {"RmsNormBackward", "rms_norm(a(2,4), (4,))", f_rms_norm_plain, 1, {IN(S2(2, 4), 0)}},
 };
 #define NROWS ((int)(sizeof rows / sizeof rows[0]))
 

@@ -55,6 +55,16 @@ NB_API nb_tensor *nb_cross_entropy(const nb_tensor *logits, const nb_tensor *lab
 /* Mean squared error over all elements; pred and target broadcast. */
 NB_API nb_tensor *nb_mse_loss(const nb_tensor *pred, const nb_tensor *target);
 
+/* Layer normalisation over the last n dims of x (sizes normalized_shape, n >= 1):
+ * (x - mean) / sqrt(var + eps) * weight + bias, var biased; weight and bias (normalized_shape)
+ * may be NULL. One fused kernel forward and backward. PyTorch's default eps is 1e-5. */
+NB_API nb_tensor *nb_layer_norm(const nb_tensor *x, int n, const int64_t *normalized_shape,
+                                const nb_tensor *weight, const nb_tensor *bias, double eps);
+/* RMS normalisation over the last n dims of x: x / sqrt(mean(x^2) + eps) * weight (weight may be
+ * NULL); eps NAN takes the machine epsilon of x's dtype, as PyTorch's eps=None. */
+NB_API nb_tensor *nb_rms_norm(const nb_tensor *x, int n, const int64_t *normalized_shape,
+                              const nb_tensor *weight, double eps);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,7 @@
 #include "cpu.h"
 #include "gemm.h"
 #include "host_cache.h"
+#include "norm.h"
 #include "reduce.h"
 #include "softmax.h"
 #include "threads.h"
@@ -176,6 +177,21 @@ static nb_status xent_backward(nbk_call c, const nbk_xent_args *a, const void *g
     return NB_OK;
 }
 
+static nb_status norm_forward(nbk_call c, const nbk_norm_args *a, void *y, double *stats)
+{
+    (void)c;
+    nbk_cpu_norm_forward(a, y, stats, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
+static nb_status norm_backward(nbk_call c, const nbk_norm_args *a, const double *stats, const void *g, void *gx,
+                               void *gw, void *gb)
+{
+    (void)c;
+    nbk_cpu_norm_backward(a, stats, g, gx, gw, gb, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
 const nbk_device nbk_cpu_device = {
     .name = "cpu",
     .count = count,
@@ -201,4 +217,6 @@ const nbk_device nbk_cpu_device = {
     .softmax_backward = softmax_backward,
     .xent_forward = xent_forward,
     .xent_backward = xent_backward,
+    .norm_forward = norm_forward,
+    .norm_backward = norm_backward,
 };

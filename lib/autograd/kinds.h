@@ -65,6 +65,8 @@ typedef enum nb_node_kind {
     NB_NODE_SOFTMAX,
     NB_NODE_LOG_SOFTMAX,
     NB_NODE_CROSS_ENTROPY,
+    NB_NODE_LAYER_NORM, /* args.norm */
+    NB_NODE_RMS_NORM,   /* args.norm */
     NB_NODE_KIND_COUNT
 } nb_node_kind;
 
@@ -78,6 +80,7 @@ typedef union nb_node_args {
     struct { int dim; bool keepdim; } reduce;        /* dim < 0: over every element */
     struct { bool column_major[2]; } mm;             /* each input's layout, for its gradient's */
     struct { int dim; } softmax;
+    struct { int64_t rows, cols; bool has_weight, has_bias; } norm; /* x as (rows, cols); weight, bias follow x */
 } nb_node_args;
 
 #define NB_NODE_MAX_SAVED 3
