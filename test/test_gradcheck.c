@@ -131,6 +131,12 @@ static nb_tensor *f_cross_entropy(int n, nb_tensor *const *in, void *ctx)
     return nb_cross_entropy(A, nb_from_array(labels, 1, &rows, NB_OPTS(NB_INT64)));
 }
 
+/* losses composed from recorded ops */
+FN(f_l1_loss, nb_l1_loss(A, B, NB_REDUCTION_MEAN))
+FN(f_smooth_l1_loss, nb_smooth_l1_loss(A, B, NB_REDUCTION_NONE, 0.8))
+FN(f_huber_loss, nb_huber_loss(A, B, NB_REDUCTION_SUM, 0.7))
+FN(f_bce, nb_binary_cross_entropy_with_logits(A, B, &(nb_bce_with_logits_options){.pos_weight = in[2]}))
+
 /* normalised over b's shape (the weight's), c the bias */
 FN(f_layer_norm, nb_layer_norm(A, nb_ndim(B), nb_shape(B), B, in[2], 1e-5))
 FN(f_layer_norm_plain, nb_layer_norm(A, NB_SHAPE(4), NULL, NULL, 1e-5))
@@ -207,6 +213,12 @@ static const gc_row rows[] = {
     {"LogSoftmaxBackward", "log_softmax(a(2,3,4), 1)", f_log_softmax_d1, 1, {IN(S3(2, 3, 4), 0)}},
     {"CrossEntropyBackward", "cross_entropy(a(4,5), labels)", f_cross_entropy, 1, {IN(S2(4, 5), NONCONTIG)}},
     {"CrossEntropyBackward", "cross_entropy(a(3,2), labels)", f_cross_entropy, 1, {IN(S2(3, 2), 0)}},
+    {"AbsBackward", "l1_loss(a(3,4), b(4))", f_l1_loss, 2, {IN(S2(3, 4), NONCONTIG), IN(S1(4), 0)}},
+    {"WhereBackward", "smooth_l1_loss(a(3,4), b(3,4), none, 0.8)", f_smooth_l1_loss, 2,
+     {IN(S2(3, 4), 0), IN(S2(3, 4), NONCONTIG)}},
+    {"WhereBackward", "huber_loss(a(3,4), b(3,1), sum, 0.7)", f_huber_loss, 2, {IN(S2(3, 4), 0), IN(S2(3, 1), 0)}},
+    {"WhereBackward", "bce_with_logits(a(3,4), b(3,4), pos_weight c(4))", f_bce, 3,
+     {IN(S2(3, 4), NONCONTIG), IN(S2(3, 4), 0), IN(S1(4), POSITIVE)}},
     {"LayerNormBackward", "layer_norm(a(3,4), (4,), b, c)", f_layer_norm, 3,
      {IN(S2(3, 4), NONCONTIG), IN(S1(4), 0), IN(S1(4), 0)}},
     {"LayerNormBackward", "layer_norm(a(2,3,4), (3,4), b, c)", f_layer_norm, 3,

@@ -55,6 +55,32 @@ NB_API nb_tensor *nb_cross_entropy(const nb_tensor *logits, const nb_tensor *lab
 /* Mean squared error over all elements; pred and target broadcast. */
 NB_API nb_tensor *nb_mse_loss(const nb_tensor *pred, const nb_tensor *target);
 
+/* How a loss reduces its per-element losses: PyTorch's reduction= 'mean' (the default: zero),
+ * 'sum' or 'none' (a loss per element, of the broadcast shape). */
+typedef enum nb_reduction { NB_REDUCTION_MEAN = 0, NB_REDUCTION_SUM = 1, NB_REDUCTION_NONE = 2 } nb_reduction;
+
+/* |input - target| (they broadcast), reduced. */
+NB_API nb_tensor *nb_l1_loss(const nb_tensor *input, const nb_tensor *target, nb_reduction reduction);
+/* d = |input - target|: 0.5 d^2 / beta below beta, else d - 0.5 beta (beta >= 0; 0 is the L1
+ * loss; PyTorch's default is 1.0), reduced. */
+NB_API nb_tensor *nb_smooth_l1_loss(const nb_tensor *input, const nb_tensor *target, nb_reduction reduction,
+                                    double beta);
+/* d = |input - target|: 0.5 d^2 below delta, else delta (d - 0.5 delta) (delta > 0; PyTorch's
+ * default is 1.0), reduced. */
+NB_API nb_tensor *nb_huber_loss(const nb_tensor *input, const nb_tensor *target, nb_reduction reduction,
+                                double delta);
+
+/* Options of nb_binary_cross_entropy_with_logits; all zero (or NULL options) are PyTorch's defaults. */
+typedef struct nb_bce_with_logits_options {
+    const nb_tensor *weight;     /* broadcasts to the input's shape; NULL: every element 1 */
+    const nb_tensor *pos_weight; /* the positives' weight, broadcast (per class: the last dim); NULL: 1 */
+    nb_reduction reduction;
+} nb_bce_with_logits_options;
+/* Binary cross entropy of logits against targets in [0, 1] of the same shape: -w [pw t
+ * log sigmoid(x) + (1 - t) log(1 - sigmoid(x))], reduced; never overflows (log-sum-exp form). */
+NB_API nb_tensor *nb_binary_cross_entropy_with_logits(const nb_tensor *input, const nb_tensor *target,
+                                                      const nb_bce_with_logits_options *options);
+
 /* Layer normalisation over the last n dims of x (sizes normalized_shape, n >= 1):
  * (x - mean) / sqrt(var + eps) * weight + bias, var biased; weight and bias (normalized_shape)
  * may be NULL. One fused kernel forward and backward. PyTorch's default eps is 1e-5. */
