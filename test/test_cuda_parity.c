@@ -374,6 +374,22 @@ FN(f_softmax_0, nb_softmax(A, 0))
 FN(f_log_softmax_last, nb_log_softmax(A, -1))
 FN(f_log_softmax_1, nb_log_softmax(A, 1))
 FN(f_cross_entropy, nb_cross_entropy(A, B))
+/* with options: label 1 ignored, smoothing, and for nll class weights exp(-c) of the logits' dtype */
+static nb_tensor *cross_entropy_ex_of(nb_tensor *const *in, nb_reduction r)
+{
+    nb_cross_entropy_options o = NB_CROSS_ENTROPY_DEFAULTS;
+    o.ignore_index = 1, o.reduction = r, o.label_smoothing = 0.1;
+    return nb_cross_entropy_ex(A, B, &o);
+}
+static nb_tensor *nll_loss_of(nb_tensor *const *in, nb_options opt)
+{
+    (void)opt;
+    nb_nll_loss_options o = NB_NLL_LOSS_DEFAULTS;
+    o.weight = nb_exp(nb_neg(nb_arange(0, (double)nb_size(A, 1), 1, NB_OPTS(nb_dtype_of(A), .device = nb_device_of(A)))));
+    return nb_nll_loss(nb_log_softmax(A, 1), B, &o);
+}
+FN(f_cross_entropy_ex_mean, cross_entropy_ex_of(in, NB_REDUCTION_MEAN))
+FN(f_cross_entropy_ex_none, cross_entropy_ex_of(in, NB_REDUCTION_NONE))
 /* normalised over b's shape (b the weight, c the bias), or a's last dim */
 FN(f_layer_norm, nb_layer_norm(A, nb_ndim(B), nb_shape(B), B, C, 1e-5))
 FN(f_layer_norm_plain, nb_layer_norm(A, 1, nb_shape(A) + nb_ndim(A) - 1, NULL, NULL, 1e-5))
@@ -545,6 +561,12 @@ static const row rows[] = {
     {"log_softmax(a, 1)", "nb_log_softmax", f_log_softmax_1, TWO_OR_THREE_DIMS, "F", FLOATS, "LogSoftmaxBackward", 0},
     {"cross_entropy(logits, labels)", "nb_cross_entropy", f_cross_entropy, LOGITS_LABELS, "FL", FLOATS,
      "CrossEntropyBackward", 0},
+    {"cross_entropy_ex(logits, labels, ignore 1, smoothing 0.1)", "nb_cross_entropy_ex", f_cross_entropy_ex_mean,
+     LOGITS_LABELS, "FL", FLOATS, "CrossEntropyBackward", 0},
+    {"cross_entropy_ex(logits, labels, ignore 1, smoothing 0.1, none)", "nb_cross_entropy_ex",
+     f_cross_entropy_ex_none, LOGITS_LABELS, "FL", FLOATS, "CrossEntropyBackward", 0},
+    {"nll_loss(log_softmax(logits), labels, weight)", "nb_nll_loss nb_log_softmax", nll_loss_of, LOGITS_LABELS, "FL",
+     FLOATS, "NllLossBackward LogSoftmaxBackward", 0},
     {"layer_norm(x, w.shape, w, b)", "nb_layer_norm", f_layer_norm, NORM_INPUTS, "FFF", FLOATS, "LayerNormBackward", 0},
     {"layer_norm(x, x.shape[-1:])", "nb_layer_norm", f_layer_norm_plain, NORM_INPUTS, "F", FLOATS,
      "LayerNormBackward", 0},

@@ -131,6 +131,42 @@ static nb_tensor *f_cross_entropy(int n, nb_tensor *const *in, void *ctx)
     return nb_cross_entropy(A, nb_from_array(labels, 1, &rows, NB_OPTS(NB_INT64)));
 }
 
+/* cross entropy with options and nll: labels as above (ignore_index 1 drops some); class
+ * weights (no gradient: PyTorch has none for them) 1, 1.5, 2, ... for the spatial rows */
+static nb_tensor *xent_labels(nb_tensor *logits, bool spatial)
+{
+    const int64_t rows = nb_size(logits, 0), classes = nb_size(logits, 1);
+    const int64_t per = spatial ? nb_size(logits, 2) : 1;
+    int64_t labels[32];
+    for (int64_t i = 0; i < rows * per && i < 32; i++) labels[i] = (i * 2 + 1) % classes;
+    return spatial ? nb_from_array(labels, NB_SHAPE(rows, per), NB_OPTS(NB_INT64))
+                   : nb_from_array(labels, 1, &rows, NB_OPTS(NB_INT64));
+}
+
+static nb_tensor *class_weights(nb_tensor *logits)
+{
+    return nb_add_scalar(nb_arange(0, (double)nb_size(logits, 1) * 0.5, 0.5, NB_OPTS(NB_FLOAT64)), 1.0);
+}
+
+static nb_tensor *f_cross_entropy_ex(int n, nb_tensor *const *in, void *ctx)
+{
+    (void)n, (void)ctx;
+    nb_cross_entropy_options o = NB_CROSS_ENTROPY_DEFAULTS;
+    o.weight = nb_ndim(A) == 3 ? class_weights(A) : NULL;
+    o.ignore_index = 1;
+    o.label_smoothing = 0.15;
+    return nb_cross_entropy_ex(A, xent_labels(A, nb_ndim(A) == 3), &o);
+}
+
+static nb_tensor *f_nll_loss(int n, nb_tensor *const *in, void *ctx)
+{
+    (void)n, (void)ctx;
+    nb_nll_loss_options o = NB_NLL_LOSS_DEFAULTS;
+    o.weight = nb_ndim(A) == 3 ? class_weights(A) : NULL;
+    o.reduction = NB_REDUCTION_SUM;
+    return nb_nll_loss(A, xent_labels(A, nb_ndim(A) == 3), &o);
+}
+
 /* losses composed from recorded ops */
 FN(f_l1_loss, nb_l1_loss(A, B, NB_REDUCTION_MEAN))
 FN(f_smooth_l1_loss, nb_smooth_l1_loss(A, B, NB_REDUCTION_NONE, 0.8))
@@ -213,6 +249,13 @@ static const gc_row rows[] = {
     {"LogSoftmaxBackward", "log_softmax(a(2,3,4), 1)", f_log_softmax_d1, 1, {IN(S3(2, 3, 4), 0)}},
     {"CrossEntropyBackward", "cross_entropy(a(4,5), labels)", f_cross_entropy, 1, {IN(S2(4, 5), NONCONTIG)}},
     {"CrossEntropyBackward", "cross_entropy(a(3,2), labels)", f_cross_entropy, 1, {IN(S2(3, 2), 0)}},
+    {"CrossEntropyBackward", "cross_entropy_ex(a(5,4), labels, ignore 1, smoothing 0.15)", f_cross_entropy_ex, 1,
+     {IN(S2(5, 4), NONCONTIG)}},
+    {"CrossEntropyBackward", "cross_entropy_ex(a(2,3,4), labels(2,4), weights, ...)", f_cross_entropy_ex, 1,
+     {IN(S3(2, 3, 4), NONCONTIG)}},
+    {"NllLossBackward", "nll_loss(a(5,4), labels, sum)", f_nll_loss, 1, {IN(S2(5, 4), 0)}},
+    {"NllLossBackward", "nll_loss(a(2,3,4), labels(2,4), weights, sum)", f_nll_loss, 1,
+     {IN(S3(2, 3, 4), NONCONTIG)}},
     {"AbsBackward", "l1_loss(a(3,4), b(4))", f_l1_loss, 2, {IN(S2(3, 4), NONCONTIG), IN(S1(4), 0)}},
     {"WhereBackward", "smooth_l1_loss(a(3,4), b(3,4), none, 0.8)", f_smooth_l1_loss, 2,
      {IN(S2(3, 4), 0), IN(S2(3, 4), NONCONTIG)}},

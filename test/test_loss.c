@@ -190,3 +190,138 @@ Test(nn, loss_errors, .init = nb_test_setup)
     assert_error(NB_ERR_ARGUMENT, ERR_PARTS(op, "reduction", "-1"));
     cr_assert_eq(nb_scope_end(), NB_OK);
 }
+
+/* ---------------------------------------------------------------- cross entropy and nll with options */
+
+typedef struct xent_case {
+    const char *name;   /* golden NAME_y, NAME_g0 */
+    bool nll;
+    const char *x, *labels, *weight, *gy; /* golden inputs (weight, gy: NULL for none) */
+    nb_reduction reduction;
+    double smoothing;
+    int64_t ignore_index;
+} xent_case;
+
+static void check_xent(const dtype_case *c, const xent_case *x, bool strided)
+{
+    nb_scope_begin();
+    nb_tensor *in = gold(x->x, c->tag);
+    if (strided) in = noncontig(in);
+    in = nb_requires_grad_(nb_detach(in), true);
+    nb_tensor *labels = gold(x->labels, "i64");
+    if (strided && nb_ndim(labels) > 0) labels = noncontig(labels);
+    nb_tensor *w = x->weight ? gold(x->weight, c->tag) : NULL;
+    nb_tensor *y;
+    if (x->nll) {
+        nb_nll_loss_options o = NB_NLL_LOSS_DEFAULTS;
+        o.weight = w, o.reduction = x->reduction, o.ignore_index = x->ignore_index;
+        y = nb_nll_loss(in, labels, &o);
+    } else {
+        nb_cross_entropy_options o = NB_CROSS_ENTROPY_DEFAULTS;
+        o.weight = w, o.reduction = x->reduction, o.ignore_index = x->ignore_index, o.label_smoothing = x->smoothing;
+        y = nb_cross_entropy_ex(in, labels, &o);
+    }
+    cr_assert(y != NULL, "%s: %s", x->name, nb_last_error());
+    cr_assert_str_eq(nb_grad_fn_name(y), x->nll ? "NllLossBackward" : "CrossEntropyBackward");
+    char want[64];
+    snprintf(want, sizeof want, "%s_y", x->name);
+    assert_close(y, gold(want, c->tag), c->rtol, c->atol);
+    nb_tensor *gy = x->reduction == NB_REDUCTION_NONE ? gold(x->gy, c->tag) : NULL;
+    cr_assert_eq(nb_backward_ex(y, gy, false), NB_OK, "%s: %s", x->name, nb_last_error());
+    snprintf(want, sizeof want, "%s_g0", x->name);
+    assert_close(nb_grad(in), gold(want, c->tag), c->rtol, c->atol);
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
+
+Test(nn, cross_entropy_ex_and_nll_loss_match_pytorch, .init = nb_test_setup)
+{
+    static const char *const red[3] = {"mean", "sum", "none"};
+    for (int k = 0; k < 2; k++) {
+        for (int strided = 0; strided < 2; strided++) {
+            for (int r = 0; r < 3; r++) {
+                char n[7][32];
+                const char *fmt[7] = {"ce_%s", "ce_ign_%s", "ce_w_%s", "ce_ls_%s", "ce_sp_%s", "nll_%s", "nll_sp_%s"};
+                for (int i = 0; i < 7; i++) snprintf(n[i], 32, fmt[i], red[r]);
+                const nb_reduction rr = (nb_reduction)r;
+                const xent_case each[7] = {
+                    {n[0], false, "ce_x", "lab", NULL, "gy6", rr, 0, -100},
+                    {n[1], false, "ce_x", "lab_ign", NULL, "gy6", rr, 0, -100},
+                    {n[2], false, "ce_x", "lab_ign", "cw", "gy6", rr, 0, -100},
+                    {n[3], false, "ce_x", "lab_ign", "cw", "gy6", rr, 0.1, -100},
+                    {n[4], false, "ce_xsp", "lab_sp", "cw4", "gysp", rr, 0.05, -100},
+                    {n[5], true, "lp", "lab_ign", "cw", "gy6", rr, 0, -100},
+                    {n[6], true, "lpsp", "lab_sp", NULL, "gysp", rr, 0, -100},
+                };
+                for (int i = 0; i < 7; i++) check_xent(&cases[k], &each[i], strided);
+            }
+            const xent_case more[3] = {
+                {"ce_ls_plain", false, "ce_x", "lab", NULL, NULL, NB_REDUCTION_MEAN, 0.3, -100},
+                {"ce_ii2", false, "ce_x", "lab", NULL, NULL, NB_REDUCTION_SUM, 0, 2},
+                {"ce_1d", false, "ce_x1", "lab_1d", "cw", NULL, NB_REDUCTION_MEAN, 0, -100},
+            };
+            for (int i = 0; i < 3; i++) check_xent(&cases[k], &more[i], strided);
+        }
+    }
+}
+
+Test(nn, cross_entropy_ex_defaults_equal_cross_entropy, .init = nb_test_setup)
+{
+    nb_scope_begin();
+    nb_tensor *x = gold("ce_x", "f64"), *labels = gold("lab", "i64");
+    assert_close(nb_cross_entropy_ex(x, labels, NULL), nb_cross_entropy(x, labels), 1e-14, 0);
+    /* every label ignored: the mean is 0 / 0 (NaN), the sum 0, as PyTorch's */
+    nb_tensor *all = nb_full(NB_SHAPE(6), -100, NB_OPTS(NB_INT64));
+    cr_assert(isnan(nb_item(nb_cross_entropy_ex(x, all, NULL))));
+    nb_cross_entropy_options o = NB_CROSS_ENTROPY_DEFAULTS;
+    o.reduction = NB_REDUCTION_SUM;
+    cr_assert_eq(nb_item(nb_cross_entropy_ex(x, all, &o)), 0.0);
+    /* no rows */
+    o.reduction = NB_REDUCTION_NONE;
+    nb_tensor *none = nb_cross_entropy_ex(nb_zeros(NB_SHAPE(0, 5), NB_OPTS(NB_FLOAT32)),
+                                          nb_zeros(NB_SHAPE(0), NB_OPTS(NB_INT64)), &o);
+    cr_assert(none != NULL && nb_numel(none) == 0 && nb_ndim(none) == 1, "%s", nb_last_error());
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
+
+Test(nn, cross_entropy_ex_and_nll_loss_errors, .init = nb_test_setup)
+{
+    nb_scope_begin();
+    const char *op = "nb_cross_entropy_ex";
+    nb_tensor *x = nb_zeros(NB_SHAPE(4, 5), NB_OPTS(NB_FLOAT32));
+    nb_tensor *labels = nb_from_array((const int64_t[]){0, 4, 5, 1}, NB_SHAPE(4), NB_OPTS(NB_INT64));
+    cr_assert_null(nb_cross_entropy_ex(x, labels, NULL));
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS(op, "label 5 in row 2", "5 classes"));
+    nb_tensor *neg = nb_from_array((const int64_t[]){0, -1, -100, 1}, NB_SHAPE(4), NB_OPTS(NB_INT64));
+    cr_assert_null(nb_nll_loss(x, neg, NULL));
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_nll_loss", "label -1 in row 1"));
+    nb_tensor *good = nb_zeros(NB_SHAPE(4), NB_OPTS(NB_INT64));
+    cr_assert_null(nb_cross_entropy_ex(x, nb_zeros(NB_SHAPE(4), NB_OPTS(NB_FLOAT32)), NULL));
+    assert_error(NB_ERR_DTYPE, ERR_PARTS(op, "int64", "float32"));
+    cr_assert_null(nb_cross_entropy_ex(nb_zeros(NB_SHAPE(4, 5), NB_OPTS(NB_INT64)), good, NULL));
+    assert_error(NB_ERR_DTYPE, ERR_PARTS(op, "logits", "int64"));
+    cr_assert_null(nb_cross_entropy_ex(x, nb_zeros(NB_SHAPE(5), NB_OPTS(NB_INT64)), NULL));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS(op, "without dim C", "[4, 5]", "[5]"));
+    cr_assert_null(nb_nll_loss(nb_zeros(NB_SHAPE(2, 3, 4), NB_OPTS(NB_FLOAT32)), nb_zeros(NB_SHAPE(2, 3), NB_OPTS(NB_INT64)),
+                               NULL));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_nll_loss", "[2, 3, 4]", "[2, 3]"));
+    nb_cross_entropy_options o = NB_CROSS_ENTROPY_DEFAULTS;
+    o.label_smoothing = 1.5;
+    cr_assert_null(nb_cross_entropy_ex(x, good, &o));
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS(op, "label_smoothing", "1.5"));
+    o = NB_CROSS_ENTROPY_DEFAULTS;
+    o.reduction = (nb_reduction)3;
+    cr_assert_null(nb_cross_entropy_ex(x, good, &o));
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS(op, "reduction", "3"));
+    o = NB_CROSS_ENTROPY_DEFAULTS;
+    o.weight = nb_ones(NB_SHAPE(4), NB_OPTS(NB_FLOAT32));
+    cr_assert_null(nb_cross_entropy_ex(x, good, &o));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS(op, "weight", "per class (5)", "[4]"));
+    o.weight = nb_ones(NB_SHAPE(5), NB_OPTS(NB_FLOAT64));
+    cr_assert_null(nb_cross_entropy_ex(x, good, &o));
+    assert_error(NB_ERR_DTYPE, ERR_PARTS(op, "weight", "float32", "float64"));
+    cr_assert_null(nb_cross_entropy_ex(NULL, good, NULL));
+    assert_error(NB_ERR_NULL, ERR_PARTS(op, "logits"));
+    cr_assert_null(nb_nll_loss(x, NULL, NULL));
+    assert_error(NB_ERR_NULL, ERR_PARTS("nb_nll_loss", "labels"));
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}

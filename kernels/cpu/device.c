@@ -161,6 +161,10 @@ static nb_status xent_forward(nbk_call c, const nbk_xent_args *a, void *loss)
     (void)c;
     const int64_t bad = nbk_cpu_xent_check_labels(a);
     if (bad >= 0) return bad_label(a, bad);
+    if (nbk_xent_has_options(a)) {
+        nbk_cpu_xent_ext_forward(a, loss, nbk_cpu_max_threads());
+        return NB_OK;
+    }
     const double mean = nbk_cpu_xent_forward(a, nbk_cpu_max_threads());
     if (a->dtype == NB_FLOAT32) *(float *)loss = (float)mean;
     else *(double *)loss = mean;
@@ -172,6 +176,10 @@ static nb_status xent_backward(nbk_call c, const nbk_xent_args *a, const void *g
     (void)c;
     const int64_t bad = nbk_cpu_xent_check_labels(a);
     if (bad >= 0) return bad_label(a, bad);
+    if (nbk_xent_has_options(a)) {
+        nbk_cpu_xent_ext_backward(a, g, grad, nbk_cpu_max_threads());
+        return NB_OK;
+    }
     const double grad_loss = a->dtype == NB_FLOAT32 ? *(const float *)g : *(const double *)g;
     nbk_cpu_xent_backward(a, grad_loss / (double)a->rows, grad, nbk_cpu_max_threads());
     return NB_OK;

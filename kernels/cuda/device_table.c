@@ -121,11 +121,13 @@ static nb_status softmax_backward(nbk_call c, const nbk_softmax_shape *s, bool t
 
 static nb_status xent_forward(nbk_call c, const nbk_xent_args *a, void *loss)
 {
+    if (nbk_xent_has_options(a)) return queued(c, nbk_cuda_xent_options_forward(c.device, a, loss));
     return queued(c, nbk_cuda_xent_forward(c.device, a, loss));
 }
 
 static nb_status xent_backward(nbk_call c, const nbk_xent_args *a, const void *g, void *grad)
 {
+    if (nbk_xent_has_options(a)) return queued(c, nbk_cuda_xent_options_backward(c.device, a, g, grad));
     return queued(c, nbk_cuda_xent_backward(c.device, a, g, grad));
 }
 

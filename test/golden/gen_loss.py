@@ -91,6 +91,58 @@ def main():
                                                                            pos_weight=d["pw"], reduction=r),
              (d["x"], d["xt"]), "sum")
 
+    # cross entropy and nll with options: labels, some ignored (-100), saved once
+    labels = {
+        "lab": torch.tensor([1, 0, 4, 2, 2, 3], dtype=torch.int64),
+        "lab_ign": torch.tensor([1, -100, 4, 2, -100, 3], dtype=torch.int64),
+        "lab_sp": torch.tensor([[[0, 3], [1, -100], [2, 2]], [[3, 3], [-100, 0], [1, 2]]], dtype=torch.int64),
+        "lab_1d": torch.tensor(3, dtype=torch.int64),
+    }
+    for name, v in labels.items():
+        save(f"{name}_i64", v)
+    gx = torch.Generator().manual_seed(99)
+    xbase = {
+        "ce_x": torch.randn(6, 5, generator=gx, dtype=torch.float64) * 2,
+        "ce_xsp": torch.randn(2, 4, 3, 2, generator=gx, dtype=torch.float64) * 2,
+        "ce_x1": torch.randn(5, generator=gx, dtype=torch.float64) * 2,
+        "cw": torch.rand(5, generator=gx, dtype=torch.float64) + 0.5,
+        "cw4": torch.rand(4, generator=gx, dtype=torch.float64) + 0.5,
+        "gy6": torch.randn(6, generator=gx, dtype=torch.float64),
+        "gysp": torch.randn(2, 3, 2, generator=gx, dtype=torch.float64),
+    }
+    for dt, k in TAGS.items():
+        t = {name: v.to(dt) for name, v in xbase.items()}
+        t["lp"] = torch.log_softmax(t["ce_x"].double(), 1).to(dt)      # log-probabilities for nll
+        t["lpsp"] = torch.log_softmax(t["ce_xsp"].double(), 1).to(dt)
+        for name, v in t.items():
+            save(f"{name}_{k}", v)
+        d = {name: v.double() for name, v in t.items()}
+
+        def xcase(name, f, x, red, gy=None):
+            leaf = x.clone().requires_grad_(True)
+            y = f(leaf, red)
+            y.backward(gy if red == "none" else torch.ones((), dtype=torch.float64))
+            save(f"{name}_y_{k}", y.to(dt))
+            save(f"{name}_g0_{k}", leaf.grad.to(dt))
+
+        L = labels
+        for red in ("mean", "sum", "none"):
+            xcase(f"ce_{red}", lambda x, r: F.cross_entropy(x, L["lab"], reduction=r), d["ce_x"], red, d["gy6"])
+            xcase(f"ce_ign_{red}", lambda x, r: F.cross_entropy(x, L["lab_ign"], reduction=r), d["ce_x"], red, d["gy6"])
+            xcase(f"ce_w_{red}", lambda x, r: F.cross_entropy(x, L["lab_ign"], weight=d["cw"], reduction=r),
+                  d["ce_x"], red, d["gy6"])
+            xcase(f"ce_ls_{red}", lambda x, r: F.cross_entropy(x, L["lab_ign"], weight=d["cw"], reduction=r,
+                                                               label_smoothing=0.1), d["ce_x"], red, d["gy6"])
+            xcase(f"ce_sp_{red}", lambda x, r: F.cross_entropy(x, L["lab_sp"], weight=d["cw4"], reduction=r,
+                                                               label_smoothing=0.05), d["ce_xsp"], red, d["gysp"])
+            xcase(f"nll_{red}", lambda x, r: F.nll_loss(x, L["lab_ign"], weight=d["cw"], reduction=r),
+                  d["lp"], red, d["gy6"])
+            xcase(f"nll_sp_{red}", lambda x, r: F.nll_loss(x, L["lab_sp"], reduction=r), d["lpsp"], red, d["gysp"])
+        xcase("ce_ls_plain", lambda x, r: F.cross_entropy(x, L["lab"], reduction=r, label_smoothing=0.3),
+              d["ce_x"], "mean")
+        xcase("ce_ii2", lambda x, r: F.cross_entropy(x, L["lab"], reduction=r, ignore_index=2), d["ce_x"], "sum")
+        xcase("ce_1d", lambda x, r: F.cross_entropy(x, L["lab_1d"], weight=d["cw"], reduction=r), d["ce_x1"], "mean")
+
 
 if __name__ == "__main__":
     main()
