@@ -200,3 +200,31 @@ Test(nn, norm_errors, .init = nb_test_setup)
     }
     cr_assert_eq(nb_scope_end(), NB_OK);
 }
+
+/* y and the three gradients of a layer norm of x (w, b) with n threads */
+static void norm_run(int threads, nb_tensor *x, nb_tensor *w, nb_tensor *b, nb_tensor *gy, nb_tensor **out)
+{
+    nb_set_num_threads(threads);
+    nb_tensor *in[3] = {x, w, b};
+    nb_tensor *y = nb_layer_norm(x, NB_SHAPE(1031), w, b, 1e-5);
+    cr_assert(y != NULL, "%s", nb_last_error());
+    cr_assert_eq(nb_grad_of(1, &y, &gy, 3, in, out + 1, false), NB_OK, "%s", nb_last_error());
+    out[0] = y;
+}
+
+Test(nn, layer_norm_is_the_same_on_any_thread_count, .init = nb_test_setup)
+{
+    nb_scope_begin();
+    const int saved = nb_get_num_threads();
+    nb_manual_seed(5);
+    nb_tensor *x = leaf(nb_randn(NB_SHAPE(300, 1031), NB_OPTS(NB_FLOAT32)));
+    nb_tensor *w = leaf(nb_randn(NB_SHAPE(1031), NB_OPTS(NB_FLOAT32)));
+    nb_tensor *b = leaf(nb_randn(NB_SHAPE(1031), NB_OPTS(NB_FLOAT32)));
+    nb_tensor *gy = nb_randn(NB_SHAPE(300, 1031), NB_OPTS(NB_FLOAT32));
+    nb_tensor *one[4], *many[4];
+    norm_run(1, x, w, b, gy, one);
+    norm_run(4, x, w, b, gy, many);
+    nb_set_num_threads(saved);
+    for (int i = 0; i < 4; i++) assert_close(many[i], one[i], 0, 0);
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
