@@ -27,6 +27,6 @@ typedef struct nbk_norm_args {
 } nbk_norm_args;
 
 /* The statistics the forward leaves for the backward: float64 (2, rows), row 0 the means (0 for
- * RMS norm), row 1 the rstds. */
+ * RMS norm), row 1 the rstds. With no elements (rows or cols 0) nothing is written or read. */
 
 #endif /* NB_KERNELS_NORM_H */

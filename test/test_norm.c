@@ -132,6 +132,12 @@ Test(nn, norms_of_empty_tensors, .init = nb_test_setup)
     cr_assert(cols0 != NULL, "%s", nb_last_error());
     cr_assert_eq(nb_numel(cols0), 0);
     cr_assert_eq(nb_size(cols0, 0), 3);
+    /* no columns under 3 * 2^57 rows: still an empty result, nothing allocated per row */
+    nb_tensor *huge = nb_zeros(NB_SHAPE((int64_t)1 << 57, 3, 0), NB_OPTS(NB_FLOAT32));
+    cr_assert(huge != NULL, "%s", nb_last_error());
+    nb_tensor *huge_y = nb_layer_norm(huge, NB_SHAPE(0), NULL, NULL, 1e-5);
+    cr_assert(huge_y != NULL, "%s", nb_last_error());
+    cr_assert_eq(nb_size(huge_y, 0), (int64_t)1 << 57);
     cr_assert_eq(nb_scope_end(), NB_OK);
 }
 

@@ -55,6 +55,7 @@ static void forward_item(const nbk_norm_args *a, void *y, double *stats, int64_t
 
 void nbk_cpu_norm_forward(const nbk_norm_args *a, void *y, double *stats, int nthreads)
 {
+    if (a->rows == 0 || a->cols == 0) return; /* no elements: nothing to write, no statistics */
     const int64_t items = (a->rows + ROW_BLOCK - 1) / ROW_BLOCK;
     const int nt = threads_for(a, items, nthreads);
     if (nt == 1) {

@@ -5,7 +5,8 @@
 
 #include "../norm.h"
 
-/* y (rows, cols) of a's dtype and stats (2, rows): the means, then the rstds. */
+/* y (rows, cols) of a's dtype and stats (2, rows): the means, then the rstds (nothing when there
+ * are no elements). */
 void nbk_cpu_norm_forward(const nbk_norm_args *a, void *y, double *stats, int nthreads);
 /* From stats and g (rows, cols): gx (rows, cols), gw and gb (cols,), each NULL when not wanted.
  * gw and gb are sums over rows taken in row order, so they do not depend on nthreads. */

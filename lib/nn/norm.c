@@ -132,7 +132,8 @@ static nb_tensor *norm_op(const char *op, bool rms, const nb_tensor *x, int n, c
     const nb_tensor *bc = xc && (wc || !weight) ? contiguous_of(op, bias, &bcopy) : NULL;
     if (!xc || (weight && !wc) || (bias && !bc)) goto fail;
     out = nb__alloc(op, x->ndim, x->shape, x->dtype, dev);
-    const int64_t stats_shape[2] = {2, rows};
+    /* no columns: no statistics are read, so none are kept (rows may be huge with no elements) */
+    const int64_t stats_shape[2] = {2, cols > 0 ? rows : 0};
     stats = out ? nb__untrack(nb__alloc(op, 2, stats_shape, NB_FLOAT64, dev)) : NULL;
     if (!stats) goto fail;
     const nbk_norm_args a = {
