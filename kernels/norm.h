@@ -9,8 +9,10 @@
  * A missing weight is 1, a missing bias 0.
  *
  * Precision, on every device: the two passes (the mean, then the squared deviations from it)
- * accumulate in float64, and xhat is formed in float64 before it is rounded once; the order of
- * every addition depends on the shapes only, so results are the same on every run. */
+ * accumulate in float64, and the order of every addition depends on the shapes only, so results
+ * are the same on every run. y is formed in float64 on the GPU; on the CPU in the element type
+ * as ((x - hi) - lo) * rstd * w + b with mean = hi + lo split in that type, so x - mean is
+ * rounded relative to its own size however far the values lie from zero. */
 #ifndef NB_KERNELS_NORM_H
 #define NB_KERNELS_NORM_H
 

@@ -2,10 +2,12 @@
  *
  * The typed kernels are written once in norm_typed.h and included below per floating dtype. The
  * forward takes a row at a time in three passes over it (its mean, its squared deviations, then
- * y), the row staying in cache; statistics and xhat are computed in double. The backward takes
- * the input's gradient a row at a time (two passes: the row's two sums, then gx) and the
- * weight's and bias's gradients a strip of columns at a time, adding the rows in order, so they
- * are the same on any thread count. The drivers at the end split rows (or strips) over threads. */
+ * y), the row staying in cache; the statistics are summed in double and y is formed in the
+ * element type from a two-part mean (kernels/norm.h), so float32 runs at float32's width. The
+ * backward (in double) takes the input's gradient a row at a time (two passes: the row's two
+ * sums, then gx) and the weight's and bias's gradients a strip of columns at a time, adding the
+ * rows in order, so they are the same on any thread count. The drivers at the end split rows (or
+ * strips) over threads. */
 #include "norm.h"
 
 #include "threads.h"

@@ -47,14 +47,17 @@ SIMD_CLONES static void TYPED(norm_rows)(const nbk_norm_args *a, T *restrict y, 
         const double rstd = 1.0 / sqrt(TYPED(row_moment)(x, cols, mean, 2) / (double)cols + a->eps);
         stats[i] = mean;
         stats[a->rows + i] = rstd;
+        /* x - mean in T as (x - hi) - lo, mean = hi + lo: each step is rounded relative to its
+         * result, so xhat keeps T's precision however far the values are from zero */
+        const T hi = (T)mean, lo = (T)(mean - (double)hi), r = (T)rstd;
         if (w && b)
-            for (int64_t j = 0; j < cols; j++) yr[j] = (T)(((double)x[j] - mean) * rstd * w[j] + b[j]);
+            for (int64_t j = 0; j < cols; j++) yr[j] = ((x[j] - hi) - lo) * r * w[j] + b[j];
         else if (w)
-            for (int64_t j = 0; j < cols; j++) yr[j] = (T)(((double)x[j] - mean) * rstd * w[j]);
+            for (int64_t j = 0; j < cols; j++) yr[j] = ((x[j] - hi) - lo) * r * w[j];
         else if (b)
-            for (int64_t j = 0; j < cols; j++) yr[j] = (T)(((double)x[j] - mean) * rstd + b[j]);
+            for (int64_t j = 0; j < cols; j++) yr[j] = ((x[j] - hi) - lo) * r + b[j];
         else
-            for (int64_t j = 0; j < cols; j++) yr[j] = (T)(((double)x[j] - mean) * rstd);
+            for (int64_t j = 0; j < cols; j++) yr[j] = ((x[j] - hi) - lo) * r;
     }
 }
 
