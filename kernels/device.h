@@ -21,6 +21,7 @@
 #include "error.h"
 #include "gemm.h"
 #include "iter.h"
+#include "norm.h"
 #include "ops.h"
 #include "reduce.h"
 #include "rows.h"
@@ -90,6 +91,12 @@ typedef struct nbk_device {
                                   const void *g, void *gi);
     nb_status (*xent_forward)(nbk_call c, const nbk_xent_args *a, void *loss);
     nb_status (*xent_backward)(nbk_call c, const nbk_xent_args *a, const void *g, void *grad);
+    /* layer and RMS norm (kernels/norm.h): y (rows, cols) of a's dtype and stats (2, rows) */
+    nb_status (*norm_forward)(nbk_call c, const nbk_norm_args *a, void *y, double *stats);
+    /* from the forward's stats and g (rows, cols): gx (rows, cols), gw and gb (cols,), each NULL
+     * when not wanted; all of a's dtype, contiguous */
+    nb_status (*norm_backward)(nbk_call c, const nbk_norm_args *a, const double *stats, const void *g,
+                               void *gx, void *gw, void *gb);
 
     /* ---- step capture (NULL where the device has none) */
     nb_status (*capture_begin)(nbk_call c);

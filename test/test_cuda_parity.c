@@ -131,12 +131,27 @@ static const pcase linear_inputs[] = {
     {{{D3(2, 4, 5), CONTIG}, {D2(3, 5), NARROWED}, {D1(3), CONTIG}}},
     {{{D2(64, 1031), CONTIG}, {D2(33, 1031), CONTIG}, {D1(33), CONTIG}}},
 };
+/* two inputs of one shape (losses whose target must match the input) */
+static const pcase same_shape2[] = {
+    {{{D2(4, 5), CONTIG}, {D2(4, 5), CONTIG}}},     {{{D2(4, 5), TRANSPOSED}, {D2(4, 5), NARROWED}}},
+    {{{D3(3, 4, 5), ROTATED}, {D3(3, 4, 5), CONTIG}}}, {{{D1(7), STEPPED}, {D1(7), CONTIG}}},
+    {{{D2(4, 5), EXPANDED}, {D2(4, 5), TRANSPOSED}}}, {{{D2(64, 1031), CONTIG}, {D2(64, 1031), CONTIG}}},
+};
+/* x, and a weight and bias of its last dims (layer and RMS norm) */
+static const pcase norm_inputs[] = {
+    {{{D2(4, 5), CONTIG}, {D1(5), CONTIG}, {D1(5), CONTIG}}},
+    {{{D2(4, 5), TRANSPOSED}, {D1(5), STEPPED}, {D1(5), CONTIG}}},
+    {{{D2(4, 5), EXPANDED}, {D1(5), CONTIG}, {D1(5), STEPPED}}},
+    {{{D3(3, 4, 5), ROTATED}, {D2(4, 5), TRANSPOSED}, {D2(4, 5), CONTIG}}},
+    {{{D2(3, 7), NARROWED}, {D1(7), CONTIG}, {D1(7), CONTIG}}},
+    {{{D2(64, 1031), CONTIG}, {D1(1031), CONTIG}, {D1(1031), CONTIG}}},
+};
 /* no inputs: creation ops make their tensor on the device themselves */
 static const pcase no_inputs[] = {{{{D0(), CONTIG}}}};
 
 typedef enum family {
     ANY_SHAPE, TWO_OR_THREE_DIMS, MATRIX, STRIDED, BROADCAST2, BROADCAST3, ONTO, MATRIX_PAIRS,
-    BATCHED_PAIRS, FLAT_PAIRS, STACKABLE, LOGITS_LABELS, LINEAR_INPUTS, NO_INPUTS,
+    BATCHED_PAIRS, FLAT_PAIRS, STACKABLE, LOGITS_LABELS, LINEAR_INPUTS, NORM_INPUTS, SAME_SHAPE2, NO_INPUTS,
 } family;
 
 #define FAMILY(cases) {cases, (int)(sizeof cases / sizeof cases[0])}
@@ -151,6 +166,7 @@ static const struct {
     [BATCHED_PAIRS] = FAMILY(batched_pairs), [FLAT_PAIRS] = FAMILY(flat_pairs),
     [STACKABLE] = FAMILY(stackable),         [LOGITS_LABELS] = FAMILY(logits_labels),
     [LINEAR_INPUTS] = FAMILY(linear_inputs), [NO_INPUTS] = FAMILY(no_inputs),
+    [NORM_INPUTS] = FAMILY(norm_inputs),     [SAME_SHAPE2] = FAMILY(same_shape2),
 };
 
 /* ================================================================ the functions of the rows */
@@ -312,6 +328,14 @@ FN(f_ne, nb_ne(A, B))
 FN(f_where, nb_where(A, B, C))
 FN(f_masked_fill, nb_masked_fill(A, B, 2.5))
 FN(f_mse, nb_mse_loss(A, B))
+FN(f_l1, nb_l1_loss(A, B, NB_REDUCTION_MEAN))
+FN(f_l1_none, nb_l1_loss(A, B, NB_REDUCTION_NONE))
+FN(f_smooth_l1, nb_smooth_l1_loss(A, B, NB_REDUCTION_SUM, 0.75))
+FN(f_huber, nb_huber_loss(A, B, NB_REDUCTION_MEAN, 1.25))
+FN(f_bce, nb_binary_cross_entropy_with_logits(A, B, NULL))
+/* the target also as the weight and the positives' weight */
+FN(f_bce_weighted, nb_binary_cross_entropy_with_logits(
+                       A, B, &(nb_bce_with_logits_options){.weight = B, .pos_weight = B, .reduction = NB_REDUCTION_NONE}))
 
 FN(f_add_, nb_add_(writable(A), B))
 FN(f_sub_, nb_sub_(writable(A), B))
@@ -387,6 +411,27 @@ FN(f_softmax_0, nb_softmax(A, 0))
 FN(f_log_softmax_last, nb_log_softmax(A, -1))
 FN(f_log_softmax_1, nb_log_softmax(A, 1))
 FN(f_cross_entropy, nb_cross_entropy(A, B))
+/* with options: label 1 ignored, smoothing, and for nll class weights exp(-c) of the logits' dtype */
+static nb_tensor *cross_entropy_ex_of(nb_tensor *const *in, nb_reduction r)
+{
+    nb_cross_entropy_options o = NB_CROSS_ENTROPY_DEFAULTS;
+    o.ignore_index = 1, o.reduction = r, o.label_smoothing = 0.1;
+    return nb_cross_entropy_ex(A, B, &o);
+}
+static nb_tensor *nll_loss_of(nb_tensor *const *in, nb_options opt)
+{
+    (void)opt;
+    nb_nll_loss_options o = NB_NLL_LOSS_DEFAULTS;
+    o.weight = nb_exp(nb_neg(nb_arange(0, (double)nb_size(A, 1), 1, NB_OPTS(nb_dtype_of(A), .device = nb_device_of(A)))));
+    return nb_nll_loss(nb_log_softmax(A, 1), B, &o);
+}
+FN(f_cross_entropy_ex_mean, cross_entropy_ex_of(in, NB_REDUCTION_MEAN))
+FN(f_cross_entropy_ex_none, cross_entropy_ex_of(in, NB_REDUCTION_NONE))
+/* normalised over b's shape (b the weight, c the bias), or a's last dim */
+FN(f_layer_norm, nb_layer_norm(A, nb_ndim(B), nb_shape(B), B, C, 1e-5))
+FN(f_layer_norm_plain, nb_layer_norm(A, 1, nb_shape(A) + nb_ndim(A) - 1, NULL, NULL, 1e-5))
+FN(f_rms_norm, nb_rms_norm(A, nb_ndim(B), nb_shape(B), B, NAN))
+FN(f_rms_norm_plain, nb_rms_norm(A, 1, nb_shape(A) + nb_ndim(A) - 1, NULL, 1e-6))
 
 /* ================================================================ the table */
 
@@ -498,6 +543,16 @@ static const row rows[] = {
     {"where(mask, a, b)", "nb_where", f_where, BROADCAST3, "MFF", ALL, "WhereBackward", 0},
     {"masked_fill(a, mask, 2.5)", "nb_masked_fill", f_masked_fill, ONTO, "FM", ALL, "MaskedFillBackward", 0},
     {"mse_loss(a, b)", "nb_mse_loss", f_mse, BROADCAST2, "FF", FLOATS, "SubBackward MeanBackward", 0},
+    {"l1_loss(a, b)", "nb_l1_loss", f_l1, BROADCAST2, "FF", FLOATS, "SubBackward AbsBackward MeanBackward", 0},
+    {"l1_loss(a, b, none)", "nb_l1_loss", f_l1_none, BROADCAST2, "FF", FLOATS, "AbsBackward", 0},
+    {"smooth_l1_loss(a, b, sum, 0.75)", "nb_smooth_l1_loss", f_smooth_l1, BROADCAST2, "FF", FLOATS,
+     "WhereBackward SumBackward", 0},
+    {"huber_loss(a, b, mean, 1.25)", "nb_huber_loss", f_huber, BROADCAST2, "FF", FLOATS, "WhereBackward MeanBackward",
+     0},
+    {"bce_with_logits(a, b)", "nb_binary_cross_entropy_with_logits", f_bce, SAME_SHAPE2, "FF", FLOATS,
+     "WhereBackward ExpBackward LogBackward MeanBackward", 0},
+    {"bce_with_logits(a, b, weight b, pos_weight b, none)", "nb_binary_cross_entropy_with_logits", f_bce_weighted,
+     SAME_SHAPE2, "FF", FLOATS, "WhereBackward MulBackward", 0},
     /* in place: the target is input a (a recorded copy of it when it requires grad) */
     {"a += b", "nb_add_", f_add_, ONTO, "FF", NUMBERS, "AddBackward", 0},
     {"a -= b", "nb_sub_", f_sub_, ONTO, "FF", NUMBERS, "SubBackward", 0},
@@ -566,6 +621,18 @@ static const row rows[] = {
     {"log_softmax(a, 1)", "nb_log_softmax", f_log_softmax_1, TWO_OR_THREE_DIMS, "F", FLOATS, "LogSoftmaxBackward", 0},
     {"cross_entropy(logits, labels)", "nb_cross_entropy", f_cross_entropy, LOGITS_LABELS, "FL", FLOATS,
      "CrossEntropyBackward", 0},
+    {"cross_entropy_ex(logits, labels, ignore 1, smoothing 0.1)", "nb_cross_entropy_ex", f_cross_entropy_ex_mean,
+     LOGITS_LABELS, "FL", FLOATS, "CrossEntropyBackward", 0},
+    {"cross_entropy_ex(logits, labels, ignore 1, smoothing 0.1, none)", "nb_cross_entropy_ex",
+     f_cross_entropy_ex_none, LOGITS_LABELS, "FL", FLOATS, "CrossEntropyBackward", 0},
+    {"nll_loss(log_softmax(logits), labels, weight)", "nb_nll_loss nb_log_softmax", nll_loss_of, LOGITS_LABELS, "FL",
+     FLOATS, "NllLossBackward LogSoftmaxBackward", 0},
+    {"layer_norm(x, w.shape, w, b)", "nb_layer_norm", f_layer_norm, NORM_INPUTS, "FFF", FLOATS, "LayerNormBackward", 0},
+    {"layer_norm(x, x.shape[-1:])", "nb_layer_norm", f_layer_norm_plain, NORM_INPUTS, "F", FLOATS,
+     "LayerNormBackward", 0},
+    {"rms_norm(x, w.shape, w)", "nb_rms_norm", f_rms_norm, NORM_INPUTS, "FF", FLOATS, "RmsNormBackward", 0},
+    {"rms_norm(x, x.shape[-1:], eps 1e-6)", "nb_rms_norm", f_rms_norm_plain, NORM_INPUTS, "F", FLOATS,
+     "RmsNormBackward", 0},
 };
 #define NROWS ((int)(sizeof rows / sizeof rows[0]))
 

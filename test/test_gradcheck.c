@@ -163,6 +163,54 @@ static nb_tensor *f_cross_entropy(int n, nb_tensor *const *in, void *ctx)
     return nb_cross_entropy(A, nb_from_array(labels, 1, &rows, NB_OPTS(NB_INT64)));
 }
 
+/* cross entropy with options and nll: labels as above (ignore_index 1 drops some); class
+ * weights (no gradient: PyTorch has none for them) 1, 1.5, 2, ... for the spatial rows */
+static nb_tensor *xent_labels(nb_tensor *logits, bool spatial)
+{
+    const int64_t rows = nb_size(logits, 0), classes = nb_size(logits, 1);
+    const int64_t per = spatial ? nb_size(logits, 2) : 1;
+    int64_t labels[32];
+    for (int64_t i = 0; i < rows * per && i < 32; i++) labels[i] = (i * 2 + 1) % classes;
+    return spatial ? nb_from_array(labels, NB_SHAPE(rows, per), NB_OPTS(NB_INT64))
+                   : nb_from_array(labels, 1, &rows, NB_OPTS(NB_INT64));
+}
+
+static nb_tensor *class_weights(nb_tensor *logits)
+{
+    return nb_add_scalar(nb_arange(0, (double)nb_size(logits, 1) * 0.5, 0.5, NB_OPTS(NB_FLOAT64)), 1.0);
+}
+
+static nb_tensor *f_cross_entropy_ex(int n, nb_tensor *const *in, void *ctx)
+{
+    (void)n, (void)ctx;
+    nb_cross_entropy_options o = NB_CROSS_ENTROPY_DEFAULTS;
+    o.weight = nb_ndim(A) == 3 ? class_weights(A) : NULL;
+    o.ignore_index = 1;
+    o.label_smoothing = 0.15;
+    return nb_cross_entropy_ex(A, xent_labels(A, nb_ndim(A) == 3), &o);
+}
+
+static nb_tensor *f_nll_loss(int n, nb_tensor *const *in, void *ctx)
+{
+    (void)n, (void)ctx;
+    nb_nll_loss_options o = NB_NLL_LOSS_DEFAULTS;
+    o.weight = nb_ndim(A) == 3 ? class_weights(A) : NULL;
+    o.reduction = NB_REDUCTION_SUM;
+    return nb_nll_loss(A, xent_labels(A, nb_ndim(A) == 3), &o);
+}
+
+/* losses composed from recorded ops */
+FN(f_l1_loss, nb_l1_loss(A, B, NB_REDUCTION_MEAN))
+FN(f_smooth_l1_loss, nb_smooth_l1_loss(A, B, NB_REDUCTION_NONE, 0.8))
+FN(f_huber_loss, nb_huber_loss(A, B, NB_REDUCTION_SUM, 0.7))
+FN(f_bce, nb_binary_cross_entropy_with_logits(A, B, &(nb_bce_with_logits_options){.pos_weight = in[2]}))
+
+/* normalised over b's shape (the weight's), c the bias */
+FN(f_layer_norm, nb_layer_norm(A, nb_ndim(B), nb_shape(B), B, in[2], 1e-5))
+FN(f_layer_norm_plain, nb_layer_norm(A, NB_SHAPE(4), NULL, NULL, 1e-5))
+FN(f_rms_norm, nb_rms_norm(A, nb_ndim(B), nb_shape(B), B, 1e-5))
+FN(f_rms_norm_plain, nb_rms_norm(A, NB_SHAPE(4), NULL, NAN))
+
 #define S1(a) 1, {a}
 #define S2(a, b) 2, {a, b}
 #define S3(a, b, c) 3, {a, b, c}
@@ -251,6 +299,27 @@ static const gc_row rows[] = {
     {"LogSoftmaxBackward", "log_softmax(a(2,3,4), 1)", f_log_softmax_d1, 1, {IN(S3(2, 3, 4), 0)}},
     {"CrossEntropyBackward", "cross_entropy(a(4,5), labels)", f_cross_entropy, 1, {IN(S2(4, 5), NONCONTIG)}},
     {"CrossEntropyBackward", "cross_entropy(a(3,2), labels)", f_cross_entropy, 1, {IN(S2(3, 2), 0)}},
+    {"CrossEntropyBackward", "cross_entropy_ex(a(5,4), labels, ignore 1, smoothing 0.15)", f_cross_entropy_ex, 1,
+     {IN(S2(5, 4), NONCONTIG)}},
+    {"CrossEntropyBackward", "cross_entropy_ex(a(2,3,4), labels(2,4), weights, ...)", f_cross_entropy_ex, 1,
+     {IN(S3(2, 3, 4), NONCONTIG)}},
+    {"NllLossBackward", "nll_loss(a(5,4), labels, sum)", f_nll_loss, 1, {IN(S2(5, 4), 0)}},
+    {"NllLossBackward", "nll_loss(a(2,3,4), labels(2,4), weights, sum)", f_nll_loss, 1,
+     {IN(S3(2, 3, 4), NONCONTIG)}},
+    {"AbsBackward", "l1_loss(a(3,4), b(4))", f_l1_loss, 2, {IN(S2(3, 4), NONCONTIG), IN(S1(4), 0)}},
+    {"WhereBackward", "smooth_l1_loss(a(3,4), b(3,4), none, 0.8)", f_smooth_l1_loss, 2,
+     {IN(S2(3, 4), 0), IN(S2(3, 4), NONCONTIG)}},
+    {"WhereBackward", "huber_loss(a(3,4), b(3,1), sum, 0.7)", f_huber_loss, 2, {IN(S2(3, 4), 0), IN(S2(3, 1), 0)}},
+    {"WhereBackward", "bce_with_logits(a(3,4), b(3,4), pos_weight c(4))", f_bce, 3,
+     {IN(S2(3, 4), NONCONTIG), IN(S2(3, 4), 0), IN(S1(4), POSITIVE)}},
+    {"LayerNormBackward", "layer_norm(a(3,4), (4,), b, c)", f_layer_norm, 3,
+     {IN(S2(3, 4), NONCONTIG), IN(S1(4), 0), IN(S1(4), 0)}},
+    {"LayerNormBackward", "layer_norm(a(2,3,4), (3,4), b, c)", f_layer_norm, 3,
+     {IN(S3(2, 3, 4), 0), IN(S2(3, 4), NONCONTIG), IN(S2(3, 4), 0)}},
+    {"LayerNormBackward", "layer_norm(a(3,4), (4,))", f_layer_norm_plain, 1, {IN(S2(3, 4), NONCONTIG)}},
+    {"RmsNormBackward", "rms_norm(a(3,4), (4,), b)", f_rms_norm, 2, {IN(S2(3, 4), NONCONTIG), IN(S1(4), 0)}},
+    {"RmsNormBackward", "rms_norm(a(2,3,4), (3,4), b)", f_rms_norm, 2, {IN(S3(2, 3, 4), 0), IN(S2(3, 4), 0)}},
+    {"RmsNormBackward", "rms_norm(a(2,4), (4,))", f_rms_norm_plain, 1, {IN(S2(2, 4), 0)}},
 };
 #define NROWS ((int)(sizeof rows / sizeof rows[0]))
 

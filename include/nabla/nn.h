@@ -55,6 +55,70 @@ NB_API nb_tensor *nb_cross_entropy(const nb_tensor *logits, const nb_tensor *lab
 /* Mean squared error over all elements; pred and target broadcast. */
 NB_API nb_tensor *nb_mse_loss(const nb_tensor *pred, const nb_tensor *target);
 
+/* How a loss reduces its per-element losses: PyTorch's reduction= 'mean' (the default: zero),
+ * 'sum' or 'none' (a loss per element, of the broadcast shape). */
+typedef enum nb_reduction { NB_REDUCTION_MEAN = 0, NB_REDUCTION_SUM = 1, NB_REDUCTION_NONE = 2 } nb_reduction;
+
+/* |input - target| (they broadcast), reduced. */
+NB_API nb_tensor *nb_l1_loss(const nb_tensor *input, const nb_tensor *target, nb_reduction reduction);
+/* d = |input - target|: 0.5 d^2 / beta below beta, else d - 0.5 beta (beta >= 0; 0 is the L1
+ * loss; PyTorch's default is 1.0), reduced. */
+NB_API nb_tensor *nb_smooth_l1_loss(const nb_tensor *input, const nb_tensor *target, nb_reduction reduction,
+                                    double beta);
+/* d = |input - target|: 0.5 d^2 below delta, else delta (d - 0.5 delta) (delta > 0; PyTorch's
+ * default is 1.0), reduced. */
+NB_API nb_tensor *nb_huber_loss(const nb_tensor *input, const nb_tensor *target, nb_reduction reduction,
+                                double delta);
+
+/* Options of nb_binary_cross_entropy_with_logits; all zero (or NULL options) are PyTorch's defaults. */
+typedef struct nb_bce_with_logits_options {
+    const nb_tensor *weight;     /* broadcasts to the input's shape; NULL: every element 1 */
+    const nb_tensor *pos_weight; /* the positives' weight, broadcast (per class: the last dim); NULL: 1 */
+    nb_reduction reduction;
+} nb_bce_with_logits_options;
+/* Binary cross entropy of logits against targets in [0, 1] of the same shape: -w [pw t
+ * log sigmoid(x) + (1 - t) log(1 - sigmoid(x))], reduced; never overflows (log-sum-exp form). */
+NB_API nb_tensor *nb_binary_cross_entropy_with_logits(const nb_tensor *input, const nb_tensor *target,
+                                                      const nb_bce_with_logits_options *options);
+
+/* Options of nb_cross_entropy_ex; start from NB_CROSS_ENTROPY_DEFAULTS (NULL options are the same:
+ * PyTorch's defaults). */
+typedef struct nb_cross_entropy_options {
+    const nb_tensor *weight;  /* (C,) class weights of the logits' dtype; NULL: every class 1 */
+    int64_t ignore_index;     /* labels equal to it count nothing (default -100) */
+    nb_reduction reduction;
+    double label_smoothing;   /* in [0, 1]: the target mixes one_hot (1 - s) with uniform s */
+} nb_cross_entropy_options;
+#define NB_CROSS_ENTROPY_DEFAULTS ((nb_cross_entropy_options){.ignore_index = -100})
+/* Cross entropy of logits (N, C), (N, C, d1, ...) or (C,) against int64 labels (N,), (N, d1, ...)
+ * or () with PyTorch's options: mean with weights divides by the weights of the labels not
+ * ignored; reduction none gives the labels' shape. One fused kernel forward and backward; a
+ * label out of [0, C) (not ignore_index) is an error (on a GPU at the next synchronisation). */
+NB_API nb_tensor *nb_cross_entropy_ex(const nb_tensor *logits, const nb_tensor *target,
+                                      const nb_cross_entropy_options *options);
+
+/* Options of nb_nll_loss; start from NB_NLL_LOSS_DEFAULTS (NULL options are the same). */
+typedef struct nb_nll_loss_options {
+    const nb_tensor *weight; /* (C,) class weights of the input's dtype; NULL: every class 1 */
+    int64_t ignore_index;    /* default -100 */
+    nb_reduction reduction;
+} nb_nll_loss_options;
+#define NB_NLL_LOSS_DEFAULTS ((nb_nll_loss_options){.ignore_index = -100})
+/* Negative log likelihood: -weight[y] log_probs[y] per row, shapes and options as
+ * nb_cross_entropy_ex's (log_probs from nb_log_softmax). */
+NB_API nb_tensor *nb_nll_loss(const nb_tensor *log_probs, const nb_tensor *target,
+                              const nb_nll_loss_options *options);
+
+/* Layer normalisation over the last n dims of x (sizes normalized_shape, n >= 1):
+ * (x - mean) / sqrt(var + eps) * weight + bias, var biased; weight and bias (normalized_shape)
+ * may be NULL. One fused kernel forward and backward. PyTorch's default eps is 1e-5. */
+NB_API nb_tensor *nb_layer_norm(const nb_tensor *x, int n, const int64_t *normalized_shape,
+                                const nb_tensor *weight, const nb_tensor *bias, double eps);
+/* RMS normalisation over the last n dims of x: x / sqrt(mean(x^2) + eps) * weight (weight may be
+ * NULL); eps NAN takes the machine epsilon of x's dtype, as PyTorch's eps=None. */
+NB_API nb_tensor *nb_rms_norm(const nb_tensor *x, int n, const int64_t *normalized_shape,
+                              const nb_tensor *weight, double eps);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,7 @@
 #include "cpu.h"
 #include "gemm.h"
 #include "host_cache.h"
+#include "norm.h"
 #include "reduce.h"
 #include "rows.h"
 #include "softmax.h"
@@ -174,6 +175,10 @@ static nb_status xent_forward(nbk_call c, const nbk_xent_args *a, void *loss)
     (void)c;
     const int64_t bad = nbk_cpu_xent_check_labels(a);
     if (bad >= 0) return bad_label(a, bad);
+    if (nbk_xent_has_options(a)) {
+        nbk_cpu_xent_ext_forward(a, loss, nbk_cpu_max_threads());
+        return NB_OK;
+    }
     const double mean = nbk_cpu_xent_forward(a, nbk_cpu_max_threads());
     if (a->dtype == NB_FLOAT32) *(float *)loss = (float)mean;
     else *(double *)loss = mean;
@@ -185,8 +190,27 @@ static nb_status xent_backward(nbk_call c, const nbk_xent_args *a, const void *g
     (void)c;
     const int64_t bad = nbk_cpu_xent_check_labels(a);
     if (bad >= 0) return bad_label(a, bad);
+    if (nbk_xent_has_options(a)) {
+        nbk_cpu_xent_ext_backward(a, g, grad, nbk_cpu_max_threads());
+        return NB_OK;
+    }
     const double grad_loss = a->dtype == NB_FLOAT32 ? *(const float *)g : *(const double *)g;
     nbk_cpu_xent_backward(a, grad_loss / (double)a->rows, grad, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
+static nb_status norm_forward(nbk_call c, const nbk_norm_args *a, void *y, double *stats)
+{
+    (void)c;
+    nbk_cpu_norm_forward(a, y, stats, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
+static nb_status norm_backward(nbk_call c, const nbk_norm_args *a, const double *stats, const void *g, void *gx,
+                               void *gw, void *gb)
+{
+    (void)c;
+    nbk_cpu_norm_backward(a, stats, g, gx, gw, gb, nbk_cpu_max_threads());
     return NB_OK;
 }
 
@@ -217,4 +241,6 @@ const nbk_device nbk_cpu_device = {
     .softmax_backward = softmax_backward,
     .xent_forward = xent_forward,
     .xent_backward = xent_backward,
+    .norm_forward = norm_forward,
+    .norm_backward = norm_backward,
 };

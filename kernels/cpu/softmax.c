@@ -172,7 +172,7 @@ int64_t nbk_cpu_xent_check_labels(const nbk_xent_args *a)
 {
     for (int64_t i = 0; i < a->rows; i++) {
         int64_t label = a->labels[i * a->label_stride];
-        if (label < 0 || label >= a->classes) return i;
+        if ((label < 0 || label >= a->classes) && !nbk_xent_ignored(a, label)) return i;
     }
     return -1;
 }
@@ -217,4 +217,91 @@ void nbk_cpu_xent_backward(const nbk_xent_args *a, double scale, void *grad, int
     }
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t b = 0; b < blocks; b++) xent_grad_block(a, scale, grad, b);
+}
+
+/* ---------------------------------------------------------------- cross entropy with options */
+
+static double class_weight_sum(const nbk_xent_args *a)
+{
+    if (!a->class_weight) return (double)a->classes;
+    double W = 0;
+    for (int64_t c = 0; c < a->classes; c++)
+        W += a->dtype == NB_FLOAT32 ? (double)((const float *)a->class_weight)[c] : ((const double *)a->class_weight)[c];
+    return W;
+}
+
+static double xent_ext_block(const nbk_xent_args *a, double W, int64_t b, void *each, double *wsum)
+{
+    int64_t begin = b * XENT_BLOCK, end = begin + XENT_BLOCK < a->rows ? begin + XENT_BLOCK : a->rows;
+    return a->dtype == NB_FLOAT32 ? xent_ext_rows_f32(a, W, begin, end, (float *)each, wsum)
+                                  : xent_ext_rows_f64(a, W, begin, end, (double *)each, wsum);
+}
+
+/* The sums over blocks of the losses and of the label weights, blocks added in order */
+static double xent_ext_sums(const nbk_xent_args *a, double W, void *each, double *weight_sum, int nthreads)
+{
+    const int64_t blocks = (a->rows + XENT_BLOCK - 1) / XENT_BLOCK;
+    const int nt = threads_for(a->rows * a->classes, blocks, nthreads);
+    double *partial = nt > 1 ? malloc((size_t)blocks * 2 * sizeof *partial) : NULL; /* (2, blocks) */
+    double total = 0, wsum = 0;
+    if (!partial) {
+        for (int64_t b = 0; b < blocks; b++) {
+            double w;
+            total += xent_ext_block(a, W, b, each, &w);
+            wsum += w;
+        }
+    } else {
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int64_t b = 0; b < blocks; b++) partial[b] = xent_ext_block(a, W, b, each, &partial[blocks + b]);
+        for (int64_t b = 0; b < blocks; b++) total += partial[b], wsum += partial[blocks + b];
+        free(partial);
+    }
+    *weight_sum = wsum;
+    return total;
+}
+
+void nbk_cpu_xent_ext_forward(const nbk_xent_args *a, void *loss, int nthreads)
+{
+    double wsum;
+    const bool none = a->reduction == 2;
+    const double total = xent_ext_sums(a, class_weight_sum(a), none ? loss : NULL, &wsum, nthreads);
+    if (none) return;
+    const double value = a->reduction == 0 ? total / wsum : total;
+    if (a->dtype == NB_FLOAT32) *(float *)loss = (float)value;
+    else *(double *)loss = value;
+}
+
+static void xent_ext_grad_block(const nbk_xent_args *a, double W, double s, const void *g_rows, void *grad, int64_t b)
+{
+    int64_t begin = b * XENT_BLOCK, end = begin + XENT_BLOCK < a->rows ? begin + XENT_BLOCK : a->rows;
+    if (a->dtype == NB_FLOAT32) xent_ext_grad_rows_f32(a, W, s, (const float *)g_rows, (float *)grad, begin, end);
+    else xent_ext_grad_rows_f64(a, W, s, (const double *)g_rows, (double *)grad, begin, end);
+}
+
+void nbk_cpu_xent_ext_backward(const nbk_xent_args *a, const void *g, void *grad, int nthreads)
+{
+    const double W = class_weight_sum(a);
+    const bool none = a->reduction == 2;
+    double s = 0;
+    if (!none) {
+        s = a->dtype == NB_FLOAT32 ? (double)*(const float *)g : *(const double *)g;
+        if (a->reduction == 0) { /* the mean's divisor: the weights of the rows not ignored */
+            double wsum = 0;
+            for (int64_t i = 0; i < a->rows; i++) {
+                const int64_t label = a->labels[i * a->label_stride];
+                if (!nbk_xent_ignored(a, label) && label >= 0 && label < a->classes)
+                    wsum += a->dtype == NB_FLOAT32 ? (a->class_weight ? (double)((const float *)a->class_weight)[label] : 1.0)
+                                                   : (a->class_weight ? ((const double *)a->class_weight)[label] : 1.0);
+            }
+            s /= wsum;
+        }
+    }
+    const int64_t blocks = (a->rows + XENT_BLOCK - 1) / XENT_BLOCK;
+    const int nt = threads_for(a->rows * a->classes, blocks, nthreads);
+    if (nt == 1) {
+        for (int64_t b = 0; b < blocks; b++) xent_ext_grad_block(a, W, s, none ? g : NULL, grad, b);
+        return;
+    }
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t b = 0; b < blocks; b++) xent_ext_grad_block(a, W, s, none ? g : NULL, grad, b);
 }

@@ -24,4 +24,10 @@ double nbk_cpu_xent_forward(const nbk_xent_args *a, int nthreads);
 /* grad (rows, classes), contiguous, of a's dtype: (softmax(logits) - one_hot(labels)) * scale. */
 void nbk_cpu_xent_backward(const nbk_xent_args *a, double scale, void *grad, int nthreads);
 
+/* With options (kernels/softmax.h; labels already checked): loss is 0-d, or (rows,) for
+ * reduction none; sums run over fixed blocks of rows combined in order. */
+void nbk_cpu_xent_ext_forward(const nbk_xent_args *a, void *loss, int nthreads);
+/* grad (rows, classes), contiguous, from g (0-d, or (rows,) for reduction none). */
+void nbk_cpu_xent_ext_backward(const nbk_xent_args *a, const void *g, void *grad, int nthreads);
+
 #endif /* NB_KERNELS_CPU_SOFTMAX_H */

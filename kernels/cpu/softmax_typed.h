@@ -279,6 +279,98 @@ static void TYPED(xent_grad_rows)(const nbk_xent_args *a, double scale, T *grad,
     }
 }
 
+
+/* ---------------------------------------------------------------- cross entropy with options
+ *
+ * The options of kernels/softmax.h (class weights, ignored labels, label smoothing,
+ * log-probabilities, reductions) take these plainer row loops: a row at a time, its maximum, its
+ * log-sum-exp and the sums the options need, each in double. */
+
+/* log(sum_j exp(x_j)) of a row of classes elements cs apart, the maximum taken out first */
+static double TYPED(ext_lse)(const T *x, int64_t classes, int64_t cs)
+{
+    T m = -INFINITY;
+    for (int64_t j = 0; j < classes; j++) m = x[j * cs] > m ? x[j * cs] : m;
+    double s = 0;
+    for (int64_t j = 0; j < classes; j++) s += EXP(x[j * cs] - m);
+    return (double)m + log(s);
+}
+
+static inline double TYPED(ext_weight)(const nbk_xent_args *a, int64_t c)
+{
+    return a->class_weight ? (double)((const T *)a->class_weight)[c] : 1.0;
+}
+
+/* The sum over rows [begin, end) of their losses L_i (each also written to each (rows,) when
+ * not NULL) and of their labels' weights (ignored rows: 0); W is the sum of the class weights. */
+static double TYPED(xent_ext_rows)(const nbk_xent_args *a, double W, int64_t begin, int64_t end, T *each,
+                                   double *weight_sum)
+{
+    const int64_t classes = a->classes, cs = a->col_stride;
+    const double e = a->smoothing;
+    double total = 0, wsum = 0;
+    for (int64_t i = begin; i < end; i++) {
+        const T *x = (const T *)a->logits + i * a->row_stride; /* (classes,) cs apart */
+        const int64_t label = a->labels[i * a->label_stride];
+        double loss = 0;
+        if (!nbk_xent_ignored(a, label)) {
+            const double wy = TYPED(ext_weight)(a, label);
+            wsum += wy;
+            if (a->log_probs) {
+                loss = -wy * (double)x[label * cs];
+            } else {
+                const double lse = TYPED(ext_lse)(x, classes, cs);
+                loss = (1 - e) * wy * (lse - (double)x[label * cs]);
+                if (e != 0) {
+                    double dot = 0;
+                    for (int64_t j = 0; j < classes; j++) dot += TYPED(ext_weight)(a, j) * (double)x[j * cs];
+                    loss += e / (double)classes * (W * lse - dot);
+                }
+            }
+        }
+        if (each) each[i] = (T)loss;
+        total += loss;
+    }
+    *weight_sum = wsum;
+    return total;
+}
+
+/* grad rows [begin, end) (contiguous, classes apart) of the losses times s (or times g_rows[i],
+ * one per row, when not NULL): s (A p_j - (e / classes) w_j) but for the label's element,
+ * whose A p_y - B is written as (e W / classes) p_y - B (sum of the other p_c), free of
+ * cancellation near p_y = 1; A = (1 - e) w_y + e W / classes, B = (1 - e) w_y. */
+static void TYPED(xent_ext_grad_rows)(const nbk_xent_args *a, double W, double s, const T *g_rows, T *grad,
+                                      int64_t begin, int64_t end)
+{
+    const int64_t classes = a->classes, cs = a->col_stride;
+    const double e = a->smoothing, ec = e / (double)classes;
+    for (int64_t i = begin; i < end; i++) {
+        const T *x = (const T *)a->logits + i * a->row_stride; /* (classes,) cs apart */
+        T *gr = grad + i * classes;                            /* (classes,) */
+        const int64_t label = a->labels[i * a->label_stride];
+        if (nbk_xent_ignored(a, label) || label < 0 || label >= classes) {
+            for (int64_t j = 0; j < classes; j++) gr[j] = 0;
+            continue;
+        }
+        const double si = g_rows ? (double)g_rows[i] : s, wy = TYPED(ext_weight)(a, label);
+        if (a->log_probs) {
+            for (int64_t j = 0; j < classes; j++) gr[j] = 0;
+            gr[label] = (T)(-si * wy);
+            continue;
+        }
+        const double lse = TYPED(ext_lse)(x, classes, cs);
+        const double A = (1 - e) * wy + ec * W, B = (1 - e) * wy;
+        double others = 0, py = 0;
+        for (int64_t j = 0; j < classes; j++) {
+            const double p = (double)EXP((T)((double)x[j * cs] - lse));
+            if (j == label) py = p;
+            else others += p;
+            gr[j] = (T)(si * (A * p - ec * TYPED(ext_weight)(a, j)));
+        }
+        gr[label] = (T)(si * (ec * W * py - B * others - ec * wy));
+    }
+}
+
 #undef T
 #undef SFX
 #undef EXP

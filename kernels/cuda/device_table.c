@@ -5,6 +5,7 @@
 #include "../device.h"
 #include "cuda.h"
 #include "graph.h"
+#include "norm.h"
 #include "softmax.h"
 
 #include <stdio.h>
@@ -127,12 +128,25 @@ static nb_status softmax_backward(nbk_call c, const nbk_softmax_shape *s, bool t
 
 static nb_status xent_forward(nbk_call c, const nbk_xent_args *a, void *loss)
 {
+    if (nbk_xent_has_options(a)) return queued(c, nbk_cuda_xent_options_forward(c.device, a, loss));
     return queued(c, nbk_cuda_xent_forward(c.device, a, loss));
 }
 
 static nb_status xent_backward(nbk_call c, const nbk_xent_args *a, const void *g, void *grad)
 {
+    if (nbk_xent_has_options(a)) return queued(c, nbk_cuda_xent_options_backward(c.device, a, g, grad));
     return queued(c, nbk_cuda_xent_backward(c.device, a, g, grad));
+}
+
+static nb_status norm_forward(nbk_call c, const nbk_norm_args *a, void *y, double *stats)
+{
+    return queued(c, nbk_cuda_norm_forward(c.device, a, y, stats));
+}
+
+static nb_status norm_backward(nbk_call c, const nbk_norm_args *a, const double *stats, const void *g, void *gx,
+                               void *gw, void *gb)
+{
+    return queued(c, nbk_cuda_norm_backward(c.device, a, stats, g, gx, gw, gb));
 }
 
 /* ---------------------------------------------------------------- capture */
@@ -172,6 +186,8 @@ const nbk_device nbk_cuda_device = {
     .softmax_backward = softmax_backward,
     .xent_forward = xent_forward,
     .xent_backward = xent_backward,
+    .norm_forward = norm_forward,
+    .norm_backward = norm_backward,
     .capture_begin = capture_begin,
     .capturing = nbk_cuda_capturing,
     .capture_end = capture_end,

@@ -33,6 +33,12 @@ nb_status nbk_cuda_xent_forward(int device, const nbk_xent_args *a, void *loss);
  * label out of range is reported as the forward does, and its row of grad is NaN. */
 nb_status nbk_cuda_xent_backward(int device, const nbk_xent_args *a, const void *g, void *grad);
 
+/* The same with the options of kernels/softmax.h (class weights, ignored labels, smoothing,
+ * log-probabilities, reductions; xent_options.cu): loss is 0-d, or (rows,) for reduction none,
+ * and so is g. Labels are checked on the device as above. */
+nb_status nbk_cuda_xent_options_forward(int device, const nbk_xent_args *a, void *loss);
+nb_status nbk_cuda_xent_options_backward(int device, const nbk_xent_args *a, const void *g, void *grad);
+
 #ifdef __cplusplus
 }
 #endif

@@ -63,5 +63,7 @@ nb_status nb__backward_mm(nb_node *n, nb_tensor *g, nb_tensor **gi);      /* mm 
 nb_status nb__backward_softmax(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_log_softmax(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_cross_entropy(nb_node *n, nb_tensor *g, nb_tensor **gi);
+/* layer and RMS norm (lib/nn/norm.c) */
+nb_status nb__backward_norm(nb_node *n, nb_tensor *g, nb_tensor **gi);
 
 #endif /* NB_AUTOGRAD_BACKWARD_H */

@@ -67,7 +67,12 @@ const nb_node_def nb_node_defs[NB_NODE_KIND_COUNT] = {
     [NB_NODE_BMM] = {"BmmBackward", nb__backward_mm, {"a (when b needs a gradient)", "b (when a needs one)"}},
     [NB_NODE_SOFTMAX] = {"SoftmaxBackward", nb__backward_softmax, {NULL, NULL, OUT}},
     [NB_NODE_LOG_SOFTMAX] = {"LogSoftmaxBackward", nb__backward_log_softmax, {NULL, NULL, OUT}},
-    [NB_NODE_CROSS_ENTROPY] = {"CrossEntropyBackward", nb__backward_cross_entropy, {"the logits", "the labels"}},
+    [NB_NODE_CROSS_ENTROPY] = {"CrossEntropyBackward", nb__backward_cross_entropy,
+                               {"the logits (rows, classes)", "the labels (rows,)", "the class weights"}},
+    [NB_NODE_LAYER_NORM] = {"LayerNormBackward", nb__backward_norm, {IN0, "the weight", "the means and rstds"}},
+    [NB_NODE_RMS_NORM] = {"RmsNormBackward", nb__backward_norm, {IN0, "the weight", "the means and rstds"}},
+    [NB_NODE_NLL_LOSS] = {"NllLossBackward", nb__backward_cross_entropy,
+                          {"the log-probabilities (rows, classes)", "the labels (rows,)", "the class weights"}},
 };
 
 const nb_node_kind nb_ew_node_kinds[NB_EW_COUNT] = {

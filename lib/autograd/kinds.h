@@ -76,6 +76,9 @@ typedef enum nb_node_kind {
     NB_NODE_SOFTMAX,
     NB_NODE_LOG_SOFTMAX,
     NB_NODE_CROSS_ENTROPY,
+    NB_NODE_LAYER_NORM, /* args.norm */
+    NB_NODE_RMS_NORM,   /* args.norm */
+    NB_NODE_NLL_LOSS,   /* args.xent (as CrossEntropyBackward's, which also keeps them) */
     NB_NODE_KIND_COUNT
 } nb_node_kind;
 
@@ -91,6 +94,8 @@ typedef union nb_node_args {
     struct { uint32_t mask; bool keepdim; double correction; } stat; /* var's correction */
     struct { bool column_major[2]; } mm;             /* each input's layout, for its gradient's */
     struct { int dim; } softmax;
+    struct { int64_t rows, cols; bool has_weight, has_bias; } norm; /* x as (rows, cols); weight, bias follow x */
+    struct { int64_t ignore_index; double smoothing; int reduction; bool ignore, log_probs, has_weight; } xent;
 } nb_node_args;
 
 #define NB_NODE_MAX_SAVED 3
