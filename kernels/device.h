@@ -22,6 +22,7 @@
 #include "gemm.h"
 #include "iter.h"
 #include "ops.h"
+#include "random.h"
 #include "reduce.h"
 #include "softmax.h"
 
@@ -86,6 +87,12 @@ typedef struct nbk_device {
                                   const void *g, void *gi);
     nb_status (*xent_forward)(nbk_call c, const nbk_xent_args *a, void *loss);
     nb_status (*xent_backward)(nbk_call c, const nbk_xent_args *a, const void *g, void *grad);
+    /* a draw from the generator (kernels/random.h); on a device that keeps its own offset
+     * counter, the draw reads it and advances it by a->advance after */
+    nb_status (*random)(nbk_call c, const nbk_random_args *a);
+    /* sets the generator's state the device keeps in its memory (queued; NULL on the CPU,
+     * which takes a->seed and a->offset) */
+    nb_status (*rng_set_state)(nbk_call c, uint64_t seed, uint64_t offset);
 
     /* ---- step capture (NULL where the device has none) */
     nb_status (*capture_begin)(nbk_call c);

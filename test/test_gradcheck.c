@@ -100,6 +100,14 @@ static nb_tensor *f_copy_(int n, nb_tensor *const *in, void *ctx)
     return nb_copy_(y, B);
 }
 
+/* reseeded at every evaluation, so that each one drops the same elements */
+static nb_tensor *f_dropout(int n, nb_tensor *const *in, void *ctx)
+{
+    (void)n, (void)ctx;
+    nb_manual_seed(4321);
+    return nb_dropout(A, 0.4, true);
+}
+
 static nb_tensor *f_fill_(int n, nb_tensor *const *in, void *ctx)
 {
     (void)n, (void)ctx;
@@ -200,6 +208,8 @@ static const gc_row rows[] = {
     {"LogSoftmaxBackward", "log_softmax(a(2,3,4), 1)", f_log_softmax_d1, 1, {IN(S3(2, 3, 4), 0)}},
     {"CrossEntropyBackward", "cross_entropy(a(4,5), labels)", f_cross_entropy, 1, {IN(S2(4, 5), NONCONTIG)}},
     {"CrossEntropyBackward", "cross_entropy(a(3,2), labels)", f_cross_entropy, 1, {IN(S2(3, 2), 0)}},
+    {"DropoutBackward", "seed 4321; dropout(a(4,5), 0.4)", f_dropout, 1, {IN(S2(4, 5), NONCONTIG)}},
+    {"DropoutBackward", "seed 4321; dropout(a(3), 0.4)", f_dropout, 1, {IN(S1(3), 0)}},
 };
 #define NROWS ((int)(sizeof rows / sizeof rows[0]))
 

@@ -7,6 +7,7 @@
 #include "cpu.h"
 #include "gemm.h"
 #include "host_cache.h"
+#include "random.h"
 #include "reduce.h"
 #include "softmax.h"
 #include "threads.h"
@@ -176,6 +177,12 @@ static nb_status xent_backward(nbk_call c, const nbk_xent_args *a, const void *g
     return NB_OK;
 }
 
+static nb_status random_draw(nbk_call c, const nbk_random_args *a)
+{
+    (void)c;
+    return nbk_cpu_random(a, nbk_cpu_max_threads());
+}
+
 const nbk_device nbk_cpu_device = {
     .name = "cpu",
     .count = count,
@@ -201,4 +208,5 @@ const nbk_device nbk_cpu_device = {
     .softmax_backward = softmax_backward,
     .xent_forward = xent_forward,
     .xent_backward = xent_backward,
+    .random = random_draw,
 };

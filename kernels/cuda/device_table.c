@@ -128,6 +128,13 @@ static nb_status xent_backward(nbk_call c, const nbk_xent_args *a, const void *g
     return queued(c, nbk_cuda_xent_backward(c.device, a, g, grad));
 }
 
+static nb_status random_draw(nbk_call c, const nbk_random_args *a) { return queued(c, nbk_cuda_random(c.device, a)); }
+
+static nb_status rng_set_state(nbk_call c, uint64_t seed, uint64_t offset)
+{
+    return queued(c, nbk_cuda_rng_set_state(c.device, seed, offset));
+}
+
 /* ---------------------------------------------------------------- capture */
 
 static nb_status capture_begin(nbk_call c) { return nbk_cuda_capture_begin(c.device); }
@@ -163,6 +170,8 @@ const nbk_device nbk_cuda_device = {
     .softmax_backward = softmax_backward,
     .xent_forward = xent_forward,
     .xent_backward = xent_backward,
+    .random = random_draw,
+    .rng_set_state = rng_set_state,
     .capture_begin = capture_begin,
     .capturing = nbk_cuda_capturing,
     .capture_end = capture_end,

@@ -54,5 +54,6 @@ nb_status nb__backward_mm(nb_node *n, nb_tensor *g, nb_tensor **gi);      /* mm 
 nb_status nb__backward_softmax(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_log_softmax(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_cross_entropy(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_dropout(nb_node *n, nb_tensor *g, nb_tensor **gi); /* lib/nn/dropout.c */
 
 #endif /* NB_AUTOGRAD_BACKWARD_H */

@@ -57,6 +57,7 @@ const nb_node_def nb_node_defs[NB_NODE_KIND_COUNT] = {
     [NB_NODE_SOFTMAX] = {"SoftmaxBackward", nb__backward_softmax, {NULL, NULL, OUT}},
     [NB_NODE_LOG_SOFTMAX] = {"LogSoftmaxBackward", nb__backward_log_softmax, {NULL, NULL, OUT}},
     [NB_NODE_CROSS_ENTROPY] = {"CrossEntropyBackward", nb__backward_cross_entropy, {"the logits", "the labels"}},
+    [NB_NODE_DROPOUT] = {"DropoutBackward", nb__backward_dropout, {NULL, "the scaled mask"}},
 };
 
 const nb_node_kind nb_ew_node_kinds[NB_EW_COUNT] = {

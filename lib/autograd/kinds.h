@@ -65,6 +65,7 @@ typedef enum nb_node_kind {
     NB_NODE_SOFTMAX,
     NB_NODE_LOG_SOFTMAX,
     NB_NODE_CROSS_ENTROPY,
+    NB_NODE_DROPOUT,
     NB_NODE_KIND_COUNT
 } nb_node_kind;
 
