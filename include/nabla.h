@@ -151,9 +151,9 @@ NB_API nb_tensor *nb_arange(double start, double end, double step, nb_options op
 NB_API void nb_manual_seed(uint64_t seed); /* seeds the generator behind rand and randn */
 NB_API nb_tensor *nb_rand(int ndim, const int64_t *shape, nb_options opts);  /* uniform on [0, 1) */
 NB_API nb_tensor *nb_randn(int ndim, const int64_t *shape, nb_options opts); /* standard normal */
-/* The generator's state (Philox4x32-10): a draw of n values takes the counters offset .. offset + n - 1
- * (randn: one per pair of values) under the key seed, and the offset moves past them; nb_manual_seed(s)
- * is the state {s, 0}. Save it to resume a run's random stream from a checkpoint. */
+/* The generator's state (Philox4x32-10): a draw takes the counters from offset on under the key
+ * seed (one per 4 float32 uniform values, one per 2 other values; kernels/random.h), and the offset
+ * moves past them; nb_manual_seed(s) is {s, 0}. Save it to resume a random stream from a checkpoint. */
 typedef struct nb_rng_state {
     uint64_t seed;
     uint64_t offset;

@@ -13,23 +13,28 @@
  *     x[0..3] = philox(key = (seed low 32 bits, seed high 32 bits),
  *                      counter = (c low 32 bits, c high 32 bits, 0, 0))
  *
- * with c = o + i for every kind but the normal, which takes its values in Box-Muller pairs from
- * one output: c = o + i / 2, element 2k gets r·cos(θ), element 2k + 1 gets r·sin(θ). Then
- *  - uniform float32: (x0 >> 8) · 2^-24, in [0, 1) (24 bits: float32 would round more up to 1);
- *  - uniform float64: u53 = (x0 · 2^21 + (x1 >> 11)) · 2^-53, in [0, 1);
+ * One output serves several elements, as its 128 bits allow:
+ *  - uniform float32: c = o + i / 4, u = (x[i mod 4] >> 8) · 2^-24, in [0, 1) (24 bits: float32
+ *    would round more up to 1);
+ *  - the others take 64 bits each, two elements per output: c = o + i / 2, and element i reads
+ *    the words w = (x[j], x[j + 1]), j = 2 · (i mod 2), as b64 = x[j] · 2^32 + x[j + 1];
+ *    u53 = (b64 >> 11) · 2^-53, in [0, 1);
+ *  - uniform float64: u53;
  *  - uniform on [a, b): a + (b - a) · u computed in float64, converted, and kept below b;
- *  - normal: r = sqrt(-2 ln(1 - u53(x0, x1))), θ = 2π · u53(x2, x3), then mean + std · z in
- *    float64, converted (on the CPU and CUDA the logarithm and cosine may differ in the last
- *    bit of a float64; a float32 result is the same);
- *  - randint on [low, low + range): low + ((x0 · 2^32 + x1) mod range);
- *  - bernoulli: u53(x0, x1) < p gives the value (1, or dropout's scale), otherwise 0;
+ *  - normal, in Box-Muller pairs from one output: c = o + i / 2, r = sqrt(-2 ln(1 - u53 of
+ *    (x0, x1))), θ = 2π · u53 of (x2, x3); element 2k gets r·cos(θ), element 2k + 1 r·sin(θ);
+ *    then mean + std · z in float64, converted (the CPU's and CUDA's logarithm, sine and cosine
+ *    may differ in the last bit of a float64; a float32 result is almost always the same);
+ *  - randint on [low, low + range): low + (b64 mod range);
+ *  - bernoulli: u53 < p gives the value (1, or dropout's scale), otherwise 0;
  *  - multinomial, row r of R rows over K categories, S samples:
  *    with replacement, sample j uses c = o + r·S + j: the first category whose running sum of
  *    probabilities (float64, in order) exceeds u53 · total (the last nonzero one when rounding
  *    leaves none); without replacement, category k uses c = o + r·K + k and gets the key
  *    -ln(1 - u53) / p_k (an exponential race: the S smallest keys, ties to the lower index, in
  *    order, are a sample without replacement; zero probabilities never win).
- * A draw advances the offset by the counters it used: n (ceil(n / 2) for the normal), R·S or R·K.
+ * A draw advances the offset by the counters it used (nbk_random_counters): ceil(n / 4) for a
+ * float32 uniform, ceil(n / 2) for the other kinds, R·S or R·K for the multinomial.
  *
  * The offset lives where the draw runs: the CPU reads it from the arguments, a CUDA device from
  * its own counter in device memory, which each draw advances on the device after it (so that a
@@ -122,11 +127,41 @@ NBK_HD nbk_philox_out nbk_philox_at(uint64_t seed, uint64_t c)
 
 /* ---------------------------------------------------------------- the values */
 
+/* The counters a draw of n elements of kind (into dtype) takes; a multinomial's are its own. */
+NBK_HD uint64_t nbk_random_counters(nbk_random_kind kind, nb_dtype dtype, int64_t n)
+{
+    if (kind == NBK_RANDOM_UNIFORM && dtype == NB_FLOAT32) return (uint64_t)(n / 4 + (n % 4 != 0));
+    return (uint64_t)(n / 2 + n % 2);
+}
+
 NBK_HD float nbk_uniform24(uint32_t x) { return (float)(x >> 8) * (1.0f / 16777216.0f); }
 
 NBK_HD double nbk_uniform53(uint32_t hi, uint32_t lo)
 {
     return (double)(((uint64_t)hi << 21) | (lo >> 11)) * (1.0 / 9007199254740992.0);
+}
+
+/* Element i's 64 bits in a draw of two elements per output, starting at offset. */
+NBK_HD uint64_t nbk_bits64_at(uint64_t seed, uint64_t offset, int64_t i)
+{
+    const nbk_philox_out x = nbk_philox_at(seed, offset + (uint64_t)i / 2);
+    const int j = (int)(i & 1) * 2;
+    return ((uint64_t)x.x[j] << 32) | x.x[j + 1];
+}
+
+NBK_HD double nbk_u53_at(uint64_t seed, uint64_t offset, int64_t i)
+{
+    return (double)(nbk_bits64_at(seed, offset, i) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* The standard normal pair of output k (elements 2k and 2k + 1) of a draw starting at offset. */
+NBK_HD void nbk_normal_pair(uint64_t seed, uint64_t offset, int64_t k, double *z0, double *z1)
+{
+    const nbk_philox_out x = nbk_philox_at(seed, offset + (uint64_t)k);
+    const double r = sqrt(-2.0 * log(1.0 - nbk_uniform53(x.x[0], x.x[1])));
+    const double theta = 6.283185307179586 * nbk_uniform53(x.x[2], x.x[3]);
+    *z0 = r * cos(theta);
+    *z1 = r * sin(theta);
 }
 
 /* Element i's standard normal value in a draw starting at offset. */
@@ -138,38 +173,43 @@ NBK_HD double nbk_normal_at(uint64_t seed, uint64_t offset, int64_t i)
     return r * ((i & 1) ? sin(theta) : cos(theta));
 }
 
-/* Element i's uniform value on [a, b) as a float32 (keep_below: b, rounded, is never reached). */
-NBK_HD float nbk_uniform_f32_at(uint64_t seed, uint64_t offset, int64_t i, double a, double b)
+/* A uniform u in [0, 1) moved to [a, b) as a float32 (b, rounded, is never reached). */
+NBK_HD float nbk_uniform_f32_from(float u, double a, double b)
 {
-    const float u = nbk_uniform24(nbk_philox_at(seed, offset + (uint64_t)i).x[0]);
     if (a == 0.0 && b == 1.0) return u;
     float v = (float)NBK_MUL_ADD(a, b - a, (double)u);
     if (v >= (float)b && b > a) v = nextafterf((float)b, (float)a);
     return v;
 }
 
-NBK_HD double nbk_uniform_f64_at(uint64_t seed, uint64_t offset, int64_t i, double a, double b)
+NBK_HD double nbk_uniform_f64_from(double u, double a, double b)
 {
-    const nbk_philox_out x = nbk_philox_at(seed, offset + (uint64_t)i);
-    const double u = nbk_uniform53(x.x[0], x.x[1]);
     if (a == 0.0 && b == 1.0) return u;
     double v = NBK_MUL_ADD(a, b - a, u);
     if (v >= b && b > a) v = nextafter(b, a);
     return v;
 }
 
+/* Element i's uniform value on [a, b) in a draw starting at offset. */
+NBK_HD float nbk_uniform_f32_at(uint64_t seed, uint64_t offset, int64_t i, double a, double b)
+{
+    return nbk_uniform_f32_from(nbk_uniform24(nbk_philox_at(seed, offset + (uint64_t)i / 4).x[i & 3]), a, b);
+}
+
+NBK_HD double nbk_uniform_f64_at(uint64_t seed, uint64_t offset, int64_t i, double a, double b)
+{
+    return nbk_uniform_f64_from(nbk_u53_at(seed, offset, i), a, b);
+}
+
 NBK_HD int64_t nbk_randint_at(uint64_t seed, uint64_t offset, int64_t i, int64_t low, uint64_t range)
 {
-    const nbk_philox_out x = nbk_philox_at(seed, offset + (uint64_t)i);
-    const uint64_t r = (((uint64_t)x.x[0] << 32) | x.x[1]) % range;
-    return (int64_t)((uint64_t)low + r);
+    return (int64_t)((uint64_t)low + nbk_bits64_at(seed, offset, i) % range);
 }
 
 /* True with probability p (never for p <= 0 or NaN, always for p >= 1). */
 NBK_HD bool nbk_bernoulli_at(uint64_t seed, uint64_t offset, int64_t i, double p)
 {
-    const nbk_philox_out x = nbk_philox_at(seed, offset + (uint64_t)i);
-    return nbk_uniform53(x.x[0], x.x[1]) < p;
+    return nbk_u53_at(seed, offset, i) < p;
 }
 
 /* ---------------------------------------------------------------- multinomial, one row */

@@ -195,8 +195,7 @@ static nb_tensor *drawn(const char *op, int ndim, const int64_t *shape, nb_dtype
     a->dtype = dtype;
     a->n = nb__numel_of(ndim, shape);
     a->out = nb__ptr(t);
-    if (a->kind == NBK_RANDOM_NORMAL) a->advance = (uint64_t)(a->n / 2 + a->n % 2);
-    else if (a->kind != NBK_RANDOM_MULTINOMIAL) a->advance = (uint64_t)a->n;
+    if (a->kind != NBK_RANDOM_MULTINOMIAL) a->advance = nbk_random_counters(a->kind, dtype, a->n);
     if (nb__random_draw(op, device, a) != NB_OK) {
         nb_release(t);
         return NULL;
@@ -330,7 +329,7 @@ static nb_tensor *fill_drawn_(const char *op, nb_tensor *t, nbk_random_args *a)
     a->dtype = t->dtype;
     a->n = nb__numel_of(t->ndim, t->shape);
     a->out = nb__ptr(t);
-    a->advance = a->kind == NBK_RANDOM_NORMAL ? (uint64_t)(a->n / 2 + a->n % 2) : (uint64_t)a->n;
+    a->advance = nbk_random_counters(a->kind, a->dtype, a->n);
     if (nb__random_draw(op, t->storage->device, a) != NB_OK) return NULL;
     nb__bump_version(t);
     return nb__autograd_record_ewise_(op, NB_EW_FILL, t, 0, NULL, (nb_scalars){0, 0}) ? t : NULL;
@@ -355,7 +354,7 @@ nb_tensor *nb_normal_(nb_tensor *t, double mean, double std)
 }
 
 /* A permutation drawn on the host from the same counters: swap i of Fisher-Yates (i = n-1 down
- * to 1) takes counter offset + i, and the offset advances by n. */
+ * to 1) takes randint's element i of a draw of n, and the offset advances as that draw's does. */
 nb_tensor *nb_randperm(int64_t n)
 {
     if (n < 0) return nb__fail(NB_ERR_ARGUMENT, "nb_randperm: n must not be negative, got %lld", (long long)n);
@@ -365,7 +364,7 @@ nb_tensor *nb_randperm(int64_t n)
     for (int64_t i = 0; i < n; i++) v[i] = i;
     pthread_mutex_lock(&lock);
     const nb_rng_state s = state;
-    state.offset += (uint64_t)n;
+    state.offset += nbk_random_counters(NBK_RANDOM_RANDINT, NB_INT64, n);
     pthread_mutex_unlock(&lock);
     for (int64_t i = n - 1; i > 0; i--) {
         const int64_t j = nbk_randint_at(s.seed, s.offset, i, 0, (uint64_t)i + 1);

@@ -251,7 +251,7 @@ static nb_tensor *noisy_dropout(nb_device device)
 {
     nb_tensor *noise = nb_randn(NB_SHAPE(4, 300), NB_OPTS(NB_FLOAT32, .device = device)); /* 600 counters */
     nb_tensor *ones = nb_ones(NB_SHAPE(4, 300), NB_OPTS(NB_FLOAT32, .device = device));
-    nb_tensor *kept = nb_dropout(ones, 0.5, true); /* 1200 counters */
+    nb_tensor *kept = nb_dropout(ones, 0.5, true); /* 600 counters */
     nb_tensor *sum = nb_add(noise, kept);
     nb_release(noise), nb_release(ones), nb_release(kept);
     return sum;
@@ -259,7 +259,7 @@ static nb_tensor *noisy_dropout(nb_device device)
 
 Test(cuda_graph, replays_draw_new_values_as_eager_steps_would, .init = cuda_test_setup)
 {
-    enum { STEP = 600 + 1200 }; /* counters the step takes */
+    enum { STEP = 600 + 600 }; /* counters the step takes */
     nb_tensor *out = nb_zeros(NB_SHAPE(4, 300), NB_OPTS(NB_FLOAT32, .device = GPU));
     nb_manual_seed(5);
     nb_tensor *warm = noisy_dropout(GPU);

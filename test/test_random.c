@@ -213,22 +213,28 @@ Test(random, state_is_seed_and_offset, RANDOM)
     nb_manual_seed(99);
     nb_rng_state s = nb_rng_get_state();
     cr_assert(s.seed == 99 && s.offset == 0);
-    nb_rand(NB_SHAPE(10), NB_OPTS(NB_FLOAT32));
+    nb_rand(NB_SHAPE(10), NB_OPTS(NB_FLOAT32)); /* four float32 uniforms per counter: 3 */
+    cr_assert_eq(nb_rng_get_state().offset, 3);
+    nb_randn(NB_SHAPE(7), NB_OPTS(NB_FLOAT64)); /* two values per counter: 4 */
+    cr_assert_eq(nb_rng_get_state().offset, 7);
+    nb_rand(NB_SHAPE(5), NB_OPTS(NB_FLOAT64)); /* 3 */
     cr_assert_eq(nb_rng_get_state().offset, 10);
-    nb_randn(NB_SHAPE(7), NB_OPTS(NB_FLOAT64)); /* pairs: 4 counters */
-    cr_assert_eq(nb_rng_get_state().offset, 14);
     nb_rand(NB_SHAPE(0, 5), NB_OPTS(NB_FLOAT32)); /* nothing drawn */
-    cr_assert_eq(nb_rng_get_state().offset, 14);
+    cr_assert_eq(nb_rng_get_state().offset, 10);
     nb_multinomial(nb_ones(NB_SHAPE(2, 5), NB_OPTS(NB_FLOAT32)), 3, false); /* rows x categories */
-    cr_assert_eq(nb_rng_get_state().offset, 24);
+    cr_assert_eq(nb_rng_get_state().offset, 20);
+    nb_dropout(nb_ones(NB_SHAPE(9), NB_OPTS(NB_FLOAT32)), 0.5, true); /* bernoulli: 5 */
+    cr_assert_eq(nb_rng_get_state().offset, 25);
+    nb_randperm(6); /* randint's: 3 */
+    cr_assert_eq(nb_rng_get_state().offset, 28);
     /* a checkpoint: set the state back and draw the same values */
     nb_rng_state saved = nb_rng_get_state();
     nb_tensor *a = nb_randn(NB_SHAPE(3, 3), NB_OPTS(NB_FLOAT64));
     nb_rand(NB_SHAPE(5), NB_OPTS(NB_FLOAT64));
     nb_rng_set_state(saved);
     assert_close(nb_randn(NB_SHAPE(3, 3), NB_OPTS(NB_FLOAT64)), a, 0, 0);
-    /* a state set by hand: seed 42 from offset 15 continues rand((3, 5)) */
-    nb_rng_set_state((nb_rng_state){42, 15});
+    /* a state set by hand: seed 42 from offset 4 continues rand((3, 5)) */
+    nb_rng_set_state((nb_rng_state){42, 4});
     assert_close(nb_rand(NB_SHAPE(4), NB_OPTS(NB_FLOAT32)), golden("random/rand_seed42_3x5_then_4_f32"), 0, 0);
     cr_assert_eq(nb_scope_end(), NB_OK);
 }

@@ -1,6 +1,6 @@
 /* dropout.c — nb_dropout and its node, DropoutBackward. Training draws a mask of x's shape and
- * dtype from the generator (kernels/random.h: element i is kept when its uniform value is below
- * 1 - p) holding 1 / (1 - p) where kept and 0 elsewhere; the output is x times the mask, and the
+ * dtype from the generator (kernels/random.h: element i is kept when its uniform value, a
+ * bernoulli draw's, is below 1 - p) holding 1 / (1 - p) where kept and 0 elsewhere; the output is x times the mask, and the
  * gradient is the output's gradient times the same saved mask. The mask is drawn on x's device,
  * so a captured graph draws a new one at each replay. */
 #include "../autograd/autograd.h"
@@ -39,7 +39,7 @@ nb_tensor *nb_dropout(const nb_tensor *x, double p, bool training)
                              .dtype = x->dtype,
                              .n = nb__numel_of(x->ndim, x->shape),
                              .out = nb__ptr(mask)};
-        a.advance = (uint64_t)a.n;
+        a.advance = nbk_random_counters(a.kind, a.dtype, a.n);
         /* p = 1 keeps nothing and draws nothing, as in PyTorch */
         const bool ok = p == 1 ? nb_fill_(mask, 0) != NULL : nb__random_draw(op, x->storage->device, &a) == NB_OK;
         if (!ok) {

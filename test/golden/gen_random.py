@@ -56,16 +56,26 @@ def u53(hi, lo):
     return ((hi << 21) | (lo >> 11)) * 2.0 ** -53
 
 
+def bits64(seed, offset, i):  # two elements per output: words 0, 1 or 2, 3
+    x = at(seed, offset + i // 2)
+    j = 2 * (i % 2)
+    return (x[j] << 32) | x[j + 1]
+
+
+def u53_at(seed, offset, i):
+    return (bits64(seed, offset, i) >> 11) * 2.0 ** -53
+
+
 def rand(seed, offset, n, f32):
-    if f32:
-        return np.array([u24(at(seed, offset + i)[0]) for i in range(n)], dtype=np.float32)
-    return np.array([u53(*at(seed, offset + i)[:2]) for i in range(n)], dtype=np.float64)
+    if f32:  # four elements per output
+        return np.array([u24(at(seed, offset + i // 4)[i % 4]) for i in range(n)], dtype=np.float32)
+    return np.array([u53_at(seed, offset, i) for i in range(n)], dtype=np.float64)
 
 
 def uniform(seed, offset, n, a, b):  # float64
     out = []
     for i in range(n):
-        v = a + (b - a) * u53(*at(seed, offset + i)[:2])
+        v = a + (b - a) * u53_at(seed, offset, i)
         out.append(np.nextafter(b, a) if v >= b else v)
     return np.array(out)
 
@@ -83,14 +93,13 @@ def normal(seed, offset, n, mean=0.0, std=1.0):  # float64
 def randint(seed, offset, n, low, high):
     out = []
     for i in range(n):
-        x = at(seed, offset + i)
-        out.append(low + ((x[0] << 32) | x[1]) % (high - low))
+        out.append(low + bits64(seed, offset, i) % (high - low))
     return np.array(out, dtype=np.int64)
 
 
 def bernoulli(seed, offset, p):  # p: float64 array
     flat = p.reshape(-1)
-    return np.array([1.0 if u53(*at(seed, offset + i)[:2]) < flat[i] else 0.0 for i in range(flat.size)]).reshape(p.shape)
+    return np.array([1.0 if u53_at(seed, offset, i) < flat[i] else 0.0 for i in range(flat.size)]).reshape(p.shape)
 
 
 def multinomial(seed, offset, probs, s, replacement):
@@ -129,9 +138,10 @@ def main():
             os.remove(os.path.join(OUT, f))
     save("philox_kat_i64", np.array([c + k + w for c, k, w in KAT], dtype=np.int64))
 
-    # seed 42: rand (3, 5) then, continuing, rand (4,) — the offset moves past the first draw
+    # seed 42: rand (3, 5) then, continuing, rand (4,) — the offset moves past the first draw's
+    # ceil(15 / 4) = 4 counters
     save("rand_seed42_3x5_f32", rand(42, 0, 15, True).reshape(3, 5))
-    save("rand_seed42_3x5_then_4_f32", rand(42, 15, 4, True))
+    save("rand_seed42_3x5_then_4_f32", rand(42, 4, 4, True))
     save("rand_seed42_3x5_f64", rand(42, 0, 15, False).reshape(3, 5))
     # a seed above 2^32 uses both key words
     save("rand_seed_big_6_f64", rand(0x123456789ABCDEF0, 0, 6, False))
