@@ -151,11 +151,13 @@ nb_status nb__rng_before_replay(const char *op, nb_device d, uint64_t draws)
 {
     if (draws == 0) return NB_OK;
     const nbk_device *table = nb__device_table(d.type);
+    if (!table) return NB_OK;
     pthread_mutex_lock(&lock);
     nb_status st = sync_device(op, table, d);
+    device_mirror *m = mirror_of(table, d);
     if (st == NB_OK) {
         state.offset += draws;
-        mirror_of(table, d)->state.offset += draws;
+        if (m) m->state.offset += draws;
     }
     pthread_mutex_unlock(&lock);
     return st;
