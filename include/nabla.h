@@ -151,6 +151,25 @@ NB_API nb_tensor *nb_arange(double start, double end, double step, nb_options op
 NB_API void nb_manual_seed(uint64_t seed); /* seeds the generator behind rand and randn */
 NB_API nb_tensor *nb_rand(int ndim, const int64_t *shape, nb_options opts);  /* uniform on [0, 1) */
 NB_API nb_tensor *nb_randn(int ndim, const int64_t *shape, nb_options opts); /* standard normal */
+/* The generator's state (Philox4x32-10): a draw takes the counters from offset on under the key
+ * seed (one per 4 float32 uniform values, one per 2 other values; kernels/random.h), and the offset
+ * moves past them; nb_manual_seed(s) is {s, 0}. Save it to resume a random stream from a checkpoint. */
+typedef struct nb_rng_state {
+    uint64_t seed;
+    uint64_t offset;
+} nb_rng_state;
+NB_API nb_rng_state nb_rng_get_state(void);
+NB_API void nb_rng_set_state(nb_rng_state state); /* the next draws continue from state */
+/* integers uniform on [low, high) (opts.dtype: int64 as in PyTorch, or any dtype) */
+NB_API nb_tensor *nb_randint(int64_t low, int64_t high, int ndim, const int64_t *shape, nb_options opts);
+/* 1 with probability p[i], else 0, shaped and typed like p (float); CUDA does not check p in [0, 1] */
+NB_API nb_tensor *nb_bernoulli(const nb_tensor *p);
+/* 1 with probability p, else 0, shaped, typed and placed like input (PyTorch's bernoulli(input, p)) */
+NB_API nb_tensor *nb_bernoulli_scalar(const nb_tensor *input, double p);
+/* int64 (num_samples,) or (rows, num_samples) category indices drawn from probs (k,) or (rows, k) */
+NB_API nb_tensor *nb_multinomial(const nb_tensor *probs, int64_t num_samples, bool replacement);
+NB_API nb_tensor *nb_uniform_(nb_tensor *t, double from, double to); /* fills t uniform on [from, to) */
+NB_API nb_tensor *nb_normal_(nb_tensor *t, double mean, double std);  /* fills t with normal values */
 /* Copies numel elements of opts.dtype from a C array in row-major order. */
 NB_API nb_tensor *nb_from_array(const void *data, int ndim, const int64_t *shape, nb_options opts);
 /* Copies t (any strides) into dst as a row-major C array of t's dtype; dst_bytes is checked. */

@@ -23,6 +23,7 @@
 #include "iter.h"
 #include "norm.h"
 #include "ops.h"
+#include "random.h"
 #include "reduce.h"
 #include "rows.h"
 #include "softmax.h"
@@ -97,6 +98,12 @@ typedef struct nbk_device {
      * when not wanted; all of a's dtype, contiguous */
     nb_status (*norm_backward)(nbk_call c, const nbk_norm_args *a, const double *stats, const void *g,
                                void *gx, void *gw, void *gb);
+    /* a draw from the generator (kernels/random.h); on a device that keeps its own offset
+     * counter, the draw reads it and advances it by a->advance after */
+    nb_status (*random)(nbk_call c, const nbk_random_args *a);
+    /* sets the generator's state the device keeps in its memory (queued; NULL on the CPU,
+     * which takes a->seed and a->offset) */
+    nb_status (*rng_set_state)(nbk_call c, uint64_t seed, uint64_t offset);
 
     /* ---- step capture (NULL where the device has none) */
     nb_status (*capture_begin)(nbk_call c);

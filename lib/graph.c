@@ -7,11 +7,13 @@
  * Capture is per thread: between begin and end, this thread's ops on the capturing device are
  * recorded (they also run their host side once: shapes, autograd, scopes), while work that a
  * replay could not repeat is refused with an error naming the op — CPU tensors, other devices,
- * reads back to the host and copies from it. */
+ * reads back to the host and copies from it. Random draws in a capture read and advance the
+ * generator's state in device memory, so each replay draws new values (random.c). */
 #include "graph.h"
 
 #include "device.h"
 #include "error.h"
+#include "random.h"
 #include "tensor.h"
 
 #include <stdio.h>
@@ -20,6 +22,7 @@
 struct nb_graph {
     nb_device device;
     nbk_graph *replay; /* the device's captured work */
+    uint64_t draws;    /* generator counters each replay takes (random.c) */
 };
 
 static _Thread_local bool capturing;
@@ -75,8 +78,10 @@ nb_status nb_graph_capture_begin(nb_device device)
     nb__device_string(device, d, sizeof d);
     if (!table->capture_begin)
         return nb__fail_status(NB_ERR_DEVICE, "%s: graphs are captured on a CUDA device, got %s", op, d);
+    if (nb__rng_capture_begin(op, device) != NB_OK) return nb_last_status();
     nb_status st = table->capture_begin(nb__call(op, device));
     if (st != NB_OK) return nb__kernel_status(op, st);
+    nb__rng_capture_started();
     capturing = true;
     errors_at_begin = nb__error_count();
     capture_device = device;
@@ -88,6 +93,7 @@ nb_graph *nb_graph_capture_end(void)
     const char *op = "nb_graph_capture_end";
     if (!capturing) return nb__fail(NB_ERR_ARGUMENT, "%s: this thread is not capturing a graph", op);
     capturing = false;
+    const uint64_t draws = nb__rng_capture_end(capture_device);
     const nbk_device *table = nb__device_table(capture_device.type);
     nbk_graph *replay = NULL;
     nb_status st = table->capture_end(nb__call(op, capture_device), &replay);
@@ -105,7 +111,7 @@ nb_graph *nb_graph_capture_end(void)
         table->graph_destroy(replay);
         return nb__fail(NB_ERR_MEMORY, "%s: out of memory", op);
     }
-    *g = (nb_graph){.device = capture_device, .replay = replay};
+    *g = (nb_graph){.device = capture_device, .replay = replay, .draws = draws};
     return g;
 }
 
@@ -115,7 +121,10 @@ nb_status nb_graph_replay(nb_graph *g)
     if (nb__is_null(op, "graph", g)) return nb_last_status();
     if (capturing) return nb__fail_status(NB_ERR_ARGUMENT, "%s: cannot replay while this thread captures a graph", op);
     const nbk_device *table = nb__device_table(g->device.type);
-    return nb__kernel_status(op, table->graph_launch(nb__call(op, g->device), g->replay));
+    if (nb__rng_before_replay(op, g->device, g->draws) != NB_OK) return nb_last_status();
+    nb_status st = nb__kernel_status(op, table->graph_launch(nb__call(op, g->device), g->replay));
+    if (st != NB_OK) nb__rng_forget_device(g->device);
+    return st;
 }
 
 void nb_graph_release(nb_graph *g)

@@ -142,10 +142,12 @@ Test(core, rand_randn, CORE)
         moments(same, &mean, &std, &lo, &hi);
         cr_assert(mean < 0.001, "seeds 42 and 43 agree on %g of the values", mean);
     }
-    /* with seed 1812, the 12630th uniform double lies within 2^-25 of 1: float32 must stay below 1 */
-    nb_manual_seed(1812);
+    /* with seed 14, element 2017567 has its 24 random bits all set, within 2^-24 of 1: float32
+     * (24 bits, not a rounded double) must stay below 1 */
+    nb_manual_seed(14);
     double mean, std, lo, hi;
-    moments(nb_rand(NB_SHAPE(12630), NB_OPTS(NB_FLOAT32)), &mean, &std, &lo, &hi);
+    moments(nb_rand(NB_SHAPE(2017568), NB_OPTS(NB_FLOAT32)), &mean, &std, &lo, &hi);
+    cr_assert(hi == 1 - 0x1p-24, "float32 rand's largest value %.9g", hi);
     cr_assert(hi < 1, "float32 rand reached %.9g", hi);
     nb_tensor *r = nb_randn(NB_SHAPE(3), NB_OPTS(NB_FLOAT32, .requires_grad = true));
     cr_assert_not_null(r);

@@ -245,6 +245,71 @@ Test(cuda_graph, replays_read_new_data_copied_into_the_inputs, .init = cuda_test
     assert_ok();
 }
 
+/* The captured draw step, run eagerly on device from the generator's current state: randn
+ * noise plus dropout of ones. */
+static nb_tensor *noisy_dropout(nb_device device)
+{
+    nb_tensor *noise = nb_randn(NB_SHAPE(4, 300), NB_OPTS(NB_FLOAT32, .device = device)); /* 600 counters */
+    nb_tensor *ones = nb_ones(NB_SHAPE(4, 300), NB_OPTS(NB_FLOAT32, .device = device));
+    nb_tensor *kept = nb_dropout(ones, 0.5, true); /* 600 counters */
+    nb_tensor *sum = nb_add(noise, kept);
+    nb_release(noise), nb_release(ones), nb_release(kept);
+    return sum;
+}
+
+Test(cuda_graph, replays_draw_new_values_as_eager_steps_would, .init = cuda_test_setup)
+{
+    enum { STEP = 600 + 600 }; /* counters the step takes */
+    nb_tensor *out = nb_zeros(NB_SHAPE(4, 300), NB_OPTS(NB_FLOAT32, .device = GPU));
+    nb_manual_seed(5);
+    nb_tensor *warm = noisy_dropout(GPU);
+    nb_release(warm);
+    const nb_rng_state start = nb_rng_get_state();
+    cr_assert_eq(start.offset, STEP);
+    cr_assert_eq(nb_graph_capture_begin(GPU), NB_OK, "%s", nb_last_error());
+    nb_tensor *step = noisy_dropout(GPU);
+    cr_assert_not_null(nb_copy_(out, step), "%s", nb_last_error());
+    nb_graph *g = nb_graph_capture_end();
+    cr_assert_not_null(g, "%s", nb_last_error());
+    /* the capture ran nothing, so it drew nothing */
+    cr_assert_eq(nb_rng_get_state().offset, start.offset);
+    float *previous = NULL;
+    for (int k = 0; k < 3; k++) {
+        cr_assert_eq(nb_graph_replay(g), NB_OK, "%s", nb_last_error());
+        cr_assert_eq(nb_rng_get_state().offset, start.offset + (uint64_t)(k + 1) * STEP);
+        /* the replay drew what the step draws eagerly (on the CPU) from the same offset */
+        nb_rng_set_state((nb_rng_state){start.seed, start.offset + (uint64_t)k * STEP});
+        nb_tensor *want = noisy_dropout(NB_DEVICE_CPU);
+        assert_same_values(out, want, "a replay against the eager step");
+        nb_release(want);
+        cr_assert_eq(nb_rng_get_state().offset, start.offset + (uint64_t)(k + 1) * STEP);
+        float *now = floats_of(out);
+        if (previous) cr_assert(memcmp(previous, now, 1200 * sizeof(float)) != 0, "replay %d repeated its values", k);
+        free(previous);
+        previous = now;
+    }
+    free(previous);
+    /* a draw between replays, or a new seed, steers the next replay */
+    nb_tensor *between = nb_rand(NB_SHAPE(10), NB_OPTS(NB_FLOAT32, .device = GPU));
+    nb_release(between);
+    nb_rng_state before = nb_rng_get_state();
+    cr_assert_eq(nb_graph_replay(g), NB_OK, "%s", nb_last_error());
+    nb_rng_set_state(before);
+    nb_tensor *want = noisy_dropout(NB_DEVICE_CPU);
+    assert_same_values(out, want, "a replay after an eager draw");
+    nb_release(want);
+    nb_manual_seed(99);
+    cr_assert_eq(nb_graph_replay(g), NB_OK, "%s", nb_last_error());
+    nb_manual_seed(99);
+    want = noisy_dropout(NB_DEVICE_CPU);
+    assert_same_values(out, want, "a replay after nb_manual_seed");
+    nb_release(want);
+    nb_graph_release(g);
+    nb_release(step);
+    nb_release(out);
+    assert_ok();
+}
+
 Test(cuda_graph, replays_allocate_nothing, .init = cuda_test_setup)
 {
     net n = make_net(5, true);

@@ -229,7 +229,7 @@ static nb_tensor *from_array(nb_options o)
     return nb_from_array(data, NB_SHAPE(3, 4), o);
 }
 
-/* rand and randn draw on the CPU from the seed, so a seed gives the same values on every device */
+/* rand and randn draw on the device from the seed, which gives the same values on every device */
 static nb_tensor *seeded_rand(nb_options o)
 {
     nb_manual_seed(77);
@@ -433,6 +433,21 @@ FN(f_layer_norm_plain, nb_layer_norm(A, 1, nb_shape(A) + nb_ndim(A) - 1, NULL, N
 FN(f_rms_norm, nb_rms_norm(A, nb_ndim(B), nb_shape(B), B, NAN))
 FN(f_rms_norm_plain, nb_rms_norm(A, 1, nb_shape(A) + nb_ndim(A) - 1, NULL, 1e-6))
 
+/* draws reseed first: the same seed must give the same values on every device */
+FN(f_randint, (nb_manual_seed(31), nb_randint(-4, 9, NB_SHAPE(5, 6), o)))
+FN(f_randn_large, (nb_manual_seed(37), nb_randn(NB_SHAPE(333, 1031), o)))
+FN(f_rand_large, (nb_manual_seed(37), nb_rand(NB_SHAPE(333, 1031), o)))
+FN(f_bernoulli, (nb_manual_seed(41), nb_bernoulli(nb_sigmoid(A))))
+FN(f_bernoulli_scalar, (nb_manual_seed(43), nb_bernoulli_scalar(A, 0.4)))
+FN(f_multinomial, (nb_manual_seed(47), nb_multinomial(A, 7, true)))
+FN(f_multinomial_norepl, (nb_manual_seed(53), nb_multinomial(A, 3, false)))
+FN(f_uniform_, (nb_manual_seed(59), nb_uniform_(writable(A), -1, 2)))
+FN(f_uniform_plus, nb_add((nb_manual_seed(59), nb_uniform_(writable(A), -1, 2)), B))
+FN(f_normal_, (nb_manual_seed(61), nb_normal_(writable(A), 0.5, 2)))
+FN(f_normal_plus, nb_add((nb_manual_seed(61), nb_normal_(writable(A), 0.5, 2)), B))
+FN(f_dropout, (nb_manual_seed(67), nb_dropout(A, 0.3, true)))
+FN(f_dropout_eval, nb_dropout(A, 0.3, false))
+
 /* ================================================================ the table */
 
 #define F32 (1u << NB_FLOAT32)
@@ -633,6 +648,21 @@ static const row rows[] = {
     {"rms_norm(x, w.shape, w)", "nb_rms_norm", f_rms_norm, NORM_INPUTS, "FF", FLOATS, "RmsNormBackward", 0},
     {"rms_norm(x, x.shape[-1:], eps 1e-6)", "nb_rms_norm", f_rms_norm_plain, NORM_INPUTS, "F", FLOATS,
      "RmsNormBackward", 0},
+    /* random numbers, drawn on the device */
+    {"seed 31; randint(-4, 9, (5, 6))", "nb_randint", f_randint, NO_INPUTS, "", ALL, NULL, 0},
+    {"seed 37; randn((333, 1031))", "nb_randn", f_randn_large, NO_INPUTS, "", FLOATS, NULL, 0},
+    {"seed 37; rand((333, 1031))", "nb_rand", f_rand_large, NO_INPUTS, "", FLOATS, NULL, 0},
+    {"seed 41; bernoulli(sigmoid(a))", "nb_bernoulli", f_bernoulli, ANY_SHAPE, "F", ALL, NULL, 0},
+    {"seed 43; bernoulli_scalar(a, 0.4)", "nb_bernoulli_scalar", f_bernoulli_scalar, ANY_SHAPE, "F", ALL, NULL, 0},
+    {"seed 47; multinomial(a, 7, replacement)", "nb_multinomial", f_multinomial, MATRIX, "P", FLOATS, NULL, 0},
+    {"seed 53; multinomial(a, 3, no replacement)", "nb_multinomial", f_multinomial_norepl, MATRIX, "P", FLOATS,
+     NULL, 0},
+    {"seed 59; uniform_(a, -1, 2)", "nb_uniform_", f_uniform_, ONTO, "F", FLOATS, NULL, 0},
+    {"seed 59; uniform_(a, -1, 2) + b", "nb_uniform_", f_uniform_plus, ONTO, "FF", FLOATS, "FillBackward", 0},
+    {"seed 61; normal_(a, 0.5, 2)", "nb_normal_", f_normal_, ONTO, "F", FLOATS, NULL, 0},
+    {"seed 61; normal_(a, 0.5, 2) + b", "nb_normal_", f_normal_plus, ONTO, "FF", FLOATS, "FillBackward", 0},
+    {"seed 67; dropout(a, 0.3, training)", "nb_dropout", f_dropout, ANY_SHAPE, "F", FLOATS, "DropoutBackward", 0},
+    {"dropout(a, 0.3, not training)", "nb_dropout", f_dropout_eval, ANY_SHAPE, "F", ALL, "ReshapeBackward", 0},
 };
 #define NROWS ((int)(sizeof rows / sizeof rows[0]))
 

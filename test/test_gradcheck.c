@@ -133,6 +133,14 @@ static nb_tensor *f_copy_(int n, nb_tensor *const *in, void *ctx)
     return nb_copy_(y, B);
 }
 
+/* reseeded at every evaluation, so that each one drops the same elements */
+static nb_tensor *f_dropout(int n, nb_tensor *const *in, void *ctx)
+{
+    (void)n, (void)ctx;
+    nb_manual_seed(4321);
+    return nb_dropout(A, 0.4, true);
+}
+
 static nb_tensor *f_fill_(int n, nb_tensor *const *in, void *ctx)
 {
     (void)n, (void)ctx;
@@ -320,6 +328,8 @@ static const gc_row rows[] = {
     {"RmsNormBackward", "rms_norm(a(3,4), (4,), b)", f_rms_norm, 2, {IN(S2(3, 4), NONCONTIG), IN(S1(4), 0)}},
     {"RmsNormBackward", "rms_norm(a(2,3,4), (3,4), b)", f_rms_norm, 2, {IN(S3(2, 3, 4), 0), IN(S2(3, 4), 0)}},
     {"RmsNormBackward", "rms_norm(a(2,4), (4,))", f_rms_norm_plain, 1, {IN(S2(2, 4), 0)}},
+    {"DropoutBackward", "seed 4321; dropout(a(4,5), 0.4)", f_dropout, 1, {IN(S2(4, 5), NONCONTIG)}},
+    {"DropoutBackward", "seed 4321; dropout(a(3), 0.4)", f_dropout, 1, {IN(S1(3), 0)}},
 };
 #define NROWS ((int)(sizeof rows / sizeof rows[0]))
 

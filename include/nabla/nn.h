@@ -54,6 +54,9 @@ NB_API nb_tensor *nb_log_softmax(const nb_tensor *x, int dim);
 NB_API nb_tensor *nb_cross_entropy(const nb_tensor *logits, const nb_tensor *labels);
 /* Mean squared error over all elements; pred and target broadcast. */
 NB_API nb_tensor *nb_mse_loss(const nb_tensor *pred, const nb_tensor *target);
+/* Zeroes each element with probability p and scales the rest by 1 / (1 - p) when training;
+ * x itself (an alias) when not training or p is 0. The mask comes from the generator. */
+NB_API nb_tensor *nb_dropout(const nb_tensor *x, double p, bool training);
 
 /* How a loss reduces its per-element losses: PyTorch's reduction= 'mean' (the default: zero),
  * 'sum' or 'none' (a loss per element, of the broadcast shape). */

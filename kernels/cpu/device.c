@@ -8,6 +8,7 @@
 #include "gemm.h"
 #include "host_cache.h"
 #include "norm.h"
+#include "random.h"
 #include "reduce.h"
 #include "rows.h"
 #include "softmax.h"
@@ -214,6 +215,12 @@ static nb_status norm_backward(nbk_call c, const nbk_norm_args *a, const double 
     return NB_OK;
 }
 
+static nb_status random_draw(nbk_call c, const nbk_random_args *a)
+{
+    (void)c;
+    return nbk_cpu_random(a, nbk_cpu_max_threads());
+}
+
 const nbk_device nbk_cpu_device = {
     .name = "cpu",
     .count = count,
@@ -243,4 +250,5 @@ const nbk_device nbk_cpu_device = {
     .xent_backward = xent_backward,
     .norm_forward = norm_forward,
     .norm_backward = norm_backward,
+    .random = random_draw,
 };

@@ -17,6 +17,7 @@
 #include "../gemm.h"
 #include "../iter.h"
 #include "../ops.h"
+#include "../random.h"
 #include "../reduce.h"
 #include "../rows.h"
 
@@ -90,6 +91,15 @@ nb_status nbk_cuda_sort(int device, const nbk_sort_args *a);
  * take as it is (an expanded or overlapping matrix dim) is copied into a dense buffer from the
  * caching allocator first. k = 0 gives zeros. */
 nb_status nbk_cuda_gemm(int device, const nbk_gemm_args *g);
+
+/* ---------------------------------------------------------------- random numbers (random.cu) */
+
+/* Queues a write of the generator's state (kernels/random.h) into device's memory. */
+nb_status nbk_cuda_rng_set_state(int device, uint64_t seed, uint64_t offset);
+/* Queues the draw a, reading the state in device's memory, and then the advance of its offset by
+ * a->advance. A multinomial row that is not a distribution is reported at the next
+ * synchronisation (its samples are -1). */
+nb_status nbk_cuda_random(int device, const nbk_random_args *a);
 
 #ifdef __cplusplus
 }

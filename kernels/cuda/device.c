@@ -200,6 +200,14 @@ static nb_status report_fault(int device, nbk_cuda_fault *f)
                             "synchronisation): label %lld in row %lld is out of range for %lld "
                             "classes (expected 0 to %lld); the loss is NaN",
                             device, seen.a, seen.b, seen.c, seen.c - 1);
+    case NB_CUDA_FAULT_MULTINOMIAL:
+        return nbk_fail(NB_ERR_ARGUMENT,
+                        "nb_multinomial on cuda:%d (found by the device, reported at this "
+                        "synchronisation): invalid distribution in row %lld: %s; its samples are -1",
+                        device, seen.a,
+                        seen.b == 1   ? "probabilities must be finite and not negative"
+                        : seen.b == 2 ? "the probabilities sum to 0"
+                                      : "fewer nonzero probabilities than samples without replacement");
     default:
         return nbk_fail(NB_ERR_DEVICE, "cuda:%d reported an unknown fault (code %llu)", device, seen.code);
     }

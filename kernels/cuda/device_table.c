@@ -149,6 +149,13 @@ static nb_status norm_backward(nbk_call c, const nbk_norm_args *a, const double 
     return queued(c, nbk_cuda_norm_backward(c.device, a, stats, g, gx, gw, gb));
 }
 
+static nb_status random_draw(nbk_call c, const nbk_random_args *a) { return queued(c, nbk_cuda_random(c.device, a)); }
+
+static nb_status rng_set_state(nbk_call c, uint64_t seed, uint64_t offset)
+{
+    return queued(c, nbk_cuda_rng_set_state(c.device, seed, offset));
+}
+
 /* ---------------------------------------------------------------- capture */
 
 static nb_status capture_begin(nbk_call c) { return nbk_cuda_capture_begin(c.device); }
@@ -188,6 +195,8 @@ const nbk_device nbk_cuda_device = {
     .xent_backward = xent_backward,
     .norm_forward = norm_forward,
     .norm_backward = norm_backward,
+    .random = random_draw,
+    .rng_set_state = rng_set_state,
     .capture_begin = capture_begin,
     .capturing = nbk_cuda_capturing,
     .capture_end = capture_end,

@@ -54,6 +54,7 @@ typedef struct nbk_cuda_fault {
 enum nbk_cuda_fault_code {
     NB_CUDA_FAULT_NONE = 0,
     NB_CUDA_FAULT_LABEL = 1, /* nb_cross_entropy: a = the label, b = its row, c = the classes */
+    NB_CUDA_FAULT_MULTINOMIAL = 2, /* nb_multinomial: a = the row, b = nbk_multinomial_check's code */
 };
 
 /* The device-visible address of device's fault record; NULL when it could not be set up (the

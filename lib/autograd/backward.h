@@ -56,7 +56,7 @@ nb_status nb__backward_cumsum(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_topk(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_logsumexp(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_var(nb_node *n, nb_tensor *g, nb_tensor **gi); /* var and std */
-nb_status nb__backward_norm(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_vector_norm(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_mm(nb_node *n, nb_tensor *g, nb_tensor **gi);      /* mm and bmm */
 
 /* nn (lib/nn/softmax.c, lib/nn/loss.c) */
@@ -65,5 +65,6 @@ nb_status nb__backward_log_softmax(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_cross_entropy(nb_node *n, nb_tensor *g, nb_tensor **gi);
 /* layer and RMS norm (lib/nn/norm.c) */
 nb_status nb__backward_norm(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_dropout(nb_node *n, nb_tensor *g, nb_tensor **gi); /* lib/nn/dropout.c */
 
 #endif /* NB_AUTOGRAD_BACKWARD_H */

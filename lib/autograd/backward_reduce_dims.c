@@ -170,7 +170,7 @@ nb_status nb__backward_var(nb_node *n, nb_tensor *g, nb_tensor **gi)
 
 /* norm, as PyTorch's: p = 1: g sign(x); p = 2: g x / norm, 0 where the norm is 0; p = inf: g
  * sign(x) shared evenly among the elements whose |x| is the norm */
-nb_status nb__backward_norm(nb_node *n, nb_tensor *g, nb_tensor **gi)
+nb_status nb__backward_vector_norm(nb_node *n, nb_tensor *g, nb_tensor **gi)
 {
     const nb_input_meta *m = &n->input[0];
     const uint32_t mask = n->args.stat.mask;

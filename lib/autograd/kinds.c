@@ -62,7 +62,7 @@ const nb_node_def nb_node_defs[NB_NODE_KIND_COUNT] = {
     [NB_NODE_LOGSUMEXP] = {"LogsumexpBackward", nb__backward_logsumexp, {IN0, NULL, OUT}},
     [NB_NODE_VAR] = {"VarBackward", nb__backward_var, {IN0}},
     [NB_NODE_STD] = {"StdBackward", nb__backward_var, {IN0, NULL, OUT}},
-    [NB_NODE_NORM] = {"NormBackward", nb__backward_norm, {IN0, NULL, OUT}},
+    [NB_NODE_NORM] = {"NormBackward", nb__backward_vector_norm, {IN0, NULL, OUT}},
     [NB_NODE_MM] = {"MmBackward", nb__backward_mm, {"a (when b needs a gradient)", "b (when a needs one)"}},
     [NB_NODE_BMM] = {"BmmBackward", nb__backward_mm, {"a (when b needs a gradient)", "b (when a needs one)"}},
     [NB_NODE_SOFTMAX] = {"SoftmaxBackward", nb__backward_softmax, {NULL, NULL, OUT}},
@@ -73,6 +73,7 @@ const nb_node_def nb_node_defs[NB_NODE_KIND_COUNT] = {
     [NB_NODE_RMS_NORM] = {"RmsNormBackward", nb__backward_norm, {IN0, "the weight", "the means and rstds"}},
     [NB_NODE_NLL_LOSS] = {"NllLossBackward", nb__backward_cross_entropy,
                           {"the log-probabilities (rows, classes)", "the labels (rows,)", "the class weights"}},
+    [NB_NODE_DROPOUT] = {"DropoutBackward", nb__backward_dropout, {NULL, "the scaled mask"}},
 };
 
 const nb_node_kind nb_ew_node_kinds[NB_EW_COUNT] = {

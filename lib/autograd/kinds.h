@@ -79,6 +79,7 @@ typedef enum nb_node_kind {
     NB_NODE_LAYER_NORM, /* args.norm */
     NB_NODE_RMS_NORM,   /* args.norm */
     NB_NODE_NLL_LOSS,   /* args.xent (as CrossEntropyBackward's, which also keeps them) */
+    NB_NODE_DROPOUT,    /* the scaled mask in saved[1] */
     NB_NODE_KIND_COUNT
 } nb_node_kind;
 
