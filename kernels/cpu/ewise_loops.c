@@ -5,6 +5,7 @@
  * pointers, which the compiler vectorises) beside the general strided loop. Scalars arrive as
  * doubles and are converted to the element type once per row, as PyTorch converts them. */
 #include "cpu.h"
+#include "ewise_f32.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -330,11 +331,11 @@ FOR_FLOATS(DEFINE_UNARY, sqrt, OP_SQRT)
 FOR_FLOATS(DEFINE_UNARY, sigmoid, OP_SIGMOID)
 FOR_FLOATS(DEFINE_UNARY, tanh, OP_TANH)
 FOR_NUMERIC(DEFINE_UNARY, relu, OP_RELU)
-DEFINE_GELU(f32) DEFINE_GELU(f64)
-FOR_FLOATS(DEFINE_UNARY, silu, OP_SILU)
+DEFINE_GELU(f64)
+DEFINE_UNARY(silu, f64, OP_SILU)
 FOR_FLOATS(DEFINE_UNARY, leaky_relu, OP_LEAKY_RELU)
 FOR_FLOATS(DEFINE_UNARY, softplus, OP_SOFTPLUS)
-FOR_FLOATS(DEFINE_UNARY, erf, OP_ERF)
+DEFINE_UNARY(erf, f64, OP_ERF)
 FOR_FLOATS(DEFINE_UNARY, sin, OP_SIN)
 FOR_FLOATS(DEFINE_UNARY, cos, OP_COS)
 FOR_FLOATS(DEFINE_UNARY, log1p, OP_LOG1P)
@@ -417,11 +418,11 @@ const nbk_cpu_loop nbk_cpu_ew_loops[NB_EW_COUNT][NB_DTYPE_COUNT] = {
     [NB_EW_SIGMOID] = ROW_FLOATS(sigmoid),
     [NB_EW_TANH] = ROW_FLOATS(tanh),
     [NB_EW_RELU] = ROW_NUMERIC(relu),
-    [NB_EW_GELU] = ROW_FLOATS(gelu),
-    [NB_EW_SILU] = ROW_FLOATS(silu),
+    [NB_EW_GELU] = {[NB_FLOAT32] = nbk_cpu_gelu_f32, [NB_FLOAT64] = gelu_f64},
+    [NB_EW_SILU] = {[NB_FLOAT32] = nbk_cpu_silu_f32, [NB_FLOAT64] = silu_f64},
     [NB_EW_LEAKY_RELU] = ROW_FLOATS(leaky_relu),
     [NB_EW_SOFTPLUS] = ROW_FLOATS(softplus),
-    [NB_EW_ERF] = ROW_FLOATS(erf),
+    [NB_EW_ERF] = {[NB_FLOAT32] = nbk_cpu_erf_f32, [NB_FLOAT64] = erf_f64},
     [NB_EW_SIN] = ROW_FLOATS(sin),
     [NB_EW_COS] = ROW_FLOATS(cos),
     [NB_EW_LOG1P] = ROW_FLOATS(log1p),

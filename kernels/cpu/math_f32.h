@@ -1,0 +1,134 @@
+/* math_f32.h — float32 math written as straight-line arithmetic that the compiler vectorises
+ * (exp, erf and what is built on them), for the CPU loops of softmax and the elementwise ops, and
+ * SIMD_CLONES, which compiles such a loop a second time for AVX2 and FMA. */
+#ifndef NB_KERNELS_CPU_MATH_F32_H
+#define NB_KERNELS_CPU_MATH_F32_H
+
+#include <stdint.h>
+#include <string.h>
+
+/* Loops over these functions are also compiled for x86-64-v3 (AVX2 and FMA), chosen at load
+ * time on CPUs that have it: twice the lanes of the baseline SSE2. (Results may then differ
+ * from the baseline's in the last bit, as FMA rounds once where mul and add round twice.)
+ * Not under ThreadSanitizer: every program of a gcc TSan build crashes at load in libtsan, inside
+ * the clones' IFUNC resolver. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && \
+    !defined(__SANITIZE_THREAD__)
+#define SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define SIMD_CLONES
+#endif
+
+static inline float f32_from_bits(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static inline uint32_t bits_of_f32(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+/* e^x = 2^k e^r with k = round(x / ln 2) and |r| <= ln 2 / 2; e^r by Cephes' expf polynomial
+ * (within 1.5 ulp of the exact value; tested against the C library). 2^k is applied as two
+ * power-of-two factors, so results reach the subnormals; below -104 the result is 0, above
+ * ln(FLT_MAX) inf, and NaN stays NaN. Straight-line arithmetic, integer bit operations and
+ * masks only (no float selects, which the compiler would turn into branches), so loops over it
+ * vectorise; every operation is defined for any input. */
+static inline float exp_f32(float x)
+{
+    const float magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
+    float t = x * 1.44269504088896341f + magic;
+    float k = t - magic;
+    int32_t ki = (int32_t)(bits_of_f32(t) - bits_of_f32(magic)); /* k as an integer */
+    float r = x - k * 0.693359375f + k * 2.12194440e-4f;         /* x - k ln 2, ln 2 in two parts */
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t k1 = ki >> 1, k2 = ki - k1;
+    float y = p * f32_from_bits((uint32_t)(k1 + 127) << 23) * f32_from_bits((uint32_t)(k2 + 127) << 23);
+    uint32_t under = -(uint32_t)(x < -104.0f), over = -(uint32_t)(x > 88.72283935546875f);
+    return f32_from_bits((bits_of_f32(y) & ~(under | over)) | (0x7f800000u & over));
+}
+
+
+/* a where mask is all ones, b where it is zero: a select written with integer masks */
+static inline float select_f32(uint32_t mask, float a, float b)
+{
+    return f32_from_bits((bits_of_f32(a) & mask) | (bits_of_f32(b) & ~mask));
+}
+
+/* The pieces of erf: for |x| <= 1, erf(x) = x P(x^2) (a least-squares fit of erf(x)/x, within
+ * 2e-9 relative); beyond, erfc(|x|) = e^(-x^2) Q(v), v = (1/|x| - 0.625) / 0.375, Q a fit of
+ * erfc(x) e^(x^2) on [1, 4] (within 4e-8 relative), |x| capped at 16 where erfc is 0 in float32.
+ * small is x P(x^2); tail erfc(|x|); big the mask of |x| > 1 (NaN: small, which is NaN). */
+typedef struct erf_parts_f32 {
+    float small, tail;
+    uint32_t big;
+} erf_parts_f32;
+
+static inline erf_parts_f32 erf_parts(float x)
+{
+    const float a = f32_from_bits(bits_of_f32(x) & 0x7fffffffu);
+    const float s = x * x;
+    float p = 7.882501510e-05f;
+    p = p * s - 8.018860340e-04f;
+    p = p * s + 5.189313101e-03f;
+    p = p * s - 2.685432978e-02f;
+    p = p * s + 1.128359750e-01f;
+    p = p * s - 3.761262691e-01f;
+    p = p * s + 1.128379166e+00f;
+    const uint32_t big = -(uint32_t)(a > 1.0f);
+    float c = select_f32(big, a, 1.0f);
+    c = select_f32(-(uint32_t)(c > 16.0f), 16.0f, c);
+    const float v = (1.0f / c - 0.625f) * 2.666666667f;
+    float q = 3.816642610e-06f;
+    q = q * v - 2.779312116e-06f;
+    q = q * v - 2.807825022e-05f;
+    q = q * v + 1.242096956e-04f;
+    q = q * v - 3.481153428e-04f;
+    q = q * v + 4.599362720e-04f;
+    q = q * v + 2.308021191e-03f;
+    q = q * v - 2.424283488e-02f;
+    q = q * v + 1.433564145e-01f;
+    q = q * v + 3.059529887e-01f;
+    return (erf_parts_f32){x * p, exp_f32(-c * c) * q, big};
+}
+
+/* erf(x); +-1 beyond 3.9, NaN stays NaN */
+static inline float erf_f32(float x)
+{
+    const erf_parts_f32 e = erf_parts(x);
+    const float large = f32_from_bits(bits_of_f32(1.0f - e.tail) | (bits_of_f32(x) & 0x80000000u));
+    return select_f32(e.big, large, e.small);
+}
+
+/* x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, with 1 + erf taken as erfc(|z|) for z < -1 (no
+ * cancellation: the far negative side keeps its relative accuracy) */
+static inline float gelu_f32(float x)
+{
+    const float z = x * 0.70710678118654752f;
+    const erf_parts_f32 e = erf_parts(z);
+    const float tail = select_f32(-(uint32_t)(z < 0.0f), e.tail, 2.0f - e.tail);
+    return 0.5f * x * select_f32(e.big, tail, 1.0f + e.small);
+}
+
+/* PyTorch's tanh form, 0.5 x (1 + tanh(u)), as the equal x / (1 + e^(-2u)) */
+static inline float gelu_tanh_f32(float x)
+{
+    const float u = 0.79788456080286535588f * (x + 0.044715f * x * x * x);
+    return x / (1.0f + exp_f32(-2.0f * u));
+}
+
+/* x sigmoid(x) */
+static inline float silu_f32(float x) { return x / (1.0f + exp_f32(-x)); }
+
+#endif /* NB_KERNELS_CPU_MATH_F32_H */
