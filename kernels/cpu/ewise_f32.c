@@ -1,9 +1,11 @@
-/* ewise_f32.c — float32 rows of gelu (both forms), silu and erf over math_f32.h's functions:
+/* ewise_f32.c — float32 rows of gelu (both forms), silu, erf, sin and cos over math_f32.h's functions:
  * the contiguous loop vectorises, and is compiled for AVX2 and FMA too (SIMD_CLONES); a strided
  * row takes the same function an element at a time. */
 #include "ewise_f32.h"
 
 #include "math_f32.h"
+
+#include <math.h>
 
 #define AT(base, i, stride) (*(float *)((base) + (i) * (stride)))
 
@@ -23,6 +25,34 @@ DEFINE_ROW(gelu_row, gelu_f32)
 DEFINE_ROW(gelu_tanh_row, gelu_tanh_f32)
 DEFINE_ROW(silu_row, silu_f32)
 DEFINE_ROW(erf_row, erf_f32)
+
+/* sin and cos: the vectorised loop, then the C library's for the elements beyond its range
+ * (a scan that finds none in the usual case) */
+#define DEFINE_SINCOS_ROW(name, FN, LIBM)                                                        \
+    DEFINE_ROW(name##_fast, FN)                                                                  \
+    static void name(int64_t n, char **d, const int64_t *st)                                     \
+    {                                                                                            \
+        name##_fast(n, d, st);                                                                   \
+        for (int64_t i = 0; i < n; i++) {                                                        \
+            const float x = AT(d[1], i, st[1]);                                                  \
+            if (!(fabsf(x) <= SINCOS_F32_LIMIT) && x == x) AT(d[0], i, st[0]) = LIBM(x);         \
+        }                                                                                        \
+    }
+
+DEFINE_SINCOS_ROW(sin_row, sin_f32, sinf)
+DEFINE_SINCOS_ROW(cos_row, cos_f32, cosf)
+
+void nbk_cpu_sin_f32(int64_t n, char **d, const int64_t *st, const nb_scalars *s)
+{
+    (void)s;
+    sin_row(n, d, st);
+}
+
+void nbk_cpu_cos_f32(int64_t n, char **d, const int64_t *st, const nb_scalars *s)
+{
+    (void)s;
+    cos_row(n, d, st);
+}
 
 void nbk_cpu_gelu_f32(int64_t n, char **d, const int64_t *st, const nb_scalars *s)
 {

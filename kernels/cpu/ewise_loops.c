@@ -336,8 +336,8 @@ DEFINE_UNARY(silu, f64, OP_SILU)
 FOR_FLOATS(DEFINE_UNARY, leaky_relu, OP_LEAKY_RELU)
 FOR_FLOATS(DEFINE_UNARY, softplus, OP_SOFTPLUS)
 DEFINE_UNARY(erf, f64, OP_ERF)
-FOR_FLOATS(DEFINE_UNARY, sin, OP_SIN)
-FOR_FLOATS(DEFINE_UNARY, cos, OP_COS)
+DEFINE_UNARY(sin, f64, OP_SIN)
+DEFINE_UNARY(cos, f64, OP_COS)
 FOR_FLOATS(DEFINE_UNARY, log1p, OP_LOG1P)
 FOR_FLOATS(DEFINE_UNARY, expm1, OP_EXPM1)
 FOR_FLOATS(DEFINE_UNARY, rsqrt, OP_RSQRT)
@@ -423,8 +423,8 @@ const nbk_cpu_loop nbk_cpu_ew_loops[NB_EW_COUNT][NB_DTYPE_COUNT] = {
     [NB_EW_LEAKY_RELU] = ROW_FLOATS(leaky_relu),
     [NB_EW_SOFTPLUS] = ROW_FLOATS(softplus),
     [NB_EW_ERF] = {[NB_FLOAT32] = nbk_cpu_erf_f32, [NB_FLOAT64] = erf_f64},
-    [NB_EW_SIN] = ROW_FLOATS(sin),
-    [NB_EW_COS] = ROW_FLOATS(cos),
+    [NB_EW_SIN] = {[NB_FLOAT32] = nbk_cpu_sin_f32, [NB_FLOAT64] = sin_f64},
+    [NB_EW_COS] = {[NB_FLOAT32] = nbk_cpu_cos_f32, [NB_FLOAT64] = cos_f64},
     [NB_EW_LOG1P] = ROW_FLOATS(log1p),
     [NB_EW_EXPM1] = ROW_FLOATS(expm1),
     [NB_EW_RSQRT] = ROW_FLOATS(rsqrt),

@@ -131,4 +131,28 @@ static inline float gelu_tanh_f32(float x)
 /* x sigmoid(x) */
 static inline float silu_f32(float x) { return x / (1.0f + exp_f32(-x)); }
 
+/* sin and cos for |x| <= 8192 (larger and non-finite x are left to the C library by the callers):
+ * x = k pi/2 + r with pi/2 in three parts (Cody and Waite), |r| <= pi/4, then Cephes' sinf and
+ * cosf polynomials on r and the quadrant k mod 4 choosing between them and the sign. quarter is 0
+ * for sin, 1 for cos (cos x = sin(x + pi/2)). */
+#define SINCOS_F32_LIMIT 8192.0f
+
+static inline float sincos_f32(float x, uint32_t quarter)
+{
+    const float magic = 12582912.0f; /* 1.5 * 2^23 */
+    const float t = x * 0.63661977236758134f + magic;
+    const float k = t - magic;
+    const uint32_t q = bits_of_f32(t) - bits_of_f32(magic) + quarter;
+    const float r = ((x - k * 1.5703125f) - k * 4.837512969970703125e-4f) - k * 7.54978995489188216e-8f;
+    const float r2 = r * r;
+    const float sin_r = r + r * r2 * ((-1.9515295891e-4f * r2 + 8.3321608736e-3f) * r2 - 1.6666654611e-1f);
+    const float cos_r = 1.0f - 0.5f * r2 + r2 * r2 * ((2.443315711809948e-5f * r2 - 1.388731625493765e-3f) * r2 + 4.166664568298827e-2f);
+    const float v = select_f32(-(q & 1u), cos_r, sin_r);
+    return f32_from_bits(bits_of_f32(v) ^ ((q & 2u) << 30));
+}
+
+/* sin keeps the sign of a zero, as the C library's */
+static inline float sin_f32(float x) { return select_f32(-(uint32_t)(x == 0.0f), x, sincos_f32(x, 0)); }
+static inline float cos_f32(float x) { return sincos_f32(x, 1); }
+
 #endif /* NB_KERNELS_CPU_MATH_F32_H */
