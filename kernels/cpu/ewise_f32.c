@@ -1,5 +1,5 @@
-/* ewise_f32.c — float32 rows of gelu (both forms), silu, erf, sin and cos over math_f32.h's functions:
- * the contiguous loop vectorises, and is compiled for AVX2 and FMA too (SIMD_CLONES); a strided
+/* ewise_f32.c — float32 rows of gelu (both forms), silu, erf, sin, cos and softplus over
+ * math_f32.h's functions: the contiguous loop vectorises, and is compiled for AVX2 and FMA too (SIMD_CLONES); a strided
  * row takes the same function an element at a time. */
 #include "ewise_f32.h"
 
@@ -52,6 +52,22 @@ void nbk_cpu_cos_f32(int64_t n, char **d, const int64_t *st, const nb_scalars *s
 {
     (void)s;
     cos_row(n, d, st);
+}
+
+SIMD_CLONES static void softplus_row(int64_t n, char **d, const int64_t *st, float beta, float threshold)
+{
+    if (st[0] == sizeof(float) && st[1] == sizeof(float)) {
+        float *restrict out = (float *)d[0];
+        const float *restrict in = (const float *)d[1];
+        for (int64_t i = 0; i < n; i++) out[i] = softplus_f32(in[i], beta, threshold);
+    } else {
+        for (int64_t i = 0; i < n; i++) AT(d[0], i, st[0]) = softplus_f32(AT(d[1], i, st[1]), beta, threshold);
+    }
+}
+
+void nbk_cpu_softplus_f32(int64_t n, char **d, const int64_t *st, const nb_scalars *s)
+{
+    softplus_row(n, d, st, (float)s->a, (float)s->b);
 }
 
 void nbk_cpu_gelu_f32(int64_t n, char **d, const int64_t *st, const nb_scalars *s)

@@ -10,5 +10,6 @@ void nbk_cpu_silu_f32(int64_t n, char **data, const int64_t *strides, const nb_s
 void nbk_cpu_erf_f32(int64_t n, char **data, const int64_t *strides, const nb_scalars *s);
 void nbk_cpu_sin_f32(int64_t n, char **data, const int64_t *strides, const nb_scalars *s);
 void nbk_cpu_cos_f32(int64_t n, char **data, const int64_t *strides, const nb_scalars *s);
+void nbk_cpu_softplus_f32(int64_t n, char **data, const int64_t *strides, const nb_scalars *s); /* beta, threshold */
 
 #endif /* NB_KERNELS_CPU_EWISE_F32_H */

@@ -334,7 +334,7 @@ FOR_NUMERIC(DEFINE_UNARY, relu, OP_RELU)
 DEFINE_GELU(f64)
 DEFINE_UNARY(silu, f64, OP_SILU)
 FOR_FLOATS(DEFINE_UNARY, leaky_relu, OP_LEAKY_RELU)
-FOR_FLOATS(DEFINE_UNARY, softplus, OP_SOFTPLUS)
+DEFINE_UNARY(softplus, f64, OP_SOFTPLUS)
 DEFINE_UNARY(erf, f64, OP_ERF)
 DEFINE_UNARY(sin, f64, OP_SIN)
 DEFINE_UNARY(cos, f64, OP_COS)
@@ -421,7 +421,7 @@ const nbk_cpu_loop nbk_cpu_ew_loops[NB_EW_COUNT][NB_DTYPE_COUNT] = {
     [NB_EW_GELU] = {[NB_FLOAT32] = nbk_cpu_gelu_f32, [NB_FLOAT64] = gelu_f64},
     [NB_EW_SILU] = {[NB_FLOAT32] = nbk_cpu_silu_f32, [NB_FLOAT64] = silu_f64},
     [NB_EW_LEAKY_RELU] = ROW_FLOATS(leaky_relu),
-    [NB_EW_SOFTPLUS] = ROW_FLOATS(softplus),
+    [NB_EW_SOFTPLUS] = {[NB_FLOAT32] = nbk_cpu_softplus_f32, [NB_FLOAT64] = softplus_f64},
     [NB_EW_ERF] = {[NB_FLOAT32] = nbk_cpu_erf_f32, [NB_FLOAT64] = erf_f64},
     [NB_EW_SIN] = {[NB_FLOAT32] = nbk_cpu_sin_f32, [NB_FLOAT64] = sin_f64},
     [NB_EW_COS] = {[NB_FLOAT32] = nbk_cpu_cos_f32, [NB_FLOAT64] = cos_f64},

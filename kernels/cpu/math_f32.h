@@ -155,4 +155,49 @@ static inline float sincos_f32(float x, uint32_t quarter)
 static inline float sin_f32(float x) { return select_f32(-(uint32_t)(x == 0.0f), x, sincos_f32(x, 0)); }
 static inline float cos_f32(float x) { return sincos_f32(x, 1); }
 
+/* log(x) for x >= 1 (finite): x = m 2^k with m in [sqrt(1/2), sqrt(2)), then k ln 2 + log(m) by
+ * Cephes' logf polynomial in m - 1 */
+static inline float log_ge1_f32(float x)
+{
+    const uint32_t b = bits_of_f32(x);
+    int32_t k = (int32_t)((b >> 23) & 0xffu) - 127;
+    float m = f32_from_bits((b & 0x007fffffu) | 0x3f800000u); /* [1, 2) */
+    const uint32_t high = -(uint32_t)(m > 1.41421356f);
+    m = select_f32(high, 0.5f * m, m);
+    k += (int32_t)(high & 1u);
+    const float t = m - 1.0f, t2 = t * t;
+    float p = 7.0376836292e-2f;
+    p = p * t - 1.1514610310e-1f;
+    p = p * t + 1.1676998740e-1f;
+    p = p * t - 1.2420140846e-1f;
+    p = p * t + 1.4249322787e-1f;
+    p = p * t - 1.6668057665e-1f;
+    p = p * t + 2.0000714765e-1f;
+    p = p * t - 2.4999993993e-1f;
+    p = p * t + 3.3333331174e-1f;
+    const float kf = (float)k;
+    return (t + t2 * (t * p - 0.5f) - kf * 2.12194440e-4f) + kf * 0.693359375f;
+}
+
+/* log(1 + e) for e >= 0: log(u) e / (u - 1) with u = 1 + e rounded (Goldberg's correction, which
+ * keeps small e exact), e itself where u rounds to 1 */
+static inline float log1p_pos_f32(float e)
+{
+    const float u = 1.0f + e;
+    const float d = u - 1.0f;
+    const uint32_t exact = -(uint32_t)(d == 0.0f);
+    const float safe_d = select_f32(exact, 1.0f, d);
+    return select_f32(exact, e, log_ge1_f32(u) * (e / safe_d));
+}
+
+/* PyTorch's softplus: x where beta x > threshold, else log(1 + e^(beta x)) / beta; past beta x =
+ * 30 log(1 + e^(beta x)) / beta is x to float32's precision, and so taken */
+static inline float softplus_f32(float x, float beta, float threshold)
+{
+    const float bx = x * beta;
+    const float e = exp_f32(select_f32(-(uint32_t)(bx > 30.0f), 30.0f, bx));
+    const float y = select_f32(-(uint32_t)(bx > 30.0f), x, log1p_pos_f32(e) / beta);
+    return select_f32(-(uint32_t)(bx > threshold), x, y);
+}
+
 #endif /* NB_KERNELS_CPU_MATH_F32_H */
