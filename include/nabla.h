@@ -207,7 +207,10 @@ NB_API nb_tensor *nb_cat(int n, nb_tensor *const *tensors, int dim);
 /* ---------------------------------------------------------------- elementwise (broadcasting) */
 
 /* Binary ops broadcast like NumPy and promote dtypes like PyTorch
- * (bool < int64 < float32 < float64); int64 / int64 gives float32. */
+ * (bool < int64 < float32 < float64); int64 / int64 gives float32. A 0-d operand counts like a
+ * number: only when its category (bool < integer < floating) is higher than the others' (float32
+ * plus a float64 0-d stays float32). bool + bool is or, bool * bool and; subtracting a bool is
+ * refused, as in PyTorch. */
 NB_API nb_tensor *nb_add(const nb_tensor *a, const nb_tensor *b);
 NB_API nb_tensor *nb_sub(const nb_tensor *a, const nb_tensor *b);
 NB_API nb_tensor *nb_mul(const nb_tensor *a, const nb_tensor *b);
@@ -235,6 +238,18 @@ NB_API nb_tensor *nb_tanh(const nb_tensor *a);
 NB_API nb_tensor *nb_clamp(const nb_tensor *a, double min, double max);
 NB_API nb_tensor *nb_clamp_min(const nb_tensor *a, double min);
 NB_API nb_tensor *nb_clamp_max(const nb_tensor *a, double max);
+/* Math like torch's: int64 and bool inputs give float32 (floor, ceil, round and sign keep int64). */
+NB_API nb_tensor *nb_erf(const nb_tensor *a);
+NB_API nb_tensor *nb_sin(const nb_tensor *a);
+NB_API nb_tensor *nb_cos(const nb_tensor *a);
+NB_API nb_tensor *nb_log1p(const nb_tensor *a);       /* log(1 + a), exact near 0 */
+NB_API nb_tensor *nb_expm1(const nb_tensor *a);       /* e^a - 1, exact near 0 */
+NB_API nb_tensor *nb_rsqrt(const nb_tensor *a);       /* 1 / sqrt(a) */
+NB_API nb_tensor *nb_reciprocal(const nb_tensor *a);  /* 1 / a */
+NB_API nb_tensor *nb_floor(const nb_tensor *a);       /* floating or int64 (unchanged) */
+NB_API nb_tensor *nb_ceil(const nb_tensor *a);        /* floating or int64 (unchanged) */
+NB_API nb_tensor *nb_round(const nb_tensor *a);       /* halves to even, as torch.round */
+NB_API nb_tensor *nb_sign(const nb_tensor *a);        /* -1, 0 or 1 in a's dtype (0 for NaN); bool: a */
 
 /* Comparisons give bool tensors. */
 NB_API nb_tensor *nb_lt(const nb_tensor *a, const nb_tensor *b);
@@ -249,11 +264,19 @@ NB_API nb_tensor *nb_gt_scalar(const nb_tensor *a, double s);
 NB_API nb_tensor *nb_ge_scalar(const nb_tensor *a, double s);
 NB_API nb_tensor *nb_eq_scalar(const nb_tensor *a, double s);
 NB_API nb_tensor *nb_ne_scalar(const nb_tensor *a, double s);
+/* Logical ops of any dtypes (nonzero, NaN included, is true), broadcasting; bool results. */
+NB_API nb_tensor *nb_logical_and(const nb_tensor *a, const nb_tensor *b);
+NB_API nb_tensor *nb_logical_or(const nb_tensor *a, const nb_tensor *b);
+NB_API nb_tensor *nb_logical_not(const nb_tensor *a);
 
 /* cond ? a : b, all three broadcast; cond is bool. */
 NB_API nb_tensor *nb_where(const nb_tensor *cond, const nb_tensor *a, const nb_tensor *b);
 /* a with value where mask (bool, broadcast to a's shape) is true. */
 NB_API nb_tensor *nb_masked_fill(const nb_tensor *a, const nb_tensor *mask, double value);
+/* start + weight (end - start), all three broadcast and of one floating dtype (torch.lerp). */
+NB_API nb_tensor *nb_lerp(const nb_tensor *start, const nb_tensor *end, const nb_tensor *weight);
+/* torch.lerp with a number for the weight; start and end of one floating dtype. */
+NB_API nb_tensor *nb_lerp_scalar(const nb_tensor *start, const nb_tensor *end, double weight);
 
 /* ---------------------------------------------------------------- in place (return the target) */
 

@@ -37,6 +37,22 @@ static const ew_def defs[NB_EW_COUNT] = {
     [NB_EW_SQRT] = UNARY(RULE_FLOAT),
     [NB_EW_SIGMOID] = UNARY(RULE_FLOAT),
     [NB_EW_TANH] = UNARY(RULE_FLOAT),
+    [NB_EW_GELU] = UNARY(RULE_SAME), /* floating only, as PyTorch's activations */
+    [NB_EW_SILU] = UNARY(RULE_SAME),
+    [NB_EW_LEAKY_RELU] = UNARY(RULE_SAME),
+    [NB_EW_SOFTPLUS] = UNARY(RULE_SAME),
+    [NB_EW_ERF] = UNARY(RULE_FLOAT),
+    [NB_EW_SIN] = UNARY(RULE_FLOAT),
+    [NB_EW_COS] = UNARY(RULE_FLOAT),
+    [NB_EW_LOG1P] = UNARY(RULE_FLOAT),
+    [NB_EW_EXPM1] = UNARY(RULE_FLOAT),
+    [NB_EW_RSQRT] = UNARY(RULE_FLOAT),
+    [NB_EW_RECIPROCAL] = UNARY(RULE_FLOAT),
+    [NB_EW_FLOOR] = UNARY(RULE_SAME),
+    [NB_EW_CEIL] = UNARY(RULE_SAME),
+    [NB_EW_ROUND] = UNARY(RULE_SAME),
+    [NB_EW_SIGN] = UNARY(RULE_SAME),
+    [NB_EW_LOGICAL_NOT] = UNARY(RULE_COMPARE),
     [NB_EW_RELU] = UNARY(RULE_SAME),
     [NB_EW_CLAMP] = SCALAR(RULE_SAME),
     [NB_EW_ADD_SCALAR] = SCALAR(RULE_SAME),
@@ -44,7 +60,7 @@ static const ew_def defs[NB_EW_COUNT] = {
     [NB_EW_DIV_SCALAR] = SCALAR(RULE_FLOAT),
     [NB_EW_RSUB_SCALAR] = SCALAR(RULE_SAME),
     [NB_EW_POW_SCALAR] = SCALAR(RULE_SAME),
-    [NB_EW_SQUARE] = UNARY(RULE_SAME),
+    [NB_EW_SQUARE] = SCALAR(RULE_SAME), /* pow_scalar's: the exponent 2 makes bool int64 */
     [NB_EW_LT_SCALAR] = UNARY(RULE_COMPARE),
     [NB_EW_LE_SCALAR] = UNARY(RULE_COMPARE),
     [NB_EW_GT_SCALAR] = UNARY(RULE_COMPARE),
@@ -67,7 +83,15 @@ static const ew_def defs[NB_EW_COUNT] = {
     [NB_EW_NE] = BINARY(RULE_COMPARE),
     [NB_EW_MASKED_FILL] = {RULE_SAME, 2, 1, false}, /* keeps a's dtype: the value is converted */
     [NB_EW_CLAMP_BACKWARD] = BINARY(RULE_FLOAT),
+    [NB_EW_LOGICAL_AND] = BINARY(RULE_COMPARE),
+    [NB_EW_LOGICAL_OR] = BINARY(RULE_COMPARE),
+    [NB_EW_LERP_SCALAR] = BINARY(RULE_SAME),
+    [NB_EW_GELU_BACKWARD] = BINARY(RULE_FLOAT),
+    [NB_EW_SILU_BACKWARD] = BINARY(RULE_FLOAT),
+    [NB_EW_LEAKY_RELU_BACKWARD] = BINARY(RULE_FLOAT),
+    [NB_EW_SOFTPLUS_BACKWARD] = BINARY(RULE_FLOAT),
     [NB_EW_WHERE] = {RULE_SAME, 3, 0, false},
+    [NB_EW_LERP] = {RULE_SAME, 3, -1, false},
 };
 
 bool nb__check_devices(const char *op, int n, const nb_tensor *const *ts)
@@ -99,13 +123,46 @@ bool nb__check_writable(const char *op, const nb_tensor *t)
 
 static bool integral(double v) { return v == floor(v) && fabs(v) < 9.2e18; }
 
+/* PyTorch's result type (c10's result_type): the dims-carrying inputs promote among themselves,
+ * and so do the 0-d ones; a 0-d input's dtype counts only when it is of a higher category
+ * (bool < integer < floating) than the others', so a float32 tensor plus a float64 0-d tensor
+ * stays float32 and a bool tensor plus an int64 0-d tensor is int64. -1: no input of that kind. */
+static int combine_categories(int higher, int lower)
+{
+    if (higher >= 0 && nb__is_floating((nb_dtype)higher)) return higher;
+    if (higher == NB_BOOL || (lower >= 0 && nb__is_floating((nb_dtype)lower)))
+        return higher < 0 ? lower : lower < 0 ? higher : (int)nb__promote((nb_dtype)higher, (nb_dtype)lower);
+    return higher >= 0 ? higher : lower;
+}
+
+static bool is_sub(nb_ew_op op) { return op == NB_EW_SUB || op == NB_EW_RSUB_SCALAR; }
+
+/* PyTorch refuses subtraction with a bool operand (and negation of one), naming the way out. */
+static bool refuse_bool_sub(const char *name, int n, const nb_tensor *const *in)
+{
+    int bools = 0;
+    for (int k = 0; k < n; k++) bools += in[k]->dtype == NB_BOOL;
+    if (bools == 0) return false;
+    if (bools == 2 && n == 2)
+        nb__fail(NB_ERR_DTYPE, "%s: subtracting two bool tensors is not supported; for a logical xor use nb_ne",
+                 name);
+    else if (n == 2)
+        nb__fail(NB_ERR_DTYPE,
+                 "%s: subtraction with a bool tensor is not supported (got %s and %s); to invert a mask use "
+                 "nb_logical_not",
+                 name, nb_dtype_name(in[0]->dtype), nb_dtype_name(in[1]->dtype));
+    else
+        nb__fail(NB_ERR_DTYPE,
+                 "%s: subtraction with a bool tensor is not supported; to invert a mask use nb_logical_not", name);
+    return true;
+}
+
 /* The dtype op computes in, or an error. */
 static bool compute_dtype(const char *name, nb_ew_op op, int n, const nb_tensor *const *in,
                           nb_scalars s, nb_dtype *out)
 {
     const ew_def *def = &defs[op];
-    nb_dtype dt = NB_BOOL;
-    bool any = false;
+    int dims = -1, zero = -1; /* the promoted dtypes of the inputs with dims and of the 0-d ones */
     for (int k = 0; k < n; k++) {
         if (k == def->mask_operand) {
             if (in[k]->dtype != NB_BOOL)
@@ -114,14 +171,27 @@ static bool compute_dtype(const char *name, nb_ew_op op, int n, const nb_tensor 
                        false;
             continue;
         }
-        dt = any ? nb__promote(dt, in[k]->dtype) : in[k]->dtype;
-        any = true;
+        int *acc = in[k]->ndim > 0 ? &dims : &zero;
+        *acc = *acc < 0 ? (int)in[k]->dtype : (int)nb__promote((nb_dtype)*acc, in[k]->dtype);
     }
+    nb_dtype dt = (nb_dtype)combine_categories(dims, zero); /* fill (no input) keeps bool's 0 */
+    if (dims < 0 && zero < 0) dt = NB_BOOL;
+    if (is_sub(op) && refuse_bool_sub(name, n, in)) return false;
+    if (op == NB_EW_NEG && dt == NB_BOOL)
+        return nb__fail(NB_ERR_DTYPE, "%s: negating a bool tensor is not supported; to invert a mask use nb_logical_not",
+                        name),
+               false;
     if (def->rule == RULE_FLOAT && !nb__is_floating(dt)) dt = NB_FLOAT32;
-    /* clamp_max's open lower bound is -inf, which must not promote an int64 input */
-    bool a_integral = integral(s.a) || (op == NB_EW_CLAMP && isinf(s.a));
-    if (def->scalar_promotes && !nb__is_floating(dt) && !a_integral) dt = NB_FLOAT32;
-    if (op == NB_EW_CLAMP && !nb__is_floating(dt) && !(integral(s.b) || isinf(s.b))) dt = NB_FLOAT32;
+    /* a scalar is a number of its own category: a fractional one makes integers compute in
+     * float32, an integral one makes bool compute in int64 (clamp's infinite open bounds take no
+     * part; axpy's alpha is a multiplier, not an operand, as in PyTorch) */
+    bool a_part = !(op == NB_EW_CLAMP && isinf(s.a)), b_part = op == NB_EW_CLAMP && !isinf(s.b);
+    if (def->scalar_promotes && !nb__is_floating(dt)) {
+        if ((a_part && !integral(s.a)) || (b_part && !integral(s.b)))
+            dt = NB_FLOAT32;
+        else if (dt == NB_BOOL && op != NB_EW_AXPY && (a_part || b_part))
+            dt = NB_INT64;
+    }
     if (!nb__has_ewise_kernel(op, dt, in[0]->storage->device)) {
         char dev[32];
         return nb__fail(NB_ERR_DTYPE, "%s: dtype %s is not supported on %s", name, nb_dtype_name(dt),
@@ -326,7 +396,11 @@ nb_tensor *nb_eq(const nb_tensor *a, const nb_tensor *b) { return binary("nb_eq"
 nb_tensor *nb_ne(const nb_tensor *a, const nb_tensor *b) { return binary("nb_ne", NB_EW_NE, a, b); }
 
 nb_tensor *nb_add_scalar(const nb_tensor *a, double s) { return unary("nb_add_scalar", NB_EW_ADD_SCALAR, a, s, 0); }
-nb_tensor *nb_sub_scalar(const nb_tensor *a, double s) { return unary("nb_sub_scalar", NB_EW_ADD_SCALAR, a, -s, 0); }
+nb_tensor *nb_sub_scalar(const nb_tensor *a, double s)
+{
+    if (a && refuse_bool_sub("nb_sub_scalar", 1, &a)) return NULL;
+    return unary("nb_sub_scalar", NB_EW_ADD_SCALAR, a, -s, 0);
+}
 nb_tensor *nb_rsub_scalar(const nb_tensor *a, double s) { return unary("nb_rsub_scalar", NB_EW_RSUB_SCALAR, a, s, 0); }
 nb_tensor *nb_mul_scalar(const nb_tensor *a, double s) { return unary("nb_mul_scalar", NB_EW_MUL_SCALAR, a, s, 0); }
 nb_tensor *nb_div_scalar(const nb_tensor *a, double s) { return unary("nb_div_scalar", NB_EW_DIV_SCALAR, a, s, 0); }
@@ -413,6 +487,8 @@ nb_tensor *nb_add_scaled_(nb_tensor *t, const nb_tensor *b, double alpha)
 nb_tensor *nb_sub_scaled_(nb_tensor *t, const nb_tensor *b, double alpha)
 {
     if (!b) return nb__fail(NB_ERR_NULL, "nb_sub_scaled_: input 2 is NULL");
+    const nb_tensor *both[2] = {t, b};
+    if (t && refuse_bool_sub("nb_sub_scaled_", 2, both)) return NULL;
     return inplace("nb_sub_scaled_", NB_EW_AXPY, t, b, -alpha);
 }
 

@@ -311,6 +311,23 @@ FN(f_gt_scalar, nb_gt_scalar(A, -0.25))
 FN(f_ge_scalar, nb_ge_scalar(A, 0))
 FN(f_eq_scalar, nb_eq_scalar(A, 1))
 FN(f_ne_scalar, nb_ne_scalar(A, 0))
+FN(f_gelu, nb_gelu(A, false))
+FN(f_gelu_tanh, nb_gelu(A, true))
+FN(f_silu, nb_silu(A))
+FN(f_leaky_relu, nb_leaky_relu(A, 0.1))
+FN(f_softplus, nb_softplus(A, 2.0, 1.0))
+FN(f_erf, nb_erf(A))
+FN(f_sin, nb_sin(A))
+FN(f_cos, nb_cos(A))
+FN(f_log1p, nb_log1p(A))
+FN(f_expm1, nb_expm1(A))
+FN(f_rsqrt, nb_rsqrt(A))
+FN(f_reciprocal, nb_reciprocal(A))
+FN(f_floor, nb_floor(A))
+FN(f_ceil, nb_ceil(A))
+FN(f_round, nb_round(nb_mul_scalar(A, 2.0))) /* doubled: some elements land on halves */
+FN(f_sign, nb_sign(A))
+FN(f_logical_not, nb_logical_not(A))
 
 FN(f_add, nb_add(A, B))
 FN(f_sub, nb_sub(A, B))
@@ -326,6 +343,10 @@ FN(f_ge, nb_ge(A, B))
 FN(f_eq, nb_eq(A, B))
 FN(f_ne, nb_ne(A, B))
 FN(f_where, nb_where(A, B, C))
+FN(f_logical_and, nb_logical_and(A, B))
+FN(f_logical_or, nb_logical_or(A, B))
+FN(f_lerp, nb_lerp(A, B, C))
+FN(f_lerp_scalar, nb_lerp_scalar(A, B, 0.75))
 FN(f_masked_fill, nb_masked_fill(A, B, 2.5))
 FN(f_mse, nb_mse_loss(A, B))
 FN(f_l1, nb_l1_loss(A, B, NB_REDUCTION_MEAN))
@@ -522,28 +543,45 @@ static const row rows[] = {
     {"sigmoid(a)", "nb_sigmoid", f_sigmoid, ANY_SHAPE, "F", ALL, "SigmoidBackward", 0},
     {"tanh(a)", "nb_tanh", f_tanh, ANY_SHAPE, "F", ALL, "TanhBackward", 0},
     {"clamp(a, -0.5, 0.7)", "nb_clamp", f_clamp, ANY_SHAPE, "F", ALL, "ClampBackward", 0},
-    {"clamp_min(a, 0)", "nb_clamp_min", f_clamp_min, ANY_SHAPE, "F", NUMBERS, "ClampBackward", 0},
-    {"clamp_max(a, 1)", "nb_clamp_max", f_clamp_max, ANY_SHAPE, "F", NUMBERS, "ClampBackward", 0},
+    {"clamp_min(a, 0)", "nb_clamp_min", f_clamp_min, ANY_SHAPE, "F", ALL, "ClampBackward", 0},
+    {"clamp_max(a, 1)", "nb_clamp_max", f_clamp_max, ANY_SHAPE, "F", ALL, "ClampBackward", 0},
     {"a + 1.5", "nb_add_scalar", f_add_scalar, ANY_SHAPE, "F", ALL, "AddScalarBackward", 0},
     {"a - 2", "nb_sub_scalar", f_sub_scalar, ANY_SHAPE, "F", NUMBERS, "AddScalarBackward", 0},
-    {"1.5 - a", "nb_rsub_scalar", f_rsub_scalar, ANY_SHAPE, "F", ALL, "RsubScalarBackward", 0},
+    {"1.5 - a", "nb_rsub_scalar", f_rsub_scalar, ANY_SHAPE, "F", NUMBERS, "RsubScalarBackward", 0},
     {"a * -2.5", "nb_mul_scalar", f_mul_scalar, ANY_SHAPE, "F", ALL, "MulScalarBackward", 0},
     {"a / 4", "nb_div_scalar", f_div_scalar, ANY_SHAPE, "F", ALL, "DivScalarBackward", 0},
-    {"a ^ 3", "nb_pow_scalar", f_pow3, ANY_SHAPE, "F", NUMBERS, "PowScalarBackward", 0},
+    {"a ^ 3", "nb_pow_scalar", f_pow3, ANY_SHAPE, "F", ALL, "PowScalarBackward", 0},
     {"a ^ 0.5", "nb_pow_scalar", f_pow_half, ANY_SHAPE, "P", ALL, "PowScalarBackward", 0},
-    {"a ^ 2", "nb_pow_scalar", f_square, ANY_SHAPE, "F", NUMBERS, "SquareBackward", 0},
+    {"a ^ 2", "nb_pow_scalar", f_square, ANY_SHAPE, "F", ALL, "SquareBackward", 0},
     {"a < 0.25", "nb_lt_scalar", f_lt_scalar, ANY_SHAPE, "F", ALL, NULL, 0},
     {"a <= 1", "nb_le_scalar", f_le_scalar, ANY_SHAPE, "F", ALL, NULL, 0},
     {"a > -0.25", "nb_gt_scalar", f_gt_scalar, ANY_SHAPE, "F", ALL, NULL, 0},
     {"a >= 0", "nb_ge_scalar", f_ge_scalar, ANY_SHAPE, "F", ALL, NULL, 0},
     {"a == 1", "nb_eq_scalar", f_eq_scalar, ANY_SHAPE, "F", ALL, NULL, 0},
     {"a != 0", "nb_ne_scalar", f_ne_scalar, ANY_SHAPE, "F", ALL, NULL, 0},
+    {"gelu(a)", "nb_gelu", f_gelu, ANY_SHAPE, "F", FLOATS, "GeluBackward", 0},
+    {"gelu(a, tanh)", "nb_gelu", f_gelu_tanh, ANY_SHAPE, "F", FLOATS, "GeluBackward", 0},
+    {"silu(a)", "nb_silu", f_silu, ANY_SHAPE, "F", FLOATS, "SiluBackward", 0},
+    {"leaky_relu(a, 0.1)", "nb_leaky_relu", f_leaky_relu, ANY_SHAPE, "F", FLOATS, "LeakyReluBackward", 0},
+    {"softplus(a, 2, 1)", "nb_softplus", f_softplus, ANY_SHAPE, "F", FLOATS, "SoftplusBackward", 0},
+    {"erf(a)", "nb_erf", f_erf, ANY_SHAPE, "F", ALL, "ErfBackward", 0},
+    {"sin(a)", "nb_sin", f_sin, ANY_SHAPE, "F", ALL, "SinBackward", 0},
+    {"cos(a)", "nb_cos", f_cos, ANY_SHAPE, "F", ALL, "CosBackward", 0},
+    {"log1p(a)", "nb_log1p", f_log1p, ANY_SHAPE, "P", ALL, "Log1pBackward", 0},
+    {"expm1(a)", "nb_expm1", f_expm1, ANY_SHAPE, "F", ALL, "Expm1Backward", 0},
+    {"rsqrt(a)", "nb_rsqrt", f_rsqrt, ANY_SHAPE, "P", ALL, "RsqrtBackward", 0},
+    {"reciprocal(a)", "nb_reciprocal", f_reciprocal, ANY_SHAPE, "P", ALL, "ReciprocalBackward", 0},
+    {"floor(a)", "nb_floor", f_floor, ANY_SHAPE, "F", NUMBERS, "FloorBackward", 0},
+    {"ceil(a)", "nb_ceil", f_ceil, ANY_SHAPE, "F", NUMBERS, "CeilBackward", 0},
+    {"round(2 a)", "nb_round", f_round, ANY_SHAPE, "F", ALL, "RoundBackward", 0},
+    {"sign(a)", "nb_sign", f_sign, ANY_SHAPE, "F", ALL, "SignBackward", 0},
+    {"logical_not(a)", "nb_logical_not", f_logical_not, ANY_SHAPE, "F", ALL, NULL, 0},
     /* elementwise, broadcasting */
-    {"a + b", "nb_add", f_add, BROADCAST2, "FF", NUMBERS, "AddBackward", 0},
+    {"a + b", "nb_add", f_add, BROADCAST2, "FF", ALL, "AddBackward", 0},
     {"a + b (b int64: promotion)", "nb_add", f_add, BROADCAST2, "FI", ALL, "AddBackward", 0},
     {"a - b", "nb_sub", f_sub, BROADCAST2, "FF", NUMBERS, "SubBackward", 0},
-    {"a * b", "nb_mul", f_mul, BROADCAST2, "FF", NUMBERS, "MulBackward", 0},
-    {"a * b (b bool: promotion)", "nb_mul", f_mul, BROADCAST2, "FM", NUMBERS, "MulBackward", 0},
+    {"a * b", "nb_mul", f_mul, BROADCAST2, "FF", ALL, "MulBackward", 0},
+    {"a * b (b bool: promotion)", "nb_mul", f_mul, BROADCAST2, "FM", ALL, "MulBackward", 0},
     {"a / b", "nb_div", f_div, BROADCAST2, "FP", ALL, "DivBackward", 0},
     {"a ^ b", "nb_pow", f_pow, BROADCAST2, "PP", NUMBERS, "PowBackward", 0},
     {"maximum(a, b)", "nb_maximum", f_maximum, BROADCAST2, "FF", ALL, "MaximumBackward", 0},
@@ -556,6 +594,12 @@ static const row rows[] = {
     {"a == b", "nb_eq", f_eq, BROADCAST2, "FF", ALL, NULL, 0},
     {"a != b", "nb_ne", f_ne, BROADCAST2, "FF", ALL, NULL, 0},
     {"where(mask, a, b)", "nb_where", f_where, BROADCAST3, "MFF", ALL, "WhereBackward", 0},
+    {"logical_and(a, b)", "nb_logical_and", f_logical_and, BROADCAST2, "FF", ALL, NULL, 0},
+    {"logical_or(a, b)", "nb_logical_or", f_logical_or, BROADCAST2, "FF", ALL, NULL, 0},
+    {"logical_and(a, b) (b int64)", "nb_logical_and", f_logical_and, BROADCAST2, "FI", ALL, NULL, 0},
+    {"logical_or(a, b) (b bool)", "nb_logical_or", f_logical_or, BROADCAST2, "FM", ALL, NULL, 0},
+    {"lerp(a, b, w)", "nb_lerp", f_lerp, BROADCAST3, "FFF", FLOATS, "LerpBackward", 0},
+    {"lerp(a, b, 0.75)", "nb_lerp_scalar", f_lerp_scalar, BROADCAST2, "FF", FLOATS, "LerpScalarBackward", 0},
     {"masked_fill(a, mask, 2.5)", "nb_masked_fill", f_masked_fill, ONTO, "FM", ALL, "MaskedFillBackward", 0},
     {"mse_loss(a, b)", "nb_mse_loss", f_mse, BROADCAST2, "FF", FLOATS, "SubBackward MeanBackward", 0},
     {"l1_loss(a, b)", "nb_l1_loss", f_l1, BROADCAST2, "FF", FLOATS, "SubBackward AbsBackward MeanBackward", 0},
@@ -569,9 +613,9 @@ static const row rows[] = {
     {"bce_with_logits(a, b, weight b, pos_weight b, none)", "nb_binary_cross_entropy_with_logits", f_bce_weighted,
      SAME_SHAPE2, "FF", FLOATS, "WhereBackward MulBackward", 0},
     /* in place: the target is input a (a recorded copy of it when it requires grad) */
-    {"a += b", "nb_add_", f_add_, ONTO, "FF", NUMBERS, "AddBackward", 0},
+    {"a += b", "nb_add_", f_add_, ONTO, "FF", ALL, "AddBackward", 0},
     {"a -= b", "nb_sub_", f_sub_, ONTO, "FF", NUMBERS, "SubBackward", 0},
-    {"a *= b", "nb_mul_", f_mul_, ONTO, "FF", NUMBERS, "MulBackward", 0},
+    {"a *= b", "nb_mul_", f_mul_, ONTO, "FF", ALL, "MulBackward", 0},
     {"a /= b", "nb_div_", f_div_, ONTO, "FP", FLOATS, "DivBackward", 0},
     {"a += 2", "nb_add_scalar_", f_add_scalar_, ONTO, "F", NUMBERS, "AddScalarBackward", 0},
     {"a *= -3", "nb_mul_scalar_", f_mul_scalar_, ONTO, "F", NUMBERS, "MulScalarBackward", 0},
@@ -579,9 +623,9 @@ static const row rows[] = {
     {"a -= 3 b", "nb_sub_scaled_", f_sub_scaled_, ONTO, "FF", NUMBERS, "AxpyBackward", 0},
     {"masked_fill_(a, mask, 0)", "nb_masked_fill_", f_masked_fill_, ONTO, "FM", ALL, "MaskedFillBackward", 0},
     {"fill_(a, 2.5)", "nb_fill_", f_fill_, ONTO, "F", ALL, NULL, 0},
-    {"fill_(a, 2.5) + b", "nb_fill_", f_fill_plus, ONTO, "FF", NUMBERS, "FillBackward", 0},
+    {"fill_(a, 2.5) + b", "nb_fill_", f_fill_plus, ONTO, "FF", ALL, "FillBackward", 0},
     {"zero_(a)", "nb_zero_", f_zero_, ONTO, "F", ALL, NULL, 0},
-    {"zero_(a) + b", "nb_zero_", f_zero_plus, ONTO, "FF", NUMBERS, "FillBackward", 0},
+    {"zero_(a) + b", "nb_zero_", f_zero_plus, ONTO, "FF", ALL, "FillBackward", 0},
     {"copy_(a, b)", "nb_copy_", f_copy_, ONTO, "FF", ALL, "CopyBackward", 0},
     /* reductions */
     {"sum(a)", "nb_sum", f_sum, ANY_SHAPE, "F", ALL, "SumBackward", 0},

@@ -62,6 +62,25 @@ FN(f_maximum, nb_maximum(A, B))
 FN(f_minimum, nb_minimum(A, B))
 FN(f_masked_fill, nb_masked_fill(A, nb_gt_scalar(A, 0.0), 0.0))
 FN(f_where, nb_where(nb_gt_scalar(A, 0.0), A, B))
+FN(f_gelu, nb_gelu(A, false))
+FN(f_gelu_tanh, nb_gelu(A, true))
+FN(f_silu, nb_silu(A))
+FN(f_leaky_relu, nb_leaky_relu(A, 0.2))
+FN(f_softplus, nb_softplus(A, 1.0, 20.0))
+FN(f_softplus_threshold, nb_softplus(A, 2.0, 0.5)) /* beta 2, threshold 0.5: both branches */
+FN(f_erf, nb_erf(A))
+FN(f_sin, nb_sin(A))
+FN(f_cos, nb_cos(A))
+FN(f_log1p, nb_log1p(A))
+FN(f_expm1, nb_expm1(A))
+FN(f_rsqrt, nb_rsqrt(A))
+FN(f_reciprocal, nb_reciprocal(A))
+FN(f_floor, nb_floor(A))
+FN(f_ceil, nb_ceil(A))
+FN(f_round, nb_round(A))
+FN(f_sign, nb_sign(A))
+FN(f_lerp, nb_lerp(A, B, in[2]))
+FN(f_lerp_scalar, nb_lerp_scalar(A, B, 0.3))
 FN(f_reshape, nb_reshape(A, NB_SHAPE(3, 2)))
 FN(f_squeeze, nb_squeeze(nb_unsqueeze(A, 1)))
 FN(f_permute, nb_permute(A, NB_DIMS(2, 0, 1)))
@@ -255,6 +274,26 @@ static const gc_row rows[] = {
     {"MulBackward", "(a * 1) *= b", f_mul_, 2, {IN(S2(2, 3), 0), IN(S2(2, 3), NONCONTIG)}},
     {"MaskedFillBackward", "masked_fill(a, a > 0, 0)", f_masked_fill, 1, {IN(S2(3, 3), NONCONTIG)}},
     {"WhereBackward", "where(a > 0, a(2,3), b(3))", f_where, 2, {IN(S2(2, 3), 0), IN(S1(3), 0)}},
+    {"GeluBackward", "gelu(a)", f_gelu, 1, {IN(S2(3, 4), NONCONTIG)}},
+    {"GeluBackward", "gelu(a, tanh)", f_gelu_tanh, 1, {IN(S2(3, 4), 0)}},
+    {"SiluBackward", "silu(a)", f_silu, 1, {IN(S2(2, 3), NONCONTIG)}},
+    {"LeakyReluBackward", "leaky_relu(a, 0.2)", f_leaky_relu, 1, {IN(S2(3, 3), NONCONTIG)}},
+    {"SoftplusBackward", "softplus(a)", f_softplus, 1, {IN(S2(2, 3), 0)}},
+    {"SoftplusBackward", "softplus(a, 2, 0.5)", f_softplus_threshold, 1, {IN(S2(3, 4), NONCONTIG)}},
+    {"ErfBackward", "erf(a)", f_erf, 1, {IN(S2(2, 3), NONCONTIG)}},
+    {"SinBackward", "sin(a)", f_sin, 1, {IN(S2(2, 3), 0)}},
+    {"CosBackward", "cos(a)", f_cos, 1, {IN(S2(2, 3), NONCONTIG)}},
+    {"Log1pBackward", "log1p(a)", f_log1p, 1, {IN(S2(2, 3), POSITIVE | NONCONTIG)}},
+    {"Expm1Backward", "expm1(a)", f_expm1, 1, {IN(S1(5), 0)}},
+    {"RsqrtBackward", "rsqrt(a)", f_rsqrt, 1, {IN(S2(2, 3), POSITIVE | NONCONTIG)}},
+    {"ReciprocalBackward", "reciprocal(a)", f_reciprocal, 1, {IN(S1(5), POSITIVE)}},
+    {"FloorBackward", "floor(a)", f_floor, 1, {IN(S2(2, 3), NONCONTIG)}},
+    {"CeilBackward", "ceil(a)", f_ceil, 1, {IN(S1(4), 0)}},
+    {"RoundBackward", "round(a)", f_round, 1, {IN(S2(2, 3), 0)}},
+    {"SignBackward", "sign(a)", f_sign, 1, {IN(S1(5), NONCONTIG)}},
+    {"LerpBackward", "lerp(a(2,3), b(3), w(2,1))", f_lerp, 3, {IN(S2(2, 3), NONCONTIG), IN(S1(3), 0), IN(S2(2, 1), 0)}},
+    {"LerpBackward", "lerp(a(3), b(2,3), w(3))", f_lerp, 3, {IN(S1(3), 0), IN(S2(2, 3), 0), IN(S1(3), POSITIVE)}},
+    {"LerpScalarBackward", "lerp(a(2,3), b(3), 0.3)", f_lerp_scalar, 2, {IN(S2(2, 3), 0), IN(S1(3), NONCONTIG)}},
     {"ReshapeBackward", "reshape(a(2,3), (3,2))", f_reshape, 1, {IN(S2(2, 3), NONCONTIG)}},
     {"ReshapeBackward", "squeeze(unsqueeze(a, 1))", f_squeeze, 1, {IN(S2(2, 3), 0)}},
     {"PermuteBackward", "permute(a(2,3,4), (2,0,1))", f_permute, 1, {IN(S3(2, 3, 4), 0)}},

@@ -44,6 +44,17 @@ NB_API void nb_linear_free(nb_linear *l);
 NB_API nb_tensor *nb_linear_forward(const nb_linear *l, const nb_tensor *x);
 NB_API nb_status nb_linear_params(const nb_linear *l, nb_params *p); /* adds weight, bias */
 
+/* ---------------------------------------------------------------- activations */
+
+/* Elementwise, floating inputs only, as torch.nn.functional's. */
+/* x Phi(x) (exact, through erf), or with tanh_approx PyTorch's approximate='tanh' form. */
+NB_API nb_tensor *nb_gelu(const nb_tensor *x, bool tanh_approx);
+NB_API nb_tensor *nb_silu(const nb_tensor *x); /* x sigmoid(x) */
+/* x where x > 0, else negative_slope x (PyTorch's default slope is 0.01). */
+NB_API nb_tensor *nb_leaky_relu(const nb_tensor *x, double negative_slope);
+/* log(1 + e^(beta x)) / beta, and x where beta x > threshold (PyTorch's defaults: 1, 20). */
+NB_API nb_tensor *nb_softplus(const nb_tensor *x, double beta, double threshold);
+
 /* ---------------------------------------------------------------- functions */
 
 /* Numerically stable (the row maximum is subtracted first). */

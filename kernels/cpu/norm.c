@@ -10,6 +10,7 @@
  * strips) over threads. */
 #include "norm.h"
 
+#include "math_f32.h"
 #include "threads.h"
 
 #include <math.h>
@@ -22,14 +23,7 @@
 #define STRIP 256
 /* Rows per work item of the row kernels. */
 #define ROW_BLOCK 16
-/* Also compiled for x86-64-v3 (AVX2 and FMA) and chosen at load time, as in softmax.c (not
- * under ThreadSanitizer, whose gcc builds crash in the clones' resolver). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && \
-    !defined(__SANITIZE_THREAD__)
-#define SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define SIMD_CLONES
-#endif
+/* The row loops are also compiled for x86-64-v3 (SIMD_CLONES, math_f32.h). */
 
 #define TYPED_PASTE(name, sfx) name##_##sfx
 #define TYPED_NAME(name, sfx) TYPED_PASTE(name, sfx)

@@ -7,7 +7,7 @@
  * exp. Like softmax.c's, the float32 loops are also compiled for x86-64-v3 (AVX2, FMA). */
 #include "rows.h"
 
-#include "exp_f32.h"
+#include "math_f32.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -16,12 +16,6 @@
 #define FLANES 32 /* float32 lanes: four AVX2 registers, so the additions do not wait on each other */
 #define CHUNK 1024
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && \
-    !defined(__SANITIZE_THREAD__)
-#define SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define SIMD_CLONES
-#endif
 
 /* Sums in f32 lanes over a chunk (n <= CHUNK): of exp(x - shift); of (x - mean)^2 (and of
  * x - mean, through dev_sum); of x. */

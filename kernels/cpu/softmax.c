@@ -1,7 +1,7 @@
 /* softmax.c — CPU kernels of softmax, log_softmax and cross entropy (forward and backward).
  *
  * Each typed kernel is written once as plain C over the element type T and its exp, in
- * softmax_typed.h, which is included below once per floating dtype: float32 uses exp_f32 (exp_f32.h),
+ * softmax_typed.h, which is included below once per floating dtype: float32 uses exp_f32 (math_f32.h),
  * plain arithmetic that the compiler vectorises (the exps are most of the work); float64 uses
  * the C library's exp. Sums and the log-sum-exp shift are kept in double, with LANES independent
  * partial sums so the additions vectorise and do not wait on each other. A row is done in passes
@@ -10,7 +10,7 @@
  * softmax.h. */
 #include "softmax.h"
 
-#include "exp_f32.h"
+#include "math_f32.h"
 #include "threads.h"
 
 #include <math.h>
@@ -25,17 +25,6 @@
 /* Rows per fixed block of cross entropy's mean: blocks are summed in order, so the result does
  * not depend on the thread count. */
 #define XENT_BLOCK 256
-/* The loops that take exps are also compiled for x86-64-v3 (AVX2 and FMA), chosen at load
- * time on CPUs that have it: twice the lanes of the baseline SSE2. (Results may then differ
- * from the baseline's in the last bit, as FMA rounds once where mul and add round twice.)
- * Not under ThreadSanitizer: every program of a gcc TSan build crashes at load in libtsan, inside
- * the clones' IFUNC resolver. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && \
-    !defined(__SANITIZE_THREAD__)
-#define SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define SIMD_CLONES
-#endif
 /* Independent partial results of a row's maximum and sums. */
 #define LANES 8
 /* Short rows are handled in groups of up to GROUP_ROWS rows and GROUP_ELEMENTS elements (in L1):
@@ -44,7 +33,7 @@
 #define GROUP_ROWS 64
 #define GROUP_ELEMENTS 4096
 
-/* ---------------------------------------------------------------- exp for float32: exp_f32.h */
+/* ---------------------------------------------------------------- exp for float32: math_f32.h */
 
 /* Rows per group for rows of n elements. */
 static int64_t group_rows(int64_t n)

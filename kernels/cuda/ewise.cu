@@ -23,18 +23,22 @@ constexpr int arity(int op)
     case NB_EW_ADD: case NB_EW_SUB: case NB_EW_MUL: case NB_EW_DIV: case NB_EW_POW:
     case NB_EW_MAXIMUM: case NB_EW_MINIMUM: case NB_EW_AXPY: case NB_EW_LT: case NB_EW_LE: case NB_EW_GT: case NB_EW_GE: case NB_EW_EQ:
     case NB_EW_NE: case NB_EW_MASKED_FILL: case NB_EW_CLAMP_BACKWARD:
+    case NB_EW_LOGICAL_AND: case NB_EW_LOGICAL_OR: case NB_EW_LERP_SCALAR: case NB_EW_GELU_BACKWARD:
+    case NB_EW_SILU_BACKWARD: case NB_EW_LEAKY_RELU_BACKWARD: case NB_EW_SOFTPLUS_BACKWARD:
         return 2;
-    case NB_EW_WHERE: return 3;
+    case NB_EW_WHERE: case NB_EW_LERP: return 3;
     default: return 1;
     }
 }
 
+/* The ops with a bool output: comparisons and the logical ops. */
 constexpr bool compares(int op)
 {
     switch (op) {
     case NB_EW_LT_SCALAR: case NB_EW_LE_SCALAR: case NB_EW_GT_SCALAR: case NB_EW_GE_SCALAR:
     case NB_EW_EQ_SCALAR: case NB_EW_NE_SCALAR: case NB_EW_LT: case NB_EW_LE: case NB_EW_GT:
     case NB_EW_GE: case NB_EW_EQ: case NB_EW_NE:
+    case NB_EW_LOGICAL_NOT: case NB_EW_LOGICAL_AND: case NB_EW_LOGICAL_OR:
         return true;
     default: return false;
     }
@@ -47,9 +51,14 @@ constexpr Coverage coverage(int op)
 {
     switch (op) {
     case NB_EW_FILL: case NB_EW_MASKED_FILL: case NB_EW_WHERE: case NB_EW_MAXIMUM: case NB_EW_MINIMUM:
+    case NB_EW_ADD: case NB_EW_MUL: case NB_EW_AXPY: case NB_EW_SIGN:
         return ALL;
     case NB_EW_EXP: case NB_EW_LOG: case NB_EW_SQRT: case NB_EW_SIGMOID: case NB_EW_TANH:
     case NB_EW_DIV_SCALAR: case NB_EW_DIV: case NB_EW_CLAMP_BACKWARD:
+    case NB_EW_GELU: case NB_EW_SILU: case NB_EW_LEAKY_RELU: case NB_EW_SOFTPLUS: case NB_EW_ERF:
+    case NB_EW_SIN: case NB_EW_COS: case NB_EW_LOG1P: case NB_EW_EXPM1: case NB_EW_RSQRT:
+    case NB_EW_RECIPROCAL: case NB_EW_LERP: case NB_EW_LERP_SCALAR: case NB_EW_GELU_BACKWARD:
+    case NB_EW_SILU_BACKWARD: case NB_EW_LEAKY_RELU_BACKWARD: case NB_EW_SOFTPLUS_BACKWARD:
         return FLOATS;
     default: return compares(op) ? ALL : NUMERIC;
     }
@@ -113,6 +122,49 @@ __host__ __device__ __forceinline__ float m_fabs(float x) { return fabsf(x); }
 __host__ __device__ __forceinline__ double m_fabs(double x) { return fabs(x); }
 __host__ __device__ __forceinline__ float m_pow(float x, float y) { return powf(x, y); }
 __host__ __device__ __forceinline__ double m_pow(double x, double y) { return pow(x, y); }
+__host__ __device__ __forceinline__ float m_erf(float x) { return erff(x); }
+__host__ __device__ __forceinline__ double m_erf(double x) { return erf(x); }
+__host__ __device__ __forceinline__ float m_sin(float x) { return sinf(x); }
+__host__ __device__ __forceinline__ double m_sin(double x) { return sin(x); }
+__host__ __device__ __forceinline__ float m_cos(float x) { return cosf(x); }
+__host__ __device__ __forceinline__ double m_cos(double x) { return cos(x); }
+__host__ __device__ __forceinline__ float m_log1p(float x) { return log1pf(x); }
+__host__ __device__ __forceinline__ double m_log1p(double x) { return log1p(x); }
+__host__ __device__ __forceinline__ float m_expm1(float x) { return expm1f(x); }
+__host__ __device__ __forceinline__ double m_expm1(double x) { return expm1(x); }
+__host__ __device__ __forceinline__ float m_floor(float x) { return floorf(x); }
+__host__ __device__ __forceinline__ double m_floor(double x) { return floor(x); }
+__host__ __device__ __forceinline__ float m_ceil(float x) { return ceilf(x); }
+__host__ __device__ __forceinline__ double m_ceil(double x) { return ceil(x); }
+__host__ __device__ __forceinline__ float m_rint(float x) { return rintf(x); } /* halves to even */
+__host__ __device__ __forceinline__ double m_rint(double x) { return rint(x); }
+
+/* ---------------------------------------------------------------- activations and lerp */
+
+/* gelu: exact (x Phi(x), through erf) or, when approx, PyTorch's tanh form */
+template <class T> __host__ __device__ __forceinline__ T gelu(T x, bool approx)
+{
+    if (approx) return (T)0.5 * x * ((T)1 + m_tanh((T)0.79788456080286535588 * (x + (T)0.044715 * x * x * x)));
+    return (T)0.5 * x * ((T)1 + m_erf(x * (T)0.70710678118654752440));
+}
+
+/* d gelu / dx, PyTorch's formulas for both forms */
+template <class T> __host__ __device__ __forceinline__ T gelu_derivative(T x, bool approx)
+{
+    if (approx) {
+        const T beta = (T)0.79788456080286535588, kappa = (T)0.044715;
+        const T th = m_tanh(beta * (x + kappa * x * x * x));
+        return (T)0.5 * ((T)1 + th) + (T)0.5 * x * ((T)1 - th * th) * beta * ((T)1 + (T)3 * kappa * x * x);
+    }
+    const T cdf = (T)0.5 * ((T)1 + m_erf(x * (T)0.70710678118654752440));
+    return cdf + x * m_exp((T)-0.5 * x * x) * (T)0.39894228040143267794;
+}
+
+/* PyTorch's lerp: from whichever end is nearer, so a weight of 1 gives end exactly */
+template <class T> __host__ __device__ __forceinline__ T lerp(T a, T b, T w)
+{
+    return w < (T)0.5 ? a + w * (b - a) : b - (b - a) * ((T)1 - w);
+}
 
 /* ---------------------------------------------------------------- the op functor */
 
@@ -142,6 +194,25 @@ template <int OP, class T> struct EwOp {
         else if constexpr (OP == NB_EW_SIGMOID) return (T)1 / ((T)1 + m_exp(-x));
         else if constexpr (OP == NB_EW_TANH) return m_tanh(x);
         else if constexpr (OP == NB_EW_RELU) return x < 0 ? (T)0 : x;
+        else if constexpr (OP == NB_EW_GELU) return gelu(x, c0 != 0);
+        else if constexpr (OP == NB_EW_SILU) return x / ((T)1 + m_exp(-x));
+        else if constexpr (OP == NB_EW_LEAKY_RELU) return x > 0 ? x : x * c0;
+        else if constexpr (OP == NB_EW_SOFTPLUS) return x * c0 > c1 ? x : m_log1p(m_exp(x * c0)) / c0;
+        else if constexpr (OP == NB_EW_ERF) return m_erf(x);
+        else if constexpr (OP == NB_EW_SIN) return m_sin(x);
+        else if constexpr (OP == NB_EW_COS) return m_cos(x);
+        else if constexpr (OP == NB_EW_LOG1P) return m_log1p(x);
+        else if constexpr (OP == NB_EW_EXPM1) return m_expm1(x);
+        else if constexpr (OP == NB_EW_RSQRT) return (T)1 / m_sqrt(x);
+        else if constexpr (OP == NB_EW_RECIPROCAL) return (T)1 / x;
+        else if constexpr (OP == NB_EW_FLOOR) { if constexpr (fl) return m_floor(x); else return x; }
+        else if constexpr (OP == NB_EW_CEIL) { if constexpr (fl) return m_ceil(x); else return x; }
+        else if constexpr (OP == NB_EW_ROUND) { if constexpr (fl) return m_rint(x); else return x; }
+        else if constexpr (OP == NB_EW_SIGN) { /* NaN gives 0; bool is its own sign */
+            if constexpr (std::is_same<T, bool>::value) return x;
+            else return (T)((x > 0) - (x < 0));
+        }
+        else if constexpr (OP == NB_EW_LOGICAL_NOT) return x == (T)0;
         else if constexpr (OP == NB_EW_CLAMP) { /* every element is c1 when c0 > c1; NaN stays */
             const T lo = x < c0 ? c0 : x;
             return lo > c1 ? c1 : lo;
@@ -156,6 +227,9 @@ template <int OP, class T> struct EwOp {
             if constexpr (std::is_same<T, float>::value) return compare(x, c0);
             else return compare((double)x, a);
         }
+        else if constexpr (OP == NB_EW_ADD && std::is_same<T, bool>::value) return x || y; /* bool: or */
+        else if constexpr (OP == NB_EW_MUL && std::is_same<T, bool>::value) return x && y; /* bool: and */
+        else if constexpr (OP == NB_EW_AXPY && std::is_same<T, bool>::value) return x || (c0 && y);
         else if constexpr (OP == NB_EW_ADD) { if constexpr (fl) return x + y; else return (T)(wrap(x) + wrap(y)); }
         else if constexpr (OP == NB_EW_SUB) { if constexpr (fl) return x - y; else return (T)(wrap(x) - wrap(y)); }
         else if constexpr (OP == NB_EW_MUL) { if constexpr (fl) return x * y; else return (T)(wrap(x) * wrap(y)); }
@@ -167,7 +241,22 @@ template <int OP, class T> struct EwOp {
         else if constexpr (OP >= NB_EW_LT && OP <= NB_EW_NE) return compare(x, y);
         else if constexpr (OP == NB_EW_MASKED_FILL) return y ? c0 : x;
         else if constexpr (OP == NB_EW_CLAMP_BACKWARD) return (y >= c0 && y <= c1) ? x : (T)0; /* x grad, y input */
+        else if constexpr (OP == NB_EW_LOGICAL_AND) return x != (T)0 && y != (T)0;
+        else if constexpr (OP == NB_EW_LOGICAL_OR) return x != (T)0 || y != (T)0;
+        else if constexpr (OP == NB_EW_LERP_SCALAR) return lerp(x, y, c0);
+        /* the activations' gradients: x is the incoming gradient, y the input */
+        else if constexpr (OP == NB_EW_GELU_BACKWARD) return x * gelu_derivative(y, c0 != 0);
+        else if constexpr (OP == NB_EW_SILU_BACKWARD) {
+            const T sig = (T)1 / ((T)1 + m_exp(-y));
+            return x * sig * ((T)1 + y * ((T)1 - sig));
+        }
+        else if constexpr (OP == NB_EW_LEAKY_RELU_BACKWARD) return y > 0 ? x : x * c0;
+        else if constexpr (OP == NB_EW_SOFTPLUS_BACKWARD) {
+            const T z = m_exp(y * c0);
+            return y * c0 > c1 ? x : x * z / (z + (T)1);
+        }
         else if constexpr (OP == NB_EW_WHERE) return x ? y : z;
+        else if constexpr (OP == NB_EW_LERP) return lerp(x, y, z);
         else static_assert(OP < 0, "an elementwise op without a CUDA formula");
     }
 

@@ -32,6 +32,22 @@ nb_status nb__backward_axpy(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_masked_fill(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_where(nb_node *n, nb_tensor *g, nb_tensor **gi);
 
+/* activations, math, rounding and lerp (backward_math.c) */
+nb_status nb__backward_gelu(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_silu(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_leaky_relu(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_softplus(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_erf(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_sin(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_cos(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_log1p(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_expm1(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_rsqrt(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_reciprocal(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_zero(nb_node *n, nb_tensor *g, nb_tensor **gi); /* floor, ceil, round, sign */
+nb_status nb__backward_lerp(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_lerp_scalar(nb_node *n, nb_tensor *g, nb_tensor **gi);
+
 /* views, copies, cat, fill (backward_shape.c) */
 nb_status nb__backward_reshape(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_permute(nb_node *n, nb_tensor *g, nb_tensor **gi);

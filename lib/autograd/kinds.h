@@ -43,6 +43,23 @@ typedef enum nb_node_kind {
     NB_NODE_AXPY,
     NB_NODE_MASKED_FILL,
     NB_NODE_WHERE,
+    NB_NODE_GELU,
+    NB_NODE_SILU,
+    NB_NODE_LEAKY_RELU,
+    NB_NODE_SOFTPLUS,
+    NB_NODE_ERF,
+    NB_NODE_SIN,
+    NB_NODE_COS,
+    NB_NODE_LOG1P,
+    NB_NODE_EXPM1,
+    NB_NODE_RSQRT,
+    NB_NODE_RECIPROCAL,
+    NB_NODE_FLOOR, /* floor, ceil, round and sign: a zero gradient, as PyTorch's */
+    NB_NODE_CEIL,
+    NB_NODE_ROUND,
+    NB_NODE_SIGN,
+    NB_NODE_LERP,
+    NB_NODE_LERP_SCALAR,
     /* views, copies, cat */
     NB_NODE_RESHAPE, /* any view keeping the elements' order: reshape, squeeze, unsqueeze, alias */
     NB_NODE_PERMUTE, /* args.permute */
@@ -100,12 +117,14 @@ typedef union nb_node_args {
 } nb_node_args;
 
 #define NB_NODE_MAX_SAVED 3
+#define NB_SAVED_INPUT2 "input 2"
 
 typedef struct nb_node_def {
     const char *name;        /* "MulBackward" */
     nb_backward_fn backward; /* NULL for the accumulate node (the engine adds into .grad) */
     /* what each saved slot holds (NULL: nothing). Elementwise kinds save input 0 in slot 0,
-     * input 1 in slot 1 and the output in slot 2, as named here. */
+     * input 1 in slot 1 and the output in slot 2, as named here; a ternary op's kind whose slot 2
+     * is named NB_SAVED_INPUT2 saves its third input there instead (lerp's weight). */
     const char *saved[NB_NODE_MAX_SAVED];
 } nb_node_def;
 

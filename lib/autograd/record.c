@@ -5,6 +5,8 @@
 #include "../error.h"
 #include "autograd.h"
 
+#include <string.h>
+
 /* A node of kind over n inputs, recorded by op and made the history of out. */
 static nb_node *record(nb_node_kind kind, const char *op, nb_tensor *out, int n, const nb_tensor *const *inputs)
 {
@@ -27,7 +29,10 @@ bool nb__autograd_record_ewise(const char *name, nb_ew_op op, nb_tensor *out, in
     bool ok = true;
     if (saved[0]) ok = ok && nb__node_save(node, 0, inputs[0], false);
     if (saved[1]) ok = ok && nb__node_save(node, 1, inputs[1], false);
-    if (saved[2]) ok = ok && nb__node_save(node, 2, out, true);
+    if (n == 3 && saved[2] && strcmp(saved[2], NB_SAVED_INPUT2) == 0)
+        ok = ok && nb__node_save(node, 2, inputs[2], false);
+    else if (saved[2])
+        ok = ok && nb__node_save(node, 2, out, true);
     return ok;
 }
 
