@@ -20,6 +20,7 @@
 
 #include "error.h"
 #include "gemm.h"
+#include "index.h"
 #include "iter.h"
 #include "ops.h"
 #include "reduce.h"
@@ -86,6 +87,9 @@ typedef struct nbk_device {
                                   const void *g, void *gi);
     nb_status (*xent_forward)(nbk_call c, const nbk_xent_args *a, void *loss);
     nb_status (*xent_backward)(nbk_call c, const nbk_xent_args *a, const void *g, void *grad);
+    /* other = self at index along dim; self at index = other (+= other · alpha when add): index.h */
+    nb_status (*index_gather)(nbk_call c, const nbk_index_args *a);
+    nb_status (*index_scatter)(nbk_call c, const nbk_index_args *a, bool add);
 
     /* ---- step capture (NULL where the device has none) */
     nb_status (*capture_begin)(nbk_call c);

@@ -7,6 +7,7 @@
 #include "cpu.h"
 #include "gemm.h"
 #include "host_cache.h"
+#include "index.h"
 #include "reduce.h"
 #include "softmax.h"
 #include "threads.h"
@@ -176,6 +177,31 @@ static nb_status xent_backward(nbk_call c, const nbk_xent_args *a, const void *g
     return NB_OK;
 }
 
+/* every index is checked before anything is read or written */
+static nb_status check_indices(const nbk_index_args *a)
+{
+    int64_t position, value;
+    if (!nbk_cpu_index_find_bad(a, &position, &value)) return NB_OK;
+    return nbk_fail(NB_ERR_ARGUMENT, "index %lld at position %lld is out of range for dim %d of size %lld",
+                    (long long)value, (long long)position, a->dim, (long long)a->bound);
+}
+
+static nb_status index_gather(nbk_call c, const nbk_index_args *a)
+{
+    (void)c;
+    nb_status st = check_indices(a);
+    if (st == NB_OK) nbk_cpu_index_gather(a, nbk_cpu_max_threads());
+    return st;
+}
+
+static nb_status index_scatter(nbk_call c, const nbk_index_args *a, bool add)
+{
+    (void)c;
+    nb_status st = check_indices(a);
+    if (st == NB_OK) nbk_cpu_index_scatter(a, add, nbk_cpu_max_threads());
+    return st;
+}
+
 const nbk_device nbk_cpu_device = {
     .name = "cpu",
     .count = count,
@@ -201,4 +227,6 @@ const nbk_device nbk_cpu_device = {
     .softmax_backward = softmax_backward,
     .xent_forward = xent_forward,
     .xent_backward = xent_backward,
+    .index_gather = index_gather,
+    .index_scatter = index_scatter,
 };

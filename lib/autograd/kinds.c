@@ -57,6 +57,12 @@ const nb_node_def nb_node_defs[NB_NODE_KIND_COUNT] = {
     [NB_NODE_SOFTMAX] = {"SoftmaxBackward", nb__backward_softmax, {NULL, NULL, OUT}},
     [NB_NODE_LOG_SOFTMAX] = {"LogSoftmaxBackward", nb__backward_log_softmax, {NULL, NULL, OUT}},
     [NB_NODE_CROSS_ENTROPY] = {"CrossEntropyBackward", nb__backward_cross_entropy, {"the logits", "the labels"}},
+    [NB_NODE_INDEX_SELECT] = {"IndexSelectBackward", nb__backward_index_select, {"the index"}},
+    [NB_NODE_GATHER] = {"GatherBackward", nb__backward_gather, {"the index"}},
+    [NB_NODE_SCATTER] = {"ScatterBackward", nb__backward_scatter, {"the index"}},
+    [NB_NODE_SCATTER_ADD] = {"ScatterAddBackward", nb__backward_scatter_add, {"the index"}},
+    [NB_NODE_INDEX_ADD] = {"IndexAddBackward", nb__backward_index_add, {"the index"}},
+    [NB_NODE_EMBEDDING] = {"EmbeddingBackward", nb__backward_embedding, {"the indices"}},
 };
 
 const nb_node_kind nb_ew_node_kinds[NB_EW_COUNT] = {

@@ -65,6 +65,13 @@ typedef enum nb_node_kind {
     NB_NODE_SOFTMAX,
     NB_NODE_LOG_SOFTMAX,
     NB_NODE_CROSS_ENTROPY,
+    /* indexing (args.index; slot 0 saves the int64 index) */
+    NB_NODE_INDEX_SELECT,
+    NB_NODE_GATHER,
+    NB_NODE_SCATTER,
+    NB_NODE_SCATTER_ADD,
+    NB_NODE_INDEX_ADD,
+    NB_NODE_EMBEDDING,
     NB_NODE_KIND_COUNT
 } nb_node_kind;
 
@@ -78,6 +85,7 @@ typedef union nb_node_args {
     struct { int dim; bool keepdim; } reduce;        /* dim < 0: over every element */
     struct { bool column_major[2]; } mm;             /* each input's layout, for its gradient's */
     struct { int dim; } softmax;
+    struct { int dim; double alpha; int64_t padding_idx; } index; /* padding_idx < 0: none */
 } nb_node_args;
 
 #define NB_NODE_MAX_SAVED 3
