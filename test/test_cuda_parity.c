@@ -956,6 +956,8 @@ GC_FN(gc_mul, nb_mul(A, B))
 GC_FN(gc_sum_dim, nb_sum_dim(A, 1, false))
 GC_FN(gc_clamp, nb_clamp(A, -0.5, 0.5))
 GC_FN(gc_softmax, nb_softmax(A, 1))
+GC_FN(gc_gather, nb_gather(A, 1, index_like(A, 1, 3)))
+GC_FN(gc_embedding, nb_embedding(A, index_values(A, NB_SHAPE(7), nb_size(A, 0)), NB_NO_PADDING))
 
 static const struct {
     const char *what;
@@ -968,6 +970,8 @@ static const struct {
     {"sum_dim(a(2,3,2), 1)", gc_sum_dim, 1, {{D3(2, 3, 2), ROTATED}}},
     {"clamp(a(3,4), -0.5, 0.5)", gc_clamp, 1, {{D2(3, 4), CONTIG}}},
     {"softmax(a(3,4), 1)", gc_softmax, 1, {{D2(3, 4), TRANSPOSED}}},
+    {"gather(a(3,4), 1, 3 along dim 1)", gc_gather, 1, {{D2(3, 4), TRANSPOSED}}},
+    {"embedding(a(5,3), 7 indices with duplicates)", gc_embedding, 1, {{D2(5, 3), NARROWED}}},
 };
 
 static void gradcheck_on(nb_device device)

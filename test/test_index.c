@@ -5,6 +5,7 @@
  * argument's error, and indices out of range (named with their position, nothing written). */
 #include "helpers.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -417,4 +418,43 @@ Test(index, bad_arguments_are_refused_with_their_reason, IX)
     assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_roll", "2 shifts and 1 dims"));
     cr_assert_null(nb_roll(m, NB_SHAPE(1, 2), 0, NULL));
     assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_roll", "2 shifts", "no dims"));
+}
+
+/* ---------------------------------------------------------------- on a GPU */
+
+#define GPU NB_DEVICE_CUDA(0)
+
+static nb_tensor *on_gpu(nb_tensor *t) { return nb_to(t, GPU); }
+
+/* A bad index on a GPU is found by the device and reported at the next synchronisation, naming
+ * the op; the device goes on working. */
+Test(index, cuda_bad_indices_are_reported_at_the_next_synchronisation, IX)
+{
+    if (nb_cuda_device_count() == 0) cr_skip_test("no CUDA device: %s", nb_cuda_available_reason());
+    nb_tensor *m = on_gpu(nb_reshape(nb_arange(0, 20, 1, NB_OPTS(NB_FLOAT32)), NB_SHAPE(4, 5)));
+    nb_tensor *g = on_gpu(nb_reshape(ints(4, (const int64_t[]){0, 1, 2, 9}), NB_SHAPE(2, 2)));
+    nb_tensor *out = nb_gather(m, 1, g);
+    cr_assert_not_null(out, "%s", nb_last_error());
+    assert_ok();
+    float v[4];
+    cr_assert_eq(nb_copy_to_array(out, v, sizeof v), NB_ERR_ARGUMENT);
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_gather", "cuda:0", "index 9 at position 3", "size 5"));
+    cr_assert_eq(nb_copy_to_array(out, v, sizeof v), NB_OK, "%s", nb_last_error());
+    cr_assert(v[0] == 0 && v[1] == 1 && v[2] == 7 && v[3] != v[3], "the bad element is NaN");
+
+    nb_tensor *y = nb_clone(m);
+    cr_assert_eq(nb_scatter_add_(y, 1, g, m), y, "%s", nb_last_error());
+    nb_item(nb_sum(y)); /* a synchronisation */
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_scatter_add_", "index 9 at position 3"));
+    nb_tensor *e = nb_embedding(m, on_gpu(ints(3, (const int64_t[]){0, 3, -7})), NB_NO_PADDING);
+    cr_assert_not_null(e, "%s", nb_last_error());
+    nb_item(nb_sum(e));
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_embedding", "index -7 at position 2", "size 4"));
+    nb_tensor *oh = nb_one_hot(on_gpu(ints(2, (const int64_t[]){1, 3})), 3);
+    cr_assert_not_null(oh, "%s", nb_last_error());
+    nb_item(nb_sum(oh));
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_one_hot", "index 3 at position 1", "size 3"));
+    /* and then good indices work */
+    nb_tensor *ok = nb_index_select(m, 0, on_gpu(ints(2, (const int64_t[]){3, 0})));
+    cr_assert_eq(nb_item(nb_sum(ok)), 15 + 16 + 17 + 18 + 19 + 0 + 1 + 2 + 3 + 4, "%s", nb_last_error());
 }

@@ -200,6 +200,11 @@ static nb_status report_fault(int device, nbk_cuda_fault *f)
                             "synchronisation): label %lld in row %lld is out of range for %lld "
                             "classes (expected 0 to %lld); the loss is NaN",
                             device, seen.a, seen.b, seen.c, seen.c - 1);
+    case NB_CUDA_FAULT_INDEX:
+        return nbk_fail(NB_ERR_ARGUMENT,
+                        "%s on cuda:%d (found by the device, reported at this synchronisation): index %lld "
+                        "at position %lld is out of range for a dim of size %lld; the result is undefined",
+                        seen.op ? seen.op : "an index op", device, seen.a, seen.b, seen.c);
     default:
         return nbk_fail(NB_ERR_DEVICE, "cuda:%d reported an unknown fault (code %llu)", device, seen.code);
     }

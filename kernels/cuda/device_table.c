@@ -5,6 +5,7 @@
 #include "../device.h"
 #include "cuda.h"
 #include "graph.h"
+#include "index_kernels.h"
 #include "softmax.h"
 
 #include <stdio.h>
@@ -128,6 +129,16 @@ static nb_status xent_backward(nbk_call c, const nbk_xent_args *a, const void *g
     return queued(c, nbk_cuda_xent_backward(c.device, a, g, grad));
 }
 
+static nb_status index_gather(nbk_call c, const nbk_index_args *a)
+{
+    return queued(c, nbk_cuda_index_gather(c.device, c.op, a));
+}
+
+static nb_status index_scatter(nbk_call c, const nbk_index_args *a, bool add)
+{
+    return queued(c, nbk_cuda_index_scatter(c.device, c.op, a, add));
+}
+
 /* ---------------------------------------------------------------- capture */
 
 static nb_status capture_begin(nbk_call c) { return nbk_cuda_capture_begin(c.device); }
@@ -163,6 +174,8 @@ const nbk_device nbk_cuda_device = {
     .softmax_backward = softmax_backward,
     .xent_forward = xent_forward,
     .xent_backward = xent_backward,
+    .index_gather = index_gather,
+    .index_scatter = index_scatter,
     .capture_begin = capture_begin,
     .capturing = nbk_cuda_capturing,
     .capture_end = capture_end,
