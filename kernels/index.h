@@ -12,7 +12,9 @@
  * stride 0): errors name that position.
  *
  * Every index is checked against [0, bound). A bad one is an NB_ERR_ARGUMENT naming the index,
- * its position and the bound: on the CPU before anything is written; on a GPU at the next
+ * its position and the bound: on the CPU the first in the index's order, found by a scatter
+ * before anything is written (a gather checks as it reads: its output may be partly written,
+ * and the caller drops it); on a GPU at the next
  * synchronisation (through the device's fault record), the gathered element then being NaN
  * (0 for int64 and bool) and the scattered one skipped, with no access out of bounds.
  *

@@ -177,29 +177,29 @@ static nb_status xent_backward(nbk_call c, const nbk_xent_args *a, const void *g
     return NB_OK;
 }
 
-/* every index is checked before anything is read or written */
-static nb_status check_indices(const nbk_index_args *a)
+static nb_status bad_index(const nbk_index_args *a, int64_t position, int64_t value)
 {
-    int64_t position, value;
-    if (!nbk_cpu_index_find_bad(a, &position, &value)) return NB_OK;
     return nbk_fail(NB_ERR_ARGUMENT, "index %lld at position %lld is out of range for dim %d of size %lld",
                     (long long)value, (long long)position, a->dim, (long long)a->bound);
 }
 
+/* a gather checks each index as it reads it (its output is new: a partial one is dropped) */
 static nb_status index_gather(nbk_call c, const nbk_index_args *a)
 {
     (void)c;
-    nb_status st = check_indices(a);
-    if (st == NB_OK) nbk_cpu_index_gather(a, nbk_cpu_max_threads());
-    return st;
+    int64_t position, value;
+    if (!nbk_cpu_index_gather(a, nbk_cpu_max_threads(), &position, &value)) return bad_index(a, position, value);
+    return NB_OK;
 }
 
+/* a scatter writes in place: every index is checked before anything is written */
 static nb_status index_scatter(nbk_call c, const nbk_index_args *a, bool add)
 {
     (void)c;
-    nb_status st = check_indices(a);
-    if (st == NB_OK) nbk_cpu_index_scatter(a, add, nbk_cpu_max_threads());
-    return st;
+    int64_t position, value;
+    if (nbk_cpu_index_find_bad(a, &position, &value)) return bad_index(a, position, value);
+    nbk_cpu_index_scatter(a, add, nbk_cpu_max_threads());
+    return NB_OK;
 }
 
 const nbk_device nbk_cpu_device = {

@@ -5,8 +5,11 @@
 
 #include "threads.h"
 
+#define NB_MAX_THREADS_INDEX 256 /* the most threads one gather splits across */
+
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 /* TYPED(name) is name_SFX, so each dtype's loops get their own names (gather_rows_f32). */
 #define TYPED_PASTE(name, sfx) name##_##sfx
@@ -45,7 +48,7 @@
 #undef ADD
 #undef SCALE
 
-typedef void (*gather_fn)(const nbk_index_args *a, int64_t begin, int64_t end);
+typedef int64_t (*gather_fn)(const nbk_index_args *a, int64_t begin, int64_t end, int64_t *value);
 typedef void (*scatter_fn)(const nbk_index_args *a, bool add, int inner, int64_t chunk, int64_t begin, int64_t end);
 
 static const gather_fn gathers[NB_DTYPE_COUNT] = {gather_rows_f32, gather_rows_f64, gather_rows_i64, gather_rows_b8};
@@ -54,42 +57,63 @@ static const scatter_fn scatters[NB_DTYPE_COUNT] = {scatter_items_f32, scatter_i
 
 bool nbk_cpu_index_find_bad(const nbk_index_args *a, int64_t *position, int64_t *value)
 {
-    /* only the dims the index varies along: a broadcast index is read once per element */
-    int64_t shape[NB_MAX_DIMS], numel = 1;
-    for (int d = 0; d < a->ndim; d++) {
-        shape[d] = a->index_strides[d] != 0 ? a->shape[d] : 1;
-        numel *= shape[d];
-    }
-    for (int64_t i = 0; i < numel; i++) {
-        int64_t rest = i, off = 0;
-        for (int d = a->ndim - 1; d >= 0; d--) {
-            off += rest % shape[d] * a->index_strides[d];
-            rest /= shape[d];
+    /* only the dims the index varies along (a broadcast index is read once per element), walked
+     * in order with a counter per dim */
+    int nd = 0;
+    int64_t shape[NB_MAX_DIMS], strides[NB_MAX_DIMS], coord[NB_MAX_DIMS] = {0};
+    for (int d = 0; d < a->ndim; d++)
+        if (a->index_strides[d] != 0 && a->shape[d] != 1) {
+            shape[nd] = a->shape[d];
+            strides[nd++] = a->index_strides[d];
         }
-        const int64_t v = a->index[off];
-        if (v < 0 || v >= a->bound) {
-            *position = off;
-            *value = v;
-            return true;
+    for (int d = 0; d < a->ndim; d++)
+        if (a->shape[d] == 0) return false;
+    const uint64_t bound = (uint64_t)a->bound;
+    const int64_t inner = nd > 0 ? shape[nd - 1] : 1, step = nd > 0 ? strides[nd - 1] : 0;
+    int64_t off = 0;
+    for (;;) {
+        for (int64_t k = 0; k < inner; k++) {
+            const int64_t v = a->index[off + k * step];
+            if ((uint64_t)v >= bound) {
+                *position = off + k * step;
+                *value = v;
+                return true;
+            }
         }
+        int d = nd - 2; /* the next row: carry into the outer dims */
+        for (; d >= 0; d--) {
+            off += strides[d];
+            if (++coord[d] < shape[d]) break;
+            off -= coord[d] * strides[d];
+            coord[d] = 0;
+        }
+        if (d < 0) return false;
     }
-    return false;
 }
 
-void nbk_cpu_index_gather(const nbk_index_args *a, int max_threads)
+bool nbk_cpu_index_gather(const nbk_index_args *a, int max_threads, int64_t *position, int64_t *value)
 {
     int64_t numel = 1;
     for (int d = 0; d < a->ndim; d++) numel *= a->shape[d];
-    if (numel == 0) return;
+    if (numel == 0) return true;
     const int64_t rows = numel / a->shape[a->ndim - 1];
     const int nt = nbk_cpu_threads_for((double)numel, NBK_CPU_UNIT_EWISE, rows, max_threads);
     const gather_fn run = gathers[a->dtype];
     if (nt <= 1) {
-        run(a, 0, rows);
-        return;
+        *position = run(a, 0, rows, value);
+        return *position < 0;
     }
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int t = 0; t < nt; t++) run(a, rows * t / nt, rows * (t + 1) / nt);
+    int64_t bad[NB_MAX_THREADS_INDEX], values[NB_MAX_THREADS_INDEX];
+    const int teams = nt < NB_MAX_THREADS_INDEX ? nt : NB_MAX_THREADS_INDEX;
+#pragma omp parallel for num_threads(teams) schedule(static)
+    for (int t = 0; t < teams; t++) bad[t] = run(a, rows * t / teams, rows * (t + 1) / teams, &values[t]);
+    for (int t = 0; t < teams; t++) /* the first in row order: the lowest team's */
+        if (bad[t] >= 0) {
+            *position = bad[t];
+            *value = values[t];
+            return false;
+        }
+    return true;
 }
 
 void nbk_cpu_index_scatter(const nbk_index_args *a, bool add, int max_threads)

@@ -5,13 +5,17 @@
  *   SFX       the name suffix (f32, f64, i64, b8): TYPED(gather_rows) names gather_rows_f32
  *   ADD(x, y) x + y in T (bool: or)
  *   SCALE(x, alpha) x · alpha in T
- * and TYPED. Indices are checked before these run (index.c): they trust them. */
+ * and TYPED. A gather checks each index as it reads it; a scatter's indices are checked before
+ * it runs (index.c), and it trusts them. */
 
-/* Rows [begin, end) of a gather: a row is the iteration's last dim at fixed outer coordinates. */
-static void TYPED(gather_rows)(const nbk_index_args *a, int64_t begin, int64_t end)
+/* Rows [begin, end) of a gather: a row is the iteration's last dim at fixed outer coordinates.
+ * Each index is checked as it is read: at the first one out of range the loop stops and returns
+ * its offset in the index (*value receiving it); -1 when all were in range. */
+static int64_t TYPED(gather_rows)(const nbk_index_args *a, int64_t begin, int64_t end, int64_t *value)
 {
     const int last = a->ndim - 1, dim = a->dim;
     const int64_t n = a->shape[last];
+    const uint64_t bound = (uint64_t)a->bound; /* a negative index, as unsigned, is past it too */
     const T *self = a->self;
     T *out = a->other;
     for (int64_t r = begin; r < end; r++) {
@@ -24,21 +28,33 @@ static void TYPED(gather_rows)(const nbk_index_args *a, int64_t begin, int64_t e
             io += c * a->index_strides[d];
         }
         const int64_t ss = a->self_strides[last], os = a->other_strides[last], is = a->index_strides[last];
+        const int64_t *ix = a->index + io;
+        T *dst = out + oo;
         if (dim == last) { /* an index per element, along the row */
             const int64_t sd = a->self_strides[dim];
-            for (int64_t k = 0; k < n; k++) out[oo + k * os] = self[so + a->index[io + k * is] * sd];
+            const T *row = self + so;
+            for (int64_t k = 0; k < n; k++) {
+                const int64_t v = ix[k * is];
+                if ((uint64_t)v >= bound) return *value = v, io + k * is;
+                dst[k * os] = row[v * sd];
+            }
         } else if (is == 0) { /* one index for the row: a strided copy of one row of self */
-            const T *src = self + so + a->index[io] * a->self_strides[dim];
-            T *dst = out + oo;
+            if ((uint64_t)ix[0] >= bound) return *value = ix[0], io;
+            const T *src = self + so + ix[0] * a->self_strides[dim];
             if (ss == 1 && os == 1)
-                for (int64_t k = 0; k < n; k++) dst[k] = src[k];
+                memcpy(dst, src, (size_t)n * sizeof(T));
             else
                 for (int64_t k = 0; k < n; k++) dst[k * os] = src[k * ss];
         } else {
             const int64_t sd = a->self_strides[dim];
-            for (int64_t k = 0; k < n; k++) out[oo + k * os] = self[so + k * ss + a->index[io + k * is] * sd];
+            for (int64_t k = 0; k < n; k++) {
+                const int64_t v = ix[k * is];
+                if ((uint64_t)v >= bound) return *value = v, io + k * is;
+                dst[k * os] = self[so + k * ss + v * sd];
+            }
         }
     }
+    return -1;
 }
 
 /* Items [begin, end) of a scatter, each `chunk` consecutive elements of the inner dim (the last
