@@ -262,6 +262,26 @@ Test(index, split_pieces_are_views_recorded_for_autograd, IX)
     cr_assert_eq(nb_size(c[0], 0), 4);
 }
 
+/* expanded (stride 0) inputs and sources read as the values they show */
+Test(index, expanded_inputs_and_sources, IX)
+{
+    for (int k = 0; k < 4; k++) {
+        nb_tensor *row = nb_narrow(in("x_%s", tags[k]), 0, 0, 1); /* (1, 5) */
+        nb_tensor *wide = nb_expand(row, NB_SHAPE(4, 5));
+        assert_close(nb_index_select(wide, 0, idx("isel0")), nb_expand(row, NB_SHAPE(3, 5)), 0, 0);
+        assert_close(nb_gather(wide, 0, idx("gat0")), nb_expand(row, NB_SHAPE(2, 5)), 0, 0);
+        /* a source broadcast from one row scatters the same as its dense copy */
+        nb_tensor *x = in("x_%s", tags[k]);
+        assert_close(nb_scatter_add(x, 0, idx("sa0"), wide), nb_scatter_add(x, 0, idx("sa0"), nb_contiguous(wide)), 0, 0);
+        assert_close(nb_index_add(x, 1, idx("iadd"), nb_expand(nb_narrow(row, 1, 0, 3), NB_SHAPE(4, 3)), 1),
+                     nb_index_add(x, 1, idx("iadd"), nb_contiguous(nb_expand(nb_narrow(row, 1, 0, 3), NB_SHAPE(4, 3))), 1),
+                     0, 0);
+        /* an expanded index: every row takes the same picks */
+        nb_tensor *picks = nb_expand(nb_narrow(idx("gat1"), 0, 0, 1), NB_SHAPE(4, 3));
+        assert_close(nb_gather(x, 1, picks), nb_gather(x, 1, nb_contiguous(picks)), 0, 0);
+    }
+}
+
 /* ---------------------------------------------------------------- determinism */
 
 /* many float32 additions into one element: in the order of the index, every run */
