@@ -25,8 +25,8 @@ template <class T> __host__ __device__ __forceinline__ T scale_of(T x, T alpha) 
 template <> __host__ __device__ __forceinline__ bool scale_of<bool>(bool x, bool alpha) { return x && alpha; }
 
 /* Where a thread records a bad index: the device's fault record, or on the host (a check run)
- * the same record written plainly. */
-__host__ __device__ __forceinline__ void report(nbk_cuda_fault *fault, const char *op, int64_t index,
+ * the same record written plainly. Kept out of line: it runs only on bad input. */
+__host__ __device__ __noinline__ inline void report(nbk_cuda_fault *fault, const char *op, int64_t index,
                                                 int64_t position, int64_t bound)
 {
 #ifdef __CUDA_ARCH__
