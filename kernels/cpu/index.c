@@ -6,6 +6,7 @@
 #include "threads.h"
 
 #define NB_MAX_THREADS_INDEX 256 /* the most threads one gather splits across */
+#define PREFETCH_ROWS 8          /* a 2-D gather of whole rows fetches the row this far ahead */
 
 #include <stdbool.h>
 #include <stdint.h>

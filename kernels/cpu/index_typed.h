@@ -40,6 +40,10 @@ static int64_t TYPED(gather_rows)(const nbk_index_args *a, int64_t begin, int64_
             }
         } else if (is == 0) { /* one index for the row: a strided copy of one row of self */
             if ((uint64_t)ix[0] >= bound) return *value = ix[0], io;
+            if (a->ndim == 2 && r + PREFETCH_ROWS < end) { /* rows picked at random: fetch ahead */
+                const int64_t ahead = ix[PREFETCH_ROWS * a->index_strides[0]];
+                if ((uint64_t)ahead < bound) __builtin_prefetch(self + ahead * a->self_strides[0]);
+            }
             const T *src = self + so + ix[0] * a->self_strides[dim];
             if (ss == 1 && os == 1)
                 memcpy(dst, src, (size_t)n * sizeof(T));
