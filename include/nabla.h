@@ -203,6 +203,57 @@ NB_API nb_tensor *nb_expand(const nb_tensor *t, int ndim, const int64_t *shape);
 NB_API nb_tensor *nb_contiguous(const nb_tensor *t);
 NB_API nb_tensor *nb_clone(const nb_tensor *t); /* always a fresh contiguous copy */
 NB_API nb_tensor *nb_cat(int n, nb_tensor *const *tensors, int dim);
+/* The n tensors (all of one shape) joined along a new dim (0 to their ndim; negative counts
+ * from the end): nb_stack(2, (a, b) of (3, 4), 1) is (3, 2, 4). Dtypes promote as in nb_cat. */
+NB_API nb_tensor *nb_stack(int n, nb_tensor *const *tensors, int dim);
+/* Views of t cut along dim into pieces of split_size elements (the last may be smaller; a dim of
+ * size 0 gives one empty piece), written to out[0..count); returns the count, or -1 and an
+ * error (more pieces than cap). out NULL with cap 0 only counts. Each piece is a narrowed view,
+ * recorded for autograd like nb_narrow. As torch.split. */
+NB_API int nb_split(const nb_tensor *t, int64_t split_size, int dim, int cap, nb_tensor **out);
+/* The same with the n sizes of the pieces given (at least 0; they add up to t's size along dim). */
+NB_API int nb_split_sizes(const nb_tensor *t, int n, const int64_t *sizes, int dim, int cap, nb_tensor **out);
+/* Views of t cut into at most chunks pieces of ceil(size / chunks) along dim (fewer when they run
+ * out; chunks empty pieces for a dim of size 0), as torch.chunk; the count, or -1 and an error. */
+NB_API int nb_chunk(const nb_tensor *t, int chunks, int dim, int cap, nb_tensor **out);
+/* t tiled repeats[i] times along dim i (n >= ndim; t gains leading dims of size 1), as
+ * torch.Tensor.repeat: repeat((2, 3), 2, (2, 1)) is (4, 3). Always a copy. */
+NB_API nb_tensor *nb_repeat(const nb_tensor *t, int n, const int64_t *repeats);
+/* A copy of t with the order of elements reversed along each of the n dims. */
+NB_API nb_tensor *nb_flip(const nb_tensor *t, int n, const int *dims);
+/* A copy of t with elements shifted by shifts[i] along dims[i], wrapping around (torch.roll);
+ * with ndims 0, one shift of the flattened tensor, reshaped back. */
+NB_API nb_tensor *nb_roll(const nb_tensor *t, int nshifts, const int64_t *shifts, int ndims, const int *dims);
+/* The lower (upper) triangle of the last two dims, batched over the others, the rest 0: elements
+ * with col - row <= diagonal (>= diagonal) are kept. 0 is the main diagonal. */
+NB_API nb_tensor *nb_tril(const nb_tensor *t, int64_t diagonal);
+NB_API nb_tensor *nb_triu(const nb_tensor *t, int64_t diagonal);
+
+/* ---------------------------------------------------------------- indexing (int64 indices) */
+
+/* Indices must lie in [0, size) of the dim they index: one out of range is an NB_ERR_ARGUMENT
+ * naming the op, the index, its position (row-major in the index) and the size. On the CPU it is
+ * found before anything is written; on a GPU at the next synchronisation (the result is then
+ * undefined, and no memory outside the tensors is touched). Duplicate indices are added (or,
+ * for scatter, overwritten: the last one wins) in the same order on every device and run. */
+
+/* t's slices at the 1-D (or 0-d) index along dim: shape t's with the index's length there. */
+NB_API nb_tensor *nb_index_select(const nb_tensor *t, int dim, const nb_tensor *index);
+/* out[i][j][k] = t[index[i][j][k]][j][k] for dim 0 (and so on): out has index's shape, which has
+ * t's ndim and fits in t except along dim. */
+NB_API nb_tensor *nb_gather(const nb_tensor *t, int dim, const nb_tensor *index);
+/* A copy of t with t[index[i][j][k]][j][k] = src[i][j][k] for dim 0 (and so on); index has t's
+ * ndim, fits in src, and in t except along dim; src has t's dtype. */
+NB_API nb_tensor *nb_scatter(const nb_tensor *t, int dim, const nb_tensor *index, const nb_tensor *src);
+NB_API nb_tensor *nb_scatter_(nb_tensor *t, int dim, const nb_tensor *index, const nb_tensor *src);
+/* The same, adding src's values instead (duplicates accumulate). */
+NB_API nb_tensor *nb_scatter_add(const nb_tensor *t, int dim, const nb_tensor *index, const nb_tensor *src);
+NB_API nb_tensor *nb_scatter_add_(nb_tensor *t, int dim, const nb_tensor *index, const nb_tensor *src);
+/* A copy of t with alpha · src's slices added at the 1-D index along dim: src is t's shape with
+ * the index's length along dim, and t's dtype (torch.index_add). */
+NB_API nb_tensor *nb_index_add(const nb_tensor *t, int dim, const nb_tensor *index, const nb_tensor *src,
+                               double alpha);
+NB_API nb_tensor *nb_index_add_(nb_tensor *t, int dim, const nb_tensor *index, const nb_tensor *src, double alpha);
 
 /* ---------------------------------------------------------------- elementwise (broadcasting) */
 

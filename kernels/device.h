@@ -20,6 +20,7 @@
 
 #include "error.h"
 #include "gemm.h"
+#include "index.h"
 #include "iter.h"
 #include "norm.h"
 #include "ops.h"
@@ -104,6 +105,9 @@ typedef struct nbk_device {
     /* sets the generator's state the device keeps in its memory (queued; NULL on the CPU,
      * which takes a->seed and a->offset) */
     nb_status (*rng_set_state)(nbk_call c, uint64_t seed, uint64_t offset);
+    /* other = self at index along dim; self at index = other (+= other · alpha when add): index.h */
+    nb_status (*index_gather)(nbk_call c, const nbk_index_args *a);
+    nb_status (*index_scatter)(nbk_call c, const nbk_index_args *a, bool add);
 
     /* ---- step capture (NULL where the device has none) */
     nb_status (*capture_begin)(nbk_call c);

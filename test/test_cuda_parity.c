@@ -26,6 +26,7 @@
 #include <criterion/parameterized.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* internals the table checks itself against (lib/autograd/names.c) */
@@ -146,12 +147,19 @@ static const pcase norm_inputs[] = {
     {{{D2(3, 7), NARROWED}, {D1(7), CONTIG}, {D1(7), CONTIG}}},
     {{{D2(64, 1031), CONTIG}, {D1(1031), CONTIG}, {D1(1031), CONTIG}}},
 };
+/* two inputs of one shape in different layouts (scatter's target and source, stack) */
+static const pcase same_shape_pairs[] = {
+    {{{D2(4, 5), CONTIG}, {D2(4, 5), TRANSPOSED}}},   {{{D2(4, 5), NARROWED}, {D2(4, 5), CONTIG}}},
+    {{{D3(3, 4, 5), ROTATED}, {D3(3, 4, 5), CONTIG}}}, {{{D2(4, 5), EXPANDED}, {D2(4, 5), NARROWED}}},
+    {{{D2(64, 1031), CONTIG}, {D2(64, 1031), TRANSPOSED}}},
+};
 /* no inputs: creation ops make their tensor on the device themselves */
 static const pcase no_inputs[] = {{{{D0(), CONTIG}}}};
 
 typedef enum family {
     ANY_SHAPE, TWO_OR_THREE_DIMS, MATRIX, STRIDED, BROADCAST2, BROADCAST3, ONTO, MATRIX_PAIRS,
     BATCHED_PAIRS, FLAT_PAIRS, STACKABLE, LOGITS_LABELS, LINEAR_INPUTS, NORM_INPUTS, SAME_SHAPE2, NO_INPUTS,
+    SAME_SHAPE_PAIRS,
 } family;
 
 #define FAMILY(cases) {cases, (int)(sizeof cases / sizeof cases[0])}
@@ -167,6 +175,7 @@ static const struct {
     [STACKABLE] = FAMILY(stackable),         [LOGITS_LABELS] = FAMILY(logits_labels),
     [LINEAR_INPUTS] = FAMILY(linear_inputs), [NO_INPUTS] = FAMILY(no_inputs),
     [NORM_INPUTS] = FAMILY(norm_inputs),     [SAME_SHAPE2] = FAMILY(same_shape2),
+    [SAME_SHAPE_PAIRS] = FAMILY(same_shape_pairs),
 };
 
 /* ================================================================ the functions of the rows */
@@ -469,6 +478,89 @@ FN(f_normal_plus, nb_add((nb_manual_seed(61), nb_normal_(writable(A), 0.5, 2)), 
 FN(f_dropout, (nb_manual_seed(67), nb_dropout(A, 0.3, true)))
 FN(f_dropout_eval, nb_dropout(A, 0.3, false))
 
+/* int64 indices of shape (ndim, shape) on t's device: (i * 5 + 2) mod size for the i-th element
+ * (duplicates wherever there are more elements than size) */
+static nb_tensor *index_values(const nb_tensor *t, int ndim, const int64_t *shape, int64_t size)
+{
+    int64_t n = 1;
+    for (int d = 0; d < ndim; d++) n *= shape[d];
+    int64_t *v = malloc((size_t)(n > 0 ? n : 1) * sizeof(int64_t)); /* (n,) */
+    cr_assert_not_null(v);
+    for (int64_t i = 0; i < n; i++) v[i] = size > 0 ? (i * 5 + 2) % size : 0;
+    nb_tensor *cpu = nb_from_array(v, ndim, shape, NB_OPTS(NB_INT64));
+    free(v);
+    return nb_to(cpu, nb_device_of(t));
+}
+/* indices shaped like t but len along dim, into t's dim */
+static nb_tensor *index_like(const nb_tensor *t, int dim, int64_t len)
+{
+    int64_t shape[NB_MAX_DIMS];
+    for (int d = 0; d < nb_ndim(t); d++) shape[d] = d == dim ? len : nb_shape(t)[d];
+    return index_values(t, nb_ndim(t), shape, nb_size(t, dim));
+}
+static nb_tensor *index_1d(const nb_tensor *t, int dim, int64_t len)
+{
+    return index_values(t, 1, &len, nb_size(t, dim));
+}
+/* the n pieces concatenated along the last dim in reverse order */
+static nb_tensor *cat_reversed(int n, nb_tensor **p)
+{
+    if (n < 0) return NULL;
+    for (int k = 0; k < n / 2; k++) {
+        nb_tensor *x = p[k];
+        p[k] = p[n - 1 - k], p[n - 1 - k] = x;
+    }
+    return nb_cat(n, p, -1);
+}
+static nb_tensor *pieces_reversed(nb_tensor *t)
+{
+    nb_tensor *p[512];
+    return cat_reversed(nb_split(t, 3, -1, 512, p), p);
+}
+static nb_tensor *chunks_reversed(nb_tensor *t)
+{
+    nb_tensor *p[3];
+    return cat_reversed(nb_chunk(t, 3, -1, 3, p), p);
+}
+static nb_tensor *repeated(nb_tensor *t)
+{
+    int64_t r[NB_MAX_DIMS] = {2};
+    for (int d = 0; d < nb_ndim(t); d++) r[d + 1] = d == nb_ndim(t) - 1 ? 2 : 1;
+    return nb_repeat(t, nb_ndim(t) + 1, r);
+}
+static nb_tensor *one_hot_of(nb_options o, int64_t classes)
+{
+    static const int64_t v[6] = {0, 3, 1, 3, 3, 2};
+    return nb_one_hot(nb_to(nb_from_array(v, NB_SHAPE(2, 3), NB_OPTS(NB_INT64)), o.device), classes);
+}
+
+FN(f_index_select_0, nb_index_select(A, 0, index_1d(A, 0, 7)))
+FN(f_index_select_last, nb_index_select(A, -1, index_1d(A, -1, 3)))
+FN(f_gather_1, nb_gather(A, 1, index_like(A, 1, 3)))
+FN(f_gather_0, nb_gather(A, 0, index_like(A, 0, 5)))
+FN(f_scatter, nb_scatter(A, 1, index_like(A, 1, 2), B))
+FN(f_scatter_add, nb_scatter_add(A, 0, index_like(A, 0, nb_size(A, 0)), B))
+FN(f_scatter_, nb_scatter_(writable(nb_contiguous(A)), -1, index_like(A, -1, 3), B))
+FN(f_scatter_add_, nb_scatter_add_(writable(nb_contiguous(A)), 1, index_like(A, 1, 4), B))
+FN(f_index_add, nb_index_add(A, 0, index_1d(A, 0, 3), nb_narrow(B, 0, 0, 3), -1.5))
+FN(f_index_add_, nb_index_add_(writable(nb_contiguous(A)), -1, index_1d(A, -1, 2), nb_narrow(B, -1, 0, 2), 2))
+FN(f_embedding, nb_embedding(A, index_values(A, NB_SHAPE(2, 3), nb_size(A, 0)), NB_NO_PADDING))
+FN(f_embedding_pad, nb_embedding(A, index_values(A, NB_SHAPE(9), nb_size(A, 0)), nb_size(A, 0) > 1 ? 1 : 0))
+FN(f_one_hot, one_hot_of(o, 5))
+FN(f_one_hot_infer, one_hot_of(o, -1))
+FN(f_stack, nb_stack(2, (nb_tensor *const[]){A, B}, 1))
+FN(f_split, pieces_reversed(A))
+FN(f_chunk, chunks_reversed(A))
+FN(f_pad_constant, nb_pad(A, NB_SHAPE(1, 2, -1, 1), NB_PAD_CONSTANT, -0.5))
+FN(f_pad_reflect, nb_pad(A, NB_SHAPE(2, 1), NB_PAD_REFLECT, 0))
+FN(f_pad_replicate, nb_pad(A, NB_SHAPE(1, 2), NB_PAD_REPLICATE, 0))
+FN(f_tril, nb_tril(A, 0))
+FN(f_triu, nb_triu(A, -1))
+FN(f_repeat, repeated(A))
+FN(f_flip, nb_flip(A, NB_DIMS(0, -1)))
+FN(f_roll, nb_roll(A, NB_SHAPE(1, -2), NB_DIMS(0, -1)))
+FN(f_roll_flat, nb_roll(A, NB_SHAPE(3), 0, NULL))
+
 /* ================================================================ the table */
 
 #define F32 (1u << NB_FLOAT32)
@@ -707,6 +799,40 @@ static const row rows[] = {
     {"seed 61; normal_(a, 0.5, 2) + b", "nb_normal_", f_normal_plus, ONTO, "FF", FLOATS, "FillBackward", 0},
     {"seed 67; dropout(a, 0.3, training)", "nb_dropout", f_dropout, ANY_SHAPE, "F", FLOATS, "DropoutBackward", 0},
     {"dropout(a, 0.3, not training)", "nb_dropout", f_dropout_eval, ANY_SHAPE, "F", ALL, "ReshapeBackward", 0},
+    /* indexing and shape */
+    {"index_select(a, 0, 7 indices)", "nb_index_select", f_index_select_0, TWO_OR_THREE_DIMS, "F", ALL,
+     "IndexSelectBackward", 0},
+    {"index_select(a, -1, 3 indices)", "nb_index_select", f_index_select_last, STRIDED, "F", ALL,
+     "IndexSelectBackward", 0},
+    {"gather(a, 1, 3 along dim 1)", "nb_gather", f_gather_1, TWO_OR_THREE_DIMS, "F", ALL, "GatherBackward", 0},
+    {"gather(a, 0, 5 along dim 0)", "nb_gather", f_gather_0, TWO_OR_THREE_DIMS, "F", ALL, "GatherBackward", 0},
+    {"scatter(a, 1, 2 along dim 1, b)", "nb_scatter", f_scatter, SAME_SHAPE_PAIRS, "FF", ALL, "ScatterBackward", 0},
+    {"scatter_add(a, 0, all of dim 0, b)", "nb_scatter_add", f_scatter_add, SAME_SHAPE_PAIRS, "FF", ALL,
+     "ScatterAddBackward", 0},
+    {"scatter_(a, -1, 3 along dim -1, b)", "nb_scatter_", f_scatter_, SAME_SHAPE_PAIRS, "FF", ALL, "ScatterBackward", 0},
+    {"scatter_add_(a, 1, 4 along dim 1, b)", "nb_scatter_add_", f_scatter_add_, SAME_SHAPE_PAIRS, "FF", ALL,
+     "ScatterAddBackward", 0},
+    {"index_add(a, 0, 3 indices, b[:3], -1.5)", "nb_index_add", f_index_add, SAME_SHAPE_PAIRS, "FF", FLOATS,
+     "IndexAddBackward", 0},
+    {"index_add_(a, -1, 2 indices, b[..., :2], 2)", "nb_index_add_", f_index_add_, SAME_SHAPE_PAIRS, "FF", NUMBERS,
+     "IndexAddBackward", 0},
+    {"embedding(w, (2, 3) indices)", "nb_embedding", f_embedding, MATRIX, "F", ALL, "EmbeddingBackward", 0},
+    {"embedding(w, 9 indices, padding 1)", "nb_embedding", f_embedding_pad, MATRIX, "F", ALL, "EmbeddingBackward", 0},
+    {"one_hot((2, 3), 5)", "nb_one_hot", f_one_hot, NO_INPUTS, "", ALL, NULL, 0},
+    {"one_hot((2, 3), inferred)", "nb_one_hot", f_one_hot_infer, NO_INPUTS, "", ALL, NULL, 0},
+    {"stack((a, b), 1)", "nb_stack", f_stack, SAME_SHAPE_PAIRS, "FF", ALL, "CatBackward", 0},
+    {"cat(split(a, 3, -1) reversed, -1)", "nb_cat", f_split, TWO_OR_THREE_DIMS, "F", ALL, "NarrowBackward CatBackward", 0},
+    {"cat(chunk(a, 3, -1) reversed, -1)", "nb_cat", f_chunk, TWO_OR_THREE_DIMS, "F", ALL, "NarrowBackward CatBackward",
+     0},
+    {"pad(a, (1, 2, -1, 1), -0.5)", "nb_pad", f_pad_constant, TWO_OR_THREE_DIMS, "F", ALL, "CatBackward", 0},
+    {"pad(a, (2, 1), reflect)", "nb_pad", f_pad_reflect, TWO_OR_THREE_DIMS, "F", ALL, "IndexSelectBackward", 0},
+    {"pad(a, (1, 2), replicate)", "nb_pad", f_pad_replicate, TWO_OR_THREE_DIMS, "F", ALL, "IndexSelectBackward", 0},
+    {"tril(a)", "nb_tril", f_tril, TWO_OR_THREE_DIMS, "F", ALL, "WhereBackward", 0},
+    {"triu(a, -1)", "nb_triu", f_triu, TWO_OR_THREE_DIMS, "F", ALL, "WhereBackward", 0},
+    {"repeat(a, (2, 1.., 2))", "nb_repeat", f_repeat, ANY_SHAPE, "F", ALL, "ExpandBackward", 0},
+    {"flip(a, (0, -1))", "nb_flip", f_flip, TWO_OR_THREE_DIMS, "F", ALL, "IndexSelectBackward", 0},
+    {"roll(a, (1, -2), (0, -1))", "nb_roll", f_roll, TWO_OR_THREE_DIMS, "F", ALL, "CatBackward", 0},
+    {"roll(a, 3) flattened", "nb_roll", f_roll_flat, ANY_SHAPE, "F", ALL, NULL, 0},
 };
 #define NROWS ((int)(sizeof rows / sizeof rows[0]))
 
@@ -1038,6 +1164,8 @@ GC_FN(gc_mul, nb_mul(A, B))
 GC_FN(gc_sum_dim, nb_sum_dim(A, 1, false))
 GC_FN(gc_clamp, nb_clamp(A, -0.5, 0.5))
 GC_FN(gc_softmax, nb_softmax(A, 1))
+GC_FN(gc_gather, nb_gather(A, 1, index_like(A, 1, 3)))
+GC_FN(gc_embedding, nb_embedding(A, index_values(A, NB_SHAPE(7), nb_size(A, 0)), NB_NO_PADDING))
 
 static const struct {
     const char *what;
@@ -1050,6 +1178,8 @@ static const struct {
     {"sum_dim(a(2,3,2), 1)", gc_sum_dim, 1, {{D3(2, 3, 2), ROTATED}}},
     {"clamp(a(3,4), -0.5, 0.5)", gc_clamp, 1, {{D2(3, 4), CONTIG}}},
     {"softmax(a(3,4), 1)", gc_softmax, 1, {{D2(3, 4), TRANSPOSED}}},
+    {"gather(a(3,4), 1, 3 along dim 1)", gc_gather, 1, {{D2(3, 4), TRANSPOSED}}},
+    {"embedding(a(5,3), 7 indices with duplicates)", gc_embedding, 1, {{D2(5, 3), NARROWED}}},
 };
 
 static void gradcheck_on(nb_device device)

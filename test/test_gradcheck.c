@@ -237,6 +237,42 @@ FN(f_layer_norm, nb_layer_norm(A, nb_ndim(B), nb_shape(B), B, in[2], 1e-5))
 FN(f_layer_norm_plain, nb_layer_norm(A, NB_SHAPE(4), NULL, NULL, 1e-5))
 FN(f_rms_norm, nb_rms_norm(A, nb_ndim(B), nb_shape(B), B, 1e-5))
 FN(f_rms_norm_plain, nb_rms_norm(A, NB_SHAPE(4), NULL, NAN))
+/* indexing: int64 indices (not inputs), with duplicates where the op allows them */
+static nb_tensor *ints(int ndim, const int64_t *shape, const int64_t *v)
+{
+    return nb_from_array(v, ndim, shape, NB_OPTS(NB_INT64));
+}
+#define IDX_DUP ints(NB_SHAPE(3), (const int64_t[]){2, 0, 2})
+FN(f_index_select, nb_index_select(A, 0, IDX_DUP))
+FN(f_gather, nb_gather(A, 1, ints(NB_SHAPE(3, 2), (const int64_t[]){3, 3, 0, 1, 2, 0})))
+FN(f_scatter, nb_scatter(A, 1, ints(NB_SHAPE(2, 2), (const int64_t[]){3, 1, 0, 2}), B))
+FN(f_scatter_add, nb_scatter_add(A, 0, ints(NB_SHAPE(2, 4), (const int64_t[]){1, 1, 0, 2, 1, 2, 0, 2}), B))
+FN(f_index_add, nb_index_add(A, 0, IDX_DUP, B, 2.0))
+FN(f_embedding, nb_embedding(A, ints(NB_SHAPE(2, 3), (const int64_t[]){4, 1, 4, 0, 3, 4}), 2))
+FN(f_embedding_no_pad, nb_embedding(A, ints(NB_SHAPE(4), (const int64_t[]){2, 2, 0, 4}), NB_NO_PADDING))
+static nb_tensor *f_scatter_add_(int n, nb_tensor *const *in, void *ctx)
+{
+    (void)n, (void)ctx;
+    nb_tensor *y = nb_mul_scalar(A, 1.0);
+    return nb_scatter_add_(y, 1, ints(NB_SHAPE(1, 3), (const int64_t[]){0, 0, 2}), B);
+}
+/* shape ops composed from recorded ops */
+FN(f_stack, nb_stack(2, (nb_tensor *const[]){A, B}, 1))
+static nb_tensor *f_split(int n, nb_tensor *const *in, void *ctx)
+{
+    (void)n, (void)ctx;
+    nb_tensor *p[3];
+    if (nb_split(A, 2, 1, 3, p) != 3) return NULL;
+    return nb_add(nb_mul(p[0], p[2]), p[1]);
+}
+FN(f_pad_constant, nb_pad(A, NB_SHAPE(1, 2, -1, 1), NB_PAD_CONSTANT, 0.5))
+FN(f_pad_reflect, nb_pad(A, NB_SHAPE(2, 1), NB_PAD_REFLECT, 0))
+FN(f_pad_replicate, nb_pad(A, NB_SHAPE(1, 2, 2, 0), NB_PAD_REPLICATE, 0))
+FN(f_tril, nb_tril(A, 0))
+FN(f_triu, nb_triu(A, 1))
+FN(f_repeat, nb_repeat(A, NB_SHAPE(2, 1, 3)))
+FN(f_flip, nb_flip(A, NB_DIMS(0, 1)))
+FN(f_roll, nb_roll(A, NB_SHAPE(1, -2), NB_DIMS(0, 1)))
 
 #define S1(a) 1, {a}
 #define S2(a, b) 2, {a, b}
@@ -369,6 +405,26 @@ static const gc_row rows[] = {
     {"RmsNormBackward", "rms_norm(a(2,4), (4,))", f_rms_norm_plain, 1, {IN(S2(2, 4), 0)}},
     {"DropoutBackward", "seed 4321; dropout(a(4,5), 0.4)", f_dropout, 1, {IN(S2(4, 5), NONCONTIG)}},
     {"DropoutBackward", "seed 4321; dropout(a(3), 0.4)", f_dropout, 1, {IN(S1(3), 0)}},
+    {"IndexSelectBackward", "index_select(a(4,3), 0, [2, 0, 2])", f_index_select, 1, {IN(S2(4, 3), NONCONTIG)}},
+    {"GatherBackward", "gather(a(3,4), 1, (3,2) with duplicates)", f_gather, 1, {IN(S2(3, 4), NONCONTIG)}},
+    {"ScatterBackward", "scatter(a(2,4), 1, (2,2), b(2,3))", f_scatter, 2, {IN(S2(2, 4), 0), IN(S2(2, 3), NONCONTIG)}},
+    {"ScatterAddBackward", "scatter_add(a(3,4), 0, (2,4) with duplicates, b(2,4))", f_scatter_add, 2,
+     {IN(S2(3, 4), NONCONTIG), IN(S2(2, 4), 0)}},
+    {"ScatterAddBackward", "(a * 1).scatter_add_(1, (1,3), b(2,3))", f_scatter_add_, 2, {IN(S2(2, 4), 0), IN(S2(2, 3), 0)}},
+    {"IndexAddBackward", "index_add(a(4,3), 0, [2, 0, 2], b(3,3), 2)", f_index_add, 2,
+     {IN(S2(4, 3), 0), IN(S2(3, 3), NONCONTIG)}},
+    {"EmbeddingBackward", "embedding(a(5,3), (2,3), padding 2: a row no index names)", f_embedding, 1, {IN(S2(5, 3), NONCONTIG)}},
+    {"EmbeddingBackward", "embedding(a(5,3), (4,))", f_embedding_no_pad, 1, {IN(S2(5, 3), 0)}},
+    {"CatBackward", "stack((a, b), 1)", f_stack, 2, {IN(S2(2, 3), NONCONTIG), IN(S2(2, 3), 0)}},
+    {"NarrowBackward", "split(a(2,6), 2, 1): p0 * p2 + p1", f_split, 1, {IN(S2(2, 6), NONCONTIG)}},
+    {"CatBackward", "pad(a(3,4), (1, 2, -1, 1), 0.5)", f_pad_constant, 1, {IN(S2(3, 4), NONCONTIG)}},
+    {"IndexSelectBackward", "pad(a(2,4), (2, 1), reflect)", f_pad_reflect, 1, {IN(S2(2, 4), NONCONTIG)}},
+    {"IndexSelectBackward", "pad(a(2,3,3), (1, 2, 2, 0), replicate)", f_pad_replicate, 1, {IN(S3(2, 3, 3), 0)}},
+    {"WhereBackward", "tril(a(3,4))", f_tril, 1, {IN(S2(3, 4), NONCONTIG)}},
+    {"WhereBackward", "triu(a(2,3,4), 1)", f_triu, 1, {IN(S3(2, 3, 4), 0)}},
+    {"ExpandBackward", "repeat(a(2,3), (2, 1, 3))", f_repeat, 1, {IN(S2(2, 3), NONCONTIG)}},
+    {"IndexSelectBackward", "flip(a(3,4), (0, 1))", f_flip, 1, {IN(S2(3, 4), NONCONTIG)}},
+    {"CatBackward", "roll(a(3,4), (1, -2), (0, 1))", f_roll, 1, {IN(S2(3, 4), 0)}},
 };
 #define NROWS ((int)(sizeof rows / sizeof rows[0]))
 

@@ -133,6 +133,28 @@ NB_API nb_tensor *nb_layer_norm(const nb_tensor *x, int n, const int64_t *normal
 NB_API nb_tensor *nb_rms_norm(const nb_tensor *x, int n, const int64_t *normalized_shape,
                               const nb_tensor *weight, double eps);
 
+/* ---------------------------------------------------------------- embeddings and padding */
+
+/* padding_idx of nb_embedding for "none" (PyTorch's padding_idx=None, the default). */
+#define NB_NO_PADDING INT64_MIN
+/* Rows of weight (num_embeddings, dim) at int64 indices of any shape: (*indices, dim), as
+ * F.embedding. padding_idx (negative counts from the end, NB_NO_PADDING for none) names a row
+ * that gets no gradient. The gradient adds rows in the order of the indices on every device. */
+NB_API nb_tensor *nb_embedding(const nb_tensor *weight, const nb_tensor *indices, int64_t padding_idx);
+/* int64 (*indices, num_classes) with 1 at each index (F.one_hot); num_classes -1: the largest
+ * index + 1 (read back from the device). */
+NB_API nb_tensor *nb_one_hot(const nb_tensor *indices, int64_t num_classes);
+
+typedef enum nb_pad_mode {
+    NB_PAD_CONSTANT = 0, /* value everywhere outside; negative pads cut */
+    NB_PAD_REFLECT,      /* the mirror image, the edge not repeated (pads less than the size) */
+    NB_PAD_REPLICATE,    /* the edge element repeated */
+} nb_pad_mode;
+/* F.pad: pads (n of them, in pairs) pad the last n / 2 dims, last dim first: (left, right,
+ * top, bottom, ...). Reflect and replicate pad 1 to 3 dims of a 2-D to 5-D input (1 or 2 batch
+ * dims). Always a copy. */
+NB_API nb_tensor *nb_pad(const nb_tensor *t, int n, const int64_t *pads, nb_pad_mode mode, double value);
+
 #ifdef __cplusplus
 }
 #endif

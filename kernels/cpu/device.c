@@ -9,6 +9,7 @@
 #include "host_cache.h"
 #include "norm.h"
 #include "random.h"
+#include "index.h"
 #include "reduce.h"
 #include "rows.h"
 #include "softmax.h"
@@ -221,6 +222,31 @@ static nb_status random_draw(nbk_call c, const nbk_random_args *a)
     return nbk_cpu_random(a, nbk_cpu_max_threads());
 }
 
+static nb_status bad_index(const nbk_index_args *a, int64_t position, int64_t value)
+{
+    return nbk_fail(NB_ERR_ARGUMENT, "index %lld at position %lld is out of range for dim %d of size %lld",
+                    (long long)value, (long long)position, a->dim, (long long)a->bound);
+}
+
+/* a gather checks each index as it reads it (its output is new: a partial one is dropped) */
+static nb_status index_gather(nbk_call c, const nbk_index_args *a)
+{
+    (void)c;
+    int64_t position, value;
+    if (!nbk_cpu_index_gather(a, nbk_cpu_max_threads(), &position, &value)) return bad_index(a, position, value);
+    return NB_OK;
+}
+
+/* a scatter writes in place: every index is checked before anything is written */
+static nb_status index_scatter(nbk_call c, const nbk_index_args *a, bool add)
+{
+    (void)c;
+    int64_t position, value;
+    if (nbk_cpu_index_find_bad(a, &position, &value)) return bad_index(a, position, value);
+    nbk_cpu_index_scatter(a, add, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
 const nbk_device nbk_cpu_device = {
     .name = "cpu",
     .count = count,
@@ -251,4 +277,6 @@ const nbk_device nbk_cpu_device = {
     .norm_forward = norm_forward,
     .norm_backward = norm_backward,
     .random = random_draw,
+    .index_gather = index_gather,
+    .index_scatter = index_scatter,
 };

@@ -208,6 +208,11 @@ static nb_status report_fault(int device, nbk_cuda_fault *f)
                         seen.b == 1   ? "probabilities must be finite and not negative"
                         : seen.b == 2 ? "the probabilities sum to 0"
                                       : "fewer nonzero probabilities than samples without replacement");
+    case NB_CUDA_FAULT_INDEX:
+        return nbk_fail(NB_ERR_ARGUMENT,
+                        "%s on cuda:%d (found by the device, reported at this synchronisation): index %lld "
+                        "at position %lld is out of range for a dim of size %lld; the result is undefined",
+                        seen.op ? seen.op : "an index op", device, seen.a, seen.b, seen.c);
     default:
         return nbk_fail(NB_ERR_DEVICE, "cuda:%d reported an unknown fault (code %llu)", device, seen.code);
     }

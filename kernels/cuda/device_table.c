@@ -6,6 +6,7 @@
 #include "cuda.h"
 #include "graph.h"
 #include "norm.h"
+#include "index_kernels.h"
 #include "softmax.h"
 
 #include <stdio.h>
@@ -156,6 +157,16 @@ static nb_status rng_set_state(nbk_call c, uint64_t seed, uint64_t offset)
     return queued(c, nbk_cuda_rng_set_state(c.device, seed, offset));
 }
 
+static nb_status index_gather(nbk_call c, const nbk_index_args *a)
+{
+    return queued(c, nbk_cuda_index_gather(c.device, c.op, a));
+}
+
+static nb_status index_scatter(nbk_call c, const nbk_index_args *a, bool add)
+{
+    return queued(c, nbk_cuda_index_scatter(c.device, c.op, a, add));
+}
+
 /* ---------------------------------------------------------------- capture */
 
 static nb_status capture_begin(nbk_call c) { return nbk_cuda_capture_begin(c.device); }
@@ -197,6 +208,8 @@ const nbk_device nbk_cuda_device = {
     .norm_backward = norm_backward,
     .random = random_draw,
     .rng_set_state = rng_set_state,
+    .index_gather = index_gather,
+    .index_scatter = index_scatter,
     .capture_begin = capture_begin,
     .capturing = nbk_cuda_capturing,
     .capture_end = capture_end,

@@ -49,12 +49,14 @@ nb_status nbk_cuda_check(cudaError_t err, int device, const char *what);
 typedef struct nbk_cuda_fault {
     unsigned long long code; /* 0: nothing reported */
     long long a, b, c;
+    const char *op; /* the op whose kernel reported (a string of the host's), where the code has one */
 } nbk_cuda_fault;
 
 enum nbk_cuda_fault_code {
     NB_CUDA_FAULT_NONE = 0,
     NB_CUDA_FAULT_LABEL = 1, /* nb_cross_entropy: a = the label, b = its row, c = the classes */
     NB_CUDA_FAULT_MULTINOMIAL = 2, /* nb_multinomial: a = the row, b = nbk_multinomial_check's code */
+    NB_CUDA_FAULT_INDEX = 3, /* an index op (op): a = the index, b = its position, c = the size it indexes */
 };
 
 /* The device-visible address of device's fault record; NULL when it could not be set up (the
@@ -75,6 +77,20 @@ __device__ __forceinline__ void nbk_cuda_report_fault(nbk_cuda_fault *slot, unsi
         slot->a = a;
         slot->b = b;
         slot->c = c;
+        __threadfence_system();
+    }
+}
+
+/* Records an index out of range, naming the op (the host's string, only carried along). */
+__device__ __forceinline__ void nbk_cuda_report_index_fault(nbk_cuda_fault *slot, const char *op, long long index,
+                                                           long long position, long long bound)
+{
+    if (!slot) return;
+    if (atomicCAS(&slot->code, 0ULL, (unsigned long long)NB_CUDA_FAULT_INDEX) == 0ULL) {
+        slot->a = index;
+        slot->b = position;
+        slot->c = bound;
+        slot->op = op;
         __threadfence_system();
     }
 }

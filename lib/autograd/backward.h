@@ -83,4 +83,12 @@ nb_status nb__backward_cross_entropy(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_norm(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_dropout(nb_node *n, nb_tensor *g, nb_tensor **gi); /* lib/nn/dropout.c */
 
+/* indexing (backward_index.c) */
+nb_status nb__backward_index_select(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_gather(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_scatter(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_scatter_add(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_index_add(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_embedding(nb_node *n, nb_tensor *g, nb_tensor **gi);
+
 #endif /* NB_AUTOGRAD_BACKWARD_H */

@@ -91,6 +91,12 @@ const nb_node_def nb_node_defs[NB_NODE_KIND_COUNT] = {
     [NB_NODE_NLL_LOSS] = {"NllLossBackward", nb__backward_cross_entropy,
                           {"the log-probabilities (rows, classes)", "the labels (rows,)", "the class weights"}},
     [NB_NODE_DROPOUT] = {"DropoutBackward", nb__backward_dropout, {NULL, "the scaled mask"}},
+    [NB_NODE_INDEX_SELECT] = {"IndexSelectBackward", nb__backward_index_select, {"the index"}},
+    [NB_NODE_GATHER] = {"GatherBackward", nb__backward_gather, {"the index"}},
+    [NB_NODE_SCATTER] = {"ScatterBackward", nb__backward_scatter, {"the index"}},
+    [NB_NODE_SCATTER_ADD] = {"ScatterAddBackward", nb__backward_scatter_add, {"the index"}},
+    [NB_NODE_INDEX_ADD] = {"IndexAddBackward", nb__backward_index_add, {"the index"}},
+    [NB_NODE_EMBEDDING] = {"EmbeddingBackward", nb__backward_embedding, {"the indices"}},
 };
 
 const nb_node_kind nb_ew_node_kinds[NB_EW_COUNT] = {

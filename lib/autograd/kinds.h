@@ -97,6 +97,13 @@ typedef enum nb_node_kind {
     NB_NODE_RMS_NORM,   /* args.norm */
     NB_NODE_NLL_LOSS,   /* args.xent (as CrossEntropyBackward's, which also keeps them) */
     NB_NODE_DROPOUT,    /* the scaled mask in saved[1] */
+    /* indexing (args.index; slot 0 saves the int64 index) */
+    NB_NODE_INDEX_SELECT,
+    NB_NODE_GATHER,
+    NB_NODE_SCATTER,
+    NB_NODE_SCATTER_ADD,
+    NB_NODE_INDEX_ADD,
+    NB_NODE_EMBEDDING,
     NB_NODE_KIND_COUNT
 } nb_node_kind;
 
@@ -114,6 +121,7 @@ typedef union nb_node_args {
     struct { int dim; } softmax;
     struct { int64_t rows, cols; bool has_weight, has_bias; } norm; /* x as (rows, cols); weight, bias follow x */
     struct { int64_t ignore_index; double smoothing; int reduction; bool ignore, log_probs, has_weight; } xent;
+    struct { int dim; double alpha; int64_t padding_idx; } index; /* padding_idx < 0: none */
 } nb_node_args;
 
 #define NB_NODE_MAX_SAVED 3
