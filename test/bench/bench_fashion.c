@@ -13,19 +13,15 @@
  * epoch time and, last, the best nabla epoch over the best PyTorch epoch (goal <= 0.5). Without
  * PyTorch it says so and prints nabla's figures only; without the data set it exits 77 (skipped). */
 #include "bench.h"
+#include "spawn_capture.h"
 #include "../../samples/fashion_data.h"
 
-#include <fcntl.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 #define PROG "bench_fashion"
 #define PYTHON "/usr/bin/python3"
@@ -144,30 +140,6 @@ static double run_nabla(const fashion_data *d, int threads)
 }
 
 /* ---------------------------------------------------------------- PyTorch */
-
-/* Runs argv (argv[0] is the program) with stdout into a new temporary file; its exit status (or
- * -1 when it cannot start) and, in *out, what it printed (malloc'd). */
-static int spawn_capture(char *const argv[], char **out)
-{
-    char path[] = "/tmp/bench_fashion_XXXXXX";
-    int fd = mkstemp(path);
-    *out = NULL;
-    if (fd < 0) return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fd, 1);
-    pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    int status = -1, ws;
-    if (rc == 0 && waitpid(pid, &ws, 0) == pid) status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-    off_t size = lseek(fd, 0, SEEK_END);
-    *out = calloc((size_t)(size > 0 ? size : 0) + 1, 1);
-    if (*out && size > 0 && pread(fd, *out, (size_t)size, 0) != size) (*out)[0] = '\0';
-    close(fd);
-    unlink(path);
-    return status;
-}
 
 static bool have_torch(void)
 {

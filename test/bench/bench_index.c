@@ -12,17 +12,13 @@
  * Prints every figure and, last, the worst nabla / PyTorch ratio (goal <= 1: no slower). Without
  * PyTorch it prints nabla's figures only. */
 #include "bench.h"
+#include "spawn_capture.h"
 
-#include <fcntl.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 #define PROG "bench_index"
 #define PYTHON "/usr/bin/python3"
@@ -119,30 +115,6 @@ static nb_tensor *random_ids(int ndim, const int64_t *shape, int64_t n)
 }
 
 /* ---------------------------------------------------------------- PyTorch */
-
-/* Runs argv with stdout into a temporary file; its exit status (-1 when it cannot start) and, in
- * *out, what it printed (malloc'd). */
-static int spawn_capture(char *const argv[], char **out)
-{
-    char path[] = "/tmp/bench_index_XXXXXX";
-    int fd = mkstemp(path);
-    *out = NULL;
-    if (fd < 0) return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fd, 1);
-    pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    int status = -1, ws;
-    if (rc == 0 && waitpid(pid, &ws, 0) == pid) status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-    off_t size = lseek(fd, 0, SEEK_END);
-    *out = calloc((size_t)(size > 0 ? size : 0) + 1, 1);
-    if (*out && size > 0 && pread(fd, *out, (size_t)size, 0) != size) (*out)[0] = '\0';
-    close(fd);
-    unlink(path);
-    return status;
-}
 
 static bool run_torch(const char *script, int threads, double *out)
 {
