@@ -18,14 +18,13 @@
  * --log writes every step's loss as CSV. Exit status: 0, 1 on a failure, 2 on a bad command line. */
 #include "fashion_data.h"
 #include "fashion_options.h"
+#include "loss_log.h"
 #include "progress.h"
 
 #include <nabla.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #define EVAL_BATCH 1000 /* test rows classified per step */
@@ -98,60 +97,6 @@ static double evaluate(const model *m, const nb_tensor *images, const nb_tensor 
     }
     nb_no_grad_end();
     return ok ? 100.0 * (double)correct / (double)n : -1.0;
-}
-
-/* ---------------------------------------------------------------- the loss log */
-
-/* The CSV of --log, written to PATH.tmp and renamed over PATH once complete, so that a run that
- * stops early never leaves half a file under PATH. */
-typedef struct loss_log {
-    FILE *f;
-    char *path, *tmp_path;
-} loss_log;
-
-static bool log_open(loss_log *log, const char *path)
-{
-    *log = (loss_log){0};
-    if (!path) return true;
-    log->path = strdup(path);
-    log->tmp_path = malloc(strlen(path) + 5);
-    if (!log->path || !log->tmp_path) {
-        fprintf(stderr, "%s: out of memory\n", prog);
-        return false;
-    }
-    sprintf(log->tmp_path, "%s.tmp", path);
-    log->f = fopen(log->tmp_path, "w");
-    if (!log->f) {
-        fprintf(stderr, "%s: cannot write the loss log %s: %s\n", prog, log->tmp_path, strerror(errno));
-        return false;
-    }
-    fprintf(log->f, "step,loss\n");
-    return true;
-}
-
-static void log_step(loss_log *log, int64_t step, double loss)
-{
-    if (log->f) fprintf(log->f, "%lld,%.7g\n", (long long)step, loss);
-}
-
-/* Finishes the log: renamed into place when keep, else removed. False when writing failed. */
-static bool log_close(loss_log *log, bool keep)
-{
-    bool ok = true;
-    if (log->f) {
-        ok = !ferror(log->f);
-        ok = fclose(log->f) == 0 && ok;
-        if (!ok) fprintf(stderr, "%s: cannot write the loss log %s\n", prog, log->tmp_path);
-        if (ok && keep && rename(log->tmp_path, log->path) != 0) {
-            fprintf(stderr, "%s: cannot rename %s to %s: %s\n", prog, log->tmp_path, log->path, strerror(errno));
-            ok = false;
-        }
-        if (!ok || !keep) remove(log->tmp_path);
-    }
-    free(log->path);
-    free(log->tmp_path);
-    *log = (loss_log){0};
-    return ok;
 }
 
 /* ---------------------------------------------------------------- training */
@@ -299,7 +244,7 @@ int main(int argc, char **argv)
         if (accuracy < 0) goto done;
         printf("evaluation: test accuracy: %.2f%%, %.2f s\n", accuracy, progress_now() - start);
     } else {
-        if (!log_open(&log, opts.log_path)) goto done;
+        if (!log_open(&log, prog, opts.log_path)) goto done;
         trainer t = {.opts = &opts, .m = &m, .opt = opt, .loader = loader, .log = &log,
                      .terminal = isatty(STDOUT_FILENO)};
         bool trained = train(&t, test_images, test_labels);
