@@ -1,7 +1,8 @@
 /* conv.c — CPU column kernels of convolution (kernels/conv.h): im2col, and its adjoint col2im in
  * gather form. The typed kernels are written once in conv_typed.h and included per floating
- * dtype; the drivers split the image planes (n·c of them) over threads. col2im sums each pixel's
- * contributions in double, in window order, so it does not depend on the thread count. */
+ * dtype; the drivers split the image planes (n·c of them) over threads. col2im's plane belongs to
+ * one thread, which adds each pixel's contributions in window order, so the result does not
+ * depend on the thread count. */
 #include "conv.h"
 
 #include "threads.h"

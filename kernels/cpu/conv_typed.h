@@ -32,27 +32,34 @@ static void TYPED(im2col_plane)(const nbk_conv_args *a, int64_t p)
     }
 }
 
-/* The plane's (h, w) pixels, each the sum of the column elements that read it, windows in
- * order (i, then j). */
+/* The plane's (h, w) pixels, each the sum of the column elements that read it. The plane is one
+ * thread's: it walks the windows in order (i, then j) adding each column row into the pixels it
+ * read, so every pixel's sum starts from 0 and takes its terms in the order of the gather form
+ * (kernels/cuda/conv.cu), in the element type: the same additions, and the same result. */
 static void TYPED(col2im_plane)(const nbk_conv_args *a, int64_t p)
 {
     T *img = (T *)a->image + p * a->h * a->w; /* (h, w) */
     const int64_t L = a->oh * a->ow;
     const T *col = (const T *)a->cols + p * a->kh * a->kw * L; /* (kh·kw, oh·ow) */
-    for (int64_t iy = 0; iy < a->h; iy++) {
-        for (int64_t ix = 0; ix < a->w; ix++) {
-            double s = 0;
-            for (int64_t i = 0; i < a->kh; i++) {
-                const int64_t ty = iy + a->ph - i * a->dh;
-                if (ty < 0 || ty % a->sh != 0 || ty / a->sh >= a->oh) continue;
-                const int64_t y = ty / a->sh;
-                for (int64_t j = 0; j < a->kw; j++) {
-                    const int64_t tx = ix + a->pw - j * a->dw;
-                    if (tx < 0 || tx % a->sw != 0 || tx / a->sw >= a->ow) continue;
-                    s += (double)col[(i * a->kw + j) * L + y * a->ow + tx / a->sw];
+    for (int64_t e = 0; e < a->h * a->w; e++) img[e] = 0;
+    for (int64_t i = 0; i < a->kh; i++) {
+        for (int64_t j = 0; j < a->kw; j++, col += L) {
+            const int64_t x0 = j * a->dw - a->pw; /* the pixel column of window column 0 */
+            /* the window columns x whose pixel column x·sw + x0 lies in [0, w) */
+            const int64_t first = x0 >= 0 ? 0 : (-x0 + a->sw - 1) / a->sw;
+            const int64_t reach = a->w - 1 - x0 >= 0 ? (a->w - 1 - x0) / a->sw + 1 : 0;
+            const int64_t end = reach < a->ow ? reach : a->ow;
+            for (int64_t y = 0; y < a->oh; y++) {
+                const int64_t iy = y * a->sh - a->ph + i * a->dh;
+                if (iy < 0 || iy >= a->h) continue;
+                T *dst = img + iy * a->w; /* (w,) */
+                const T *src = col + y * a->ow; /* (ow,) */
+                if (a->sw == 1) {
+                    for (int64_t x = first; x < end; x++) dst[x + x0] += src[x];
+                } else {
+                    for (int64_t x = first; x < end; x++) dst[x * a->sw + x0] += src[x];
                 }
             }
-            img[iy * a->w + ix] = (T)s;
         }
     }
 }

@@ -1,7 +1,8 @@
 /* conv.cu — convolution's column kernels on the GPU (kernels/conv.h): im2col, a thread per column
  * element, and col2im in gather form, a thread per image element summing the column elements
- * that read it in window order (i, then j) in double: no atomics, so the result depends on the
- * shapes only. Both are grid-stride loops over int64 indices; what one thread does for one
+ * that read it in window order (i, then j) in the element type: no atomics, so the result depends
+ * on the shapes only, and it is the CPU's (kernels/cpu/conv_typed.h adds the same terms in the same
+ * order). Both are grid-stride loops over int64 indices; what one thread does for one
  * element is a __host__ __device__ function, so it can be run and checked on the CPU. */
 #include "conv.h"
 
@@ -42,7 +43,7 @@ template <class T> __host__ __device__ inline T col2im_element(const nbk_conv_ar
     const int64_t p = r / a.h;
     const int64_t L = a.oh * a.ow;
     const T *plane = col + p * a.kh * a.kw * L; /* (kh·kw, oh·ow) */
-    double s = 0;
+    T s = 0;
     for (int64_t i = 0; i < a.kh; i++) {
         const int64_t ty = iy + a.ph - i * a.dh;
         if (ty < 0 || ty % a.sh != 0 || ty / a.sh >= a.oh) continue;
@@ -50,10 +51,10 @@ template <class T> __host__ __device__ inline T col2im_element(const nbk_conv_ar
         for (int64_t j = 0; j < a.kw; j++) {
             const int64_t tx = ix + a.pw - j * a.dw;
             if (tx < 0 || tx % a.sw != 0 || tx / a.sw >= a.ow) continue;
-            s += (double)plane[(i * a.kw + j) * L + y * a.ow + tx / a.sw];
+            s += plane[(i * a.kw + j) * L + y * a.ow + tx / a.sw];
         }
     }
-    return (T)s;
+    return s;
 }
 
 /* ---------------------------------------------------------------- kernels */
