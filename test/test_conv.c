@@ -5,6 +5,7 @@
  * inputs, with and without bias, contiguous and not; and every error. */
 #include "helpers.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -236,5 +237,28 @@ Test(conv, transpose_rejects_bad_arguments, .init = nb_test_setup)
     assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv_transpose2d", "size -1 in spatial dim 1"));
     cr_assert_null(nb_conv_transpose2d(x, t32(NB_SHAPE(4, 2, 3, 3)), t32(NB_SHAPE(3)), NULL));
     assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv_transpose2d", "bias of 2", "[3]"));
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
+
+Test(conv, rejects_empty_kernels_and_options_that_overflow, .init = nb_test_setup)
+{
+    nb_scope_begin();
+    nb_tensor *x = t32(NB_SHAPE(2, 4, 5, 5)), *w = t32(NB_SHAPE(6, 4, 3, 3));
+    cr_assert_null(nb_conv2d(x, t32(NB_SHAPE(6, 4, 0, 3)), NULL, NULL));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv2d", "kernel of positive sizes", "[6, 4, 0, 3]"));
+    cr_assert_null(nb_conv_transpose2d(x, t32(NB_SHAPE(4, 2, 3, 0)), NULL, NULL));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv_transpose2d", "kernel of positive sizes"));
+    nb_conv2d_options o = NB_CONV2D_DEFAULTS;
+    o.dilation[1] = INT64_MAX;
+    cr_assert_null(nb_conv2d(x, w, NULL, &o));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv2d", "overflow", "spatial dim 1"));
+    o = NB_CONV2D_DEFAULTS;
+    o.padding[0] = INT64_MAX / 2;
+    cr_assert_null(nb_conv2d(x, w, NULL, &o));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv2d", "overflow", "spatial dim 0"));
+    nb_conv_transpose2d_options t = NB_CONV_TRANSPOSE2D_DEFAULTS;
+    t.stride[0] = INT64_MAX / 2;
+    cr_assert_null(nb_conv_transpose2d(x, t32(NB_SHAPE(4, 2, 3, 3)), NULL, &t));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv_transpose2d", "overflow", "spatial dim 0"));
     cr_assert_eq(nb_scope_end(), NB_OK);
 }

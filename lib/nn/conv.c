@@ -7,12 +7,18 @@
  * gemm (BLIS, cuBLAS; one strided-batched call over the batch, the weight's batch stride 0). A
  * 1x1 kernel with stride 1 and no padding needs no columns: the input itself is the matrix. The
  * transposed convolution runs the other way: the weight's transpose makes the columns from the
- * input, and col2im (gather form, deterministic) sums them into the output. Explicit
- * columns cost memory (kH·kW times the input), but at the shapes measured in test/bench/bench_conv.c
- * the column pass is a small part of the time next to the product (README, "Benchmarks"), and the
- * same two kernels serve every device, dtype and option combination; the column buffers are
- * ordinary tensors from the device's caching allocator, released when the op (or its backward)
- * is done with them.
+ * input, and col2im (gather form, deterministic) sums them into the output.
+ *
+ * The choice by shape: a 1x1 kernel with stride 1 and no padding multiplies the input as it is;
+ * every other shape takes explicit columns. Columns cost memory (kH·kW times the input: 231 MB at
+ * the ResNet shape of test/bench/bench_conv.c) but keep one pair of kernels for every device,
+ * dtype and option, with all the arithmetic in the vendor's gemm. A perf profile of that whole
+ * benchmark (its raw sgemm baseline included; 2-core Zen 4 at a load average of 11) gave BLIS
+ * 38% of the samples, OpenMP's waiting threads 35%, the kernel's page faults 9%, im2col 2%, and
+ * col2im 10%, when the CPU's was still a per-pixel gather (a divide per pixel and window); it now
+ * adds window rows into planes (kernels/cpu/conv_typed.h).
+ * The column buffers are ordinary tensors from the device's caching allocator, released as soon
+ * as the op (or its backward) is done with them.
  *
  * The gradients come from autograd: the product's (weight and input columns), the bias's
  * broadcast add, and the column nodes, each of which is the other's adjoint: the gradient of
@@ -200,6 +206,28 @@ static bool check_numbers(const char *op, const int64_t *stride, const int64_t *
     return true;
 }
 
+/* The kernel's sizes (dims 2, 3 of weight) are positive. */
+static bool check_kernel(const char *op, const nb_tensor *weight)
+{
+    char ws[160];
+    if (weight->shape[2] < 1 || weight->shape[3] < 1)
+        return nb__fail(NB_ERR_SHAPE, "%s: expected a kernel of positive sizes, got a weight %s", op,
+                        nb__shape_string(weight->ndim, weight->shape, ws, sizeof ws)),
+               false;
+    return true;
+}
+
+/* a·b + c, false when it overflows int64 */
+static bool mul_add(int64_t a, int64_t b, int64_t c, int64_t *out)
+{
+    return !__builtin_mul_overflow(a, b, out) && !__builtin_add_overflow(*out, c, out);
+}
+
+static nb_tensor *too_large(const char *op, int dim)
+{
+    return nb__fail(NB_ERR_SHAPE, "%s: the options' sizes overflow int64 in spatial dim %d", op, dim);
+}
+
 /* ---------------------------------------------------------------- the ops */
 
 /* y (N, O, oh, ow) of the columns' product plus bias; x (N, C, H, W) contiguous or not. */
@@ -269,29 +297,33 @@ static nb_tensor *conv2d_batched(const char *op, const nb_tensor *x, const nb_te
     if (bias && bias->shape[0] != out_ch)
         return nb__fail(NB_ERR_SHAPE, "%s: expected a bias of %lld elements (the weight's outputs), got %s", op,
                         (long long)out_ch, nb__shape_string(bias->ndim, bias->shape, bs, sizeof bs));
+    if (!check_kernel(op, weight)) return NULL;
     conv_geometry g = {.h = x->shape[2], .w = x->shape[3], .kh = weight->shape[2], .kw = weight->shape[3],
                        .sh = o->stride[0], .sw = o->stride[1], .dh = o->dilation[0], .dw = o->dilation[1]};
     const int64_t size[2] = {g.h, g.w}, k[2] = {g.kh, g.kw}, d[2] = {g.dh, g.dw};
-    int64_t before[2], total[2];
+    int64_t top[2], windows[2];
     for (int i = 0; i < 2; i++) {
-        const int64_t span = d[i] * (k[i] - 1); /* the window's reach beyond its first element */
+        int64_t extent, total, padded; /* the dilated kernel's size; both sides' padding; the padded size */
+        if (!mul_add(d[i], k[i] - 1, 1, &extent)) return too_large(op, i);
         if (o->padding_rule == NB_CONV_PADDING_SAME) {
-            before[i] = span / 2, total[i] = span; /* the odd one out goes after, as PyTorch's */
+            top[i] = (extent - 1) / 2, total = extent - 1; /* the odd one out goes after, as PyTorch's */
         } else if (o->padding_rule == NB_CONV_PADDING_VALID) {
-            before[i] = 0, total[i] = 0;
+            top[i] = 0, total = 0;
         } else {
-            before[i] = o->padding[i], total[i] = 2 * o->padding[i];
+            top[i] = o->padding[i];
+            if (!mul_add(o->padding[i], 2, 0, &total)) return too_large(op, i);
         }
-        if (size[i] + total[i] < span + 1)
+        if (__builtin_add_overflow(size[i], total, &padded)) return too_large(op, i);
+        if (padded < extent)
             return nb__fail(NB_ERR_SHAPE,
                             "%s: the kernel %s (dilated to %lld) is larger than the padded input %s (%lld with "
                             "padding) in spatial dim %d",
-                            op, nb__shape_string(2, k, ws, sizeof ws), (long long)(span + 1),
-                            nb__shape_string(2, size, xs, sizeof xs), (long long)(size[i] + total[i]), i);
+                            op, nb__shape_string(2, k, ws, sizeof ws), (long long)extent,
+                            nb__shape_string(2, size, xs, sizeof xs), (long long)padded, i);
+        windows[i] = (padded - extent) / (i == 0 ? g.sh : g.sw) + 1;
     }
-    g.ph = before[0], g.pw = before[1];
-    g.oh = (g.h + total[0] - d[0] * (g.kh - 1) - 1) / g.sh + 1;
-    g.ow = (g.w + total[1] - d[1] * (g.kw - 1) - 1) / g.sw + 1;
+    g.ph = top[0], g.pw = top[1];
+    g.oh = windows[0], g.ow = windows[1];
     return conv_forward(op, x, weight, bias, &g, groups);
 }
 
@@ -368,14 +400,19 @@ static nb_tensor *conv_transpose2d_batched(const char *op, const nb_tensor *x, c
     if (bias && bias->shape[0] != out_ch)
         return nb__fail(NB_ERR_SHAPE, "%s: expected a bias of %lld elements (the output channels), got %s", op,
                         (long long)out_ch, nb__shape_string(bias->ndim, bias->shape, bs, sizeof bs));
+    if (!check_kernel(op, weight)) return NULL;
     conv_geometry g = {.kh = weight->shape[2], .kw = weight->shape[3], .sh = o->stride[0], .sw = o->stride[1],
                        .ph = o->padding[0], .pw = o->padding[1], .dh = o->dilation[0], .dw = o->dilation[1],
                        .oh = x->shape[2], .ow = x->shape[3]};
     const int64_t size[2] = {g.oh, g.ow}, k[2] = {g.kh, g.kw};
     int64_t out_size[2];
     for (int i = 0; i < 2; i++) {
-        out_size[i] = (size[i] - 1) * o->stride[i] - 2 * o->padding[i] + o->dilation[i] * (k[i] - 1) +
-                      o->output_padding[i] + 1;
+        int64_t reach, cut;
+        if (!mul_add(size[i] - 1, o->stride[i], o->output_padding[i] + 1, &out_size[i]) ||
+            !mul_add(o->dilation[i], k[i] - 1, 0, &reach) || !mul_add(o->padding[i], 2, 0, &cut) ||
+            __builtin_add_overflow(out_size[i], reach, &out_size[i]))
+            return too_large(op, i);
+        out_size[i] -= cut; /* both non-negative: no overflow */
         if (out_size[i] < 1)
             return nb__fail(NB_ERR_SHAPE,
                             "%s: the output would have size %lld in spatial dim %d (input %s, kernel %s, stride "
