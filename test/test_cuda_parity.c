@@ -1201,6 +1201,13 @@ GC_FN(gc_clamp, nb_clamp(A, -0.5, 0.5))
 GC_FN(gc_softmax, nb_softmax(A, 1))
 GC_FN(gc_gather, nb_gather(A, 1, index_like(A, 1, 3)))
 GC_FN(gc_embedding, nb_embedding(A, index_values(A, NB_SHAPE(7), nb_size(A, 0)), NB_NO_PADDING))
+GC_FN(gc_conv2d, nb_conv2d(A, B, NULL, &(nb_conv2d_options){.stride = {2, 1}, .padding = {1, 0}, .dilation = {1, 2}, .groups = 1}))
+GC_FN(gc_conv_transpose2d, nb_conv_transpose2d(A, B, NULL,
+                                               &(nb_conv_transpose2d_options){.stride = {2, 1},
+                                                                              .padding = {1, 0},
+                                                                              .output_padding = {1, 0},
+                                                                              .groups = 2,
+                                                                              .dilation = {1, 1}}))
 
 static const struct {
     const char *what;
@@ -1215,6 +1222,10 @@ static const struct {
     {"softmax(a(3,4), 1)", gc_softmax, 1, {{D2(3, 4), TRANSPOSED}}},
     {"gather(a(3,4), 1, 3 along dim 1)", gc_gather, 1, {{D2(3, 4), TRANSPOSED}}},
     {"embedding(a(5,3), 7 indices with duplicates)", gc_embedding, 1, {{D2(5, 3), NARROWED}}},
+    {"conv2d(a(2,2,5,6), b(3,2,3,2)), stride (2,1), padding (1,0), dilation (1,2)", gc_conv2d, 2,
+     {{D4(2, 2, 5, 6), TRANSPOSED}, {D4(3, 2, 3, 2), CONTIG}}},
+    {"conv_transpose2d(a(1,4,3,3), b(4,1,2,3)), stride (2,1), padding (1,0), output_padding (1,0), groups 2",
+     gc_conv_transpose2d, 2, {{D4(1, 4, 3, 3), CONTIG}, {D4(4, 1, 2, 3), NARROWED}}},
 };
 
 static void gradcheck_on(nb_device device)
