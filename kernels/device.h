@@ -18,6 +18,7 @@
 #ifndef NB_KERNELS_DEVICE_H
 #define NB_KERNELS_DEVICE_H
 
+#include "conv.h"
 #include "error.h"
 #include "gemm.h"
 #include "index.h"
@@ -108,6 +109,9 @@ typedef struct nbk_device {
     /* other = self at index along dim; self at index = other (+= other · alpha when add): index.h */
     nb_status (*index_gather)(nbk_call c, const nbk_index_args *a);
     nb_status (*index_scatter)(nbk_call c, const nbk_index_args *a, bool add);
+    /* convolution's columns (kernels/conv.h): a->cols from a->image, and a->image from a->cols */
+    nb_status (*im2col)(nbk_call c, const nbk_conv_args *a);
+    nb_status (*col2im)(nbk_call c, const nbk_conv_args *a);
 
     /* ---- step capture (NULL where the device has none) */
     nb_status (*capture_begin)(nbk_call c);

@@ -153,13 +153,20 @@ static const pcase same_shape_pairs[] = {
     {{{D3(3, 4, 5), ROTATED}, {D3(3, 4, 5), CONTIG}}}, {{{D2(4, 5), EXPANDED}, {D2(4, 5), NARROWED}}},
     {{{D2(64, 1031), CONTIG}, {D2(64, 1031), TRANSPOSED}}},
 };
+/* an image batch (N, C, H, W), a weight (O, C, kH, kW) and a bias (O,) (convolutions) */
+static const pcase conv_inputs[] = {
+    {{{D4(2, 3, 7, 6), CONTIG}, {D4(4, 3, 3, 3), CONTIG}, {D1(4), CONTIG}}},
+    {{{D4(2, 3, 7, 6), TRANSPOSED}, {D4(4, 3, 3, 2), NARROWED}, {D1(4), STEPPED}}},
+    {{{D4(2, 3, 7, 6), EXPANDED}, {D4(4, 3, 3, 3), ROTATED}, {D1(4), CONTIG}}},
+    {{{D4(8, 16, 14, 14), CONTIG}, {D4(32, 16, 3, 3), CONTIG}, {D1(32), CONTIG}}},
+};
 /* no inputs: creation ops make their tensor on the device themselves */
 static const pcase no_inputs[] = {{{{D0(), CONTIG}}}};
 
 typedef enum family {
     ANY_SHAPE, TWO_OR_THREE_DIMS, MATRIX, STRIDED, BROADCAST2, BROADCAST3, ONTO, MATRIX_PAIRS,
     BATCHED_PAIRS, FLAT_PAIRS, STACKABLE, LOGITS_LABELS, LINEAR_INPUTS, NORM_INPUTS, SAME_SHAPE2, NO_INPUTS,
-    SAME_SHAPE_PAIRS,
+    SAME_SHAPE_PAIRS, CONV_INPUTS,
 } family;
 
 #define FAMILY(cases) {cases, (int)(sizeof cases / sizeof cases[0])}
@@ -176,6 +183,7 @@ static const struct {
     [LINEAR_INPUTS] = FAMILY(linear_inputs), [NO_INPUTS] = FAMILY(no_inputs),
     [NORM_INPUTS] = FAMILY(norm_inputs),     [SAME_SHAPE2] = FAMILY(same_shape2),
     [SAME_SHAPE_PAIRS] = FAMILY(same_shape_pairs),
+    [CONV_INPUTS] = FAMILY(conv_inputs),
 };
 
 /* ================================================================ the functions of the rows */
@@ -460,6 +468,24 @@ FN(f_cross_entropy_ex_none, cross_entropy_ex_of(in, NB_REDUCTION_NONE))
 /* normalised over b's shape (b the weight, c the bias), or a's last dim */
 FN(f_layer_norm, nb_layer_norm(A, nb_ndim(B), nb_shape(B), B, C, 1e-5))
 FN(f_layer_norm_plain, nb_layer_norm(A, 1, nb_shape(A) + nb_ndim(A) - 1, NULL, NULL, 1e-5))
+FN(f_conv2d, nb_conv2d(A, B, C,
+                       &(nb_conv2d_options){.stride = {2, 1}, .padding = {1, 1}, .dilation = {1, 2}, .groups = 1}))
+FN(f_conv2d_same, nb_conv2d(A, B, NULL,
+                            &(nb_conv2d_options){.stride = {1, 1}, .dilation = {1, 1}, .groups = 1,
+                                                 .padding_rule = NB_CONV_PADDING_SAME}))
+/* two input channels in two groups (depthwise): x's first two channels, w's first */
+FN(f_conv2d_depthwise, nb_conv2d(nb_narrow(A, 1, 0, 2), nb_narrow(B, 1, 0, 1), C,
+                                 &(nb_conv2d_options){.stride = {1, 2}, .dilation = {1, 1}, .groups = 2}))
+/* (N, C, W) and (O, C, kW): x's and w's first rows */
+FN(f_conv1d, nb_conv1d(nb_select(A, 2, 0), nb_select(B, 2, 0), C,
+                       &(nb_conv1d_options){.stride = 2, .padding = 1, .dilation = 1, .groups = 1}))
+/* w's first two dims swapped: (C, O, kH, kW) */
+FN(f_conv_transpose2d, nb_conv_transpose2d(A, nb_transpose(B, 0, 1), C,
+                                           &(nb_conv_transpose2d_options){.stride = {2, 2},
+                                                                          .padding = {1, 0},
+                                                                          .output_padding = {1, 1},
+                                                                          .groups = 1,
+                                                                          .dilation = {1, 1}}))
 FN(f_rms_norm, nb_rms_norm(A, nb_ndim(B), nb_shape(B), B, NAN))
 FN(f_rms_norm_plain, nb_rms_norm(A, 1, nb_shape(A) + nb_ndim(A) - 1, NULL, 1e-6))
 
@@ -784,6 +810,15 @@ static const row rows[] = {
     {"rms_norm(x, w.shape, w)", "nb_rms_norm", f_rms_norm, NORM_INPUTS, "FF", FLOATS, "RmsNormBackward", 0},
     {"rms_norm(x, x.shape[-1:], eps 1e-6)", "nb_rms_norm", f_rms_norm_plain, NORM_INPUTS, "F", FLOATS,
      "RmsNormBackward", 0},
+    {"conv2d(x, w, b, stride (2,1), padding 1, dilation (1,2))", "nb_conv2d", f_conv2d, CONV_INPUTS, "FFF", FLOATS,
+     "Im2colBackward", 0},
+    {"conv2d(x, w, padding same)", "nb_conv2d", f_conv2d_same, CONV_INPUTS, "FF", FLOATS, "Im2colBackward", 0},
+    {"conv2d(x[:, :2], w[:, :1], b, stride (1,2), groups 2)", "nb_conv2d", f_conv2d_depthwise, CONV_INPUTS, "FFF",
+     FLOATS, "Im2colBackward", 0},
+    {"conv1d(x[:, :, 0], w[:, :, 0], b, stride 2, padding 1)", "nb_conv1d", f_conv1d, CONV_INPUTS, "FFF", FLOATS,
+     "Im2colBackward", 0},
+    {"conv_transpose2d(x, w.transpose(0, 1), b, stride 2, padding (1,0), output_padding 1)", "nb_conv_transpose2d",
+     f_conv_transpose2d, CONV_INPUTS, "FFF", FLOATS, "Col2imBackward", 0},
     /* random numbers, drawn on the device */
     {"seed 31; randint(-4, 9, (5, 6))", "nb_randint", f_randint, NO_INPUTS, "", ALL, NULL, 0},
     {"seed 37; randn((333, 1031))", "nb_randn", f_randn_large, NO_INPUTS, "", FLOATS, NULL, 0},
@@ -1166,6 +1201,13 @@ GC_FN(gc_clamp, nb_clamp(A, -0.5, 0.5))
 GC_FN(gc_softmax, nb_softmax(A, 1))
 GC_FN(gc_gather, nb_gather(A, 1, index_like(A, 1, 3)))
 GC_FN(gc_embedding, nb_embedding(A, index_values(A, NB_SHAPE(7), nb_size(A, 0)), NB_NO_PADDING))
+GC_FN(gc_conv2d, nb_conv2d(A, B, NULL, &(nb_conv2d_options){.stride = {2, 1}, .padding = {1, 0}, .dilation = {1, 2}, .groups = 1}))
+GC_FN(gc_conv_transpose2d, nb_conv_transpose2d(A, B, NULL,
+                                               &(nb_conv_transpose2d_options){.stride = {2, 1},
+                                                                              .padding = {1, 0},
+                                                                              .output_padding = {1, 0},
+                                                                              .groups = 2,
+                                                                              .dilation = {1, 1}}))
 
 static const struct {
     const char *what;
@@ -1180,6 +1222,10 @@ static const struct {
     {"softmax(a(3,4), 1)", gc_softmax, 1, {{D2(3, 4), TRANSPOSED}}},
     {"gather(a(3,4), 1, 3 along dim 1)", gc_gather, 1, {{D2(3, 4), TRANSPOSED}}},
     {"embedding(a(5,3), 7 indices with duplicates)", gc_embedding, 1, {{D2(5, 3), NARROWED}}},
+    {"conv2d(a(2,2,5,6), b(3,2,3,2)), stride (2,1), padding (1,0), dilation (1,2)", gc_conv2d, 2,
+     {{D4(2, 2, 5, 6), TRANSPOSED}, {D4(3, 2, 3, 2), CONTIG}}},
+    {"conv_transpose2d(a(1,4,3,3), b(4,1,2,3)), stride (2,1), padding (1,0), output_padding (1,0), groups 2",
+     gc_conv_transpose2d, 2, {{D4(1, 4, 3, 3), CONTIG}, {D4(4, 1, 2, 3), NARROWED}}},
 };
 
 static void gradcheck_on(nb_device device)

@@ -250,6 +250,18 @@ FN(f_scatter_add, nb_scatter_add(A, 0, ints(NB_SHAPE(2, 4), (const int64_t[]){1,
 FN(f_index_add, nb_index_add(A, 0, IDX_DUP, B, 2.0))
 FN(f_embedding, nb_embedding(A, ints(NB_SHAPE(2, 3), (const int64_t[]){4, 1, 4, 0, 3, 4}), 2))
 FN(f_embedding_no_pad, nb_embedding(A, ints(NB_SHAPE(4), (const int64_t[]){2, 2, 0, 4}), NB_NO_PADDING))
+FN(f_conv2d, nb_conv2d(A, B, in[2],
+                       &(nb_conv2d_options){.stride = {2, 1}, .padding = {1, 1}, .dilation = {1, 2}, .groups = 1}))
+FN(f_conv2d_groups_same, nb_conv2d(A, B, NULL,
+                                   &(nb_conv2d_options){.stride = {1, 1}, .dilation = {1, 1}, .groups = 2,
+                                                        .padding_rule = NB_CONV_PADDING_SAME}))
+FN(f_conv1d, nb_conv1d(A, B, NULL, &(nb_conv1d_options){.stride = 2, .padding = 1, .dilation = 2, .groups = 1}))
+FN(f_conv_transpose2d, nb_conv_transpose2d(A, B, in[2],
+                                           &(nb_conv_transpose2d_options){.stride = {2, 2},
+                                                                          .padding = {1, 0},
+                                                                          .output_padding = {1, 1},
+                                                                          .groups = 2,
+                                                                          .dilation = {1, 1}}))
 static nb_tensor *f_scatter_add_(int n, nb_tensor *const *in, void *ctx)
 {
     (void)n, (void)ctx;
@@ -415,6 +427,14 @@ static const gc_row rows[] = {
      {IN(S2(4, 3), 0), IN(S2(3, 3), NONCONTIG)}},
     {"EmbeddingBackward", "embedding(a(5,3), (2,3), padding 2: a row no index names)", f_embedding, 1, {IN(S2(5, 3), NONCONTIG)}},
     {"EmbeddingBackward", "embedding(a(5,3), (4,))", f_embedding_no_pad, 1, {IN(S2(5, 3), 0)}},
+    {"Im2colBackward", "conv2d(a(2,3,5,4), b(4,3,3,2), c(4)), stride (2,1), padding 1, dilation (1,2)", f_conv2d, 3,
+     {IN(S4(2, 3, 5, 4), NONCONTIG), IN(S4(4, 3, 3, 2), 0), IN(S1(4), 0)}},
+    {"Im2colBackward", "conv2d(a(1,4,5,5), b(4,2,3,2)), groups 2, padding same", f_conv2d_groups_same, 2,
+     {IN(S4(1, 4, 5, 5), 0), IN(S4(4, 2, 3, 2), NONCONTIG)}},
+    {"Im2colBackward", "conv1d(a(2,2,7), b(3,2,3)), stride 2, padding 1, dilation 2", f_conv1d, 2,
+     {IN(S3(2, 2, 7), 0), IN(S3(3, 2, 3), 0)}},
+    {"Col2imBackward", "conv_transpose2d(a(2,4,3,3), b(4,2,3,3), c(4)), stride 2, padding (1,0), output_padding 1, groups 2",
+     f_conv_transpose2d, 3, {IN(S4(2, 4, 3, 3), 0), IN(S4(4, 2, 3, 3), NONCONTIG), IN(S1(4), 0)}},
     {"CatBackward", "stack((a, b), 1)", f_stack, 2, {IN(S2(2, 3), NONCONTIG), IN(S2(2, 3), 0)}},
     {"NarrowBackward", "split(a(2,6), 2, 1): p0 * p2 + p1", f_split, 1, {IN(S2(2, 6), NONCONTIG)}},
     {"CatBackward", "pad(a(3,4), (1, 2, -1, 1), 0.5)", f_pad_constant, 1, {IN(S2(3, 4), NONCONTIG)}},

@@ -155,6 +155,58 @@ typedef enum nb_pad_mode {
  * dims). Always a copy. */
 NB_API nb_tensor *nb_pad(const nb_tensor *t, int n, const int64_t *pads, nb_pad_mode mode, double value);
 
+/* ---------------------------------------------------------------- convolution */
+
+/* How a convolution pads: by its options' padding (the default), not at all (PyTorch's
+ * padding='valid'), or so that the output has the input's size (padding='same', stride 1 only;
+ * an odd total padding puts the extra element after, as PyTorch does). */
+typedef enum nb_conv_padding {
+    NB_CONV_PADDING_EXPLICIT = 0,
+    NB_CONV_PADDING_VALID = 1,
+    NB_CONV_PADDING_SAME = 2,
+} nb_conv_padding;
+
+/* Options of nb_conv2d, (height, width) pairs; start from NB_CONV2D_DEFAULTS (NULL options are
+ * the same: stride 1, padding 0, dilation 1, groups 1, as PyTorch's). */
+typedef struct nb_conv2d_options {
+    int64_t stride[2];
+    int64_t padding[2]; /* zeros on both sides, read when padding_rule is explicit */
+    int64_t dilation[2];
+    int64_t groups;
+    nb_conv_padding padding_rule;
+} nb_conv2d_options;
+#define NB_CONV2D_DEFAULTS ((nb_conv2d_options){.stride = {1, 1}, .dilation = {1, 1}, .groups = 1})
+/* F.conv2d: x (N, C, H, W) or unbatched (C, H, W), weight (O, C/groups, kH, kW), bias (O,) or
+ * NULL -> (N, O, oH, oW); float32 or float64. Columns (im2col) times the weight through gemm. */
+NB_API nb_tensor *nb_conv2d(const nb_tensor *x, const nb_tensor *weight, const nb_tensor *bias,
+                            const nb_conv2d_options *options);
+
+/* Options of nb_conv1d; start from NB_CONV1D_DEFAULTS (NULL options are the same). */
+typedef struct nb_conv1d_options {
+    int64_t stride, padding, dilation, groups;
+    nb_conv_padding padding_rule;
+} nb_conv1d_options;
+#define NB_CONV1D_DEFAULTS ((nb_conv1d_options){.stride = 1, .dilation = 1, .groups = 1})
+/* F.conv1d: x (N, C, L) or (C, L), weight (O, C/groups, k), bias (O,) or NULL -> (N, O, oL). */
+NB_API nb_tensor *nb_conv1d(const nb_tensor *x, const nb_tensor *weight, const nb_tensor *bias,
+                            const nb_conv1d_options *options);
+
+/* Options of nb_conv_transpose2d, (height, width) pairs; start from NB_CONV_TRANSPOSE2D_DEFAULTS
+ * (NULL options are the same: stride 1, padding 0, output_padding 0, groups 1, dilation 1). */
+typedef struct nb_conv_transpose2d_options {
+    int64_t stride[2];
+    int64_t padding[2];        /* taken off both sides of the output */
+    int64_t output_padding[2]; /* added to the output's bottom and right (less than stride or dilation) */
+    int64_t groups;
+    int64_t dilation[2];
+} nb_conv_transpose2d_options;
+#define NB_CONV_TRANSPOSE2D_DEFAULTS \
+    ((nb_conv_transpose2d_options){.stride = {1, 1}, .groups = 1, .dilation = {1, 1}})
+/* F.conv_transpose2d: x (N, C, H, W) or (C, H, W), weight (C, O/groups, kH, kW), bias (O,) or
+ * NULL -> (N, O, (H-1)·stride - 2·padding + dilation·(kH-1) + output_padding + 1, ...). */
+NB_API nb_tensor *nb_conv_transpose2d(const nb_tensor *x, const nb_tensor *weight, const nb_tensor *bias,
+                                      const nb_conv_transpose2d_options *options);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,7 @@
 #include "norm.h"
 #include "random.h"
 #include "index.h"
+#include "conv.h"
 #include "reduce.h"
 #include "rows.h"
 #include "softmax.h"
@@ -247,6 +248,20 @@ static nb_status index_scatter(nbk_call c, const nbk_index_args *a, bool add)
     return NB_OK;
 }
 
+static nb_status im2col(nbk_call c, const nbk_conv_args *a)
+{
+    (void)c;
+    nbk_cpu_im2col(a, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
+static nb_status col2im(nbk_call c, const nbk_conv_args *a)
+{
+    (void)c;
+    nbk_cpu_col2im(a, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
 const nbk_device nbk_cpu_device = {
     .name = "cpu",
     .count = count,
@@ -279,4 +294,6 @@ const nbk_device nbk_cpu_device = {
     .random = random_draw,
     .index_gather = index_gather,
     .index_scatter = index_scatter,
+    .im2col = im2col,
+    .col2im = col2im,
 };

@@ -6,6 +6,7 @@
 #include "cuda.h"
 #include "graph.h"
 #include "norm.h"
+#include "conv.h"
 #include "index_kernels.h"
 #include "softmax.h"
 
@@ -167,6 +168,10 @@ static nb_status index_scatter(nbk_call c, const nbk_index_args *a, bool add)
     return queued(c, nbk_cuda_index_scatter(c.device, c.op, a, add));
 }
 
+static nb_status im2col(nbk_call c, const nbk_conv_args *a) { return queued(c, nbk_cuda_im2col(c.device, a)); }
+
+static nb_status col2im(nbk_call c, const nbk_conv_args *a) { return queued(c, nbk_cuda_col2im(c.device, a)); }
+
 /* ---------------------------------------------------------------- capture */
 
 static nb_status capture_begin(nbk_call c) { return nbk_cuda_capture_begin(c.device); }
@@ -210,6 +215,8 @@ const nbk_device nbk_cuda_device = {
     .rng_set_state = rng_set_state,
     .index_gather = index_gather,
     .index_scatter = index_scatter,
+    .im2col = im2col,
+    .col2im = col2im,
     .capture_begin = capture_begin,
     .capturing = nbk_cuda_capturing,
     .capture_end = capture_end,

@@ -90,5 +90,8 @@ nb_status nb__backward_scatter(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_scatter_add(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_index_add(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_embedding(nb_node *n, nb_tensor *g, nb_tensor **gi);
+/* lib/nn/conv.c */
+nb_status nb__backward_im2col(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_col2im(nb_node *n, nb_tensor *g, nb_tensor **gi);
 
 #endif /* NB_AUTOGRAD_BACKWARD_H */

@@ -97,6 +97,8 @@ const nb_node_def nb_node_defs[NB_NODE_KIND_COUNT] = {
     [NB_NODE_SCATTER_ADD] = {"ScatterAddBackward", nb__backward_scatter_add, {"the index"}},
     [NB_NODE_INDEX_ADD] = {"IndexAddBackward", nb__backward_index_add, {"the index"}},
     [NB_NODE_EMBEDDING] = {"EmbeddingBackward", nb__backward_embedding, {"the indices"}},
+    [NB_NODE_IM2COL] = {"Im2colBackward", nb__backward_im2col, {NULL}},
+    [NB_NODE_COL2IM] = {"Col2imBackward", nb__backward_col2im, {NULL}},
 };
 
 const nb_node_kind nb_ew_node_kinds[NB_EW_COUNT] = {

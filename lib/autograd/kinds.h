@@ -104,6 +104,9 @@ typedef enum nb_node_kind {
     NB_NODE_SCATTER_ADD,
     NB_NODE_INDEX_ADD,
     NB_NODE_EMBEDDING,
+    /* convolution's columns (args.conv; each the other's adjoint) */
+    NB_NODE_IM2COL,
+    NB_NODE_COL2IM,
     NB_NODE_KIND_COUNT
 } nb_node_kind;
 
@@ -122,6 +125,8 @@ typedef union nb_node_args {
     struct { int64_t rows, cols; bool has_weight, has_bias; } norm; /* x as (rows, cols); weight, bias follow x */
     struct { int64_t ignore_index; double smoothing; int reduction; bool ignore, log_probs, has_weight; } xent;
     struct { int dim; double alpha; int64_t padding_idx; } index; /* padding_idx < 0: none */
+    /* the image (h, w), window, stride, top/left padding, dilation and windows (kernels/conv.h) */
+    struct { int64_t h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow; } conv;
 } nb_node_args;
 
 #define NB_NODE_MAX_SAVED 3

@@ -1,0 +1,66 @@
+/* conv.c — CPU column kernels of convolution (kernels/conv.h): im2col, and its adjoint col2im in
+ * gather form. The typed kernels are written once in conv_typed.h and included per floating
+ * dtype; the drivers split the image planes (n·c of them) over threads. col2im's plane belongs to
+ * one thread, which adds each pixel's contributions in window order, so the result does not
+ * depend on the thread count. */
+#include "conv.h"
+
+#include "threads.h"
+
+#include <omp.h>
+#include <stdint.h>
+
+#define TYPED_PASTE(name, sfx) name##_##sfx
+#define TYPED_NAME(name, sfx) TYPED_PASTE(name, sfx)
+#define TYPED(name) TYPED_NAME(name, SFX)
+
+#define T float
+#define SFX f32
+#include "conv_typed.h"
+
+#define T double
+#define SFX f64
+#include "conv_typed.h"
+
+static void im2col_plane(const nbk_conv_args *a, int64_t p)
+{
+    if (a->dtype == NB_FLOAT32) im2col_plane_f32(a, p);
+    else im2col_plane_f64(a, p);
+}
+
+static void col2im_plane(const nbk_conv_args *a, int64_t p)
+{
+    if (a->dtype == NB_FLOAT32) col2im_plane_f32(a, p);
+    else col2im_plane_f64(a, p);
+}
+
+/* Threads by the column elements moved (an elementwise op's cost per element). */
+static int threads_for(const nbk_conv_args *a, int64_t planes, int nthreads)
+{
+    const double elements = (double)planes * (double)(a->kh * a->kw) * (double)(a->oh * a->ow);
+    return nbk_cpu_threads_for(elements, NBK_CPU_UNIT_EWISE, planes, nthreads);
+}
+
+void nbk_cpu_im2col(const nbk_conv_args *a, int nthreads)
+{
+    const int64_t planes = a->n * a->c;
+    const int nt = threads_for(a, planes, nthreads);
+    if (nt == 1) {
+        for (int64_t p = 0; p < planes; p++) im2col_plane(a, p);
+        return;
+    }
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t p = 0; p < planes; p++) im2col_plane(a, p);
+}
+
+void nbk_cpu_col2im(const nbk_conv_args *a, int nthreads)
+{
+    const int64_t planes = a->n * a->c;
+    const int nt = threads_for(a, planes, nthreads);
+    if (nt == 1) {
+        for (int64_t p = 0; p < planes; p++) col2im_plane(a, p);
+        return;
+    }
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t p = 0; p < planes; p++) col2im_plane(a, p);
+}

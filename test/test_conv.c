@@ -1,0 +1,264 @@
+/* test_conv.c — nb_conv2d, nb_conv1d and nb_conv_transpose2d (suite conv): outputs and the
+ * gradients of the input, weight and bias against PyTorch's (golden/conv, made by
+ * golden/gen_conv.py) in both dtypes over strides, paddings (explicit, valid, same with an even
+ * kernel), dilations, groups (depthwise included), 1x1 kernels, odd sizes, empty and unbatched
+ * inputs, with and without bias, contiguous and not; and every error. */
+#include "helpers.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct dtype_case {
+    const char *tag; /* golden file suffix */
+    nb_dtype dtype;
+    double rtol, atol;
+} dtype_case;
+
+static const dtype_case cases[2] = {
+    {"f32", NB_FLOAT32, 1e-4, 1e-5},
+    {"f64", NB_FLOAT64, 1e-10, 1e-12},
+};
+
+/* the cases of gen_conv.py */
+static const char *const names[] = {
+    "c2_basic", "c2_stride_pad", "c2_dilation", "c2_groups",  "c2_depthwise",  "c2_same_even",
+    "c2_valid", "c2_1x1",        "c2_1x1_stride", "c2_empty", "c2_unbatched", "c1_basic",
+    "c1_same",  "t2_basic",      "t2_stride",   "t2_groups_dilation", "t2_depthwise",
+};
+
+/* golden/conv/NAME_KEY[_TAG].npy */
+static nb_tensor *gold(const char *name, const char *key, const char *tag)
+{
+    char path[128];
+    if (tag) snprintf(path, sizeof path, "conv/%s_%s_%s", name, key, tag);
+    else snprintf(path, sizeof path, "conv/%s_%s", name, key);
+    return golden(path);
+}
+
+static nb_tensor *leaf(nb_tensor *t) { return nb_requires_grad_(nb_detach(t), true); }
+
+/* The case's op on (x, w, b) with its options (opts: gen_conv.py's row). */
+static nb_tensor *run_case(const int64_t *opts, nb_tensor *x, nb_tensor *w, nb_tensor *b)
+{
+    switch (opts[0]) {
+    case 0: {
+        nb_conv2d_options o = {.stride = {opts[1], opts[2]},
+                               .padding = {opts[3], opts[4]},
+                               .dilation = {opts[5], opts[6]},
+                               .groups = opts[7],
+                               .padding_rule = (nb_conv_padding)opts[8]};
+        return nb_conv2d(x, w, b, &o);
+    }
+    case 1: {
+        nb_conv1d_options o = {.stride = opts[2], .padding = opts[4], .dilation = opts[6], .groups = opts[7],
+                               .padding_rule = (nb_conv_padding)opts[8]};
+        return nb_conv1d(x, w, b, &o);
+    }
+    default: {
+        nb_conv_transpose2d_options o = {.stride = {opts[1], opts[2]},
+                                         .padding = {opts[3], opts[4]},
+                                         .dilation = {opts[5], opts[6]},
+                                         .groups = opts[7],
+                                         .output_padding = {opts[9], opts[10]}};
+        return nb_conv_transpose2d(x, w, b, &o);
+    }
+    }
+}
+
+static void check_case(const dtype_case *c, const char *name, bool strided)
+{
+    nb_scope_begin();
+    nb_tensor *opt_t = gold(name, "opts", NULL);
+    int64_t opts[12];
+    memcpy(opts, nb_data(opt_t), sizeof opts);
+    const bool has_bias = opts[11] != 0;
+    nb_tensor *x = gold(name, "x", c->tag), *w = gold(name, "w", c->tag);
+    if (strided && nb_numel(x) > 0) {
+        x = noncontig(x);
+        w = noncontig(w);
+        cr_assert(!nb_is_contiguous(x) || !nb_is_contiguous(w), "%s", name);
+    }
+    nb_tensor *in[3] = {leaf(x), leaf(w), has_bias ? leaf(gold(name, "b", c->tag)) : NULL};
+    nb_tensor *y = run_case(opts, in[0], in[1], in[2]);
+    cr_assert(y != NULL, "%s %s: %s", name, c->tag, nb_last_error());
+    assert_close(y, gold(name, "y", c->tag), c->rtol, c->atol);
+    nb_tensor *grads[3] = {0};
+    nb_tensor *g = gold(name, "gy", c->tag);
+    const int n = has_bias ? 3 : 2;
+    cr_assert_eq(nb_grad_of(1, &y, &g, n, in, grads, false), NB_OK, "%s: %s", name, nb_last_error());
+    const char *keys[3] = {"gx", "gw", "gb"};
+    for (int i = 0; i < n; i++) assert_close(grads[i], gold(name, keys[i], c->tag), c->rtol, c->atol);
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
+
+Test(conv, matches_pytorch_forward_and_gradients, .init = nb_test_setup)
+{
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        for (int k = 0; k < 2; k++)
+            for (int strided = 0; strided < 2; strided++) check_case(&cases[k], names[i], strided);
+}
+
+Test(conv, records_the_column_nodes, .init = nb_test_setup)
+{
+    nb_scope_begin();
+    nb_tensor *x = nb_requires_grad_(nb_ones(NB_SHAPE(1, 2, 5, 5), NB_OPTS(NB_FLOAT32)), true);
+    nb_tensor *w = nb_ones(NB_SHAPE(3, 2, 3, 3), NB_OPTS(NB_FLOAT32));
+    nb_tensor *y = nb_conv2d(x, w, NULL, NULL);
+    cr_assert(y != NULL, "%s", nb_last_error());
+    cr_assert_eq(nb_ndim(y), 4);
+    cr_assert_eq(nb_shape(y)[2], 3);
+    nb_tensor *wt = nb_ones(NB_SHAPE(2, 3, 3, 3), NB_OPTS(NB_FLOAT32));
+    nb_tensor *z = nb_conv_transpose2d(x, wt, NULL, NULL);
+    cr_assert(z != NULL, "%s", nb_last_error());
+    cr_assert_str_eq(nb_grad_fn_name(z), "Col2imBackward");
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
+
+Test(conv, same_padding_keeps_the_size_and_defaults_match_null_options, .init = nb_test_setup)
+{
+    nb_scope_begin();
+    nb_tensor *x = nb_randn(NB_SHAPE(2, 3, 9, 8), NB_OPTS(NB_FLOAT64));
+    nb_tensor *w = nb_randn(NB_SHAPE(4, 3, 4, 3), NB_OPTS(NB_FLOAT64));
+    nb_conv2d_options o = NB_CONV2D_DEFAULTS;
+    o.padding_rule = NB_CONV_PADDING_SAME;
+    o.dilation[0] = 3;
+    nb_tensor *y = nb_conv2d(x, w, NULL, &o);
+    cr_assert(y != NULL, "%s", nb_last_error());
+    cr_assert(nb_shape(y)[2] == 9 && nb_shape(y)[3] == 8);
+    nb_conv2d_options d = NB_CONV2D_DEFAULTS;
+    assert_close(nb_conv2d(x, w, NULL, NULL), nb_conv2d(x, w, NULL, &d), 0, 0);
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
+
+/* ---------------------------------------------------------------- errors */
+
+static nb_tensor *t32(int ndim, const int64_t *shape) { return nb_ones(ndim, shape, NB_OPTS(NB_FLOAT32)); }
+
+Test(conv, rejects_bad_tensors, .init = nb_test_setup)
+{
+    nb_scope_begin();
+    nb_tensor *x = t32(NB_SHAPE(2, 4, 5, 5)), *w = t32(NB_SHAPE(6, 4, 3, 3)), *b = t32(NB_SHAPE(6));
+
+    cr_assert_null(nb_conv2d(t32(NB_SHAPE(4, 5)), w, b, NULL));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv2d", "4-D", "[4, 5]", "2-D"));
+    cr_assert_null(nb_conv2d(x, t32(NB_SHAPE(6, 4, 3)), b, NULL));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv2d", "4-D weight", "[6, 4, 3]"));
+    cr_assert_null(nb_conv2d(x, w, t32(NB_SHAPE(6, 1)), NULL));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv2d", "1-D bias", "[6, 1]"));
+    cr_assert_null(nb_conv2d(x, w, t32(NB_SHAPE(5)), NULL));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv2d", "bias of 6", "[5]"));
+    cr_assert_null(nb_conv2d(x, t32(NB_SHAPE(6, 3, 3, 3)), b, NULL));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv2d", "4 channels", "[2, 4, 5, 5]", "[6, 3, 3, 3]"));
+    nb_conv2d_options g = NB_CONV2D_DEFAULTS;
+    g.groups = 3; /* 4 channels do not divide into 3 groups */
+    cr_assert_null(nb_conv2d(x, t32(NB_SHAPE(6, 1, 3, 3)), b, &g));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv2d", "3 groups", "[2, 4, 5, 5]", "[6, 1, 3, 3]"));
+    g.groups = 4; /* 6 outputs do not divide into 4 groups */
+    cr_assert_null(nb_conv2d(x, t32(NB_SHAPE(6, 1, 3, 3)), b, &g));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv2d", "6 outputs", "4 groups"));
+    cr_assert_null(nb_conv2d(x, t32(NB_SHAPE(6, 4, 6, 3)), b, NULL));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv2d", "kernel [6, 3]", "larger than the padded input [5, 5]"));
+    nb_conv2d_options dil = NB_CONV2D_DEFAULTS;
+    dil.dilation[1] = 3; /* a 3-wide kernel dilated by 3 reaches 7 > 5 + 2·0 */
+    cr_assert_null(nb_conv2d(x, w, b, &dil));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv2d", "dilated to 7", "spatial dim 1"));
+
+    nb_tensor *x64 = nb_ones(NB_SHAPE(2, 4, 5, 5), NB_OPTS(NB_FLOAT64));
+    cr_assert_null(nb_conv2d(x64, w, NULL, NULL));
+    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_conv2d", "weight", "float64", "float32"));
+    cr_assert_null(nb_conv2d(x, w, nb_ones(NB_SHAPE(6), NB_OPTS(NB_FLOAT64)), NULL));
+    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_conv2d", "bias", "float32", "float64"));
+    cr_assert_null(nb_conv2d(nb_ones(NB_SHAPE(2, 4, 5, 5), NB_OPTS(NB_INT64)), w, NULL, NULL));
+    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_conv2d", "float32 or float64", "int64"));
+    cr_assert_null(nb_conv2d(NULL, w, NULL, NULL));
+    assert_error(NB_ERR_NULL, ERR_PARTS("nb_conv2d", "input is NULL"));
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
+
+Test(conv, rejects_bad_options, .init = nb_test_setup)
+{
+    nb_scope_begin();
+    nb_tensor *x = t32(NB_SHAPE(2, 4, 5, 5)), *w = t32(NB_SHAPE(6, 4, 3, 3));
+    nb_conv2d_options o = NB_CONV2D_DEFAULTS;
+    o.stride[1] = 0;
+    cr_assert_null(nb_conv2d(x, w, NULL, &o));
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_conv2d", "positive stride", "0"));
+    o = NB_CONV2D_DEFAULTS;
+    o.dilation[0] = -1;
+    cr_assert_null(nb_conv2d(x, w, NULL, &o));
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_conv2d", "positive dilation", "-1"));
+    o = NB_CONV2D_DEFAULTS;
+    o.padding[0] = -2;
+    cr_assert_null(nb_conv2d(x, w, NULL, &o));
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_conv2d", "non-negative padding", "-2"));
+    o = NB_CONV2D_DEFAULTS;
+    o.groups = 0;
+    cr_assert_null(nb_conv2d(x, w, NULL, &o));
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_conv2d", "positive number of groups", "0"));
+    o = NB_CONV2D_DEFAULTS;
+    o.padding_rule = NB_CONV_PADDING_SAME;
+    o.stride[0] = 2;
+    cr_assert_null(nb_conv2d(x, w, NULL, &o));
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_conv2d", "padding same", "strided", "stride 2, 1"));
+    o = NB_CONV2D_DEFAULTS;
+    o.padding_rule = (nb_conv_padding)7;
+    cr_assert_null(nb_conv2d(x, w, NULL, &o));
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_conv2d", "padding rule", "7"));
+
+    nb_conv1d_options o1 = NB_CONV1D_DEFAULTS;
+    o1.stride = 0;
+    cr_assert_null(nb_conv1d(t32(NB_SHAPE(2, 4, 5)), t32(NB_SHAPE(6, 4, 3)), NULL, &o1));
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_conv1d", "positive stride"));
+    cr_assert_null(nb_conv1d(t32(NB_SHAPE(2, 4, 5, 1)), t32(NB_SHAPE(6, 4, 3)), NULL, NULL));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv1d", "3-D (batched) or 2-D", "[2, 4, 5, 1]"));
+    cr_assert_null(nb_conv1d(t32(NB_SHAPE(2, 4, 2)), t32(NB_SHAPE(6, 4, 3)), NULL, NULL));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv1d", "larger than the padded input"));
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
+
+Test(conv, transpose_rejects_bad_arguments, .init = nb_test_setup)
+{
+    nb_scope_begin();
+    nb_tensor *x = t32(NB_SHAPE(2, 4, 5, 5));
+    cr_assert_null(nb_conv_transpose2d(x, t32(NB_SHAPE(3, 2, 3, 3)), NULL, NULL));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv_transpose2d", "4 channels", "[2, 4, 5, 5]", "[3, 2, 3, 3]"));
+    nb_conv_transpose2d_options o = NB_CONV_TRANSPOSE2D_DEFAULTS;
+    o.groups = 3;
+    cr_assert_null(nb_conv_transpose2d(x, t32(NB_SHAPE(4, 2, 3, 3)), NULL, &o));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv_transpose2d", "3 groups"));
+    o = NB_CONV_TRANSPOSE2D_DEFAULTS;
+    o.output_padding[0] = 1; /* not below stride 1 or dilation 1 */
+    cr_assert_null(nb_conv_transpose2d(x, t32(NB_SHAPE(4, 2, 3, 3)), NULL, &o));
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_conv_transpose2d", "output_padding smaller", "output_padding 1"));
+    o = NB_CONV_TRANSPOSE2D_DEFAULTS;
+    o.padding[1] = 4; /* (5 - 1) - 8 + 2 + 1 < 1 */
+    cr_assert_null(nb_conv_transpose2d(x, t32(NB_SHAPE(4, 2, 3, 3)), NULL, &o));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv_transpose2d", "size -1 in spatial dim 1"));
+    cr_assert_null(nb_conv_transpose2d(x, t32(NB_SHAPE(4, 2, 3, 3)), t32(NB_SHAPE(3)), NULL));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv_transpose2d", "bias of 2", "[3]"));
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
+
+Test(conv, rejects_empty_kernels_and_options_that_overflow, .init = nb_test_setup)
+{
+    nb_scope_begin();
+    nb_tensor *x = t32(NB_SHAPE(2, 4, 5, 5)), *w = t32(NB_SHAPE(6, 4, 3, 3));
+    cr_assert_null(nb_conv2d(x, t32(NB_SHAPE(6, 4, 0, 3)), NULL, NULL));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv2d", "kernel of positive sizes", "[6, 4, 0, 3]"));
+    cr_assert_null(nb_conv_transpose2d(x, t32(NB_SHAPE(4, 2, 3, 0)), NULL, NULL));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv_transpose2d", "kernel of positive sizes"));
+    nb_conv2d_options o = NB_CONV2D_DEFAULTS;
+    o.dilation[1] = INT64_MAX;
+    cr_assert_null(nb_conv2d(x, w, NULL, &o));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv2d", "overflow", "spatial dim 1"));
+    o = NB_CONV2D_DEFAULTS;
+    o.padding[0] = INT64_MAX / 2;
+    cr_assert_null(nb_conv2d(x, w, NULL, &o));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv2d", "overflow", "spatial dim 0"));
+    nb_conv_transpose2d_options t = NB_CONV_TRANSPOSE2D_DEFAULTS;
+    t.stride[0] = INT64_MAX / 2;
+    cr_assert_null(nb_conv_transpose2d(x, t32(NB_SHAPE(4, 2, 3, 3)), NULL, &t));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_conv_transpose2d", "overflow", "spatial dim 0"));
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
