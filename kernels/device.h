@@ -24,6 +24,7 @@
 #include "iter.h"
 #include "norm.h"
 #include "ops.h"
+#include "pool.h"
 #include "random.h"
 #include "reduce.h"
 #include "rows.h"
@@ -108,6 +109,11 @@ typedef struct nbk_device {
     /* other = self at index along dim; self at index = other (+= other · alpha when add): index.h */
     nb_status (*index_gather)(nbk_call c, const nbk_index_args *a);
     nb_status (*index_scatter)(nbk_call c, const nbk_index_args *a, bool add);
+    /* 2-D pooling (kernels/pool.h): y (planes, out_h, out_w) from x (planes, in_h, in_w), with
+     * int64 indices of y's shape for max pooling (NULL otherwise) */
+    nb_status (*pool_forward)(nbk_call c, const nbk_pool_args *a, const void *x, void *y, int64_t *indices);
+    /* gx (planes, in_h, in_w) from g (planes, out_h, out_w) and max pooling's indices */
+    nb_status (*pool_backward)(nbk_call c, const nbk_pool_args *a, const void *g, const int64_t *indices, void *gx);
 
     /* ---- step capture (NULL where the device has none) */
     nb_status (*capture_begin)(nbk_call c);

@@ -10,6 +10,7 @@
 #include "norm.h"
 #include "random.h"
 #include "index.h"
+#include "pool.h"
 #include "reduce.h"
 #include "rows.h"
 #include "softmax.h"
@@ -247,6 +248,20 @@ static nb_status index_scatter(nbk_call c, const nbk_index_args *a, bool add)
     return NB_OK;
 }
 
+static nb_status pool_forward(nbk_call c, const nbk_pool_args *a, const void *x, void *y, int64_t *indices)
+{
+    (void)c;
+    nbk_cpu_pool_forward(a, x, y, indices, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
+static nb_status pool_backward(nbk_call c, const nbk_pool_args *a, const void *g, const int64_t *indices, void *gx)
+{
+    (void)c;
+    nbk_cpu_pool_backward(a, g, indices, gx, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
 const nbk_device nbk_cpu_device = {
     .name = "cpu",
     .count = count,
@@ -279,4 +294,6 @@ const nbk_device nbk_cpu_device = {
     .random = random_draw,
     .index_gather = index_gather,
     .index_scatter = index_scatter,
+    .pool_forward = pool_forward,
+    .pool_backward = pool_backward,
 };

@@ -7,6 +7,7 @@
 #include "graph.h"
 #include "norm.h"
 #include "index_kernels.h"
+#include "pool.h"
 #include "softmax.h"
 
 #include <stdio.h>
@@ -167,6 +168,16 @@ static nb_status index_scatter(nbk_call c, const nbk_index_args *a, bool add)
     return queued(c, nbk_cuda_index_scatter(c.device, c.op, a, add));
 }
 
+static nb_status pool_forward(nbk_call c, const nbk_pool_args *a, const void *x, void *y, int64_t *indices)
+{
+    return queued(c, nbk_cuda_pool_forward(c.device, a, x, y, indices));
+}
+
+static nb_status pool_backward(nbk_call c, const nbk_pool_args *a, const void *g, const int64_t *indices, void *gx)
+{
+    return queued(c, nbk_cuda_pool_backward(c.device, a, g, indices, gx));
+}
+
 /* ---------------------------------------------------------------- capture */
 
 static nb_status capture_begin(nbk_call c) { return nbk_cuda_capture_begin(c.device); }
@@ -210,6 +221,8 @@ const nbk_device nbk_cuda_device = {
     .rng_set_state = rng_set_state,
     .index_gather = index_gather,
     .index_scatter = index_scatter,
+    .pool_forward = pool_forward,
+    .pool_backward = pool_backward,
     .capture_begin = capture_begin,
     .capturing = nbk_cuda_capturing,
     .capture_end = capture_end,
