@@ -153,13 +153,18 @@ static const pcase same_shape_pairs[] = {
     {{{D3(3, 4, 5), ROTATED}, {D3(3, 4, 5), CONTIG}}}, {{{D2(4, 5), EXPANDED}, {D2(4, 5), NARROWED}}},
     {{{D2(64, 1031), CONTIG}, {D2(64, 1031), TRANSPOSED}}},
 };
+/* images (N, C, H, W) or (C, H, W) for pooling */
+static const pcase pool_inputs[] = {
+    {{{D4(2, 3, 8, 9), CONTIG}}},  {{{D4(2, 3, 8, 9), TRANSPOSED}}}, {{{D4(2, 3, 8, 9), EXPANDED}}},
+    {{{D3(3, 7, 6), ROTATED}}},    {{{D4(2, 3, 9, 10), NARROWED}}},  {{{D4(4, 8, 32, 33), CONTIG}}},
+};
 /* no inputs: creation ops make their tensor on the device themselves */
 static const pcase no_inputs[] = {{{{D0(), CONTIG}}}};
 
 typedef enum family {
     ANY_SHAPE, TWO_OR_THREE_DIMS, MATRIX, STRIDED, BROADCAST2, BROADCAST3, ONTO, MATRIX_PAIRS,
     BATCHED_PAIRS, FLAT_PAIRS, STACKABLE, LOGITS_LABELS, LINEAR_INPUTS, NORM_INPUTS, SAME_SHAPE2, NO_INPUTS,
-    SAME_SHAPE_PAIRS,
+    SAME_SHAPE_PAIRS, POOL_INPUTS,
 } family;
 
 #define FAMILY(cases) {cases, (int)(sizeof cases / sizeof cases[0])}
@@ -176,6 +181,7 @@ static const struct {
     [LINEAR_INPUTS] = FAMILY(linear_inputs), [NO_INPUTS] = FAMILY(no_inputs),
     [NORM_INPUTS] = FAMILY(norm_inputs),     [SAME_SHAPE2] = FAMILY(same_shape2),
     [SAME_SHAPE_PAIRS] = FAMILY(same_shape_pairs),
+    [POOL_INPUTS] = FAMILY(pool_inputs),
 };
 
 /* ================================================================ the functions of the rows */
@@ -462,6 +468,24 @@ FN(f_layer_norm, nb_layer_norm(A, nb_ndim(B), nb_shape(B), B, C, 1e-5))
 FN(f_layer_norm_plain, nb_layer_norm(A, 1, nb_shape(A) + nb_ndim(A) - 1, NULL, NULL, 1e-5))
 FN(f_rms_norm, nb_rms_norm(A, nb_ndim(B), nb_shape(B), B, NAN))
 FN(f_rms_norm_plain, nb_rms_norm(A, 1, nb_shape(A) + nb_ndim(A) - 1, NULL, 1e-6))
+/* pooling: overlapping windows with padding, dilation and ceil mode */
+static const nb_max_pool2d_options max_pool_opts = {
+    .kernel_size = {3, 2}, .stride = {2, 1}, .padding = {1, 1}, .dilation = {1, 2}, .ceil_mode = true};
+FN(f_max_pool2d, nb_max_pool2d(A, &max_pool_opts))
+FN(f_max_pool2d_k2, nb_max_pool2d(A, &NB_MAX_POOL2D_OPTIONS(2, 2)))
+/* the indices, as values of a's dtype */
+static nb_tensor *f_max_pool2d_indices(nb_tensor *const *in, nb_options o)
+{
+    (void)o;
+    nb_tensor *idx = NULL;
+    nb_tensor *y = nb_max_pool2d_with_indices(A, &max_pool_opts, &idx);
+    return y ? nb_to_dtype(idx, nb_dtype_of(y)) : NULL;
+}
+FN(f_avg_pool2d, nb_avg_pool2d(A, &(nb_avg_pool2d_options){.kernel_size = {3, 3}, .stride = {2, 2},
+                                                            .padding = {1, 1}, .ceil_mode = true}))
+FN(f_avg_pool2d_div, nb_avg_pool2d(A, &(nb_avg_pool2d_options){.kernel_size = {2, 3}, .stride = {1, 2},
+                                                                .count_include_pad = true, .divisor_override = 4}))
+FN(f_adaptive_avg_pool2d, nb_adaptive_avg_pool2d(A, 3, 5))
 
 /* draws reseed first: the same seed must give the same values on every device */
 FN(f_randint, (nb_manual_seed(31), nb_randint(-4, 9, NB_SHAPE(5, 6), o)))
@@ -784,6 +808,18 @@ static const row rows[] = {
     {"rms_norm(x, w.shape, w)", "nb_rms_norm", f_rms_norm, NORM_INPUTS, "FF", FLOATS, "RmsNormBackward", 0},
     {"rms_norm(x, x.shape[-1:], eps 1e-6)", "nb_rms_norm", f_rms_norm_plain, NORM_INPUTS, "F", FLOATS,
      "RmsNormBackward", 0},
+    {"max_pool2d(x, (3,2), (2,1), (1,1), (1,2), ceil)", "nb_max_pool2d", f_max_pool2d, POOL_INPUTS, "F", FLOATS,
+     "MaxPool2DWithIndicesBackward", 0},
+    {"max_pool2d(x, 2)", "nb_max_pool2d", f_max_pool2d_k2, POOL_INPUTS, "F", FLOATS,
+     "MaxPool2DWithIndicesBackward", 0},
+    {"max_pool2d(x, (3,2), (2,1), (1,1), (1,2), ceil) indices", "nb_max_pool2d_with_indices", f_max_pool2d_indices,
+     POOL_INPUTS, "F", FLOATS, NULL, 0},
+    {"avg_pool2d(x, 3, 2, 1, ceil, count_include_pad=False)", "nb_avg_pool2d", f_avg_pool2d, POOL_INPUTS, "F",
+     FLOATS, "AvgPool2DBackward", 0},
+    {"avg_pool2d(x, (2,3), (1,2), divisor 4)", "nb_avg_pool2d", f_avg_pool2d_div, POOL_INPUTS, "F", FLOATS,
+     "AvgPool2DBackward", 0},
+    {"adaptive_avg_pool2d(x, (3,5))", "nb_adaptive_avg_pool2d", f_adaptive_avg_pool2d, POOL_INPUTS, "F", FLOATS,
+     "AdaptiveAvgPool2DBackward", 0},
     /* random numbers, drawn on the device */
     {"seed 31; randint(-4, 9, (5, 6))", "nb_randint", f_randint, NO_INPUTS, "", ALL, NULL, 0},
     {"seed 37; randn((333, 1031))", "nb_randn", f_randn_large, NO_INPUTS, "", FLOATS, NULL, 0},

@@ -250,6 +250,14 @@ FN(f_scatter_add, nb_scatter_add(A, 0, ints(NB_SHAPE(2, 4), (const int64_t[]){1,
 FN(f_index_add, nb_index_add(A, 0, IDX_DUP, B, 2.0))
 FN(f_embedding, nb_embedding(A, ints(NB_SHAPE(2, 3), (const int64_t[]){4, 1, 4, 0, 3, 4}), 2))
 FN(f_embedding_no_pad, nb_embedding(A, ints(NB_SHAPE(4), (const int64_t[]){2, 2, 0, 4}), NB_NO_PADDING))
+/* pooling: overlapping windows, padding, dilation, ceil mode */
+FN(f_max_pool2d, nb_max_pool2d(A, &(nb_max_pool2d_options){.kernel_size = {3, 2}, .stride = {2, 1}, .padding = {1, 1},
+                                                            .dilation = {1, 2}, .ceil_mode = true}))
+FN(f_avg_pool2d, nb_avg_pool2d(A, &(nb_avg_pool2d_options){.kernel_size = {3, 3}, .stride = {2, 2}, .padding = {1, 1},
+                                                            .ceil_mode = true}))
+FN(f_avg_pool2d_div, nb_avg_pool2d(A, &(nb_avg_pool2d_options){.kernel_size = {2, 3}, .stride = {1, 2},
+                                                                .count_include_pad = true, .divisor_override = 4}))
+FN(f_adaptive_avg_pool2d, nb_adaptive_avg_pool2d(A, 3, 2))
 static nb_tensor *f_scatter_add_(int n, nb_tensor *const *in, void *ctx)
 {
     (void)n, (void)ctx;
@@ -415,6 +423,14 @@ static const gc_row rows[] = {
      {IN(S2(4, 3), 0), IN(S2(3, 3), NONCONTIG)}},
     {"EmbeddingBackward", "embedding(a(5,3), (2,3), padding 2: a row no index names)", f_embedding, 1, {IN(S2(5, 3), NONCONTIG)}},
     {"EmbeddingBackward", "embedding(a(5,3), (4,))", f_embedding_no_pad, 1, {IN(S2(5, 3), 0)}},
+    {"MaxPool2DWithIndicesBackward", "max_pool2d(a(2,2,5,6), (3,2), (2,1), (1,1), (1,2), ceil)", f_max_pool2d, 1,
+     {IN(S4(2, 2, 5, 6), NONCONTIG)}},
+    {"AvgPool2DBackward", "avg_pool2d(a(2,5,6), 3, 2, 1, ceil, count_include_pad=False)", f_avg_pool2d, 1,
+     {IN(S3(2, 5, 6), 0)}},
+    {"AvgPool2DBackward", "avg_pool2d(a(2,2,4,7), (2,3), (1,2), divisor 4)", f_avg_pool2d_div, 1,
+     {IN(S4(2, 2, 4, 7), NONCONTIG)}},
+    {"AdaptiveAvgPool2DBackward", "adaptive_avg_pool2d(a(2,2,5,4), (3,2))", f_adaptive_avg_pool2d, 1,
+     {IN(S4(2, 2, 5, 4), NONCONTIG)}},
     {"CatBackward", "stack((a, b), 1)", f_stack, 2, {IN(S2(2, 3), NONCONTIG), IN(S2(2, 3), 0)}},
     {"NarrowBackward", "split(a(2,6), 2, 1): p0 * p2 + p1", f_split, 1, {IN(S2(2, 6), NONCONTIG)}},
     {"CatBackward", "pad(a(3,4), (1, 2, -1, 1), 0.5)", f_pad_constant, 1, {IN(S2(3, 4), NONCONTIG)}},

@@ -91,4 +91,7 @@ nb_status nb__backward_scatter_add(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_index_add(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_embedding(nb_node *n, nb_tensor *g, nb_tensor **gi);
 
+/* 2-D pooling: max, average and adaptive average (lib/nn/pool.c) */
+nb_status nb__backward_pool2d(nb_node *n, nb_tensor *g, nb_tensor **gi);
+
 #endif /* NB_AUTOGRAD_BACKWARD_H */

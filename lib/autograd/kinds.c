@@ -97,6 +97,9 @@ const nb_node_def nb_node_defs[NB_NODE_KIND_COUNT] = {
     [NB_NODE_SCATTER_ADD] = {"ScatterAddBackward", nb__backward_scatter_add, {"the index"}},
     [NB_NODE_INDEX_ADD] = {"IndexAddBackward", nb__backward_index_add, {"the index"}},
     [NB_NODE_EMBEDDING] = {"EmbeddingBackward", nb__backward_embedding, {"the indices"}},
+    [NB_NODE_MAX_POOL2D] = {"MaxPool2DWithIndicesBackward", nb__backward_pool2d, {"the indices"}},
+    [NB_NODE_AVG_POOL2D] = {"AvgPool2DBackward", nb__backward_pool2d, {NULL}},
+    [NB_NODE_ADAPTIVE_AVG_POOL2D] = {"AdaptiveAvgPool2DBackward", nb__backward_pool2d, {NULL}},
 };
 
 const nb_node_kind nb_ew_node_kinds[NB_EW_COUNT] = {

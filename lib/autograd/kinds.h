@@ -104,6 +104,10 @@ typedef enum nb_node_kind {
     NB_NODE_SCATTER_ADD,
     NB_NODE_INDEX_ADD,
     NB_NODE_EMBEDDING,
+    /* 2-D pooling (args.pool) */
+    NB_NODE_MAX_POOL2D, /* slot 0 saves the int64 indices */
+    NB_NODE_AVG_POOL2D,
+    NB_NODE_ADAPTIVE_AVG_POOL2D,
     NB_NODE_KIND_COUNT
 } nb_node_kind;
 
@@ -122,6 +126,7 @@ typedef union nb_node_args {
     struct { int64_t rows, cols; bool has_weight, has_bias; } norm; /* x as (rows, cols); weight, bias follow x */
     struct { int64_t ignore_index; double smoothing; int reduction; bool ignore, log_probs, has_weight; } xent;
     struct { int dim; double alpha; int64_t padding_idx; } index; /* padding_idx < 0: none */
+    struct { int kernel[2], stride[2], padding[2], dilation[2]; bool count_include_pad; int64_t divisor; } pool;
 } nb_node_args;
 
 #define NB_NODE_MAX_SAVED 3
