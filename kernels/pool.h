@@ -15,7 +15,10 @@
  *   adaptive: rows [floor(oy * in_h / out_h), ceil((oy + 1) * in_h / out_h)), the mean.
  * Sums are taken in double in row-major order of the window. The backward is a gather: each
  * input element adds, in order of the outputs, the gradients of the windows that take it, so it
- * is deterministic on every device with no atomics. */
+ * is deterministic on every device with no atomics. A max window with no tap inside the input
+ * (possible with dilation and padding) gives -inf and PyTorch's index (the first tap moved
+ * inside); its gradient reaches the element that index names only when that element lies in
+ * the window's span, as in PyTorch's CUDA backward (its CPU backward always adds it there). */
 #ifndef NB_KERNELS_POOL_H
 #define NB_KERNELS_POOL_H
 
@@ -141,47 +144,51 @@ NBK_POOL_FN void nbk_pool_taking(int64_t i, int64_t stride, int64_t pad, int64_t
     *hi = nbk_pool_min(nbk_pool_floor_div(i + pad, stride) + 1, out);
 }
 
+/* The outputs [*lo, *hi) along one axis (0: rows, 1: columns) whose windows may take input
+ * position i; the CPU computes them once per row and column, a GPU thread for its element. */
+NBK_POOL_FN void nbk_pool_backward_range(const nbk_pool_args *a, int axis, int64_t i, int64_t *lo, int64_t *hi)
+{
+    const int64_t in = axis == 0 ? a->in_h : a->in_w, out = axis == 0 ? a->out_h : a->out_w;
+    if (a->kind == NBK_POOL_ADAPTIVE_AVG) {
+        /* outputs [floor(i * out / in), ceil((i + 1) * out / in)) may take i; each is checked */
+        *lo = i * out / in;
+        *hi = nbk_pool_min(((i + 1) * out + in - 1) / in, out);
+        return;
+    }
+    const int64_t k = axis == 0 ? a->kh : a->kw, d = axis == 0 ? a->dh : a->dw;
+    nbk_pool_taking(i, axis == 0 ? a->sh : a->sw, axis == 0 ? a->ph : a->pw, (k - 1) * d + 1, out, lo, hi);
+}
+
 /* Input (p, iy, ix) of the backward: gx from g (planes, out_h, out_w) and, for max pooling, the
- * forward's indices. */
+ * forward's indices, over the outputs [y0, y1) x [x0, x1) that may take it (from
+ * nbk_pool_backward_range), in row-major order. */
 NBK_POOL_FN void nbk_pool_backward_one(const nbk_pool_args *a, const void *g, const int64_t *indices, void *gx,
-                                       int64_t p, int64_t iy, int64_t ix)
+                                       int64_t p, int64_t iy, int64_t ix, int64_t y0, int64_t y1, int64_t x0,
+                                       int64_t x1)
 {
     const int64_t out_plane = p * a->out_h * a->out_w;
     double s = 0;
-    int64_t y0, y1, x0, x1;
     if (a->kind == NBK_POOL_MAX) {
         const int64_t me = iy * a->in_w + ix;
-        nbk_pool_taking(iy, a->sh, a->ph, (a->kh - 1) * a->dh + 1, a->out_h, &y0, &y1);
-        nbk_pool_taking(ix, a->sw, a->pw, (a->kw - 1) * a->dw + 1, a->out_w, &x0, &x1);
         for (int64_t oy = y0; oy < y1; oy++)
             for (int64_t ox = x0; ox < x1; ox++) {
                 const int64_t o = out_plane + oy * a->out_w + ox;
                 if (indices[o] == me) s += nbk_pool_load(g, a->dtype, o);
             }
-    } else if (a->kind == NBK_POOL_AVG) {
-        nbk_pool_taking(iy, a->sh, a->ph, a->kh, a->out_h, &y0, &y1);
-        nbk_pool_taking(ix, a->sw, a->pw, a->kw, a->out_w, &x0, &x1);
-        for (int64_t oy = y0; oy < y1; oy++)
-            for (int64_t ox = x0; ox < x1; ox++) {
-                int64_t h0, h1, w0, w1;
-                double divisor;
-                if (nbk_pool_avg_window(a, oy, ox, &h0, &h1, &w0, &w1, &divisor) && iy >= h0 && iy < h1 &&
-                    ix >= w0 && ix < w1)
-                    s += nbk_pool_load(g, a->dtype, out_plane + oy * a->out_w + ox) / divisor;
-            }
     } else {
-        /* the windows of outputs [floor(iy * out_h / in_h), ceil((iy + 1) * out_h / in_h)) may
-         * take row iy; each is checked */
-        y0 = iy * a->out_h / a->in_h;
-        y1 = nbk_pool_min(((iy + 1) * a->out_h + a->in_h - 1) / a->in_h, a->out_h);
-        x0 = ix * a->out_w / a->in_w;
-        x1 = nbk_pool_min(((ix + 1) * a->out_w + a->in_w - 1) / a->in_w, a->out_w);
         for (int64_t oy = y0; oy < y1; oy++)
             for (int64_t ox = x0; ox < x1; ox++) {
                 int64_t h0, h1, w0, w1;
-                nbk_pool_adaptive_window(a, oy, ox, &h0, &h1, &w0, &w1);
-                if (iy >= h0 && iy < h1 && ix >= w0 && ix < w1)
-                    s += nbk_pool_load(g, a->dtype, out_plane + oy * a->out_w + ox) / (double)((h1 - h0) * (w1 - w0));
+                double divisor = 1;
+                bool any = true;
+                if (a->kind == NBK_POOL_AVG) {
+                    any = nbk_pool_avg_window(a, oy, ox, &h0, &h1, &w0, &w1, &divisor);
+                } else {
+                    nbk_pool_adaptive_window(a, oy, ox, &h0, &h1, &w0, &w1);
+                    divisor = (double)((h1 - h0) * (w1 - w0));
+                }
+                if (any && iy >= h0 && iy < h1 && ix >= w0 && ix < w1)
+                    s += nbk_pool_load(g, a->dtype, out_plane + oy * a->out_w + ox) / divisor;
             }
     }
     nbk_pool_store(gx, a->dtype, (p * a->in_h + iy) * a->in_w + ix, s);

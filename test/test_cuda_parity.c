@@ -1202,6 +1202,10 @@ GC_FN(gc_clamp, nb_clamp(A, -0.5, 0.5))
 GC_FN(gc_softmax, nb_softmax(A, 1))
 GC_FN(gc_gather, nb_gather(A, 1, index_like(A, 1, 3)))
 GC_FN(gc_embedding, nb_embedding(A, index_values(A, NB_SHAPE(7), nb_size(A, 0)), NB_NO_PADDING))
+GC_FN(gc_max_pool2d, nb_max_pool2d(A, &max_pool_opts))
+GC_FN(gc_avg_pool2d, nb_avg_pool2d(A, &(nb_avg_pool2d_options){.kernel_size = {3, 2}, .stride = {2, 1},
+                                                                .padding = {1, 1}, .ceil_mode = true}))
+GC_FN(gc_adaptive_avg_pool2d, nb_adaptive_avg_pool2d(A, 3, 4))
 
 static const struct {
     const char *what;
@@ -1216,6 +1220,10 @@ static const struct {
     {"softmax(a(3,4), 1)", gc_softmax, 1, {{D2(3, 4), TRANSPOSED}}},
     {"gather(a(3,4), 1, 3 along dim 1)", gc_gather, 1, {{D2(3, 4), TRANSPOSED}}},
     {"embedding(a(5,3), 7 indices with duplicates)", gc_embedding, 1, {{D2(5, 3), NARROWED}}},
+    {"max_pool2d(a(2,2,5,6), (3,2), (2,1), (1,1), (1,2), ceil)", gc_max_pool2d, 1, {{D4(2, 2, 5, 6), TRANSPOSED}}},
+    {"avg_pool2d(a(2,5,6), (3,2), (2,1), (1,1), ceil, count_include_pad=False)", gc_avg_pool2d, 1,
+     {{D3(2, 5, 6), ROTATED}}},
+    {"adaptive_avg_pool2d(a(1,2,5,7), (3,4))", gc_adaptive_avg_pool2d, 1, {{D4(1, 2, 5, 7), CONTIG}}},
 };
 
 static void gradcheck_on(nb_device device)

@@ -258,8 +258,7 @@ static nb_status pool_forward(nbk_call c, const nbk_pool_args *a, const void *x,
 static nb_status pool_backward(nbk_call c, const nbk_pool_args *a, const void *g, const int64_t *indices, void *gx)
 {
     (void)c;
-    nbk_cpu_pool_backward(a, g, indices, gx, nbk_cpu_max_threads());
-    return NB_OK;
+    return nbk_cpu_pool_backward(a, g, indices, gx, nbk_cpu_max_threads());
 }
 
 const nbk_device nbk_cpu_device = {

@@ -47,7 +47,10 @@ __global__ void pool_backward_kernel(nbk_pool_args a, const void *g, const int64
     for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += stride) {
         int64_t p, iy, ix;
         split_index(e, a.in_h, a.in_w, &p, &iy, &ix);
-        nbk_pool_backward_one(&a, g, indices, gx, p, iy, ix);
+        int64_t y0, y1, x0, x1;
+        nbk_pool_backward_range(&a, 0, iy, &y0, &y1);
+        nbk_pool_backward_range(&a, 1, ix, &x0, &x1);
+        nbk_pool_backward_one(&a, g, indices, gx, p, iy, ix, y0, y1, x0, x1);
     }
 }
 
