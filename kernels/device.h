@@ -25,6 +25,7 @@
 #include "iter.h"
 #include "norm.h"
 #include "ops.h"
+#include "pool.h"
 #include "random.h"
 #include "reduce.h"
 #include "rows.h"
@@ -112,6 +113,11 @@ typedef struct nbk_device {
     /* convolution's columns (kernels/conv.h): a->cols from a->image, and a->image from a->cols */
     nb_status (*im2col)(nbk_call c, const nbk_conv_args *a);
     nb_status (*col2im)(nbk_call c, const nbk_conv_args *a);
+    /* 2-D pooling (kernels/pool.h): y (planes, out_h, out_w) from x (planes, in_h, in_w), with
+     * int64 indices of y's shape for max pooling (NULL otherwise) */
+    nb_status (*pool_forward)(nbk_call c, const nbk_pool_args *a, const void *x, void *y, int64_t *indices);
+    /* gx (planes, in_h, in_w) from g (planes, out_h, out_w) and max pooling's indices */
+    nb_status (*pool_backward)(nbk_call c, const nbk_pool_args *a, const void *g, const int64_t *indices, void *gx);
 
     /* ---- step capture (NULL where the device has none) */
     nb_status (*capture_begin)(nbk_call c);

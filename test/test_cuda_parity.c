@@ -159,6 +159,10 @@ static const pcase conv_inputs[] = {
     {{{D4(2, 3, 7, 6), TRANSPOSED}, {D4(4, 3, 3, 2), NARROWED}, {D1(4), STEPPED}}},
     {{{D4(2, 3, 7, 6), EXPANDED}, {D4(4, 3, 3, 3), ROTATED}, {D1(4), CONTIG}}},
     {{{D4(8, 16, 14, 14), CONTIG}, {D4(32, 16, 3, 3), CONTIG}, {D1(32), CONTIG}}},
+/* images (N, C, H, W) or (C, H, W) for pooling */
+static const pcase pool_inputs[] = {
+    {{{D4(2, 3, 8, 9), CONTIG}}},  {{{D4(2, 3, 8, 9), TRANSPOSED}}}, {{{D4(2, 3, 8, 9), EXPANDED}}},
+    {{{D3(3, 7, 6), ROTATED}}},    {{{D4(2, 3, 9, 10), NARROWED}}},  {{{D4(4, 8, 32, 33), CONTIG}}},
 };
 /* no inputs: creation ops make their tensor on the device themselves */
 static const pcase no_inputs[] = {{{{D0(), CONTIG}}}};
@@ -167,6 +171,7 @@ typedef enum family {
     ANY_SHAPE, TWO_OR_THREE_DIMS, MATRIX, STRIDED, BROADCAST2, BROADCAST3, ONTO, MATRIX_PAIRS,
     BATCHED_PAIRS, FLAT_PAIRS, STACKABLE, LOGITS_LABELS, LINEAR_INPUTS, NORM_INPUTS, SAME_SHAPE2, NO_INPUTS,
     SAME_SHAPE_PAIRS, CONV_INPUTS,
+    SAME_SHAPE_PAIRS, POOL_INPUTS,
 } family;
 
 #define FAMILY(cases) {cases, (int)(sizeof cases / sizeof cases[0])}
@@ -184,6 +189,7 @@ static const struct {
     [NORM_INPUTS] = FAMILY(norm_inputs),     [SAME_SHAPE2] = FAMILY(same_shape2),
     [SAME_SHAPE_PAIRS] = FAMILY(same_shape_pairs),
     [CONV_INPUTS] = FAMILY(conv_inputs),
+    [POOL_INPUTS] = FAMILY(pool_inputs),
 };
 
 /* ================================================================ the functions of the rows */
@@ -488,6 +494,24 @@ FN(f_conv_transpose2d, nb_conv_transpose2d(A, nb_transpose(B, 0, 1), C,
                                                                           .dilation = {1, 1}}))
 FN(f_rms_norm, nb_rms_norm(A, nb_ndim(B), nb_shape(B), B, NAN))
 FN(f_rms_norm_plain, nb_rms_norm(A, 1, nb_shape(A) + nb_ndim(A) - 1, NULL, 1e-6))
+/* pooling: overlapping windows with padding, dilation and ceil mode */
+static const nb_max_pool2d_options max_pool_opts = {
+    .kernel_size = {3, 2}, .stride = {2, 1}, .padding = {1, 1}, .dilation = {1, 2}, .ceil_mode = true};
+FN(f_max_pool2d, nb_max_pool2d(A, &max_pool_opts))
+FN(f_max_pool2d_k2, nb_max_pool2d(A, &NB_MAX_POOL2D_OPTIONS(2, 2)))
+/* the indices, as values of a's dtype */
+static nb_tensor *f_max_pool2d_indices(nb_tensor *const *in, nb_options o)
+{
+    (void)o;
+    nb_tensor *idx = NULL;
+    nb_tensor *y = nb_max_pool2d_with_indices(A, &max_pool_opts, &idx);
+    return y ? nb_to_dtype(idx, nb_dtype_of(y)) : NULL;
+}
+FN(f_avg_pool2d, nb_avg_pool2d(A, &(nb_avg_pool2d_options){.kernel_size = {3, 3}, .stride = {2, 2},
+                                                            .padding = {1, 1}, .ceil_mode = true}))
+FN(f_avg_pool2d_div, nb_avg_pool2d(A, &(nb_avg_pool2d_options){.kernel_size = {2, 3}, .stride = {1, 2},
+                                                                .count_include_pad = true, .divisor_override = 4}))
+FN(f_adaptive_avg_pool2d, nb_adaptive_avg_pool2d(A, 3, 5))
 
 /* draws reseed first: the same seed must give the same values on every device */
 FN(f_randint, (nb_manual_seed(31), nb_randint(-4, 9, NB_SHAPE(5, 6), o)))
@@ -819,6 +843,18 @@ static const row rows[] = {
      "Im2colBackward", 0},
     {"conv_transpose2d(x, w.transpose(0, 1), b, stride 2, padding (1,0), output_padding 1)", "nb_conv_transpose2d",
      f_conv_transpose2d, CONV_INPUTS, "FFF", FLOATS, "Col2imBackward", 0},
+    {"max_pool2d(x, (3,2), (2,1), (1,1), (1,2), ceil)", "nb_max_pool2d", f_max_pool2d, POOL_INPUTS, "F", FLOATS,
+     "MaxPool2DWithIndicesBackward", 0},
+    {"max_pool2d(x, 2)", "nb_max_pool2d", f_max_pool2d_k2, POOL_INPUTS, "F", FLOATS,
+     "MaxPool2DWithIndicesBackward", 0},
+    {"max_pool2d(x, (3,2), (2,1), (1,1), (1,2), ceil) indices", "nb_max_pool2d_with_indices", f_max_pool2d_indices,
+     POOL_INPUTS, "F", FLOATS, NULL, 0},
+    {"avg_pool2d(x, 3, 2, 1, ceil, count_include_pad=False)", "nb_avg_pool2d", f_avg_pool2d, POOL_INPUTS, "F",
+     FLOATS, "AvgPool2DBackward", 0},
+    {"avg_pool2d(x, (2,3), (1,2), divisor 4)", "nb_avg_pool2d", f_avg_pool2d_div, POOL_INPUTS, "F", FLOATS,
+     "AvgPool2DBackward", 0},
+    {"adaptive_avg_pool2d(x, (3,5))", "nb_adaptive_avg_pool2d", f_adaptive_avg_pool2d, POOL_INPUTS, "F", FLOATS,
+     "AdaptiveAvgPool2DBackward", 0},
     /* random numbers, drawn on the device */
     {"seed 31; randint(-4, 9, (5, 6))", "nb_randint", f_randint, NO_INPUTS, "", ALL, NULL, 0},
     {"seed 37; randn((333, 1031))", "nb_randn", f_randn_large, NO_INPUTS, "", FLOATS, NULL, 0},
@@ -1208,6 +1244,10 @@ GC_FN(gc_conv_transpose2d, nb_conv_transpose2d(A, B, NULL,
                                                                               .output_padding = {1, 0},
                                                                               .groups = 2,
                                                                               .dilation = {1, 1}}))
+GC_FN(gc_max_pool2d, nb_max_pool2d(A, &max_pool_opts))
+GC_FN(gc_avg_pool2d, nb_avg_pool2d(A, &(nb_avg_pool2d_options){.kernel_size = {3, 2}, .stride = {2, 1},
+                                                                .padding = {1, 1}, .ceil_mode = true}))
+GC_FN(gc_adaptive_avg_pool2d, nb_adaptive_avg_pool2d(A, 3, 4))
 
 static const struct {
     const char *what;
@@ -1226,6 +1266,10 @@ static const struct {
      {{D4(2, 2, 5, 6), TRANSPOSED}, {D4(3, 2, 3, 2), CONTIG}}},
     {"conv_transpose2d(a(1,4,3,3), b(4,1,2,3)), stride (2,1), padding (1,0), output_padding (1,0), groups 2",
      gc_conv_transpose2d, 2, {{D4(1, 4, 3, 3), CONTIG}, {D4(4, 1, 2, 3), NARROWED}}},
+    {"max_pool2d(a(2,2,5,6), (3,2), (2,1), (1,1), (1,2), ceil)", gc_max_pool2d, 1, {{D4(2, 2, 5, 6), TRANSPOSED}}},
+    {"avg_pool2d(a(2,5,6), (3,2), (2,1), (1,1), ceil, count_include_pad=False)", gc_avg_pool2d, 1,
+     {{D3(2, 5, 6), ROTATED}}},
+    {"adaptive_avg_pool2d(a(1,2,5,7), (3,4))", gc_adaptive_avg_pool2d, 1, {{D4(1, 2, 5, 7), CONTIG}}},
 };
 
 static void gradcheck_on(nb_device device)

@@ -262,6 +262,14 @@ FN(f_conv_transpose2d, nb_conv_transpose2d(A, B, in[2],
                                                                           .output_padding = {1, 1},
                                                                           .groups = 2,
                                                                           .dilation = {1, 1}}))
+/* pooling: overlapping windows, padding, dilation, ceil mode */
+FN(f_max_pool2d, nb_max_pool2d(A, &(nb_max_pool2d_options){.kernel_size = {3, 2}, .stride = {2, 1}, .padding = {1, 1},
+                                                            .dilation = {1, 2}, .ceil_mode = true}))
+FN(f_avg_pool2d, nb_avg_pool2d(A, &(nb_avg_pool2d_options){.kernel_size = {3, 3}, .stride = {2, 2}, .padding = {1, 1},
+                                                            .ceil_mode = true}))
+FN(f_avg_pool2d_div, nb_avg_pool2d(A, &(nb_avg_pool2d_options){.kernel_size = {2, 3}, .stride = {1, 2},
+                                                                .count_include_pad = true, .divisor_override = 4}))
+FN(f_adaptive_avg_pool2d, nb_adaptive_avg_pool2d(A, 3, 2))
 static nb_tensor *f_scatter_add_(int n, nb_tensor *const *in, void *ctx)
 {
     (void)n, (void)ctx;
@@ -435,6 +443,14 @@ static const gc_row rows[] = {
      {IN(S3(2, 2, 7), 0), IN(S3(3, 2, 3), 0)}},
     {"Col2imBackward", "conv_transpose2d(a(2,4,3,3), b(4,2,3,3), c(4)), stride 2, padding (1,0), output_padding 1, groups 2",
      f_conv_transpose2d, 3, {IN(S4(2, 4, 3, 3), 0), IN(S4(4, 2, 3, 3), NONCONTIG), IN(S1(4), 0)}},
+    {"MaxPool2DWithIndicesBackward", "max_pool2d(a(2,2,5,6), (3,2), (2,1), (1,1), (1,2), ceil)", f_max_pool2d, 1,
+     {IN(S4(2, 2, 5, 6), NONCONTIG)}},
+    {"AvgPool2DBackward", "avg_pool2d(a(2,5,6), 3, 2, 1, ceil, count_include_pad=False)", f_avg_pool2d, 1,
+     {IN(S3(2, 5, 6), 0)}},
+    {"AvgPool2DBackward", "avg_pool2d(a(2,2,4,7), (2,3), (1,2), divisor 4)", f_avg_pool2d_div, 1,
+     {IN(S4(2, 2, 4, 7), NONCONTIG)}},
+    {"AdaptiveAvgPool2DBackward", "adaptive_avg_pool2d(a(2,2,5,4), (3,2))", f_adaptive_avg_pool2d, 1,
+     {IN(S4(2, 2, 5, 4), NONCONTIG)}},
     {"CatBackward", "stack((a, b), 1)", f_stack, 2, {IN(S2(2, 3), NONCONTIG), IN(S2(2, 3), 0)}},
     {"NarrowBackward", "split(a(2,6), 2, 1): p0 * p2 + p1", f_split, 1, {IN(S2(2, 6), NONCONTIG)}},
     {"CatBackward", "pad(a(3,4), (1, 2, -1, 1), 0.5)", f_pad_constant, 1, {IN(S2(3, 4), NONCONTIG)}},

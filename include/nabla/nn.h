@@ -206,6 +206,46 @@ typedef struct nb_conv_transpose2d_options {
  * NULL -> (N, O, (H-1)·stride - 2·padding + dilation·(kH-1) + output_padding + 1, ...). */
 NB_API nb_tensor *nb_conv_transpose2d(const nb_tensor *x, const nb_tensor *weight, const nb_tensor *bias,
                                       const nb_conv_transpose2d_options *options);
+/* ---------------------------------------------------------------- pooling */
+
+/* Options of nb_max_pool2d, as F.max_pool2d's: each pair is (height, width). A zero stride is
+ * the kernel size (PyTorch's stride=None), a zero dilation 1. */
+typedef struct nb_max_pool2d_options {
+    int kernel_size[2]; /* > 0 */
+    int stride[2];      /* >= 0; 0: kernel_size */
+    int padding[2];     /* >= 0 and at most half the kernel size; implicit -inf */
+    int dilation[2];    /* >= 0; 0: 1 */
+    bool ceil_mode;     /* the output size rounded up (a last window must start inside the input
+                           or its left padding) */
+} nb_max_pool2d_options;
+/* The options of a kernel_h x kernel_w max pooling with PyTorch's other defaults. */
+#define NB_MAX_POOL2D_OPTIONS(kernel_h, kernel_w) ((nb_max_pool2d_options){.kernel_size = {(kernel_h), (kernel_w)}})
+/* The maximum of each window of x (N, C, H, W) or (C, H, W), floating: (N, C, H_out, W_out) or
+ * (C, H_out, W_out); a NaN in a window is its maximum. */
+NB_API nb_tensor *nb_max_pool2d(const nb_tensor *x, const nb_max_pool2d_options *options);
+/* nb_max_pool2d with return_indices: *indices (not NULL) receives a new int64 tensor of the
+ * result's shape, each the flat position (row * W + col) of its maximum within its plane. */
+NB_API nb_tensor *nb_max_pool2d_with_indices(const nb_tensor *x, const nb_max_pool2d_options *options,
+                                             nb_tensor **indices);
+
+/* Options of nb_avg_pool2d, as F.avg_pool2d's (start from NB_AVG_POOL2D_OPTIONS for PyTorch's
+ * defaults: count_include_pad is true there). */
+typedef struct nb_avg_pool2d_options {
+    int kernel_size[2];       /* > 0 */
+    int stride[2];            /* >= 0; 0: kernel_size */
+    int padding[2];           /* >= 0 and at most half the kernel size; implicit zeros */
+    bool ceil_mode;
+    bool count_include_pad;   /* the divisor counts the padding (PyTorch's default: true) */
+    int64_t divisor_override; /* the divisor of every window when not 0 */
+} nb_avg_pool2d_options;
+/* The options of a kernel_h x kernel_w average pooling with PyTorch's other defaults. */
+#define NB_AVG_POOL2D_OPTIONS(kernel_h, kernel_w) \
+    ((nb_avg_pool2d_options){.kernel_size = {(kernel_h), (kernel_w)}, .count_include_pad = true})
+/* The mean of each window of x (N, C, H, W) or (C, H, W), floating, shaped as nb_max_pool2d's. */
+NB_API nb_tensor *nb_avg_pool2d(const nb_tensor *x, const nb_avg_pool2d_options *options);
+/* The mean of x (N, C, H, W) or (C, H, W) over out_h x out_w windows (out sizes >= 0): output
+ * (oy, ox) averages rows [floor(oy H / out_h), ceil((oy + 1) H / out_h)) and likewise columns. */
+NB_API nb_tensor *nb_adaptive_avg_pool2d(const nb_tensor *x, int64_t out_h, int64_t out_w);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 #include "random.h"
 #include "index.h"
 #include "conv.h"
+#include "pool.h"
 #include "reduce.h"
 #include "rows.h"
 #include "softmax.h"
@@ -260,6 +261,17 @@ static nb_status col2im(nbk_call c, const nbk_conv_args *a)
     (void)c;
     nbk_cpu_col2im(a, nbk_cpu_max_threads());
     return NB_OK;
+static nb_status pool_forward(nbk_call c, const nbk_pool_args *a, const void *x, void *y, int64_t *indices)
+{
+    (void)c;
+    nbk_cpu_pool_forward(a, x, y, indices, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
+static nb_status pool_backward(nbk_call c, const nbk_pool_args *a, const void *g, const int64_t *indices, void *gx)
+{
+    (void)c;
+    return nbk_cpu_pool_backward(a, g, indices, gx, nbk_cpu_max_threads());
 }
 
 const nbk_device nbk_cpu_device = {
@@ -296,4 +308,6 @@ const nbk_device nbk_cpu_device = {
     .index_scatter = index_scatter,
     .im2col = im2col,
     .col2im = col2im,
+    .pool_forward = pool_forward,
+    .pool_backward = pool_backward,
 };

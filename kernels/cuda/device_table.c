@@ -8,6 +8,7 @@
 #include "norm.h"
 #include "conv.h"
 #include "index_kernels.h"
+#include "pool.h"
 #include "softmax.h"
 
 #include <stdio.h>
@@ -171,6 +172,15 @@ static nb_status index_scatter(nbk_call c, const nbk_index_args *a, bool add)
 static nb_status im2col(nbk_call c, const nbk_conv_args *a) { return queued(c, nbk_cuda_im2col(c.device, a)); }
 
 static nb_status col2im(nbk_call c, const nbk_conv_args *a) { return queued(c, nbk_cuda_col2im(c.device, a)); }
+static nb_status pool_forward(nbk_call c, const nbk_pool_args *a, const void *x, void *y, int64_t *indices)
+{
+    return queued(c, nbk_cuda_pool_forward(c.device, a, x, y, indices));
+}
+
+static nb_status pool_backward(nbk_call c, const nbk_pool_args *a, const void *g, const int64_t *indices, void *gx)
+{
+    return queued(c, nbk_cuda_pool_backward(c.device, a, g, indices, gx));
+}
 
 /* ---------------------------------------------------------------- capture */
 
@@ -217,6 +227,8 @@ const nbk_device nbk_cuda_device = {
     .index_scatter = index_scatter,
     .im2col = im2col,
     .col2im = col2im,
+    .pool_forward = pool_forward,
+    .pool_backward = pool_backward,
     .capture_begin = capture_begin,
     .capturing = nbk_cuda_capturing,
     .capture_end = capture_end,

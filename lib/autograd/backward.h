@@ -94,4 +94,7 @@ nb_status nb__backward_embedding(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_im2col(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_col2im(nb_node *n, nb_tensor *g, nb_tensor **gi);
 
+/* 2-D pooling: max, average and adaptive average (lib/nn/pool.c) */
+nb_status nb__backward_pool2d(nb_node *n, nb_tensor *g, nb_tensor **gi);
+
 #endif /* NB_AUTOGRAD_BACKWARD_H */

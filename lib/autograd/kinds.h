@@ -107,6 +107,10 @@ typedef enum nb_node_kind {
     /* convolution's columns (args.conv; each the other's adjoint) */
     NB_NODE_IM2COL,
     NB_NODE_COL2IM,
+    /* 2-D pooling (args.pool) */
+    NB_NODE_MAX_POOL2D, /* slot 0 saves the int64 indices */
+    NB_NODE_AVG_POOL2D,
+    NB_NODE_ADAPTIVE_AVG_POOL2D,
     NB_NODE_KIND_COUNT
 } nb_node_kind;
 
@@ -127,6 +131,7 @@ typedef union nb_node_args {
     struct { int dim; double alpha; int64_t padding_idx; } index; /* padding_idx < 0: none */
     /* the image (h, w), window, stride, top/left padding, dilation and windows (kernels/conv.h) */
     struct { int64_t h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow; } conv;
+    struct { int kernel[2], stride[2], padding[2], dilation[2]; bool count_include_pad; int64_t divisor; } pool;
 } nb_node_args;
 
 #define NB_NODE_MAX_SAVED 3
