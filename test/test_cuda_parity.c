@@ -147,6 +147,14 @@ static const pcase norm_inputs[] = {
     {{{D2(3, 7), NARROWED}, {D1(7), CONTIG}, {D1(7), CONTIG}}},
     {{{D2(64, 1031), CONTIG}, {D1(1031), CONTIG}, {D1(1031), CONTIG}}},
 };
+/* x (N, C, ...) with weight and bias (C,): batch norm */
+static const pcase batch_norm_inputs[] = {
+    {{{D2(6, 5), CONTIG}, {D1(5), CONTIG}, {D1(5), CONTIG}}},
+    {{{D2(6, 5), TRANSPOSED}, {D1(5), STEPPED}, {D1(5), CONTIG}}},
+    {{{D3(3, 4, 5), ROTATED}, {D1(4), CONTIG}, {D1(4), STEPPED}}},
+    {{{D4(2, 3, 4, 5), CONTIG}, {D1(3), CONTIG}, {D1(3), CONTIG}}},
+    {{{D4(8, 16, 9, 7), CONTIG}, {D1(16), CONTIG}, {D1(16), CONTIG}}},
+};
 /* two inputs of one shape in different layouts (scatter's target and source, stack) */
 static const pcase same_shape_pairs[] = {
     {{{D2(4, 5), CONTIG}, {D2(4, 5), TRANSPOSED}}},   {{{D2(4, 5), NARROWED}, {D2(4, 5), CONTIG}}},
@@ -159,7 +167,7 @@ static const pcase no_inputs[] = {{{{D0(), CONTIG}}}};
 typedef enum family {
     ANY_SHAPE, TWO_OR_THREE_DIMS, MATRIX, STRIDED, BROADCAST2, BROADCAST3, ONTO, MATRIX_PAIRS,
     BATCHED_PAIRS, FLAT_PAIRS, STACKABLE, LOGITS_LABELS, LINEAR_INPUTS, NORM_INPUTS, SAME_SHAPE2, NO_INPUTS,
-    SAME_SHAPE_PAIRS,
+    SAME_SHAPE_PAIRS, BATCH_NORM_INPUTS,
 } family;
 
 #define FAMILY(cases) {cases, (int)(sizeof cases / sizeof cases[0])}
@@ -176,6 +184,7 @@ static const struct {
     [LINEAR_INPUTS] = FAMILY(linear_inputs), [NO_INPUTS] = FAMILY(no_inputs),
     [NORM_INPUTS] = FAMILY(norm_inputs),     [SAME_SHAPE2] = FAMILY(same_shape2),
     [SAME_SHAPE_PAIRS] = FAMILY(same_shape_pairs),
+    [BATCH_NORM_INPUTS] = FAMILY(batch_norm_inputs),
 };
 
 /* ================================================================ the functions of the rows */
@@ -462,6 +471,25 @@ FN(f_layer_norm, nb_layer_norm(A, nb_ndim(B), nb_shape(B), B, C, 1e-5))
 FN(f_layer_norm_plain, nb_layer_norm(A, 1, nb_shape(A) + nb_ndim(A) - 1, NULL, NULL, 1e-5))
 FN(f_rms_norm, nb_rms_norm(A, nb_ndim(B), nb_shape(B), B, NAN))
 FN(f_rms_norm_plain, nb_rms_norm(A, 1, nb_shape(A) + nb_ndim(A) - 1, NULL, 1e-6))
+/* batch norm over a's dim 1 (b the weight, c the bias), running statistics made on a's device
+ * from a's channels: means 0.5 (c / C), variances 1 + c / C */
+static nb_tensor *running_stat(const nb_tensor *x, double scale, double shift)
+{
+    const double ch = (double)nb_size(x, 1);
+    nb_tensor *r = nb_arange(0, ch, 1, NB_OPTS(nb_dtype_of(x), .device = nb_device_of(x)));
+    return nb_add_scalar(nb_mul_scalar(r, scale / ch), shift);
+}
+static nb_tensor *batch_norm_of(nb_tensor *const *in, bool affine, bool training, int result)
+{
+    nb_tensor *rm = running_stat(A, 0.5, 0), *rv = running_stat(A, 1, 1);
+    nb_tensor *y = nb_batch_norm(A, rm, rv, affine ? B : NULL, affine ? C : NULL, training, 0.1, 1e-5);
+    return result == 0 ? y : !y ? NULL : result == 1 ? rm : rv;
+}
+FN(f_batch_norm_train, batch_norm_of(in, true, true, 0))
+FN(f_batch_norm_train_plain, batch_norm_of(in, false, true, 0))
+FN(f_batch_norm_eval, batch_norm_of(in, true, false, 0))
+FN(f_batch_norm_running_mean, batch_norm_of(in, false, true, 1))
+FN(f_batch_norm_running_var, batch_norm_of(in, true, true, 2))
 
 /* draws reseed first: the same seed must give the same values on every device */
 FN(f_randint, (nb_manual_seed(31), nb_randint(-4, 9, NB_SHAPE(5, 6), o)))
@@ -781,6 +809,16 @@ static const row rows[] = {
     {"layer_norm(x, w.shape, w, b)", "nb_layer_norm", f_layer_norm, NORM_INPUTS, "FFF", FLOATS, "LayerNormBackward", 0},
     {"layer_norm(x, x.shape[-1:])", "nb_layer_norm", f_layer_norm_plain, NORM_INPUTS, "F", FLOATS,
      "LayerNormBackward", 0},
+    {"batch_norm(x, rm, rv, w, b, training)", "nb_batch_norm", f_batch_norm_train, BATCH_NORM_INPUTS, "FFF", FLOATS,
+     "NativeBatchNormBackward", 0},
+    {"batch_norm(x, rm, rv, training)", "nb_batch_norm", f_batch_norm_train_plain, BATCH_NORM_INPUTS, "F", FLOATS,
+     "NativeBatchNormBackward", 0},
+    {"batch_norm(x, rm, rv, w, b, eval)", "nb_batch_norm", f_batch_norm_eval, BATCH_NORM_INPUTS, "FFF", FLOATS,
+     "NativeBatchNormBackward", 0},
+    {"batch_norm(x, rm, rv, training): rm after", "nb_batch_norm", f_batch_norm_running_mean, BATCH_NORM_INPUTS, "F",
+     FLOATS, NULL, 0},
+    {"batch_norm(x, rm, rv, w, b, training): rv after", "nb_batch_norm", f_batch_norm_running_var, BATCH_NORM_INPUTS,
+     "FFF", FLOATS, NULL, 0},
     {"rms_norm(x, w.shape, w)", "nb_rms_norm", f_rms_norm, NORM_INPUTS, "FF", FLOATS, "RmsNormBackward", 0},
     {"rms_norm(x, x.shape[-1:], eps 1e-6)", "nb_rms_norm", f_rms_norm_plain, NORM_INPUTS, "F", FLOATS,
      "RmsNormBackward", 0},

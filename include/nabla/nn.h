@@ -132,6 +132,14 @@ NB_API nb_tensor *nb_layer_norm(const nb_tensor *x, int n, const int64_t *normal
  * NULL); eps NAN takes the machine epsilon of x's dtype, as PyTorch's eps=None. */
 NB_API nb_tensor *nb_rms_norm(const nb_tensor *x, int n, const int64_t *normalized_shape,
                               const nb_tensor *weight, double eps);
+/* F.batch_norm over dim 1 of x (N, C, ...): (x - mean) / sqrt(var + eps) * weight + bias per
+ * channel. Training normalises with the batch's mean and biased variance and, where given,
+ * updates running_mean and running_var (C,) in place: r = (1 - momentum) r + momentum stat, the
+ * variance unbiased (no gradient flows there); eval uses the running statistics. weight, bias
+ * (C,) may be NULL. One fused kernel forward and backward. PyTorch's defaults: 0.1, 1e-5. */
+NB_API nb_tensor *nb_batch_norm(const nb_tensor *x, nb_tensor *running_mean, nb_tensor *running_var,
+                                const nb_tensor *weight, const nb_tensor *bias, bool training, double momentum,
+                                double eps);
 
 /* ---------------------------------------------------------------- embeddings and padding */
 
