@@ -3,6 +3,7 @@
  * golden/gen_batch_norm.py) in both dtypes, training and eval, with and without affine
  * parameters, (N, C) and (N, C, H, W) inputs, non-contiguous inputs, several steps, empty
  * batches, and every error. */
+#include "files.h"
 #include "helpers.h"
 
 #include <math.h>
@@ -228,5 +229,129 @@ Test(nn, batch_norm_errors, .init = nb_test_setup)
     assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_batch_norm", "running_mean", "contiguous"));
     cr_assert_null(nb_batch_norm(x, NULL, NULL, NULL, NULL, true, 0.1, -1));
     assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_batch_norm", "eps >= 0", "-1"));
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
+
+/* ---------------------------------------------------------------- layers */
+
+Test(nn, batch_norm2d_layer_defaults_and_forward, .init = nb_test_setup)
+{
+    nb_scope_begin();
+    nb_batch_norm2d *l = nb_batch_norm2d_new(4, NB_OPTS(NB_FLOAT64));
+    cr_assert_not_null(l, "%s", nb_last_error());
+    cr_assert_eq(l->num_features, 4);
+    cr_assert_eq(l->momentum, 0.1);
+    cr_assert_eq(l->eps, 1e-5);
+    cr_assert(l->training);
+    cr_assert(nb_requires_grad(l->weight) && nb_requires_grad(l->bias));
+    cr_assert(!nb_requires_grad(l->running_mean) && !nb_requires_grad(l->running_var));
+    assert_values(l->weight, (const double[]){1, 1, 1, 1}, 4, 0, 0);
+    assert_values(l->bias, (const double[]){0, 0, 0, 0}, 4, 0, 0);
+    assert_values(l->running_mean, (const double[]){0, 0, 0, 0}, 4, 0, 0);
+    assert_values(l->running_var, (const double[]){1, 1, 1, 1}, 4, 0, 0);
+    /* training: F.batch_norm with the layer's tensors, the running statistics updated */
+    nb_tensor *x = gold("x4", "f64");
+    nb_tensor *rm = nb_zeros(NB_SHAPE(4), NB_OPTS(NB_FLOAT64)), *rv = nb_ones(NB_SHAPE(4), NB_OPTS(NB_FLOAT64));
+    nb_tensor *want = nb_batch_norm(x, rm, rv, NULL, NULL, true, 0.1, 1e-5);
+    nb_tensor *y = nb_batch_norm2d_forward(l, x);
+    assert_close(y, want, 0, 0);
+    cr_assert_str_eq(nb_grad_fn_name(y), "NativeBatchNormBackward");
+    assert_close(l->running_mean, rm, 0, 0);
+    assert_close(l->running_var, rv, 0, 0);
+    /* the gradients reach the layer's weight and bias */
+    cr_assert_eq(nb_backward(nb_sum(nb_mul(y, gold("gy4", "f64")))), NB_OK, "%s", nb_last_error());
+    assert_close(nb_grad(l->weight), nb_sum_dims(nb_mul(want, gold("gy4", "f64")), NB_DIMS(0, 2, 3), false), 1e-10,
+                 1e-12);
+    assert_close(nb_grad(l->bias), nb_sum_dims(gold("gy4", "f64"), NB_DIMS(0, 2, 3), false), 1e-10, 1e-12);
+    /* eval: the running statistics, which stay */
+    l->training = false;
+    assert_close(nb_batch_norm2d_forward(l, x), nb_batch_norm(x, rm, rv, NULL, NULL, false, 0.1, 1e-5), 0, 0);
+    assert_close(l->running_mean, rm, 0, 0);
+    nb_batch_norm2d_free(l);
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
+
+Test(nn, params_train_switches_every_layer_that_cares, .init = nb_test_setup)
+{
+    nb_scope_begin();
+    nb_params *p = nb_params_new();
+    nb_batch_norm2d *bn = nb_batch_norm2d_new(4, NB_OPTS(NB_FLOAT32));
+    nb_dropout_layer *drop = nb_dropout_layer_new(0.5);
+    cr_assert(nb_params_training(p));
+    cr_assert_eq(nb_batch_norm2d_params(bn, p), NB_OK);
+    cr_assert_eq(nb_dropout_layer_params(drop, p), NB_OK);
+    cr_assert_eq(nb_params_count(p), 2); /* weight and bias; dropout has none */
+    nb_params_train(p, false);
+    cr_assert(!nb_params_training(p) && !bn->training && !drop->training);
+    /* eval: dropout is the identity, batch norm uses its running statistics (0 and 1) */
+    nb_tensor *x = gold("x4", "f32");
+    assert_close(nb_dropout_layer_forward(drop, x), x, 0, 0);
+    assert_close(nb_batch_norm2d_forward(bn, x), nb_div_scalar(x, sqrt(1 + 1e-5)), 1e-6, 1e-7);
+    assert_values(bn->running_mean, (const double[]){0, 0, 0, 0}, 4, 0, 0);
+    nb_params_train(p, true);
+    cr_assert(bn->training && drop->training);
+    nb_tensor *dropped = nb_dropout_layer_forward(drop, x);
+    cr_assert_gt(nb_item(nb_sum(nb_eq_scalar(dropped, 0))), 0);
+    /* a layer added after nb_params_train(false) joins in eval */
+    nb_params_train(p, false);
+    nb_dropout_layer *late = nb_dropout_layer_new(0.2);
+    cr_assert(late->training);
+    cr_assert_eq(nb_dropout_layer_params(late, p), NB_OK);
+    cr_assert(!late->training);
+    nb_params_free(p);
+    nb_batch_norm2d_free(bn);
+    nb_dropout_layer_free(drop);
+    nb_dropout_layer_free(late);
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
+
+Test(nn, batch_norm2d_buffers_round_trip_through_a_checkpoint, .init = nb_test_setup)
+{
+    nb_scope_begin();
+    char dir[64];
+    tmpdir_create(dir, sizeof dir, "batch_norm");
+    const char *path = path_join(dir, "bn.ckpt");
+    nb_batch_norm2d *a = nb_batch_norm2d_new(4, NB_OPTS(NB_FLOAT32)), *b = nb_batch_norm2d_new(4, NB_OPTS(NB_FLOAT32));
+    cr_assert_not_null(nb_batch_norm2d_forward(a, gold("x4", "f32")), "%s", nb_last_error());
+    nb_params *pa = nb_params_new(), *pb = nb_params_new();
+    cr_assert_eq(nb_batch_norm2d_params(a, pa), NB_OK);
+    cr_assert_eq(nb_batch_norm2d_buffers(a, pa), NB_OK);
+    cr_assert_eq(nb_batch_norm2d_params(b, pb), NB_OK);
+    cr_assert_eq(nb_batch_norm2d_buffers(b, pb), NB_OK);
+    cr_assert_eq(nb_params_count(pa), 4);
+    cr_assert_eq(nb_params_save(pa, path), NB_OK, "%s", nb_last_error());
+    cr_assert_eq(nb_params_load(pb, path), NB_OK, "%s", nb_last_error());
+    assert_close(b->running_mean, a->running_mean, 0, 0);
+    assert_close(b->running_var, a->running_var, 0, 0);
+    cr_assert_gt(nb_item(nb_sum(nb_abs(a->running_mean))), 0); /* the forward changed them */
+    tree_remove(dir);
+    nb_params_free(pa);
+    nb_params_free(pb);
+    nb_batch_norm2d_free(a);
+    nb_batch_norm2d_free(b);
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
+
+Test(nn, layer_errors, .init = nb_test_setup)
+{
+    cr_assert_null(nb_batch_norm2d_new(0, NB_OPTS(NB_FLOAT32)));
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_batch_norm2d_new", "num_features", "0"));
+    cr_assert_null(nb_batch_norm2d_new(3, NB_OPTS(NB_INT64)));
+    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_batch_norm2d_new", "int64"));
+    cr_assert_null(nb_dropout_layer_new(1.5));
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_dropout_layer_new", "between 0 and 1", "1.5"));
+    cr_assert_null(nb_dropout_layer_forward(NULL, NULL));
+    assert_error(NB_ERR_NULL, ERR_PARTS("nb_dropout_layer_forward", "layer"));
+    nb_scope_begin();
+    nb_batch_norm2d *l = nb_batch_norm2d_new(3, NB_OPTS(NB_FLOAT32));
+    cr_assert_null(nb_batch_norm2d_forward(l, nb_zeros(NB_SHAPE(4, 3, 5), NB_OPTS(NB_FLOAT32))));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_batch_norm2d_forward", "4-D input (N, 3, H, W)", "[4, 3, 5]"));
+    cr_assert_null(nb_batch_norm2d_forward(l, nb_zeros(NB_SHAPE(4, 2, 5, 5), NB_OPTS(NB_FLOAT32))));
+    assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_batch_norm", "weight", "[2]", "[3]"));
+    cr_assert_null(nb_batch_norm2d_forward(l, nb_zeros(NB_SHAPE(1, 3, 1, 1), NB_OPTS(NB_FLOAT32))));
+    assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_batch_norm", "more than 1 value per channel"));
+    cr_assert_eq(nb_batch_norm2d_params(l, NULL), NB_ERR_NULL);
+    assert_error(NB_ERR_NULL, ERR_PARTS("nb_batch_norm2d_params", "params"));
+    nb_batch_norm2d_free(l);
     cr_assert_eq(nb_scope_end(), NB_OK);
 }

@@ -490,6 +490,31 @@ FN(f_batch_norm_train_plain, batch_norm_of(in, false, true, 0))
 FN(f_batch_norm_eval, batch_norm_of(in, true, false, 0))
 FN(f_batch_norm_running_mean, batch_norm_of(in, false, true, 1))
 FN(f_batch_norm_running_var, batch_norm_of(in, true, true, 2))
+/* the BatchNorm2d layer made on a's device, a seen as (N, C, H, W); the given mode */
+static nb_tensor *batch_norm2d_of(nb_tensor *const *in, nb_options o, bool training)
+{
+    nb_batch_norm2d *l = nb_batch_norm2d_new(nb_size(A, 1), o);
+    if (!l) return NULL;
+    l->training = training;
+    if (!training) nb_fill_(l->running_var, 2.0);
+    nb_tensor *x = nb_ndim(A) == 4 ? A : nb_reshape(A, NB_SHAPE(nb_size(A, 0), nb_size(A, 1), -1, 1));
+    nb_tensor *y = nb_batch_norm2d_forward(l, x);
+    nb_batch_norm2d_free(l);
+    return y;
+}
+FN(f_batch_norm2d_train, batch_norm2d_of(in, o, true))
+FN(f_batch_norm2d_eval, batch_norm2d_of(in, o, false))
+static nb_tensor *dropout_layer_of(nb_tensor *const *in, bool training)
+{
+    nb_dropout_layer *l = nb_dropout_layer_new(0.3);
+    l->training = training;
+    nb_manual_seed(67);
+    nb_tensor *y = nb_dropout_layer_forward(l, A);
+    nb_dropout_layer_free(l);
+    return y;
+}
+FN(f_dropout_layer_train, dropout_layer_of(in, true))
+FN(f_dropout_layer_eval, dropout_layer_of(in, false))
 
 /* draws reseed first: the same seed must give the same values on every device */
 FN(f_randint, (nb_manual_seed(31), nb_randint(-4, 9, NB_SHAPE(5, 6), o)))
@@ -819,6 +844,10 @@ static const row rows[] = {
      FLOATS, NULL, 0},
     {"batch_norm(x, rm, rv, w, b, training): rv after", "nb_batch_norm", f_batch_norm_running_var, BATCH_NORM_INPUTS,
      "FFF", FLOATS, NULL, 0},
+    {"BatchNorm2d(C)(x as (N, C, H, W)), training", "nb_batch_norm2d_forward", f_batch_norm2d_train,
+     BATCH_NORM_INPUTS, "F", FLOATS, "NativeBatchNormBackward", 0},
+    {"BatchNorm2d(C)(x as (N, C, H, W)), eval, running_var 2", "nb_batch_norm2d_forward", f_batch_norm2d_eval,
+     BATCH_NORM_INPUTS, "F", FLOATS, "NativeBatchNormBackward", 0},
     {"rms_norm(x, w.shape, w)", "nb_rms_norm", f_rms_norm, NORM_INPUTS, "FF", FLOATS, "RmsNormBackward", 0},
     {"rms_norm(x, x.shape[-1:], eps 1e-6)", "nb_rms_norm", f_rms_norm_plain, NORM_INPUTS, "F", FLOATS,
      "RmsNormBackward", 0},
@@ -837,6 +866,10 @@ static const row rows[] = {
     {"seed 61; normal_(a, 0.5, 2) + b", "nb_normal_", f_normal_plus, ONTO, "FF", FLOATS, "FillBackward", 0},
     {"seed 67; dropout(a, 0.3, training)", "nb_dropout", f_dropout, ANY_SHAPE, "F", FLOATS, "DropoutBackward", 0},
     {"dropout(a, 0.3, not training)", "nb_dropout", f_dropout_eval, ANY_SHAPE, "F", ALL, "ReshapeBackward", 0},
+    {"seed 67; Dropout(0.3)(a), training", "nb_dropout_layer_forward", f_dropout_layer_train, ANY_SHAPE, "F", FLOATS,
+     "DropoutBackward", 0},
+    {"Dropout(0.3)(a), eval", "nb_dropout_layer_forward", f_dropout_layer_eval, ANY_SHAPE, "F", ALL,
+     "ReshapeBackward", 0},
     /* indexing and shape */
     {"index_select(a, 0, 7 indices)", "nb_index_select", f_index_select_0, TWO_OR_THREE_DIMS, "F", ALL,
      "IndexSelectBackward", 0},
