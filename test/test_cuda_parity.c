@@ -1237,6 +1237,7 @@ GC_FN(gc_clamp, nb_clamp(A, -0.5, 0.5))
 GC_FN(gc_softmax, nb_softmax(A, 1))
 GC_FN(gc_gather, nb_gather(A, 1, index_like(A, 1, 3)))
 GC_FN(gc_embedding, nb_embedding(A, index_values(A, NB_SHAPE(7), nb_size(A, 0)), NB_NO_PADDING))
+GC_FN(gc_batch_norm, nb_batch_norm(A, NULL, NULL, B, NULL, true, 0.1, 1e-5))
 
 static const struct {
     const char *what;
@@ -1251,6 +1252,8 @@ static const struct {
     {"softmax(a(3,4), 1)", gc_softmax, 1, {{D2(3, 4), TRANSPOSED}}},
     {"gather(a(3,4), 1, 3 along dim 1)", gc_gather, 1, {{D2(3, 4), TRANSPOSED}}},
     {"embedding(a(5,3), 7 indices with duplicates)", gc_embedding, 1, {{D2(5, 3), NARROWED}}},
+    {"batch_norm(a(4,3) transposed, weight b(3), training)", gc_batch_norm, 2,
+     {{D2(4, 3), TRANSPOSED}, {D1(3), CONTIG}}},
 };
 
 static void gradcheck_on(nb_device device)
