@@ -19,6 +19,7 @@
 #define NB_KERNELS_DEVICE_H
 
 #include "conv.h"
+#include "batch_norm.h"
 #include "error.h"
 #include "gemm.h"
 #include "index.h"
@@ -101,6 +102,13 @@ typedef struct nbk_device {
      * when not wanted; all of a's dtype, contiguous */
     nb_status (*norm_backward)(nbk_call c, const nbk_norm_args *a, const double *stats, const void *g,
                                void *gx, void *gw, void *gb);
+    /* batch norm (kernels/batch_norm.h): y (n, c, s) of a's dtype and stats (2, c); when
+     * training, the running statistics given are updated in place */
+    nb_status (*batch_norm_forward)(nbk_call c, const nbk_batch_norm_args *a, void *y, double *stats);
+    /* from the forward's stats and g (n, c, s): gx (n, c, s), gw and gb (c,), each NULL when not
+     * wanted; all of a's dtype, contiguous */
+    nb_status (*batch_norm_backward)(nbk_call c, const nbk_batch_norm_args *a, const double *stats, const void *g,
+                                     void *gx, void *gw, void *gb);
     /* a draw from the generator (kernels/random.h); on a device that keeps its own offset
      * counter, the draw reads it and advances it by a->advance after */
     nb_status (*random)(nbk_call c, const nbk_random_args *a);

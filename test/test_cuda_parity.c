@@ -147,6 +147,14 @@ static const pcase norm_inputs[] = {
     {{{D2(3, 7), NARROWED}, {D1(7), CONTIG}, {D1(7), CONTIG}}},
     {{{D2(64, 1031), CONTIG}, {D1(1031), CONTIG}, {D1(1031), CONTIG}}},
 };
+/* x (N, C, ...) with weight and bias (C,): batch norm */
+static const pcase batch_norm_inputs[] = {
+    {{{D2(6, 5), CONTIG}, {D1(5), CONTIG}, {D1(5), CONTIG}}},
+    {{{D2(6, 5), TRANSPOSED}, {D1(5), STEPPED}, {D1(5), CONTIG}}},
+    {{{D3(3, 4, 5), ROTATED}, {D1(4), CONTIG}, {D1(4), STEPPED}}},
+    {{{D4(2, 3, 4, 5), CONTIG}, {D1(3), CONTIG}, {D1(3), CONTIG}}},
+    {{{D4(8, 16, 9, 7), CONTIG}, {D1(16), CONTIG}, {D1(16), CONTIG}}},
+};
 /* two inputs of one shape in different layouts (scatter's target and source, stack) */
 static const pcase same_shape_pairs[] = {
     {{{D2(4, 5), CONTIG}, {D2(4, 5), TRANSPOSED}}},   {{{D2(4, 5), NARROWED}, {D2(4, 5), CONTIG}}},
@@ -172,6 +180,7 @@ typedef enum family {
     BATCHED_PAIRS, FLAT_PAIRS, STACKABLE, LOGITS_LABELS, LINEAR_INPUTS, NORM_INPUTS, SAME_SHAPE2, NO_INPUTS,
     SAME_SHAPE_PAIRS, CONV_INPUTS,
     SAME_SHAPE_PAIRS, POOL_INPUTS,
+    SAME_SHAPE_PAIRS, BATCH_NORM_INPUTS,
 } family;
 
 #define FAMILY(cases) {cases, (int)(sizeof cases / sizeof cases[0])}
@@ -190,6 +199,7 @@ static const struct {
     [SAME_SHAPE_PAIRS] = FAMILY(same_shape_pairs),
     [CONV_INPUTS] = FAMILY(conv_inputs),
     [POOL_INPUTS] = FAMILY(pool_inputs),
+    [BATCH_NORM_INPUTS] = FAMILY(batch_norm_inputs),
 };
 
 /* ================================================================ the functions of the rows */
@@ -512,6 +522,50 @@ FN(f_avg_pool2d, nb_avg_pool2d(A, &(nb_avg_pool2d_options){.kernel_size = {3, 3}
 FN(f_avg_pool2d_div, nb_avg_pool2d(A, &(nb_avg_pool2d_options){.kernel_size = {2, 3}, .stride = {1, 2},
                                                                 .count_include_pad = true, .divisor_override = 4}))
 FN(f_adaptive_avg_pool2d, nb_adaptive_avg_pool2d(A, 3, 5))
+/* batch norm over a's dim 1 (b the weight, c the bias), running statistics made on a's device
+ * from a's channels: means 0.5 (c / C), variances 1 + c / C */
+static nb_tensor *running_stat(const nb_tensor *x, double scale, double shift)
+{
+    const double ch = (double)nb_size(x, 1);
+    nb_tensor *r = nb_arange(0, ch, 1, NB_OPTS(nb_dtype_of(x), .device = nb_device_of(x)));
+    return nb_add_scalar(nb_mul_scalar(r, scale / ch), shift);
+}
+static nb_tensor *batch_norm_of(nb_tensor *const *in, bool affine, bool training, int result)
+{
+    nb_tensor *rm = running_stat(A, 0.5, 0), *rv = running_stat(A, 1, 1);
+    nb_tensor *y = nb_batch_norm(A, rm, rv, affine ? B : NULL, affine ? C : NULL, training, 0.1, 1e-5);
+    return result == 0 ? y : !y ? NULL : result == 1 ? rm : rv;
+}
+FN(f_batch_norm_train, batch_norm_of(in, true, true, 0))
+FN(f_batch_norm_train_plain, batch_norm_of(in, false, true, 0))
+FN(f_batch_norm_eval, batch_norm_of(in, true, false, 0))
+FN(f_batch_norm_running_mean, batch_norm_of(in, false, true, 1))
+FN(f_batch_norm_running_var, batch_norm_of(in, true, true, 2))
+/* the BatchNorm2d layer made on a's device, a seen as (N, C, H, W); the given mode */
+static nb_tensor *batch_norm2d_of(nb_tensor *const *in, nb_options o, bool training)
+{
+    nb_batch_norm2d *l = nb_batch_norm2d_new(nb_size(A, 1), o);
+    if (!l) return NULL;
+    l->training = training;
+    if (!training) nb_fill_(l->running_var, 2.0);
+    nb_tensor *x = nb_ndim(A) == 4 ? A : nb_reshape(A, NB_SHAPE(nb_size(A, 0), nb_size(A, 1), -1, 1));
+    nb_tensor *y = nb_batch_norm2d_forward(l, x);
+    nb_batch_norm2d_free(l);
+    return y;
+}
+FN(f_batch_norm2d_train, batch_norm2d_of(in, o, true))
+FN(f_batch_norm2d_eval, batch_norm2d_of(in, o, false))
+static nb_tensor *dropout_layer_of(nb_tensor *const *in, bool training)
+{
+    nb_dropout_layer *l = nb_dropout_layer_new(0.3);
+    l->training = training;
+    nb_manual_seed(67);
+    nb_tensor *y = nb_dropout_layer_forward(l, A);
+    nb_dropout_layer_free(l);
+    return y;
+}
+FN(f_dropout_layer_train, dropout_layer_of(in, true))
+FN(f_dropout_layer_eval, dropout_layer_of(in, false))
 
 /* draws reseed first: the same seed must give the same values on every device */
 FN(f_randint, (nb_manual_seed(31), nb_randint(-4, 9, NB_SHAPE(5, 6), o)))
@@ -831,6 +885,20 @@ static const row rows[] = {
     {"layer_norm(x, w.shape, w, b)", "nb_layer_norm", f_layer_norm, NORM_INPUTS, "FFF", FLOATS, "LayerNormBackward", 0},
     {"layer_norm(x, x.shape[-1:])", "nb_layer_norm", f_layer_norm_plain, NORM_INPUTS, "F", FLOATS,
      "LayerNormBackward", 0},
+    {"batch_norm(x, rm, rv, w, b, training)", "nb_batch_norm", f_batch_norm_train, BATCH_NORM_INPUTS, "FFF", FLOATS,
+     "NativeBatchNormBackward", 0},
+    {"batch_norm(x, rm, rv, training)", "nb_batch_norm", f_batch_norm_train_plain, BATCH_NORM_INPUTS, "F", FLOATS,
+     "NativeBatchNormBackward", 0},
+    {"batch_norm(x, rm, rv, w, b, eval)", "nb_batch_norm", f_batch_norm_eval, BATCH_NORM_INPUTS, "FFF", FLOATS,
+     "NativeBatchNormBackward", 0},
+    {"batch_norm(x, rm, rv, training): rm after", "nb_batch_norm", f_batch_norm_running_mean, BATCH_NORM_INPUTS, "F",
+     FLOATS, NULL, 0},
+    {"batch_norm(x, rm, rv, w, b, training): rv after", "nb_batch_norm", f_batch_norm_running_var, BATCH_NORM_INPUTS,
+     "FFF", FLOATS, NULL, 0},
+    {"BatchNorm2d(C)(x as (N, C, H, W)), training", "nb_batch_norm2d_forward", f_batch_norm2d_train,
+     BATCH_NORM_INPUTS, "F", FLOATS, "NativeBatchNormBackward", 0},
+    {"BatchNorm2d(C)(x as (N, C, H, W)), eval, running_var 2", "nb_batch_norm2d_forward", f_batch_norm2d_eval,
+     BATCH_NORM_INPUTS, "F", FLOATS, "NativeBatchNormBackward", 0},
     {"rms_norm(x, w.shape, w)", "nb_rms_norm", f_rms_norm, NORM_INPUTS, "FF", FLOATS, "RmsNormBackward", 0},
     {"rms_norm(x, x.shape[-1:], eps 1e-6)", "nb_rms_norm", f_rms_norm_plain, NORM_INPUTS, "F", FLOATS,
      "RmsNormBackward", 0},
@@ -870,6 +938,10 @@ static const row rows[] = {
     {"seed 61; normal_(a, 0.5, 2) + b", "nb_normal_", f_normal_plus, ONTO, "FF", FLOATS, "FillBackward", 0},
     {"seed 67; dropout(a, 0.3, training)", "nb_dropout", f_dropout, ANY_SHAPE, "F", FLOATS, "DropoutBackward", 0},
     {"dropout(a, 0.3, not training)", "nb_dropout", f_dropout_eval, ANY_SHAPE, "F", ALL, "ReshapeBackward", 0},
+    {"seed 67; Dropout(0.3)(a), training", "nb_dropout_layer_forward", f_dropout_layer_train, ANY_SHAPE, "F", FLOATS,
+     "DropoutBackward", 0},
+    {"Dropout(0.3)(a), eval", "nb_dropout_layer_forward", f_dropout_layer_eval, ANY_SHAPE, "F", ALL,
+     "ReshapeBackward", 0},
     /* indexing and shape */
     {"index_select(a, 0, 7 indices)", "nb_index_select", f_index_select_0, TWO_OR_THREE_DIMS, "F", ALL,
      "IndexSelectBackward", 0},
@@ -1248,6 +1320,7 @@ GC_FN(gc_max_pool2d, nb_max_pool2d(A, &max_pool_opts))
 GC_FN(gc_avg_pool2d, nb_avg_pool2d(A, &(nb_avg_pool2d_options){.kernel_size = {3, 2}, .stride = {2, 1},
                                                                 .padding = {1, 1}, .ceil_mode = true}))
 GC_FN(gc_adaptive_avg_pool2d, nb_adaptive_avg_pool2d(A, 3, 4))
+GC_FN(gc_batch_norm, nb_batch_norm(A, NULL, NULL, B, NULL, true, 0.1, 1e-5))
 
 static const struct {
     const char *what;
@@ -1270,6 +1343,8 @@ static const struct {
     {"avg_pool2d(a(2,5,6), (3,2), (2,1), (1,1), ceil, count_include_pad=False)", gc_avg_pool2d, 1,
      {{D3(2, 5, 6), ROTATED}}},
     {"adaptive_avg_pool2d(a(1,2,5,7), (3,4))", gc_adaptive_avg_pool2d, 1, {{D4(1, 2, 5, 7), CONTIG}}},
+    {"batch_norm(a(4,3) transposed, weight b(3), training)", gc_batch_norm, 2,
+     {{D2(4, 3), TRANSPOSED}, {D1(3), CONTIG}}},
 };
 
 static void gradcheck_on(nb_device device)

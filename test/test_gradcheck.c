@@ -237,6 +237,15 @@ FN(f_layer_norm, nb_layer_norm(A, nb_ndim(B), nb_shape(B), B, in[2], 1e-5))
 FN(f_layer_norm_plain, nb_layer_norm(A, NB_SHAPE(4), NULL, NULL, 1e-5))
 FN(f_rms_norm, nb_rms_norm(A, nb_ndim(B), nb_shape(B), B, 1e-5))
 FN(f_rms_norm_plain, nb_rms_norm(A, NB_SHAPE(4), NULL, NAN))
+/* batch norm over a's dim 1, b the weight and c the bias; eval with running statistics 0.2, 1.5 */
+static nb_tensor *batch_norm_of(nb_tensor *const *in, int n, bool training)
+{
+    const int64_t ch = nb_size(A, 1);
+    nb_tensor *rm = nb_full(1, &ch, 0.2, NB_OPTS(nb_dtype_of(A))), *rv = nb_full(1, &ch, 1.5, NB_OPTS(nb_dtype_of(A)));
+    return nb_batch_norm(A, rm, rv, n > 1 ? B : NULL, n > 2 ? in[2] : NULL, training, 0.1, 1e-5);
+}
+FN(f_batch_norm_train, batch_norm_of(in, n, true))
+FN(f_batch_norm_eval, batch_norm_of(in, n, false))
 /* indexing: int64 indices (not inputs), with duplicates where the op allows them */
 static nb_tensor *ints(int ndim, const int64_t *shape, const int64_t *v)
 {
@@ -420,6 +429,15 @@ static const gc_row rows[] = {
     {"LayerNormBackward", "layer_norm(a(2,3,4), (3,4), b, c)", f_layer_norm, 3,
      {IN(S3(2, 3, 4), 0), IN(S2(3, 4), NONCONTIG), IN(S2(3, 4), 0)}},
     {"LayerNormBackward", "layer_norm(a(3,4), (4,))", f_layer_norm_plain, 1, {IN(S2(3, 4), NONCONTIG)}},
+    {"NativeBatchNormBackward", "batch_norm(a(4,3), b, c, training)", f_batch_norm_train, 3,
+     {IN(S2(4, 3), NONCONTIG), IN(S1(3), 0), IN(S1(3), 0)}},
+    {"NativeBatchNormBackward", "batch_norm(a(2,3,2,2), b, c, training)", f_batch_norm_train, 3,
+     {IN(S4(2, 3, 2, 2), 0), IN(S1(3), 0), IN(S1(3), 0)}},
+    {"NativeBatchNormBackward", "batch_norm(a(3,2,3), training)", f_batch_norm_train, 1, {IN(S3(3, 2, 3), NONCONTIG)}},
+    {"NativeBatchNormBackward", "batch_norm(a(2,3,2,2), b, eval)", f_batch_norm_eval, 2,
+     {IN(S4(2, 3, 2, 2), 0), IN(S1(3), 0)}},
+    {"NativeBatchNormBackward", "batch_norm(a(4,3), b, c, eval)", f_batch_norm_eval, 3,
+     {IN(S2(4, 3), NONCONTIG), IN(S1(3), 0), IN(S1(3), 0)}},
     {"RmsNormBackward", "rms_norm(a(3,4), (4,), b)", f_rms_norm, 2, {IN(S2(3, 4), NONCONTIG), IN(S1(4), 0)}},
     {"RmsNormBackward", "rms_norm(a(2,3,4), (3,4), b)", f_rms_norm, 2, {IN(S3(2, 3, 4), 0), IN(S2(3, 4), 0)}},
     {"RmsNormBackward", "rms_norm(a(2,4), (4,))", f_rms_norm_plain, 1, {IN(S2(2, 4), 0)}},

@@ -26,6 +26,11 @@ NB_API void nb_params_zero_grad(nb_params *p);              /* zeroes every para
  * against p's tensors, and only then copies the values into them: a refused load changes nothing. */
 NB_API nb_status nb_params_save(const nb_params *p, const char *path);
 NB_API nb_status nb_params_load(nb_params *p, const char *path);
+/* model.train() (training true) and model.eval(): sets the mode of every layer added to p that
+ * acts differently in training (batch norm, dropout); layers added later join in p's mode.
+ * The layers must still exist. */
+NB_API void nb_params_train(nb_params *p, bool training);
+NB_API bool nb_params_training(const nb_params *p); /* the last mode set (true at first) */
 
 /* ---------------------------------------------------------------- layers */
 
@@ -43,6 +48,39 @@ NB_API void nb_linear_free(nb_linear *l);
 /* (N, in) -> (N, out) */
 NB_API nb_tensor *nb_linear_forward(const nb_linear *l, const nb_tensor *x);
 NB_API nb_status nb_linear_params(const nb_linear *l, nb_params *p); /* adds weight, bias */
+
+/* nn.BatchNorm2d over (N, C, H, W): weight 1 and bias 0 (C,) requiring grad, buffers
+ * running_mean 0 and running_var 1 (C,), momentum 0.1, eps 1e-5, training at first. */
+typedef struct nb_batch_norm2d {
+    nb_tensor *weight;       /* (C,) */
+    nb_tensor *bias;         /* (C,) */
+    nb_tensor *running_mean; /* (C,), updated by each training forward */
+    nb_tensor *running_var;  /* (C,), unbiased */
+    int64_t num_features;
+    double momentum, eps;
+    bool training; /* set by nb_params_train, or by hand */
+} nb_batch_norm2d;
+
+NB_API nb_batch_norm2d *nb_batch_norm2d_new(int64_t num_features, nb_options opts);
+NB_API void nb_batch_norm2d_free(nb_batch_norm2d *l);
+/* (N, C, H, W) -> (N, C, H, W), nb_batch_norm in the layer's mode */
+NB_API nb_tensor *nb_batch_norm2d_forward(nb_batch_norm2d *l, const nb_tensor *x);
+/* Adds weight and bias, and the layer to p's train/eval switch. */
+NB_API nb_status nb_batch_norm2d_params(nb_batch_norm2d *l, nb_params *p);
+/* Adds running_mean and running_var (no gradient: optimizers leave them), for a checkpoint's list. */
+NB_API nb_status nb_batch_norm2d_buffers(const nb_batch_norm2d *l, nb_params *p);
+
+/* nn.Dropout: nb_dropout with probability p in [0, 1] while training, x itself in eval. */
+typedef struct nb_dropout_layer {
+    double p;
+    bool training; /* true at first; set by nb_params_train, or by hand */
+} nb_dropout_layer;
+
+NB_API nb_dropout_layer *nb_dropout_layer_new(double p);
+NB_API void nb_dropout_layer_free(nb_dropout_layer *l);
+NB_API nb_tensor *nb_dropout_layer_forward(const nb_dropout_layer *l, const nb_tensor *x);
+/* Adds the layer to p's train/eval switch (it has no parameters). */
+NB_API nb_status nb_dropout_layer_params(nb_dropout_layer *l, nb_params *p);
 
 /* ---------------------------------------------------------------- activations */
 
@@ -132,6 +170,14 @@ NB_API nb_tensor *nb_layer_norm(const nb_tensor *x, int n, const int64_t *normal
  * NULL); eps NAN takes the machine epsilon of x's dtype, as PyTorch's eps=None. */
 NB_API nb_tensor *nb_rms_norm(const nb_tensor *x, int n, const int64_t *normalized_shape,
                               const nb_tensor *weight, double eps);
+/* F.batch_norm over dim 1 of x (N, C, ...): (x - mean) / sqrt(var + eps) * weight + bias per
+ * channel. Training normalises with the batch's mean and biased variance and, where given,
+ * updates running_mean and running_var (C,) in place: r = (1 - momentum) r + momentum stat, the
+ * variance unbiased (no gradient flows there); eval uses the running statistics. weight, bias
+ * (C,) may be NULL. One fused kernel forward and backward. PyTorch's defaults: 0.1, 1e-5. */
+NB_API nb_tensor *nb_batch_norm(const nb_tensor *x, nb_tensor *running_mean, nb_tensor *running_var,
+                                const nb_tensor *weight, const nb_tensor *bias, bool training, double momentum,
+                                double eps);
 
 /* ---------------------------------------------------------------- embeddings and padding */
 

@@ -8,6 +8,7 @@
 #include "gemm.h"
 #include "host_cache.h"
 #include "norm.h"
+#include "batch_norm.h"
 #include "random.h"
 #include "index.h"
 #include "conv.h"
@@ -218,6 +219,21 @@ static nb_status norm_backward(nbk_call c, const nbk_norm_args *a, const double 
     return NB_OK;
 }
 
+static nb_status batch_norm_forward(nbk_call c, const nbk_batch_norm_args *a, void *y, double *stats)
+{
+    (void)c;
+    nbk_cpu_batch_norm_forward(a, y, stats, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
+static nb_status batch_norm_backward(nbk_call c, const nbk_batch_norm_args *a, const double *stats, const void *g,
+                                     void *gx, void *gw, void *gb)
+{
+    (void)c;
+    nbk_cpu_batch_norm_backward(a, stats, g, gx, gw, gb, nbk_cpu_max_threads());
+    return NB_OK;
+}
+
 static nb_status random_draw(nbk_call c, const nbk_random_args *a)
 {
     (void)c;
@@ -303,6 +319,8 @@ const nbk_device nbk_cpu_device = {
     .xent_backward = xent_backward,
     .norm_forward = norm_forward,
     .norm_backward = norm_backward,
+    .batch_norm_forward = batch_norm_forward,
+    .batch_norm_backward = batch_norm_backward,
     .random = random_draw,
     .index_gather = index_gather,
     .index_scatter = index_scatter,

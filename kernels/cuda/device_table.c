@@ -7,6 +7,7 @@
 #include "graph.h"
 #include "norm.h"
 #include "conv.h"
+#include "batch_norm.h"
 #include "index_kernels.h"
 #include "pool.h"
 #include "softmax.h"
@@ -152,6 +153,17 @@ static nb_status norm_backward(nbk_call c, const nbk_norm_args *a, const double 
     return queued(c, nbk_cuda_norm_backward(c.device, a, stats, g, gx, gw, gb));
 }
 
+static nb_status batch_norm_forward(nbk_call c, const nbk_batch_norm_args *a, void *y, double *stats)
+{
+    return queued(c, nbk_cuda_batch_norm_forward(c.device, a, y, stats));
+}
+
+static nb_status batch_norm_backward(nbk_call c, const nbk_batch_norm_args *a, const double *stats, const void *g,
+                                     void *gx, void *gw, void *gb)
+{
+    return queued(c, nbk_cuda_batch_norm_backward(c.device, a, stats, g, gx, gw, gb));
+}
+
 static nb_status random_draw(nbk_call c, const nbk_random_args *a) { return queued(c, nbk_cuda_random(c.device, a)); }
 
 static nb_status rng_set_state(nbk_call c, uint64_t seed, uint64_t offset)
@@ -221,6 +233,8 @@ const nbk_device nbk_cuda_device = {
     .xent_backward = xent_backward,
     .norm_forward = norm_forward,
     .norm_backward = norm_backward,
+    .batch_norm_forward = batch_norm_forward,
+    .batch_norm_backward = batch_norm_backward,
     .random = random_draw,
     .rng_set_state = rng_set_state,
     .index_gather = index_gather,

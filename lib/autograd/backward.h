@@ -81,6 +81,8 @@ nb_status nb__backward_log_softmax(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_cross_entropy(nb_node *n, nb_tensor *g, nb_tensor **gi);
 /* layer and RMS norm (lib/nn/norm.c) */
 nb_status nb__backward_norm(nb_node *n, nb_tensor *g, nb_tensor **gi);
+/* batch norm (lib/nn/batch_norm.c) */
+nb_status nb__backward_batch_norm(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_dropout(nb_node *n, nb_tensor *g, nb_tensor **gi); /* lib/nn/dropout.c */
 
 /* indexing (backward_index.c) */

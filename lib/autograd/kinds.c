@@ -88,6 +88,8 @@ const nb_node_def nb_node_defs[NB_NODE_KIND_COUNT] = {
                                {"the logits (rows, classes)", "the labels (rows,)", "the class weights"}},
     [NB_NODE_LAYER_NORM] = {"LayerNormBackward", nb__backward_norm, {IN0, "the weight", "the means and rstds"}},
     [NB_NODE_RMS_NORM] = {"RmsNormBackward", nb__backward_norm, {IN0, "the weight", "the means and rstds"}},
+    [NB_NODE_BATCH_NORM] = {"NativeBatchNormBackward", nb__backward_batch_norm,
+                            {IN0, "the weight", "the means and rstds"}},
     [NB_NODE_NLL_LOSS] = {"NllLossBackward", nb__backward_cross_entropy,
                           {"the log-probabilities (rows, classes)", "the labels (rows,)", "the class weights"}},
     [NB_NODE_DROPOUT] = {"DropoutBackward", nb__backward_dropout, {NULL, "the scaled mask"}},

@@ -95,6 +95,7 @@ typedef enum nb_node_kind {
     NB_NODE_CROSS_ENTROPY,
     NB_NODE_LAYER_NORM, /* args.norm */
     NB_NODE_RMS_NORM,   /* args.norm */
+    NB_NODE_BATCH_NORM, /* args.batch_norm */
     NB_NODE_NLL_LOSS,   /* args.xent (as CrossEntropyBackward's, which also keeps them) */
     NB_NODE_DROPOUT,    /* the scaled mask in saved[1] */
     /* indexing (args.index; slot 0 saves the int64 index) */
@@ -127,6 +128,7 @@ typedef union nb_node_args {
     struct { bool column_major[2]; } mm;             /* each input's layout, for its gradient's */
     struct { int dim; } softmax;
     struct { int64_t rows, cols; bool has_weight, has_bias; } norm; /* x as (rows, cols); weight, bias follow x */
+    struct { int64_t n, c, s; bool has_weight, has_bias, training; } batch_norm; /* x as (n, c, s) */
     struct { int64_t ignore_index; double smoothing; int reduction; bool ignore, log_probs, has_weight; } xent;
     struct { int dim; double alpha; int64_t padding_idx; } index; /* padding_idx < 0: none */
     /* the image (h, w), window, stride, top/left padding, dilation and windows (kernels/conv.h) */

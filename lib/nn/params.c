@@ -1,7 +1,9 @@
 /* params.c — parameter lists (nb_params) and their checkpoints (nb_params_save, nb_params_load).
  *
  * A parameter list is a growable array of retained tensors: what optimizers step and zero, and
- * what a checkpoint holds.
+ * what a checkpoint holds. It also keeps the training flags of the layers added to it that act
+ * differently in training and evaluation (batch norm, dropout), so one call switches them all
+ * (nb_params_train, PyTorch's model.train() and model.eval()).
  *
  * Checkpoint format, version 1. Every integer is little-endian; nothing is padded or aligned.
  *
@@ -26,6 +28,7 @@
 #include "../ewise.h"
 #include "../file_open.h"
 #include "../tensor.h"
+#include "layers.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +42,9 @@
 struct nb_params {
     nb_tensor **items; /* (count,) retained */
     int count, cap;
+    bool **modes; /* (nmodes,) the training flags of the layers added, which outlive the list */
+    int nmodes, modes_cap;
+    bool training; /* the last nb_params_train (true at first, as PyTorch's modules) */
 };
 
 /* ---------------------------------------------------------------- the list */
@@ -47,6 +53,7 @@ nb_params *nb_params_new(void)
 {
     nb_params *p = calloc(1, sizeof *p);
     if (!p) return nb__fail(NB_ERR_MEMORY, "nb_params_new: out of memory");
+    p->training = true;
     return p;
 }
 
@@ -55,6 +62,7 @@ void nb_params_free(nb_params *p)
     if (!p) return;
     for (int i = 0; i < p->count; i++) nb__release_ref(p->items[i]); /* the list's, never a scope's */
     free(p->items);
+    free(p->modes);
     free(p);
 }
 
@@ -97,6 +105,35 @@ void nb_params_zero_grad(nb_params *p)
 {
     if (nb__is_null("nb_params_zero_grad", "params", p)) return;
     for (int i = 0; i < p->count; i++) nb_zero_grad(p->items[i]);
+}
+
+nb_status nb__params_add_mode(const char *op, nb_params *p, bool *training)
+{
+    for (int i = 0; i < p->nmodes; i++)
+        if (p->modes[i] == training) return NB_OK; /* the layer is there already */
+    if (p->nmodes == p->modes_cap) {
+        int cap = p->modes_cap ? p->modes_cap * 2 : 4;
+        bool **modes = realloc(p->modes, (size_t)cap * sizeof *modes);
+        if (!modes) return nb__fail_status(NB_ERR_MEMORY, "%s: out of memory growing the list's layers to %d", op, cap);
+        p->modes = modes;
+        p->modes_cap = cap;
+    }
+    p->modes[p->nmodes++] = training;
+    *training = p->training; /* a layer joins in the list's mode */
+    return NB_OK;
+}
+
+void nb_params_train(nb_params *p, bool training)
+{
+    if (nb__is_null("nb_params_train", "params", p)) return;
+    p->training = training;
+    for (int i = 0; i < p->nmodes; i++) *p->modes[i] = training;
+}
+
+bool nb_params_training(const nb_params *p)
+{
+    if (nb__is_null("nb_params_training", "params", p)) return false;
+    return p->training;
 }
 
 /* ---------------------------------------------------------------- format constants */
