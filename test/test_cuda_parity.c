@@ -167,6 +167,7 @@ static const pcase conv_inputs[] = {
     {{{D4(2, 3, 7, 6), TRANSPOSED}, {D4(4, 3, 3, 2), NARROWED}, {D1(4), STEPPED}}},
     {{{D4(2, 3, 7, 6), EXPANDED}, {D4(4, 3, 3, 3), ROTATED}, {D1(4), CONTIG}}},
     {{{D4(8, 16, 14, 14), CONTIG}, {D4(32, 16, 3, 3), CONTIG}, {D1(32), CONTIG}}},
+};
 /* images (N, C, H, W) or (C, H, W) for pooling */
 static const pcase pool_inputs[] = {
     {{{D4(2, 3, 8, 9), CONTIG}}},  {{{D4(2, 3, 8, 9), TRANSPOSED}}}, {{{D4(2, 3, 8, 9), EXPANDED}}},
@@ -178,9 +179,7 @@ static const pcase no_inputs[] = {{{{D0(), CONTIG}}}};
 typedef enum family {
     ANY_SHAPE, TWO_OR_THREE_DIMS, MATRIX, STRIDED, BROADCAST2, BROADCAST3, ONTO, MATRIX_PAIRS,
     BATCHED_PAIRS, FLAT_PAIRS, STACKABLE, LOGITS_LABELS, LINEAR_INPUTS, NORM_INPUTS, SAME_SHAPE2, NO_INPUTS,
-    SAME_SHAPE_PAIRS, CONV_INPUTS,
-    SAME_SHAPE_PAIRS, POOL_INPUTS,
-    SAME_SHAPE_PAIRS, BATCH_NORM_INPUTS,
+    SAME_SHAPE_PAIRS, CONV_INPUTS, POOL_INPUTS, BATCH_NORM_INPUTS,
 } family;
 
 #define FAMILY(cases) {cases, (int)(sizeof cases / sizeof cases[0])}

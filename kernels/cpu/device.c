@@ -277,6 +277,8 @@ static nb_status col2im(nbk_call c, const nbk_conv_args *a)
     (void)c;
     nbk_cpu_col2im(a, nbk_cpu_max_threads());
     return NB_OK;
+}
+
 static nb_status pool_forward(nbk_call c, const nbk_pool_args *a, const void *x, void *y, int64_t *indices)
 {
     (void)c;
