@@ -293,6 +293,32 @@ NB_API nb_tensor *nb_avg_pool2d(const nb_tensor *x, const nb_avg_pool2d_options 
  * (oy, ox) averages rows [floor(oy H / out_h), ceil((oy + 1) H / out_h)) and likewise columns. */
 NB_API nb_tensor *nb_adaptive_avg_pool2d(const nb_tensor *x, int64_t out_h, int64_t out_w);
 
+/* ---------------------------------------------------------------- convolutional layers */
+
+/* nn.Conv2d: weight (out, in/groups, kH, kW) and bias (out,) drawn like PyTorch's (uniform in
+ * +-1/sqrt(in/groups * kH * kW), from nabla's seeded generator), both requiring grad. */
+typedef struct nb_conv2d_layer {
+    nb_tensor *weight; /* (out_channels, in_channels / groups, kernel_h, kernel_w) */
+    nb_tensor *bias;   /* (out_channels,), or NULL */
+    int64_t in_channels, out_channels;
+    nb_conv2d_options options; /* stride, padding, dilation, groups */
+} nb_conv2d_layer;
+
+/* options NULL: NB_CONV2D_DEFAULTS */
+NB_API nb_conv2d_layer *nb_conv2d_layer_new(int64_t in_channels, int64_t out_channels, int64_t kernel_h,
+                                            int64_t kernel_w, const nb_conv2d_options *options, bool bias,
+                                            nb_options opts);
+NB_API void nb_conv2d_layer_free(nb_conv2d_layer *l);
+/* (N, in, H, W) -> (N, out, oH, oW): nb_conv2d with the layer's parameters and options */
+NB_API nb_tensor *nb_conv2d_layer_forward(const nb_conv2d_layer *l, const nb_tensor *x);
+NB_API nb_status nb_conv2d_layer_params(const nb_conv2d_layer *l, nb_params *p); /* adds weight, bias */
+
+/* nn.MaxPool2d: no parameters, only options: nb_max_pool2d_layer pool = {NB_MAX_POOL2D_OPTIONS(2, 2)}. */
+typedef struct nb_max_pool2d_layer {
+    nb_max_pool2d_options options;
+} nb_max_pool2d_layer;
+NB_API nb_tensor *nb_max_pool2d_layer_forward(const nb_max_pool2d_layer *l, const nb_tensor *x);
+
 #ifdef __cplusplus
 }
 #endif

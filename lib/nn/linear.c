@@ -5,23 +5,10 @@
 #include "../error.h"
 #include "../ewise.h"
 #include "../tensor.h"
+#include "layers.h"
 
 #include <math.h>
 #include <stdlib.h>
-
-/* A leaf of shape (ndim, shape) drawn uniformly from [-bound, bound), requiring grad. PyTorch's
- * kaiming_uniform_(a = sqrt(5)) on the weight reduces to bound = 1/sqrt(in_features), and the
- * bias uses the same bound. */
-static nb_tensor *uniform_parameter(int ndim, const int64_t *shape, double bound, nb_options opts)
-{
-    opts.requires_grad = false;
-    nb_tensor *t = nb_rand(ndim, shape, opts); /* [0, 1) */
-    if (t && (!nb_mul_scalar_(t, 2.0 * bound) || !nb_add_scalar_(t, -bound))) {
-        nb_release(t);
-        return NULL;
-    }
-    return t ? nb_requires_grad_(t, true) : NULL;
-}
 
 nb_linear *nb_linear_new(int64_t in_features, int64_t out_features, bool bias, nb_options opts)
 {
@@ -40,8 +27,8 @@ nb_linear *nb_linear_new(int64_t in_features, int64_t out_features, bool bias, n
     /* the layer owns its parameters: no open scope may release them */
     nb__tracking_pause();
     const int64_t weight_shape[2] = {out_features, in_features};
-    l->weight = uniform_parameter(2, weight_shape, bound, opts);
-    if (l->weight && bias) l->bias = uniform_parameter(1, &out_features, bound, opts);
+    l->weight = nb__uniform_parameter(2, weight_shape, bound, opts);
+    if (l->weight && bias) l->bias = nb__uniform_parameter(1, &out_features, bound, opts);
     nb__tracking_resume();
     if (!l->weight || (bias && !l->bias)) {
         nb_linear_free(l);
