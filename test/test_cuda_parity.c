@@ -166,7 +166,8 @@ static const pcase no_inputs[] = {{{{D0(), CONTIG}}}};
 typedef enum family {
     ANY_SHAPE, TWO_OR_THREE_DIMS, MATRIX, STRIDED, BROADCAST2, BROADCAST3, ONTO, MATRIX_PAIRS,
     BATCHED_PAIRS, FLAT_PAIRS, STACKABLE, LOGITS_LABELS, LINEAR_INPUTS, NORM_INPUTS, SAME_SHAPE2, NO_INPUTS,
-    SAME_SHAPE_PAIRS, CONV_INPUTS,
+    SAME_SHAPE_PAIRS,
+    CONV_INPUTS,
 } family;
 
 #define FAMILY(cases) {cases, (int)(sizeof cases / sizeof cases[0])}
