@@ -180,8 +180,6 @@ typedef enum family {
     ANY_SHAPE, TWO_OR_THREE_DIMS, MATRIX, STRIDED, BROADCAST2, BROADCAST3, ONTO, MATRIX_PAIRS,
     BATCHED_PAIRS, FLAT_PAIRS, STACKABLE, LOGITS_LABELS, LINEAR_INPUTS, NORM_INPUTS, SAME_SHAPE2, NO_INPUTS,
     SAME_SHAPE_PAIRS, CONV_INPUTS, POOL_INPUTS, BATCH_NORM_INPUTS,
-    SAME_SHAPE_PAIRS,
-    CONV_INPUTS,
 } family;
 
 #define FAMILY(cases) {cases, (int)(sizeof cases / sizeof cases[0])}
@@ -567,6 +565,21 @@ static nb_tensor *dropout_layer_of(nb_tensor *const *in, bool training)
 }
 FN(f_dropout_layer_train, dropout_layer_of(in, true))
 FN(f_dropout_layer_eval, dropout_layer_of(in, false))
+/* the Conv2d layer made on a's device from one seed (the same weights on every device), padding 1 */
+static nb_tensor *conv2d_layer_of(nb_tensor *const *in, nb_options o)
+{
+    nb_manual_seed(71);
+    o.requires_grad = false;
+    nb_conv2d_layer *l = nb_conv2d_layer_new(nb_size(A, 1), 4, 3, 3,
+                                             &(nb_conv2d_options){.stride = {1, 1}, .padding = {1, 1},
+                                                                  .dilation = {1, 1}, .groups = 1},
+                                             true, o);
+    nb_tensor *y = nb_conv2d_layer_forward(l, A);
+    nb_conv2d_layer_free(l);
+    return y;
+}
+FN(f_conv2d_layer, conv2d_layer_of(in, o))
+FN(f_max_pool2d_layer, nb_max_pool2d_layer_forward(&(nb_max_pool2d_layer){NB_MAX_POOL2D_OPTIONS(2, 2)}, A))
 
 /* draws reseed first: the same seed must give the same values on every device */
 FN(f_randint, (nb_manual_seed(31), nb_randint(-4, 9, NB_SHAPE(5, 6), o)))
@@ -916,6 +929,10 @@ static const row rows[] = {
      "MaxPool2DWithIndicesBackward", 0},
     {"max_pool2d(x, 2)", "nb_max_pool2d", f_max_pool2d_k2, POOL_INPUTS, "F", FLOATS,
      "MaxPool2DWithIndicesBackward", 0},
+    {"MaxPool2d(2)(x)", "nb_max_pool2d_layer_forward", f_max_pool2d_layer, POOL_INPUTS, "F", FLOATS,
+     "MaxPool2DWithIndicesBackward", 0},
+    {"seed 71; Conv2d(C, 4, 3, padding 1)(x)", "nb_conv2d_layer_forward", f_conv2d_layer, CONV_INPUTS, "F", FLOATS,
+     "Im2colBackward", 0},
     {"max_pool2d(x, (3,2), (2,1), (1,1), (1,2), ceil) indices", "nb_max_pool2d_with_indices", f_max_pool2d_indices,
      POOL_INPUTS, "F", FLOATS, NULL, 0},
     {"avg_pool2d(x, 3, 2, 1, ceil, count_include_pad=False)", "nb_avg_pool2d", f_avg_pool2d, POOL_INPUTS, "F",
