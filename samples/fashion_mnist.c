@@ -18,7 +18,7 @@
  * --log writes every step's loss as CSV. Exit status: 0, 1 on a failure, 2 on a bad command line. */
 #include "fashion_data.h"
 #include "fashion_options.h"
-#include "loss_log.h"
+#include "fashion_train.h"
 #include "progress.h"
 
 #include <nabla.h>
@@ -26,8 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-#define EVAL_BATCH 1000 /* test rows classified per step */
 
 static const char *prog = "fashion_mnist";
 
@@ -67,108 +65,11 @@ static bool model_new(model *m, int64_t hidden, nb_device device)
 }
 
 /* logits = fc2(relu(fc1(x))): (B, 784) -> (B, 10) */
-static nb_tensor *model_forward(const model *m, const nb_tensor *x)
+static nb_tensor *model_forward(const void *impl, const nb_tensor *x)
 {
+    const model *m = impl;
     nb_tensor *h = nb_relu(nb_linear_forward(m->fc1, x)); /* (B, hidden) */
     return nb_linear_forward(m->fc2, h);                  /* (B, 10) */
-}
-
-/* ---------------------------------------------------------------- evaluation */
-
-/* The share of images (N, 784) whose highest logit is their label (N,), in percent; negative
- * (after a message) on a failure. Not recorded: no-grad. */
-static double evaluate(const model *m, const nb_tensor *images, const nb_tensor *labels)
-{
-    int64_t n = nb_size(images, 0), correct = 0;
-    bool ok = true;
-    nb_no_grad_begin();
-    for (int64_t first = 0; first < n && ok; first += EVAL_BATCH) {
-        int64_t rows = n - first < EVAL_BATCH ? n - first : EVAL_BATCH;
-        nb_scope_begin();
-        nb_tensor *x = nb_narrow(images, 0, first, rows);                  /* (rows, 784) */
-        nb_tensor *y = nb_narrow(labels, 0, first, rows);                  /* (rows,) */
-        nb_tensor *predicted = nb_argmax_dim(model_forward(m, x), 1, false); /* (rows,) */
-        nb_tensor *hits = nb_sum(nb_eq(predicted, y));                     /* int64 */
-        correct += (int64_t)nb_item(hits);
-        if (nb_scope_end() != NB_OK) {
-            fprintf(stderr, "%s: evaluating the test set: %s\n", prog, nb_last_error());
-            ok = false;
-        }
-    }
-    nb_no_grad_end();
-    return ok ? 100.0 * (double)correct / (double)n : -1.0;
-}
-
-/* ---------------------------------------------------------------- training */
-
-typedef struct trainer {
-    const fashion_options *opts;
-    model *m;
-    nb_optimizer *opt;
-    nb_loader *loader; /* shuffled batches of the training set, on the CPU */
-    loss_log *log;
-    int64_t step;      /* steps taken so far, over all epochs */
-    bool terminal;     /* stdout is a terminal: draw a progress bar */
-} trainer;
-
-/* One pass over the training set; its mean loss into *mean_loss. False after a message. */
-static bool train_epoch(trainer *t, int epoch, double *mean_loss)
-{
-    nb_clear_error();
-    if (nb_loader_start_epoch(t->loader) != NB_OK) {
-        fprintf(stderr, "%s: epoch %d: %s\n", prog, epoch, nb_last_error());
-        return false;
-    }
-    progress bar;
-    int64_t steps = nb_loader_num_batches(t->loader), done = 0;
-    progress_begin(&bar, epoch, t->opts->epochs, steps, t->terminal);
-    double loss_sum = 0.0;
-    for (;;) {
-        nb_scope_begin();
-        nb_tensor *x_cpu, *y_cpu;                     /* (B, 784) float32, (B,) int64 */
-        if (!nb_loader_next(t->loader, &x_cpu, &y_cpu)) {
-            nb_scope_end();
-            break; /* the end of the epoch, or an error (checked below) */
-        }
-        nb_tensor *x = nb_to(x_cpu, t->opts->device); /* (B, 784) */
-        nb_tensor *y = nb_to(y_cpu, t->opts->device); /* (B,) */
-        nb_tensor *logits = model_forward(t->m, x);   /* (B, 10) */
-        nb_tensor *loss = nb_cross_entropy(logits, y);
-        double loss_value = nb_item(loss);
-        nb_backward(loss);
-        nb_optimizer_step(t->opt);
-        nb_optimizer_zero_grad(t->opt);
-        if (nb_scope_end() != NB_OK) break;
-
-        done++;
-        t->step++;
-        loss_sum += loss_value;
-        log_step(t->log, t->step, loss_value);
-        progress_update(&bar, done, loss_sum / (double)done);
-    }
-    progress_end(&bar);
-    if (nb_last_status() != NB_OK) {
-        fprintf(stderr, "%s: epoch %d, step %lld: %s\n", prog, epoch, (long long)done + 1, nb_last_error());
-        return false;
-    }
-    *mean_loss = done > 0 ? loss_sum / (double)done : 0.0;
-    return true;
-}
-
-/* Trains for opts->epochs, evaluating after each; false after a message. */
-static bool train(trainer *t, const nb_tensor *test_images, const nb_tensor *test_labels)
-{
-    for (int epoch = 1; epoch <= t->opts->epochs; epoch++) {
-        double start = progress_now(), mean_loss;
-        if (!train_epoch(t, epoch, &mean_loss)) return false;
-        double seconds = progress_now() - start;
-        double accuracy = evaluate(t->m, test_images, test_labels);
-        if (accuracy < 0) return false;
-        printf("epoch %d/%d: train loss %.4f, test accuracy: %.2f%%, %.2f s\n", epoch, t->opts->epochs,
-               mean_loss, accuracy, seconds);
-        fflush(stdout);
-    }
-    return true;
 }
 
 /* ---------------------------------------------------------------- main */
@@ -229,6 +130,7 @@ int main(int argc, char **argv)
         goto done;
     }
 
+    const fashion_model fm = {.impl = &m, .forward = model_forward, .params = m.params};
     char device[32] = "cpu";
     if (opts.device.type == NB_CUDA) snprintf(device, sizeof device, "cuda:%d", opts.device.index);
     printf("model 784-%lld-10 (ReLU), SGD lr %g momentum %g, batch %lld, %d epoch%s, seed %lld, %s",
@@ -240,14 +142,14 @@ int main(int argc, char **argv)
 
     if (opts.epochs == 0) {
         double start = progress_now();
-        double accuracy = evaluate(&m, test_images, test_labels);
+        double accuracy = fashion_evaluate(prog, &fm, test_images, test_labels);
         if (accuracy < 0) goto done;
         printf("evaluation: test accuracy: %.2f%%, %.2f s\n", accuracy, progress_now() - start);
     } else {
         if (!log_open(&log, prog, opts.log_path)) goto done;
-        trainer t = {.opts = &opts, .m = &m, .opt = opt, .loader = loader, .log = &log,
-                     .terminal = isatty(STDOUT_FILENO)};
-        bool trained = train(&t, test_images, test_labels);
+        fashion_trainer t = {.prog = prog, .opts = &opts, .model = fm, .opt = opt, .loader = loader, .log = &log,
+                             .terminal = isatty(STDOUT_FILENO)};
+        bool trained = fashion_train(&t, test_images, test_labels);
         if (!log_close(&log, trained) || !trained) goto done;
     }
     if (opts.save_path) {

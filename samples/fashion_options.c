@@ -25,8 +25,38 @@ fashion_options fashion_default_options(void)
     };
 }
 
+fashion_options fashion_cnn_default_options(void)
+{
+    fashion_options o = fashion_default_options();
+    o.cnn = true;
+    o.epochs = 5;
+    o.lr = 1e-3;
+    o.weight_decay = 1e-2;
+    return o;
+}
+
 static void print_usage(FILE *f, const char *prog, const fashion_options *d)
 {
+    if (d->cnn) {
+        fprintf(f,
+                "usage: %s [options]\n"
+                "Trains a small convolutional network (conv 3x3 32, BN, ReLU, max-pool 2, conv 3x3 64, BN,\n"
+                "ReLU, max-pool 2, linear 128, ReLU, dropout 0.25, linear 10) with AdamW on Fashion-MNIST.\n"
+                "  --data DIR          the IDX files' folder (default %s)\n"
+                "  --epochs N          passes over the training set; 0 only evaluates (default %d)\n"
+                "  --lr F              learning rate (default %g)\n"
+                "  --weight-decay F    AdamW's weight decay (default %g)\n"
+                "  --batch N           rows per step (default %lld)\n"
+                "  --seed N            seed of the initial weights, the shuffling and dropout (default %lld)\n"
+                "  --threads N         threads for large ops (default: nabla's, %d here)\n"
+                "  --device D          cpu (default), cuda or cuda:N\n"
+                "  --load FILE         start from this checkpoint\n"
+                "  --save FILE         write a checkpoint of the parameters and batch norm buffers at the end\n"
+                "  --log FILE          write every step's loss as CSV (step,loss)\n",
+                prog, d->data_dir, d->epochs, d->lr, d->weight_decay, (long long)d->batch, (long long)d->seed,
+                nb_get_num_threads());
+        return;
+    }
     fprintf(f,
             "usage: %s [options]\n"
             "Trains a 784-H-10 network (ReLU, cross entropy, SGD with momentum) on Fashion-MNIST.\n"
@@ -70,7 +100,7 @@ static bool parse_number(const char *s, double min, double max, bool max_open, d
 
 enum flag_id {
     FLAG_DATA, FLAG_HIDDEN, FLAG_EPOCHS, FLAG_LR, FLAG_MOMENTUM, FLAG_BATCH, FLAG_SEED,
-    FLAG_THREADS, FLAG_DEVICE, FLAG_LOAD, FLAG_SAVE, FLAG_LOG, FLAG_COUNT
+    FLAG_THREADS, FLAG_DEVICE, FLAG_LOAD, FLAG_SAVE, FLAG_LOG, FLAG_WEIGHT_DECAY, FLAG_COUNT
 };
 
 typedef struct flag {
@@ -91,7 +121,16 @@ static const flag flags[FLAG_COUNT] = {
     [FLAG_LOAD] = {"--load", "a file"},
     [FLAG_SAVE] = {"--save", "a file"},
     [FLAG_LOG] = {"--log", "a file"},
+    [FLAG_WEIGHT_DECAY] = {"--weight-decay", "a number from 0 to 1"},
 };
+
+/* Whether a flag belongs to the sample (the MLP's or the CNN's). */
+static bool flag_applies(enum flag_id id, const fashion_options *o)
+{
+    if (id == FLAG_HIDDEN || id == FLAG_MOMENTUM) return !o->cnn;
+    if (id == FLAG_WEIGHT_DECAY) return o->cnn;
+    return true;
+}
 
 /* Stores value into the field of flag id; false when it is out of range. */
 static bool set_flag(enum flag_id id, const char *value, fashion_options *o)
@@ -116,6 +155,7 @@ static bool set_flag(enum flag_id id, const char *value, fashion_options *o)
     case FLAG_LOAD: o->load_path = value; return true;
     case FLAG_SAVE: o->save_path = value; return true;
     case FLAG_LOG: o->log_path = value; return true;
+    case FLAG_WEIGHT_DECAY: return parse_number(value, 0, 1, false, &o->weight_decay);
     case FLAG_COUNT: break;
     }
     return false;
@@ -133,6 +173,7 @@ fashion_parse_result fashion_parse_args(const char *prog, int argc, char **argv,
         int id = -1;
         const char *value = NULL;
         for (int k = 0; k < FLAG_COUNT && id < 0; k++) {
+            if (!flag_applies((enum flag_id)k, &defaults)) continue;
             size_t len = strlen(flags[k].name);
             if (strncmp(arg, flags[k].name, len) != 0) continue;
             if (arg[len] == '=') {

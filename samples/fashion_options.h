@@ -5,11 +5,13 @@
 #include <nabla.h>
 
 typedef struct fashion_options {
+    bool cnn;              /* the convolutional sample: --weight-decay instead of --hidden, --momentum */
     const char *data_dir;  /* --data DIR: where the four IDX files are */
     int64_t hidden;        /* --hidden N: width of the hidden layer */
     int epochs;            /* --epochs N: passes over the training set; 0 only evaluates */
     double lr;             /* --lr F: SGD's learning rate */
     double momentum;       /* --momentum F: SGD's momentum, in [0, 1) */
+    double weight_decay;   /* --weight-decay F: AdamW's decoupled weight decay (cnn) */
     int64_t batch;         /* --batch N: rows per step */
     int64_t seed;          /* --seed N: nb_manual_seed (initial weights and shuffling) */
     int threads;           /* --threads N: nb_set_num_threads; 0 keeps nabla's default */
@@ -29,6 +31,8 @@ typedef enum fashion_parse_result {
 
 /* The defaults: 784-256-10, SGD lr 0.03 momentum 0.9, batch 128, 3 epochs, seed 0, the CPU. */
 fashion_options fashion_default_options(void);
+/* fashion_cnn's: AdamW lr 1e-3 weight decay 1e-2, batch 128, 5 epochs, seed 0, the CPU. */
+fashion_options fashion_cnn_default_options(void);
 /* Parses argv into opts, which holds the defaults on entry; prog names the program in messages. */
 fashion_parse_result fashion_parse_args(const char *prog, int argc, char **argv, fashion_options *opts);
 

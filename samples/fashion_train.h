@@ -1,0 +1,38 @@
+/* fashion_train.h — the training loop the Fashion-MNIST samples share: shuffled batches from
+ * nabla's loader, a forward to logits, cross entropy, backward, an optimizer step, a progress bar,
+ * the --log CSV, and after each epoch the test accuracy (no-grad, eval mode, argmax). */
+#ifndef NB_SAMPLES_FASHION_TRAIN_H
+#define NB_SAMPLES_FASHION_TRAIN_H
+
+#include "fashion_options.h"
+#include "loss_log.h"
+
+#include <nabla.h>
+
+/* A model as the loop sees it: a forward from images (B, 784) to logits (B, 10), and the
+ * parameter list the optimizer steps, whose train/eval switch the evaluation turns. */
+typedef struct fashion_model {
+    const void *impl;
+    nb_tensor *(*forward)(const void *impl, const nb_tensor *x);
+    nb_params *params;
+} fashion_model;
+
+typedef struct fashion_trainer {
+    const char *prog;
+    const fashion_options *opts;
+    fashion_model model;
+    nb_optimizer *opt;
+    nb_loader *loader; /* shuffled batches of the training set, on the CPU */
+    loss_log *log;
+    int64_t step;      /* steps taken so far, over all epochs */
+    bool terminal;     /* stdout is a terminal: draw a progress bar */
+} fashion_trainer;
+
+/* The share of images (N, 784) whose highest logit is their label (N,), in percent, in eval mode
+ * (the model's mode is restored after); negative (after a message) on a failure. */
+double fashion_evaluate(const char *prog, const fashion_model *m, const nb_tensor *images, const nb_tensor *labels);
+/* Trains for opts->epochs, printing "epoch E/N: train loss L, test accuracy: A%, T s" after
+ * each; false after a message. */
+bool fashion_train(fashion_trainer *t, const nb_tensor *test_images, const nb_tensor *test_labels);
+
+#endif /* NB_SAMPLES_FASHION_TRAIN_H */
