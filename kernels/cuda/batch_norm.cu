@@ -13,6 +13,7 @@
  * across threads. */
 #include "batch_norm.h"
 
+#include "block_sum.cuh"
 #include "internal.h"
 
 #include <math.h>
@@ -66,22 +67,6 @@ __host__ __device__ inline void thread_grad_sums(const nbk_batch_norm_args &a, c
     *sgx = q;
 }
 
-/* ---------------------------------------------------------------- combining */
-
-/* The sum of every thread's v in a fixed tree; every thread gets it. Called by the whole block. */
-__device__ double block_sum(double v, double *sh)
-{
-    sh[threadIdx.x] = v;
-    __syncthreads();
-    for (int s = THREADS / 2; s > 0; s >>= 1) {
-        if ((int)threadIdx.x < s) sh[threadIdx.x] += sh[threadIdx.x + s];
-        __syncthreads();
-    }
-    const double r = sh[0];
-    __syncthreads(); /* sh is reused by the next call */
-    return r;
-}
-
 /* ---------------------------------------------------------------- kernels */
 
 template <class T> __global__ void batch_norm_forward_kernel(nbk_batch_norm_args a, T *y, double *stats)
@@ -95,8 +80,8 @@ template <class T> __global__ void batch_norm_forward_kernel(nbk_batch_norm_args
     for (int64_t ch = blockIdx.x; ch < a.c; ch += gridDim.x) {
         double mean, var;
         if (a.training) {
-            mean = block_sum(thread_moment<T>(a, ch, t, 0.0, 1), sh) / fcount;
-            var = block_sum(thread_moment<T>(a, ch, t, mean, 2), sh) / fcount;
+            mean = block_sum<THREADS>(thread_moment<T>(a, ch, t, 0.0, 1), sh) / fcount;
+            var = block_sum<THREADS>(thread_moment<T>(a, ch, t, mean, 2), sh) / fcount;
         } else {
             mean = (double)rm[ch];
             var = (double)rv[ch];
@@ -132,7 +117,7 @@ __global__ void batch_norm_backward_kernel(nbk_batch_norm_args a, const double *
         const double mean = stats[ch], rstd = stats[a.c + ch];
         double p, q;
         thread_grad_sums<T>(a, g, ch, t, mean, rstd, &p, &q);
-        const double sg = block_sum(p, sh), sgx = block_sum(q, sh);
+        const double sg = block_sum<THREADS>(p, sh), sgx = block_sum<THREADS>(q, sh);
         if (t == 0) {
             if (gw) gw[ch] = (T)sgx;
             if (gb) gb[ch] = (T)sg;

@@ -11,6 +11,7 @@
  * can be run and checked on the CPU; the kernels only add the combining across threads. */
 #include "norm.h"
 
+#include "block_sum.cuh"
 #include "internal.h"
 
 #include <math.h>
@@ -66,22 +67,6 @@ __host__ __device__ inline void column_sums(const T *x, const T *g, const double
     *sb = b;
 }
 
-/* ---------------------------------------------------------------- combining */
-
-/* The sum of every thread's v in a fixed tree; every thread gets it. Called by the whole block. */
-__device__ double block_sum(double v, double *sh)
-{
-    sh[threadIdx.x] = v;
-    __syncthreads();
-    for (int s = THREADS / 2; s > 0; s >>= 1) {
-        if ((int)threadIdx.x < s) sh[threadIdx.x] += sh[threadIdx.x + s];
-        __syncthreads();
-    }
-    const double r = sh[0];
-    __syncthreads(); /* sh is reused by the next call */
-    return r;
-}
-
 /* ---------------------------------------------------------------- kernels */
 
 template <class T> __global__ void norm_forward_kernel(nbk_norm_args a, T *y, double *stats)
@@ -92,8 +77,8 @@ template <class T> __global__ void norm_forward_kernel(nbk_norm_args a, T *y, do
     for (int64_t i = blockIdx.x; i < a.rows; i += gridDim.x) {
         const T *x = (const T *)a.x + i * a.cols; /* (cols,) */
         T *yr = y + i * a.cols;                   /* (cols,) */
-        const double mean = a.rms ? 0.0 : block_sum(thread_moment(x, a.cols, t, 0.0, 1), sh) / (double)a.cols;
-        const double rstd = 1.0 / sqrt(block_sum(thread_moment(x, a.cols, t, mean, 2), sh) / (double)a.cols + a.eps);
+        const double mean = a.rms ? 0.0 : block_sum<THREADS>(thread_moment(x, a.cols, t, 0.0, 1), sh) / (double)a.cols;
+        const double rstd = 1.0 / sqrt(block_sum<THREADS>(thread_moment(x, a.cols, t, mean, 2), sh) / (double)a.cols + a.eps);
         if (t == 0) {
             stats[i] = mean;
             stats[a.rows + i] = rstd;
@@ -118,7 +103,7 @@ template <class T> __global__ void norm_grad_rows_kernel(nbk_norm_args a, const 
         const double mean = stats[i], rstd = stats[a.rows + i];
         double s1, s2;
         thread_grad_sums(x, gr, w, a.cols, t, mean, rstd, &s1, &s2);
-        const double sum1 = block_sum(s1, sh), sum2 = block_sum(s2, sh);
+        const double sum1 = block_sum<THREADS>(s1, sh), sum2 = block_sum<THREADS>(s2, sh);
         const double m1 = a.rms ? 0.0 : sum1 / (double)a.cols, m2 = sum2 / (double)a.cols;
         for (int64_t j = t; j < a.cols; j += THREADS) {
             const double wg = (double)gr[j] * (w ? (double)w[j] : 1.0);
