@@ -204,12 +204,17 @@ Test(cuda_nn, softmax_backward_takes_strided_and_broadcast_gradients, .init = cu
             snprintf(what, sizeof what, "%s backward (%s, transposed gradient)", softmax_names[f], nb_dtype_name(dt));
             assert_parity(softmax_grad(softmax_fns[f], xg, 1, nb_t(wg)), softmax_grad(softmax_fns[f], xc, 1, nb_t(wc)),
                           what);
-            /* sum's backward hands the op an expanded gradient of ones */
-            snprintf(what, sizeof what, "%s backward (%s, through nb_sum)", softmax_names[f], nb_dtype_name(dt));
+            /* a row sum's backward hands the op a gradient expanded along dim 1 (stride 0): sum (W
+             * (6, 1) * rowsum(softmax(x, dim 0))). Not a plain nb_sum: the columns of softmax along
+             * dim 0 sum to 1, so that gradient is rounding noise on both devices. */
+            snprintf(what, sizeof what, "%s backward (%s, through a row sum)", softmax_names[f], nb_dtype_name(dt));
+            nb_tensor *wrc, *wrg;
+            random_pair(2, (const int64_t[]){6, 1}, dt, 13, 1.0, &wrc, &wrg);
             nb_tensor *grads[2];
-            nb_tensor *xs[2] = {xg, xc};
+            nb_tensor *xs[2] = {xg, xc}, *ws[2] = {wrg, wrc};
             for (int k = 0; k < 2; k++) {
-                nb_tensor *loss = nb_sum(softmax_fns[f](xs[k], 0));
+                nb_tensor *rows = nb_sum_dims(softmax_fns[f](xs[k], 0), NB_DIMS(1), true); /* (6, 1) */
+                nb_tensor *loss = nb_sum(nb_mul(rows, ws[k]));
                 grads[k] = NULL;
                 cr_assert_eq(nb_grad_of(1, &loss, NULL, 1, &xs[k], &grads[k], false), NB_OK, "%s", nb_last_error());
             }
