@@ -161,6 +161,43 @@ Test(nn, max_pool_of_a_window_all_nan_or_all_infinite, .init = nb_test_setup)
     cr_assert_eq(nb_scope_end(), NB_OK);
 }
 
+/* float32 max pooling runs typed loops (a vectorised one for 2x2, stride 2) and float64 the
+ * per-element rule of kernels/pool.h: on data full of ties, NaNs and infinities both must give
+ * the same maxima and indices. */
+Test(nn, max_pool_float32_loops_follow_the_window_rule, .init = nb_test_setup)
+{
+    enum { N = 2 * 3 * 9 * 11 };
+    double v[N];
+    for (int i = 0; i < N; i++) {
+        const int r = (i * 37 + 11) % 23;
+        v[i] = r == 0 ? NAN : r == 1 ? -INFINITY : r == 2 ? INFINITY : (double)(r % 5); /* ties */
+    }
+    const nb_max_pool2d_options opts[] = {
+        NB_MAX_POOL2D_OPTIONS(2, 2),
+        {.kernel_size = {3, 3}, .stride = {2, 2}, .padding = {1, 1}},
+        {.kernel_size = {2, 3}, .stride = {1, 2}, .dilation = {2, 1}, .ceil_mode = true},
+    };
+    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+        nb_scope_begin();
+        nb_tensor *x64 = nb_from_array(v, NB_SHAPE(2, 3, 9, 11), NB_OPTS(NB_FLOAT64));
+        nb_tensor *i32 = NULL, *i64 = NULL;
+        nb_tensor *y32 = nb_max_pool2d_with_indices(nb_to_dtype(x64, NB_FLOAT32), &opts[k], &i32);
+        nb_tensor *y64 = nb_max_pool2d_with_indices(x64, &opts[k], &i64);
+        cr_assert(y32 && y64, "%s", nb_last_error());
+        const int64_t n = nb_numel(y64);
+        const float *a = nb_data(y32);
+        const double *b = nb_data(y64);
+        const int64_t *ia = nb_data(i32), *ib = nb_data(i64);
+        for (int64_t i = 0; i < n; i++) {
+            cr_assert(isnan(a[i]) ? isnan(b[i]) : (double)a[i] == b[i], "options %zu, output %lld: %g, want %g", k,
+                      (long long)i, a[i], b[i]);
+            cr_assert_eq(ia[i], ib[i], "options %zu, output %lld: index %lld, want %lld", k, (long long)i,
+                         (long long)ia[i], (long long)ib[i]);
+        }
+        cr_assert_eq(nb_scope_end(), NB_OK);
+    }
+}
+
 Test(nn, pooling_errors, .init = nb_test_setup)
 {
     nb_scope_begin();

@@ -7,6 +7,7 @@
  * channels over threads. */
 #include "batch_norm.h"
 
+#include "math_f32.h"
 #include "threads.h"
 
 #include <math.h>

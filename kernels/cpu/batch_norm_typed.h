@@ -11,7 +11,7 @@
 
 /* sum(x - shift) (power 1) or sum((x - shift)^2) (power 2) over channel ch's n * s elements,
  * in double, in a fixed order (batch by batch, each run of s with LANES partial sums) */
-static double TYPED(bn_moment)(const nbk_batch_norm_args *a, int64_t ch, double shift, int power)
+static inline double TYPED(bn_moment)(const nbk_batch_norm_args *a, int64_t ch, double shift, int power)
 {
     double total = 0;
     for (int64_t i = 0; i < a->n; i++) {
@@ -35,7 +35,7 @@ static double TYPED(bn_moment)(const nbk_batch_norm_args *a, int64_t ch, double 
 }
 
 /* Forward of channel ch: its statistics (and running statistics when training), then y. */
-static void TYPED(bn_channel)(const nbk_batch_norm_args *a, T *restrict y, double *stats, int64_t ch)
+SIMD_CLONES static void TYPED(bn_channel)(const nbk_batch_norm_args *a, T *restrict y, double *stats, int64_t ch)
 {
     const T *w = (const T *)a->weight, *b = (const T *)a->bias;
     T *rm = (T *)a->running_mean, *rv = (T *)a->running_var;
@@ -65,7 +65,7 @@ static void TYPED(bn_channel)(const nbk_batch_norm_args *a, T *restrict y, doubl
 
 /* Backward of channel ch: its sums of g and g xhat, then gx, gw[ch] and gb[ch] (each NULL when
  * not wanted). */
-static void TYPED(bn_grad_channel)(const nbk_batch_norm_args *a, const double *stats, const T *g, T *gx, T *gw,
+SIMD_CLONES static void TYPED(bn_grad_channel)(const nbk_batch_norm_args *a, const double *stats, const T *g, T *gx, T *gw,
                                    T *gb, int64_t ch)
 {
     const T *w = (const T *)a->weight;

@@ -226,6 +226,15 @@ static inline int64_t ipow(int64_t base, int64_t e)
     static void clamp_backward_##T(int64_t n, char **d, const int64_t *st, const nb_scalars *s)  \
     {                                                                                            \
         const T lo = CVT_##T(s->a), hi = CVT_##T(s->b);                                          \
+        if (st[0] == sizeof(T) && st[1] == sizeof(T) && st[2] == sizeof(T)) {                    \
+            T *restrict out = (T *)d[0];                                                         \
+            const T *restrict g = (const T *)d[1], *restrict x = (const T *)d[2];                \
+            for (int64_t i = 0; i < n; i++) { /* both loaded, then a select: vectorised */       \
+                const T xv = x[i], gv = g[i];                                                    \
+                out[i] = (xv >= lo) & (xv <= hi) ? gv : (T)0;                                    \
+            }                                                                                    \
+            return;                                                                              \
+        }                                                                                        \
         for (int64_t i = 0; i < n; i++) {                                                        \
             T x = AT(T, d[2], i, st[2]);                                                         \
             AT(T, d[0], i, st[0]) = (x >= lo && x <= hi) ? AT(T, d[1], i, st[1]) : (T)0;         \
