@@ -13,6 +13,7 @@
  * epoch time and, last, the best nabla epoch over the best PyTorch epoch (goal <= 0.5). Without
  * PyTorch it says so and prints nabla's figures only; without the data set it exits 77 (skipped). */
 #include "bench.h"
+#include "epoch_times.h"
 #include "spawn_capture.h"
 #include "../../samples/fashion_data.h"
 
@@ -141,15 +142,6 @@ static double run_nabla(const fashion_data *d, int threads)
 
 /* ---------------------------------------------------------------- PyTorch */
 
-static bool have_torch(void)
-{
-    char *out;
-    char *argv[] = {PYTHON, "-c", "import torch", NULL};
-    int status = access(PYTHON, X_OK) == 0 ? spawn_capture(argv, &out) : -1;
-    if (status >= 0) free(out);
-    return status == 0;
-}
-
 /* The script's epochs on `threads` threads, printed; the best after the first, or a negative
  * value when it failed. */
 static double run_torch(const char *script, int threads)
@@ -165,24 +157,9 @@ static double run_torch(const char *script, int threads)
         free(out);
         return -1;
     }
-    /* "epoch 2/3: train loss 0.3558, test accuracy: 86.33%, 0.91 s" */
-    double best = INFINITY, loss = 0, accuracy = 0;
-    printf("PyTorch, %d thread%s:", threads, threads == 1 ? " " : "s");
-    for (const char *p = strstr(out, "epoch "); p; p = strstr(p + 1, "epoch ")) {
-        int epoch, epochs;
-        double seconds;
-        if (sscanf(p, "epoch %d/%d: train loss %lf, test accuracy: %lf%%, %lf s", &epoch, &epochs, &loss, &accuracy,
-                   &seconds) != 5)
-            continue;
-        printf(epoch == 1 ? " warm-up %.3f s; epochs" : " %.3f s", seconds);
-        if (epoch > 1 && seconds < best) best = seconds;
-    }
-    printf("  (loss %.4f, test accuracy %.2f%%)\n", loss, accuracy);
-    fflush(stdout);
-    if (!isfinite(best)) {
-        fprintf(stderr, PROG ": no epoch times in the output of %s:\n%s\n", script, out);
-        best = -1;
-    }
+    char who[32];
+    snprintf(who, sizeof who, "PyTorch, %d thread%s", threads, threads == 1 ? " " : "s");
+    double best = epoch_times_best(who, out);
     free(out);
     return best;
 }
@@ -201,7 +178,7 @@ int main(int argc, char **argv)
     if (!fashion_load(PROG, FASHION_DEFAULT_DIR, &data)) return 77;
 
     /* nabla and PyTorch take turns, so that a change in the machine's load falls on both */
-    bool torch = have_torch();
+    bool torch = epoch_times_have_torch(PYTHON);
     if (!torch) printf("PyTorch: %s cannot import torch (install python3-torch): nabla's figures only\n", PYTHON);
     int default_threads = nb_get_num_threads();
     int nabla_threads[2] = {default_threads, 1};
