@@ -131,6 +131,7 @@ int main(int argc, char **argv)
 
     fashion_data data;
     if (!fashion_load(prog, opts.data_dir, &data)) return 1;
+    if (!fashion_keep_first(prog, &data, opts.train_size, opts.test_size)) return 1;
     printf("Fashion-MNIST from %s: %lld training and %lld test images\n", opts.data_dir,
            (long long)nb_size(data.train_images, 0), (long long)nb_size(data.test_images, 0));
 

@@ -96,6 +96,31 @@ bool fashion_load(const char *prog, const char *dir, fashion_data *data)
     return true;
 }
 
+/* t's first n rows as a tensor of its own (t released); NULL on a failure. */
+static nb_tensor *first_rows(nb_tensor *t, int64_t n)
+{
+    nb_tensor *rows = nb_contiguous(nb_narrow(t, 0, 0, n)); /* (n, ...) */
+    nb_release(t);
+    return rows;
+}
+
+bool fashion_keep_first(const char *prog, fashion_data *data, int64_t train, int64_t test)
+{
+    nb_clear_error();
+    if (train > 0 && train < nb_size(data->train_images, 0)) {
+        data->train_images = first_rows(data->train_images, train);
+        data->train_labels = first_rows(data->train_labels, train);
+    }
+    if (test > 0 && test < nb_size(data->test_images, 0)) {
+        data->test_images = first_rows(data->test_images, test);
+        data->test_labels = first_rows(data->test_labels, test);
+    }
+    if (nb_last_status() == NB_OK) return true;
+    fprintf(stderr, "%s: cannot take the first images: %s\n", prog, nb_last_error());
+    fashion_release(data);
+    return false;
+}
+
 void fashion_release(fashion_data *data)
 {
     nb_release(data->train_images);

@@ -28,6 +28,9 @@ typedef struct fashion_data {
  * looked for and how to install the data set; on any other failure prints nabla's message.
  * Returns false then, with nothing left allocated. */
 bool fashion_load(const char *prog, const char *dir, fashion_data *data);
+/* Keeps the first train training and test test images (0, or more than there are: all of them),
+ * for short runs; false after a message, with data released. */
+bool fashion_keep_first(const char *prog, fashion_data *data, int64_t train, int64_t test);
 void fashion_release(fashion_data *data);
 
 #endif /* NB_SAMPLES_FASHION_DATA_H */

@@ -52,7 +52,9 @@ static void print_usage(FILE *f, const char *prog, const fashion_options *d)
                 "  --device D          cpu (default), cuda or cuda:N\n"
                 "  --load FILE         start from this checkpoint\n"
                 "  --save FILE         write a checkpoint of the parameters and batch norm buffers at the end\n"
-                "  --log FILE          write every step's loss as CSV (step,loss)\n",
+                "  --log FILE          write every step's loss as CSV (step,loss)\n"
+                "  --train-size N      train on the first N training images (default: all)\n"
+                "  --test-size N       evaluate on the first N test images (default: all)\n",
                 prog, d->data_dir, d->epochs, d->lr, d->weight_decay, (long long)d->batch, (long long)d->seed,
                 nb_get_num_threads());
         return;
@@ -71,7 +73,9 @@ static void print_usage(FILE *f, const char *prog, const fashion_options *d)
             "  --device D      cpu (default), cuda or cuda:N\n"
             "  --load FILE     start from this checkpoint\n"
             "  --save FILE     write a checkpoint of the parameters at the end\n"
-            "  --log FILE      write every step's loss as CSV (step,loss)\n",
+            "  --log FILE      write every step's loss as CSV (step,loss)\n"
+            "  --train-size N  train on the first N training images (default: all)\n"
+            "  --test-size N   evaluate on the first N test images (default: all)\n",
             prog, d->data_dir, (long long)d->hidden, d->epochs, d->lr, d->momentum, (long long)d->batch,
             (long long)d->seed, nb_get_num_threads());
 }
@@ -100,7 +104,8 @@ static bool parse_number(const char *s, double min, double max, bool max_open, d
 
 enum flag_id {
     FLAG_DATA, FLAG_HIDDEN, FLAG_EPOCHS, FLAG_LR, FLAG_MOMENTUM, FLAG_BATCH, FLAG_SEED,
-    FLAG_THREADS, FLAG_DEVICE, FLAG_LOAD, FLAG_SAVE, FLAG_LOG, FLAG_WEIGHT_DECAY, FLAG_COUNT
+    FLAG_THREADS, FLAG_DEVICE, FLAG_LOAD, FLAG_SAVE, FLAG_LOG, FLAG_WEIGHT_DECAY, FLAG_TRAIN_SIZE,
+    FLAG_TEST_SIZE, FLAG_COUNT
 };
 
 typedef struct flag {
@@ -122,6 +127,8 @@ static const flag flags[FLAG_COUNT] = {
     [FLAG_SAVE] = {"--save", "a file"},
     [FLAG_LOG] = {"--log", "a file"},
     [FLAG_WEIGHT_DECAY] = {"--weight-decay", "a number from 0 to 1"},
+    [FLAG_TRAIN_SIZE] = {"--train-size", "a whole number from 1 to 60000"},
+    [FLAG_TEST_SIZE] = {"--test-size", "a whole number from 1 to 10000"},
 };
 
 /* Whether a flag belongs to the sample (the MLP's or the CNN's). */
@@ -156,6 +163,8 @@ static bool set_flag(enum flag_id id, const char *value, fashion_options *o)
     case FLAG_SAVE: o->save_path = value; return true;
     case FLAG_LOG: o->log_path = value; return true;
     case FLAG_WEIGHT_DECAY: return parse_number(value, 0, 1, false, &o->weight_decay);
+    case FLAG_TRAIN_SIZE: return parse_int64(value, 1, 60000, &o->train_size);
+    case FLAG_TEST_SIZE: return parse_int64(value, 1, 10000, &o->test_size);
     case FLAG_COUNT: break;
     }
     return false;

@@ -19,6 +19,8 @@ typedef struct fashion_options {
     const char *save_path; /* --save FILE: a checkpoint of the trained parameters */
     const char *load_path; /* --load FILE: a checkpoint to start from */
     const char *log_path;  /* --log FILE: a CSV "step,loss" of every step */
+    int64_t train_size;    /* --train-size N: train on the first N images only; 0: all */
+    int64_t test_size;     /* --test-size N: evaluate on the first N test images only; 0: all */
 } fashion_options;
 
 typedef enum fashion_parse_result {
