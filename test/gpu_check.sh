@@ -4,7 +4,8 @@
 # was found: parity of every op forward and backward, graph capture and replay, fault reports),
 # the samples' cuda tests (eager and --replay against the CPU), the gradcheck table (its
 # cross-device row), the CPU thread choice on the host's cores, the CUDA benchmarks (eager
-# against replay among them), and the seed sample's final loss on the GPU against the CPU. Run
+# against replay and convolution against cuBLAS among them), fashion_cnn's epoch against
+# PyTorch's, and the seed sample's final loss on the GPU against the CPU. Run
 # from anywhere in the tree:
 #
 #   test/gpu_check.sh            # OUT=/some/dir test/gpu_check.sh also writes $OUT/gpu.log
@@ -66,10 +67,16 @@ step "CPU thread choice on this host's cores (default against fixed counts)"
 timeout 300 build-gpu/test/bench/bench_threads || failed "bench_threads"
 
 step "CUDA benchmarks"
-for b in cuda_mm cuda_add_bandwidth cuda_seed_loop cuda_replay; do
+for b in cuda_mm cuda_add_bandwidth cuda_seed_loop cuda_replay cuda_conv; do
     echo "-- bench_$b"
     timeout 120 build-gpu/test/bench/bench_$b || failed "bench_$b"
 done
+
+step "fashion_cnn's epoch on cuda:0 against PyTorch's (where the data set and PyTorch are there)"
+# FASHION_DATA: the data set's folder; NB_PYTHON: a Python with torch (see bench_fashion_cnn.c)
+NB_PYTHON=${NB_PYTHON:-$(command -v python3)} timeout 240 build-gpu/test/bench/bench_fashion_cnn \
+    build-gpu/samples/fashion_cnn test/bench/fashion_mnist_torch.py cuda
+case $? in 0 | 77) ;; *) failed "bench_fashion_cnn on cuda" ;; esac
 
 for sample in mlp_manual mlp_autograd; do
     for mode in "" "--replay"; do
