@@ -4,11 +4,11 @@
  *
  * Every kernel takes a block per channel (looping over channels beyond the grid): thread t takes
  * the channel's elements e = t, t + THREADS, ... of its n * s (element e is batch e / s, place
- * e % s); each pass's per-thread sums are combined in a fixed tree in shared memory, so the
+ * e % s, found by channel_walk without a division per element); each pass's per-thread sums are combined in a fixed tree in shared memory, so the
  * result depends on the shapes only (no atomics). Thread 0 writes the channel's statistics,
  * running statistics and the weight's and bias's gradients.
  *
- * What one thread does is written as __host__ __device__ functions (element_of, thread_moment,
+ * What one thread does is written as __host__ __device__ functions (channel_walk, thread_moment,
  * thread_grad_sums), so it can be run and checked on the CPU; the kernels only add the combining
  * across threads. */
 #include "batch_norm.h"
@@ -22,16 +22,36 @@
 namespace nb_cuda {
 namespace {
 
-constexpr int THREADS = 256;        /* threads per block (a power of two) */
+constexpr int THREADS = 512;        /* threads per block (a power of two) */
 constexpr int64_t MAX_GRID = 65535; /* blocks; the kernels loop beyond */
 
 /* ---------------------------------------------------------------- one thread */
 
-/* The offset in (n, c, s) of channel ch's element e (of its n * s). */
-__host__ __device__ inline int64_t element_of(const nbk_batch_norm_args &a, int64_t ch, int64_t e)
+/* A thread's walk over channel ch's elements e = t, t + THREADS, ... of its n * s: element e is
+ * batch i = e / s, place j = e % s, at offset (i * c + ch) * s + j of (n, c, s). The walk divides
+ * once, at its start, and then steps (i, j) by THREADS = q s + r: a 64-bit division per element
+ * costs the GPU more than the element's arithmetic. */
+struct channel_walk {
+    int64_t i, j;       /* the current element's batch and place */
+    int64_t q, r;       /* THREADS / s, THREADS % s */
+    int64_t n, c, s, ch;
+};
+
+__host__ __device__ inline channel_walk walk_start(const nbk_batch_norm_args &a, int64_t ch, int t)
 {
-    const int64_t i = e / a.s, j = e - i * a.s;
-    return (i * a.c + ch) * a.s + j;
+    const int64_t s = a.s > 0 ? a.s : 1;
+    return channel_walk{t / s, t % s, THREADS / s, THREADS % s, a.n, a.c, s, ch};
+}
+__host__ __device__ inline bool walk_more(const channel_walk &w) { return w.i < w.n; }
+__host__ __device__ inline int64_t walk_offset(const channel_walk &w) { return (w.i * w.c + w.ch) * w.s + w.j; }
+__host__ __device__ inline void walk_next(channel_walk &w)
+{
+    w.i += w.q;
+    w.j += w.r;
+    if (w.j >= w.s) {
+        w.j -= w.s;
+        w.i++;
+    }
 }
 
 /* Thread t's part of channel ch's sum of (x - shift) (power 1) or (x - shift)^2 (power 2). */
@@ -40,10 +60,10 @@ __host__ __device__ inline double thread_moment(const nbk_batch_norm_args &a, in
                                                 int power)
 {
     const T *x = (const T *)a.x;
-    const int64_t count = a.n * a.s;
     double r = 0;
-    for (int64_t e = t; e < count; e += THREADS) {
-        const double d = (double)x[element_of(a, ch, e)] - shift;
+    if (a.s == 0) return r;
+    for (channel_walk w = walk_start(a, ch, t); walk_more(w); walk_next(w)) {
+        const double d = (double)x[walk_offset(w)] - shift;
         r += power == 1 ? d : d * d;
     }
     return r;
@@ -55,10 +75,9 @@ __host__ __device__ inline void thread_grad_sums(const nbk_batch_norm_args &a, c
                                                  double mean, double rstd, double *sg, double *sgx)
 {
     const T *x = (const T *)a.x;
-    const int64_t count = a.n * a.s;
     double p = 0, q = 0;
-    for (int64_t e = t; e < count; e += THREADS) {
-        const int64_t k = element_of(a, ch, e);
+    for (channel_walk w = walk_start(a, ch, t); a.s > 0 && walk_more(w); walk_next(w)) {
+        const int64_t k = walk_offset(w);
         const double gv = (double)g[k];
         p += gv;
         q += gv * (((double)x[k] - mean) * rstd);
@@ -97,8 +116,8 @@ template <class T> __global__ void batch_norm_forward_kernel(nbk_batch_norm_args
             }
         }
         const double scale = (w ? (double)w[ch] : 1.0) * rstd, bias = b ? (double)b[ch] : 0.0;
-        for (int64_t e = t; e < count; e += THREADS) {
-            const int64_t k = element_of(a, ch, e);
+        for (channel_walk e = walk_start(a, ch, t); a.s > 0 && walk_more(e); walk_next(e)) {
+            const int64_t k = walk_offset(e);
             y[k] = (T)(((double)x[k] - mean) * scale + bias);
         }
     }
@@ -125,8 +144,8 @@ __global__ void batch_norm_backward_kernel(nbk_batch_norm_args a, const double *
         if (!gx) continue;
         const double k = (w ? (double)w[ch] : 1.0) * rstd;
         const double mg = a.training ? sg / fcount : 0.0, mgx = a.training ? sgx / fcount : 0.0;
-        for (int64_t e = t; e < count; e += THREADS) {
-            const int64_t o = element_of(a, ch, e);
+        for (channel_walk e = walk_start(a, ch, t); a.s > 0 && walk_more(e); walk_next(e)) {
+            const int64_t o = walk_offset(e);
             const double xhat = ((double)x[o] - mean) * rstd;
             gx[o] = (T)(k * ((double)g[o] - mg - xhat * mgx));
         }
