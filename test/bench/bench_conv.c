@@ -7,27 +7,18 @@
  * runs exactly those GEMMs on dense buffers, so the ratio is what the column passes, the batching,
  * the bias and the allocations cost on top of the arithmetic. Prints, per shape, best-of times and
  * GFLOP/s of both, and last the ratio of the totals (raw time / nabla time, forward and backward
- * over all shapes). */
+ * over all shapes). It also measures the BLIS peak (a 1024^3 sgemm) and prints the share of it
+ * that nabla's convolutions reach. */
 #include <blis.h>
 #include <nabla.h>
 #include "bench.h"
+#include "conv_shapes.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 enum { WARMUP = 1, REPEATS = 4 };
-
-typedef struct conv_shape {
-    const char *what;
-    int64_t n, c, h, w, o;
-} conv_shape;
-
-static const conv_shape shapes[] = {
-    {"(128, 1, 28, 28) -> 32", 128, 1, 28, 28, 32},
-    {"(128, 32, 14, 14) -> 64", 128, 32, 14, 14, 64},
-    {"(32, 64, 56, 56) -> 64 (ResNet)", 32, 64, 56, 56, 64},
-};
 
 static float *filled(int64_t count)
 {
@@ -44,6 +35,22 @@ static void sgemm(int64_t m, int64_t n, int64_t k, float *a, float *b, float *c,
     bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &one, a, k, 1, b, n, 1, &zero, c, n, 1, NULL, rntm);
 }
 
+/* The machine's BLIS peak as nabla measures it (kernels/cpu/blis_setup.c): a 1024^3 sgemm, best
+ * of REPEATS after WARMUP, in GFLOP/s. */
+static double blis_peak_gflops(rntm_t *rntm)
+{
+    enum { SIZE = 1024 };
+    float *a = filled(SIZE * SIZE), *b = filled(SIZE * SIZE), *c = filled(SIZE * SIZE);
+    double best = INFINITY;
+    for (int rep = 0; a && b && c && rep < WARMUP + REPEATS; rep++) {
+        double t0 = now_s();
+        sgemm(SIZE, SIZE, SIZE, a, b, c, rntm);
+        if (rep >= WARMUP) best = fmin(best, now_s() - t0);
+    }
+    free(a), free(b), free(c);
+    return 2.0 * SIZE * SIZE * SIZE / best * 1e-9;
+}
+
 int main(void)
 {
     printf("%s\n", nb_config_string());
@@ -51,10 +58,12 @@ int main(void)
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
     bli_rntm_set_num_threads(nthreads, &rntm);
     nb_manual_seed(1);
-    double total_nabla = 0, total_raw = 0;
+    double total_nabla = 0, total_raw = 0, total_flops = 0;
+    const double peak = blis_peak_gflops(&rntm);
+    printf("BLIS peak (1024^3 sgemm, %d threads): %.1f GFLOP/s\n", nthreads, peak);
     printf("float32, 3x3 kernels, padding 1, %d threads, best of %d after %d warm-up\n", nthreads, REPEATS, WARMUP);
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-        const conv_shape *c = &shapes[s];
+    for (size_t s = 0; s < CONV_SHAPE_COUNT; s++) {
+        const conv_shape *c = &conv_shapes[s];
         const int64_t k = c->c * 9, cols = c->n * c->h * c->w;
         const double flops = 2.0 * (double)c->o * (double)k * (double)cols;
         nb_tensor *x = nb_requires_grad_(nb_randn(NB_SHAPE(c->n, c->c, c->h, c->w), NB_OPTS(NB_FLOAT32)), true);
@@ -99,10 +108,12 @@ int main(void)
                flops / fwd * 1e-9, raw_fwd * 1e3, flops / raw_fwd * 1e-9, raw_fwd / fwd);
         printf("  nabla backward %8.2f ms %7.1f GFLOP/s   raw sgemm %8.2f ms %7.1f GFLOP/s   ratio %.3f\n", bwd * 1e3,
                2 * flops / bwd * 1e-9, raw_bwd * 1e3, 2 * flops / raw_bwd * 1e-9, raw_bwd / bwd);
-        total_nabla += fwd + bwd, total_raw += raw_fwd + raw_bwd;
+        total_nabla += fwd + bwd, total_raw += raw_fwd + raw_bwd, total_flops += 3 * flops;
         nb_release(x), nb_release(w), nb_release(b), nb_release(gy);
         free(wm), free(colm), free(ym), free(wt), free(gcol), free(colt), free(gw);
     }
+    printf("nabla's convolutions, forward and backward, all shapes: %.1f GFLOP/s, %.0f%% of the BLIS peak\n",
+           total_flops / total_nabla * 1e-9, 100.0 * total_flops / total_nabla * 1e-9 / peak);
     printf("ratio (nabla/raw sgemm GFLOP/s, forward and backward, all shapes): %.3f\n", total_raw / total_nabla);
     return 0;
 }

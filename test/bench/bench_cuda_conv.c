@@ -9,6 +9,7 @@
  * says so and exits 0. */
 #include <nabla.h>
 #include "bench.h"
+#include "conv_shapes.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -16,17 +17,6 @@
 #include <stdio.h>
 
 enum { WARMUP_BLOCKS = 1, BLOCKS = 5, PER_BLOCK = 10 };
-
-typedef struct conv_shape {
-    const char *what;
-    int64_t n, c, h, w, o;
-} conv_shape;
-
-static const conv_shape shapes[] = {
-    {"(128, 1, 28, 28) -> 32", 128, 1, 28, 28, 32},
-    {"(128, 32, 14, 14) -> 64", 128, 32, 14, 14, 64},
-    {"(32, 64, 56, 56) -> 64 (ResNet)", 32, 64, 56, 56, 64},
-};
 
 static int fail(const char *what, const char *why)
 {
@@ -55,8 +45,8 @@ int main(void)
            WARMUP_BLOCKS);
     nb_manual_seed(1);
     double total_nabla = 0, total_raw = 0;
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-        const conv_shape *c = &shapes[s];
+    for (size_t s = 0; s < CONV_SHAPE_COUNT; s++) {
+        const conv_shape *c = &conv_shapes[s];
         const int64_t k = c->c * 9, cols = c->n * c->h * c->w;
         const double flops = 2.0 * (double)c->o * (double)k * (double)cols;
         nb_tensor *x = nb_requires_grad_(nb_randn(NB_SHAPE(c->n, c->c, c->h, c->w), NB_OPTS(NB_FLOAT32, .device = dev)),
