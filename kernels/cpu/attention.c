@@ -27,6 +27,8 @@
 /* Query rows per block: the block's scores (BLOCK_Q, s) stay in cache for keys up to a few
  * thousand, and its products are large enough for BLIS to run at speed. */
 #define BLOCK_Q 64
+/* Independent partial results of a row's maximum and sum. */
+#define LANES 8
 
 #define TYPED_PASTE(name, sfx) name##_##sfx
 #define TYPED_NAME(name, sfx) TYPED_PASTE(name, sfx)

@@ -5,7 +5,7 @@
  *   SFX    the name suffix (f32, f64): TYPED(forward_block) names forward_block_f32
  *   EXP    T's exp: exp_f32 (math_f32.h) or the C library's exp
  *   GEMM   BLIS's typed product: bli_sgemm_ex or bli_dgemm_ex
- * and TYPED, BLOCK_Q and SIMD_CLONES from attention.c. They are undefined at the end.
+ * and TYPED, BLOCK_Q, LANES and SIMD_CLONES from attention.c. They are undefined at the end.
  *
  * Work comes in blocks of up to BLOCK_Q query rows of one batch against every key the block may
  * attend (a causal block stops after its last row's index): the scores of the block, (rows, keys),
@@ -33,6 +33,33 @@ static void TYPED(gemm)(int64_t n, int64_t m, int64_t kk, T alpha, const T *A, i
     bli_rntm_set_num_threads(1, &rntm);
     GEMM(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, n, m, kk, &alpha, (T *)A, ars, acs, (T *)B, brs, bcs, &beta, C, crs,
          ccs, NULL, &rntm);
+}
+
+/* The maximum of x (n,) (NaNs skipped: they reach the result through their exps) and the sum
+ * of x in double, each over LANES independent partial results so the loops vectorise. */
+static inline T TYPED(row_max)(const T *restrict x, int64_t n)
+{
+    T lane[LANES];
+    for (int l = 0; l < LANES; l++) lane[l] = -INFINITY;
+    int64_t j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (int l = 0; l < LANES; l++) lane[l] = x[j + l] > lane[l] ? x[j + l] : lane[l];
+    T m = -INFINITY;
+    for (int l = 0; l < LANES; l++) m = lane[l] > m ? lane[l] : m;
+    for (; j < n; j++) m = x[j] > m ? x[j] : m;
+    return m;
+}
+
+static inline double TYPED(row_sum)(const T *restrict x, int64_t n)
+{
+    double lane[LANES] = {0};
+    int64_t j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (int l = 0; l < LANES; l++) lane[l] += x[j + l];
+    double s = 0;
+    for (int l = 0; l < LANES; l++) s += lane[l];
+    for (; j < n; j++) s += x[j];
+    return s;
 }
 
 /* x[j] = EXP(x[j] - shift) for j < n: a loop the compiler vectorises */
@@ -63,8 +90,7 @@ static void TYPED(forward_block)(const nbk_attention_args *a, int64_t b, int64_t
     for (int64_t r = 0; r < rows; r++) {
         const int64_t i = i0 + r;
         T *x = sc + r * keys;
-        T m = -INFINITY;
-        for (int64_t j = 0; j < keys; j++) m = x[j] > m ? x[j] : m;
+        const T m = TYPED(row_max)(x, keys);
         if (a->s == 0) {
             lse[b * a->l + i] = -INFINITY;
             continue;
@@ -75,8 +101,7 @@ static void TYPED(forward_block)(const nbk_attention_args *a, int64_t b, int64_t
             continue;
         }
         TYPED(exp_shifted)(x, keys, m);
-        double sum = 0;
-        for (int64_t j = 0; j < keys; j++) sum += (double)x[j];
+        const double sum = TYPED(row_sum)(x, keys);
         lse[b * a->l + i] = (T)((double)m + log(sum));
         const T inv = (T)(1.0 / sum);
         for (int64_t j = 0; j < keys; j++) x[j] *= inv;
