@@ -300,7 +300,9 @@ NB_API nb_tensor *nb_adaptive_avg_pool2d(const nb_tensor *x, int64_t out_h, int6
 typedef struct nb_sdpa_options {
     const nb_tensor *attn_mask; /* NULL, or bool (true: takes part) or additive of the query's dtype,
                                    broadcastable to (N..., L, S); gets no gradient */
-    double dropout_p;           /* in [0, 1]: attention weights dropped (nabla's generator) */
+    double dropout_p;           /* in [0, 1]: attention weights dropped (nabla's generator; the
+                                   counters are taken when the op runs, so a captured CUDA graph
+                                   replays the same mask) */
     bool is_causal;             /* query i attends keys j <= i (tril(ones(L, S))); not with a mask */
     double scale;               /* 0: 1/sqrt(E) */
 } nb_sdpa_options;
