@@ -155,8 +155,10 @@ template <class T> __global__ void __launch_bounds__(THREADS) forward_kernel(nbk
         __syncthreads(); /* the previous item's readers are done */
         load_rows(qs, a.e, q, i0, BQ, a.l, a.e);
         T m[RPW], sum[RPW], o[RPW][DIMS_PER_LANE];
+NB_UNROLL
         for (int r = 0; r < RPW; r++) {
             m[r] = -INFINITY, sum[r] = 0;
+NB_UNROLL
             for (int c = 0; c < DIMS_PER_LANE; c++) o[r][c] = 0;
         }
         const int64_t ntiles = key_tiles_for(a, i0, BQ, BK);
@@ -166,6 +168,7 @@ template <class T> __global__ void __launch_bounds__(THREADS) forward_kernel(nbk
             load_rows(ks, a.e + 1, k, j0, BK, a.s, a.e);
             load_rows(vs, a.ev, v, j0, BK, a.s, a.ev);
             __syncthreads();
+NB_UNROLL
             for (int r = 0; r < RPW; r++) {
                 const int row = warp * RPW + r;
                 const int64_t i = i0 + row;
@@ -177,9 +180,11 @@ template <class T> __global__ void __launch_bounds__(THREADS) forward_kernel(nbk
                 const T corr = ex(m[r] - m_new), p = ex(s - m_new);
                 sum[r] = sum[r] * corr + warp_sum(p);
                 const T pz = valid ? p * keep<T>(a, b, i, j) : (T)0;
+NB_UNROLL
                 for (int c = 0; c < DIMS_PER_LANE; c++) o[r][c] *= corr;
                 for (int jj = 0; jj < BK; jj++) {
                     const T pj = __shfl_sync(FULL, pz, jj);
+NB_UNROLL
                     for (int c = 0; c < DIMS_PER_LANE; c++) {
                         const int64_t d = lane + 32 * c;
                         if (d < a.ev) o[r][c] += pj * vs[jj * a.ev + d];
@@ -188,12 +193,14 @@ template <class T> __global__ void __launch_bounds__(THREADS) forward_kernel(nbk
                 m[r] = m_new;
             }
         }
+NB_UNROLL
         for (int r = 0; r < RPW; r++) {
             const int64_t i = i0 + warp * RPW + r;
             if (i >= a.l) continue;
             const bool none = m[r] == (T)-INFINITY; /* no key allowed: NaN, or 0 when there are no keys */
             const T none_out = a.s > 0 ? (T)NAN : (T)0, none_lse = a.s > 0 ? (T)NAN : (T)-INFINITY;
             const T inv = none ? (T)0 : (T)1 / sum[r];
+NB_UNROLL
             for (int c = 0; c < DIMS_PER_LANE; c++) {
                 const int64_t d = lane + 32 * c;
                 if (d < a.ev) out[(b * a.l + i) * a.ev + d] = none ? none_out : o[r][c] * inv;
@@ -227,10 +234,12 @@ __global__ void __launch_bounds__(THREADS)
         load_rows(qs, a.e, q, i0, BQ, a.l, a.e);
         load_rows(gs, a.ev, gb, i0, BQ, a.l, a.ev);
         T dq[RPW][DIMS_PER_LANE], rowsum[RPW], row_lse[RPW];
+NB_UNROLL
         for (int r = 0; r < RPW; r++) {
             const int64_t i = i0 + warp * RPW + r;
             rowsum[r] = i < a.l ? dot(gb + i * a.ev, ob + i * a.ev, a.ev) : (T)0;
             row_lse[r] = i < a.l ? lse[b * a.l + i] : (T)0;
+NB_UNROLL
             for (int c = 0; c < DIMS_PER_LANE; c++) dq[r][c] = 0;
         }
         const int64_t ntiles = key_tiles_for(a, i0, BQ, BK);
@@ -240,6 +249,7 @@ __global__ void __launch_bounds__(THREADS)
             load_rows(ks, a.e + 1, k, j0, BK, a.s, a.e);
             load_rows(vs, a.ev + 1, v, j0, BK, a.s, a.ev);
             __syncthreads();
+NB_UNROLL
             for (int r = 0; r < RPW; r++) {
                 const int row = warp * RPW + r;
                 const int64_t i = i0 + row;
@@ -251,6 +261,7 @@ __global__ void __launch_bounds__(THREADS)
                 }
                 for (int jj = 0; jj < BK; jj++) {
                     const T dsj = __shfl_sync(FULL, ds, jj);
+NB_UNROLL
                     for (int c = 0; c < DIMS_PER_LANE; c++) {
                         const int64_t d = lane + 32 * c;
                         if (d < a.e) dq[r][c] += dsj * ks[jj * (a.e + 1) + d];
@@ -258,9 +269,11 @@ __global__ void __launch_bounds__(THREADS)
                 }
             }
         }
+NB_UNROLL
         for (int r = 0; r < RPW; r++) {
             const int64_t i = i0 + warp * RPW + r;
             if (i >= a.l) continue;
+NB_UNROLL
             for (int c = 0; c < DIMS_PER_LANE; c++) {
                 const int64_t d = lane + 32 * c;
                 if (d < a.e) gq[(b * a.l + i) * a.e + d] = (T)a.scale * dq[r][c];
@@ -295,7 +308,9 @@ __global__ void __launch_bounds__(THREADS)
         load_rows(ks, a.e, k, j0, BKEY, a.s, a.e);
         load_rows(vs, a.ev, v, j0, BKEY, a.s, a.ev);
         T dk[KPW][DIMS_PER_LANE], dv[KPW][DIMS_PER_LANE];
+NB_UNROLL
         for (int kk = 0; kk < KPW; kk++)
+NB_UNROLL
             for (int c = 0; c < DIMS_PER_LANE; c++) dk[kk][c] = dv[kk][c] = 0;
         for (int64_t t = first_query_tile(a, j0, QR); t < qtiles; t++) {
             const int64_t i0 = t * QR, i = i0 + lane;
@@ -308,6 +323,7 @@ __global__ void __launch_bounds__(THREADS)
                 rs[r] = in ? dot(gb + (i0 + r) * a.ev, ob + (i0 + r) * a.ev, a.ev) : (T)0;
             }
             __syncthreads();
+NB_UNROLL
             for (int kk = 0; kk < KPW; kk++) {
                 const int key = warp * KPW + kk;
                 const int64_t j = j0 + key;
@@ -322,6 +338,7 @@ __global__ void __launch_bounds__(THREADS)
                 }
                 for (int r = 0; r < QR; r++) {
                     const T pzr = __shfl_sync(FULL, pz, r), dsr = __shfl_sync(FULL, ds, r);
+NB_UNROLL
                     for (int c = 0; c < DIMS_PER_LANE; c++) {
                         const int64_t d = lane + 32 * c;
                         if (d < a.ev) dv[kk][c] += pzr * gs[r * (a.ev + 1) + d];
@@ -330,9 +347,11 @@ __global__ void __launch_bounds__(THREADS)
                 }
             }
         }
+NB_UNROLL
         for (int kk = 0; kk < KPW; kk++) {
             const int64_t j = j0 + warp * KPW + kk;
             if (j >= a.s) continue;
+NB_UNROLL
             for (int c = 0; c < DIMS_PER_LANE; c++) {
                 const int64_t d = lane + 32 * c;
                 if (d < a.e) gk[(b * a.s + j) * a.e + d] = (T)a.scale * dk[kk][c];
