@@ -196,6 +196,15 @@ Test(nn, attention_of_empty_sizes, .init = nb_test_setup)
     nb_tensor *y4 = nb_scaled_dot_product_attention(q2, nb_randn(NB_SHAPE(2, 3, 4), o), nb_randn(NB_SHAPE(2, 3, 0), o),
                                                     NULL);
     cr_assert(y4 && nb_size(y4, 1) == 4 && nb_size(y4, 2) == 0, "%s", nb_last_error());
+    /* E = 0: the scores are scale times an empty sum, NaN for the default scale 1/sqrt(0) as in
+     * the composition; with a scale of its own, every key weighs the same */
+    nb_tensor *q5 = nb_randn(NB_SHAPE(2, 4, 0), o), *k5 = nb_randn(NB_SHAPE(2, 3, 0), o);
+    nb_tensor *v5 = nb_randn(NB_SHAPE(2, 3, 2), o);
+    nb_tensor *y5 = nb_scaled_dot_product_attention(q5, k5, v5, NULL);
+    cr_assert(y5 && isnan(nb_item(nb_select(nb_flatten(y5), 0, 0))), "%s", nb_last_error());
+    nb_tensor *y6 = nb_scaled_dot_product_attention(q5, k5, v5, &(nb_sdpa_options){.scale = 0.5});
+    nb_tensor *means = nb_expand(nb_mean_dim(v5, 1, true), NB_SHAPE(2, 4, 2));
+    assert_close(y6, means, 1e-6, 1e-6);
     cr_assert_eq(nb_scope_end(), NB_OK);
 }
 

@@ -75,6 +75,8 @@ static void TYPED(scores)(const nbk_attention_args *a, int64_t b, int64_t i0, in
     const T *q = (const T *)a->q + (b * a->l + i0) * a->e;
     const T *k = (const T *)a->k + b * a->s * a->e;
     TYPED(gemm)(rows, keys, a->e, (T)a->scale, q, a->e, 1, k, 1, a->e, 0, sc, keys, 1);
+    if (a->e == 0) /* scale times an empty sum: NaN for the default scale 1/sqrt(0), as the composition */
+        for (int64_t x = 0; x < rows * keys; x++) sc[x] = (T)a->scale * (T)0;
     if (!a->mask && !a->causal) return;
     for (int64_t r = 0; r < rows; r++)
         for (int64_t j = 0; j < keys; j++) sc[r * keys + j] += (T)nbk_attention_bias(a, b, i0 + r, j);
