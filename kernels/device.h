@@ -18,6 +18,7 @@
 #ifndef NB_KERNELS_DEVICE_H
 #define NB_KERNELS_DEVICE_H
 
+#include "attention.h"
 #include "conv.h"
 #include "batch_norm.h"
 #include "error.h"
@@ -126,6 +127,11 @@ typedef struct nbk_device {
     nb_status (*pool_forward)(nbk_call c, const nbk_pool_args *a, const void *x, void *y, int64_t *indices);
     /* gx (planes, in_h, in_w) from g (planes, out_h, out_w) and max pooling's indices */
     nb_status (*pool_backward)(nbk_call c, const nbk_pool_args *a, const void *g, const int64_t *indices, void *gx);
+    /* scaled dot-product attention (kernels/attention.h): out (batch, l, ev) and lse (batch, l) */
+    nb_status (*attention_forward)(nbk_call c, const nbk_attention_args *a, void *out, void *lse);
+    /* gq, gk, gv (dense, of q's, k's and v's shapes) from the forward's out and lse and g (batch, l, ev) */
+    nb_status (*attention_backward)(nbk_call c, const nbk_attention_args *a, const void *out, const void *lse,
+                                    const void *g, void *gq, void *gk, void *gv);
 
     /* ---- step capture (NULL where the device has none) */
     nb_status (*capture_begin)(nbk_call c);

@@ -117,6 +117,15 @@ nb_status nb__random_draw(const char *op, nb_device d, nbk_random_args *a)
     return st;
 }
 
+void nb__rng_reserve(uint64_t counters, uint64_t *seed, uint64_t *offset)
+{
+    pthread_mutex_lock(&lock);
+    *seed = state.seed;
+    *offset = state.offset;
+    state.offset += counters;
+    pthread_mutex_unlock(&lock);
+}
+
 nb_status nb__rng_capture_begin(const char *op, nb_device d)
 {
     const nbk_device *table = nb__device_table(d.type);

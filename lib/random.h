@@ -9,6 +9,9 @@
 /* Runs the draw a on device d (its kind, parameters, out, n and advance set): takes the next
  * a->advance counters of the generator. An error naming op on failure. */
 nb_status nb__random_draw(const char *op, nb_device d, nbk_random_args *a);
+/* Hands out the next counters of the generator for a kernel that draws its own values from them
+ * (attention's dropout, kernels/attention.h): *seed and *offset are where they start. */
+void nb__rng_reserve(uint64_t counters, uint64_t *seed, uint64_t *offset);
 
 /* Before a capture on d begins: the device's memory gets the host's state (queued, not captured). */
 nb_status nb__rng_capture_begin(const char *op, nb_device d);

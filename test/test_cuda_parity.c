@@ -173,6 +173,15 @@ static const pcase pool_inputs[] = {
     {{{D4(2, 3, 8, 9), CONTIG}}},  {{{D4(2, 3, 8, 9), TRANSPOSED}}}, {{{D4(2, 3, 8, 9), EXPANDED}}},
     {{{D3(3, 7, 6), ROTATED}}},    {{{D4(2, 3, 9, 10), NARROWED}}},  {{{D4(4, 8, 32, 33), CONTIG}}},
 };
+/* q (N..., L, E), k (N..., S, E), v (N..., S, Ev): attention (batch dims broadcast, head dims up
+ * to 128, query and key counts across several tiles) */
+static const pcase attention_inputs[] = {
+    {{{D3(2, 5, 4), CONTIG}, {D3(2, 6, 4), CONTIG}, {D3(2, 6, 3), CONTIG}}},
+    {{{D4(2, 3, 5, 4), TRANSPOSED}, {D4(2, 3, 6, 4), CONTIG}, {D4(2, 3, 6, 4), NARROWED}}},
+    {{{D4(2, 3, 5, 4), CONTIG}, {D3(3, 6, 4), EXPANDED}, {D4(1, 3, 6, 2), CONTIG}}},
+    {{{D4(2, 4, 70, 32), CONTIG}, {D4(2, 4, 90, 32), CONTIG}, {D4(2, 4, 90, 32), CONTIG}}},
+    {{{D4(1, 2, 33, 128), CONTIG}, {D4(1, 2, 40, 128), CONTIG}, {D4(1, 2, 40, 100), CONTIG}}},
+};
 /* no inputs: creation ops make their tensor on the device themselves */
 static const pcase no_inputs[] = {{{{D0(), CONTIG}}}};
 
@@ -180,6 +189,7 @@ typedef enum family {
     ANY_SHAPE, TWO_OR_THREE_DIMS, MATRIX, STRIDED, BROADCAST2, BROADCAST3, ONTO, MATRIX_PAIRS,
     BATCHED_PAIRS, FLAT_PAIRS, STACKABLE, LOGITS_LABELS, LINEAR_INPUTS, NORM_INPUTS, SAME_SHAPE2, NO_INPUTS,
     SAME_SHAPE_PAIRS, CONV_INPUTS, POOL_INPUTS, BATCH_NORM_INPUTS,
+    ATTENTION_INPUTS,
 } family;
 
 #define FAMILY(cases) {cases, (int)(sizeof cases / sizeof cases[0])}
@@ -199,6 +209,7 @@ static const struct {
     [CONV_INPUTS] = FAMILY(conv_inputs),
     [POOL_INPUTS] = FAMILY(pool_inputs),
     [BATCH_NORM_INPUTS] = FAMILY(batch_norm_inputs),
+    [ATTENTION_INPUTS] = FAMILY(attention_inputs),
 };
 
 /* ================================================================ the functions of the rows */
@@ -594,6 +605,20 @@ FN(f_uniform_plus, nb_add((nb_manual_seed(59), nb_uniform_(writable(A), -1, 2)),
 FN(f_normal_, (nb_manual_seed(61), nb_normal_(writable(A), 0.5, 2)))
 FN(f_normal_plus, nb_add((nb_manual_seed(61), nb_normal_(writable(A), 0.5, 2)), B))
 FN(f_dropout, (nb_manual_seed(67), nb_dropout(A, 0.3, true)))
+FN(f_sdpa, nb_scaled_dot_product_attention(A, B, C, NULL))
+FN(f_sdpa_causal, nb_scaled_dot_product_attention(A, B, C, &(nb_sdpa_options){.is_causal = true, .scale = 0.3}))
+/* masks made on the inputs' device: bool tril(ones(L, S), 1) (every row keeps key 0), and -2 on
+ * the lower triangle added */
+static nb_tensor *sdpa_mask_of(nb_tensor *const *in, nb_dtype dtype)
+{
+    const int64_t L = nb_size(A, -2), S = nb_size(B, -2);
+    nb_tensor *ones = nb_ones(NB_SHAPE(L, S), NB_OPTS(dtype, .device = nb_device_of(A)));
+    return dtype == NB_BOOL ? nb_tril(ones, 1) : nb_mul_scalar(nb_tril(ones, 0), -2.0);
+}
+FN(f_sdpa_bool_mask, nb_scaled_dot_product_attention(A, B, C, &(nb_sdpa_options){.attn_mask = sdpa_mask_of(in, NB_BOOL)}))
+FN(f_sdpa_add_mask,
+   nb_scaled_dot_product_attention(A, B, C, &(nb_sdpa_options){.attn_mask = sdpa_mask_of(in, nb_dtype_of(A))}))
+FN(f_sdpa_dropout, (nb_manual_seed(73), nb_scaled_dot_product_attention(A, B, C, &(nb_sdpa_options){.dropout_p = 0.25})))
 FN(f_dropout_eval, nb_dropout(A, 0.3, false))
 
 /* int64 indices of shape (ndim, shape) on t's device: (i * 5 + 2) mod size for the i-th element
@@ -955,6 +980,16 @@ static const row rows[] = {
     {"seed 61; normal_(a, 0.5, 2)", "nb_normal_", f_normal_, ONTO, "F", FLOATS, NULL, 0},
     {"seed 61; normal_(a, 0.5, 2) + b", "nb_normal_", f_normal_plus, ONTO, "FF", FLOATS, "FillBackward", 0},
     {"seed 67; dropout(a, 0.3, training)", "nb_dropout", f_dropout, ANY_SHAPE, "F", FLOATS, "DropoutBackward", 0},
+    {"sdpa(q, k, v)", "nb_scaled_dot_product_attention", f_sdpa, ATTENTION_INPUTS, "FFF", FLOATS,
+     "ScaledDotProductAttentionBackward", 0},
+    {"sdpa(q, k, v, causal, scale 0.3)", "nb_scaled_dot_product_attention", f_sdpa_causal, ATTENTION_INPUTS, "FFF",
+     FLOATS, "ScaledDotProductAttentionBackward", 0},
+    {"sdpa(q, k, v, bool mask tril(ones(L, S), 1))", "nb_scaled_dot_product_attention", f_sdpa_bool_mask,
+     ATTENTION_INPUTS, "FFF", FLOATS, "ScaledDotProductAttentionBackward", 0},
+    {"sdpa(q, k, v, additive mask -2 tril(ones(L, S)))", "nb_scaled_dot_product_attention", f_sdpa_add_mask,
+     ATTENTION_INPUTS, "FFF", FLOATS, "ScaledDotProductAttentionBackward", 0},
+    {"seed 73; sdpa(q, k, v, dropout 0.25)", "nb_scaled_dot_product_attention", f_sdpa_dropout, ATTENTION_INPUTS,
+     "FFF", FLOATS, "ScaledDotProductAttentionBackward", 0},
     {"dropout(a, 0.3, not training)", "nb_dropout", f_dropout_eval, ANY_SHAPE, "F", ALL, "ReshapeBackward", 0},
     {"seed 67; Dropout(0.3)(a), training", "nb_dropout_layer_forward", f_dropout_layer_train, ANY_SHAPE, "F", FLOATS,
      "DropoutBackward", 0},
@@ -1339,6 +1374,7 @@ GC_FN(gc_avg_pool2d, nb_avg_pool2d(A, &(nb_avg_pool2d_options){.kernel_size = {3
                                                                 .padding = {1, 1}, .ceil_mode = true}))
 GC_FN(gc_adaptive_avg_pool2d, nb_adaptive_avg_pool2d(A, 3, 4))
 GC_FN(gc_batch_norm, nb_batch_norm(A, NULL, NULL, B, NULL, true, 0.1, 1e-5))
+GC_FN(gc_sdpa, nb_scaled_dot_product_attention(A, B, B, &(nb_sdpa_options){.is_causal = true}))
 
 static const struct {
     const char *what;
@@ -1363,6 +1399,7 @@ static const struct {
     {"adaptive_avg_pool2d(a(1,2,5,7), (3,4))", gc_adaptive_avg_pool2d, 1, {{D4(1, 2, 5, 7), CONTIG}}},
     {"batch_norm(a(4,3) transposed, weight b(3), training)", gc_batch_norm, 2,
      {{D2(4, 3), TRANSPOSED}, {D1(3), CONTIG}}},
+    {"sdpa(q a(2,4,3) transposed, k = v = b(2,5,3), causal)", gc_sdpa, 2, {{D3(2, 4, 3), TRANSPOSED}, {D3(2, 5, 3), CONTIG}}},
 };
 
 static void gradcheck_on(nb_device device)

@@ -279,6 +279,28 @@ FN(f_avg_pool2d, nb_avg_pool2d(A, &(nb_avg_pool2d_options){.kernel_size = {3, 3}
 FN(f_avg_pool2d_div, nb_avg_pool2d(A, &(nb_avg_pool2d_options){.kernel_size = {2, 3}, .stride = {1, 2},
                                                                 .count_include_pad = true, .divisor_override = 4}))
 FN(f_adaptive_avg_pool2d, nb_adaptive_avg_pool2d(A, 3, 2))
+#define C in[2]
+FN(f_sdpa, nb_scaled_dot_product_attention(A, B, C, NULL))
+FN(f_sdpa_causal, nb_scaled_dot_product_attention(A, B, C, &(nb_sdpa_options){.is_causal = true}))
+/* row 1 keeps keys 0 and 3 only; every row keeps key 0 */
+static const bool sdpa_bool_mask[4 * 5] = {1, 0, 1, 1, 0, 1, 0, 0, 1, 0, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1};
+FN(f_sdpa_bool_mask,
+   nb_scaled_dot_product_attention(A, B, C, &(nb_sdpa_options){
+                                                .attn_mask = nb_from_array(sdpa_bool_mask, NB_SHAPE(4, 5),
+                                                                           NB_OPTS(NB_BOOL)),
+                                                .scale = 0.7}))
+static const double sdpa_add_mask[3 * 5] = {0.5, -1, 0, 2, -0.25, -3, 0.1, 1, -INFINITY, 0, 0, 0, 0.75, -0.5, 1.5};
+FN(f_sdpa_add_mask, nb_scaled_dot_product_attention(A, B, C, &(nb_sdpa_options){
+                                                                 .attn_mask = nb_from_array(sdpa_add_mask, NB_SHAPE(3, 1, 5),
+                                                                                            NB_OPTS(NB_FLOAT64))}))
+/* reseeded at every evaluation, so that each one drops the same weights */
+static nb_tensor *f_sdpa_dropout(int n, nb_tensor *const *in, void *ctx)
+{
+    (void)n, (void)ctx;
+    nb_manual_seed(99);
+    return nb_scaled_dot_product_attention(A, B, C, &(nb_sdpa_options){.dropout_p = 0.3});
+}
+#undef C
 static nb_tensor *f_scatter_add_(int n, nb_tensor *const *in, void *ctx)
 {
     (void)n, (void)ctx;
@@ -469,6 +491,16 @@ static const gc_row rows[] = {
      {IN(S4(2, 2, 4, 7), NONCONTIG)}},
     {"AdaptiveAvgPool2DBackward", "adaptive_avg_pool2d(a(2,2,5,4), (3,2))", f_adaptive_avg_pool2d, 1,
      {IN(S4(2, 2, 5, 4), NONCONTIG)}},
+    {"ScaledDotProductAttentionBackward", "sdpa(q(2,4,3), k(2,5,3), v(2,5,2))", f_sdpa, 3,
+     {IN(S3(2, 4, 3), NONCONTIG), IN(S3(2, 5, 3), 0), IN(S3(2, 5, 2), NONCONTIG)}},
+    {"ScaledDotProductAttentionBackward", "sdpa(q(2,2,4,3), k(2,2,6,3), v(2,2,6,2), causal)", f_sdpa_causal, 3,
+     {IN(S4(2, 2, 4, 3), 0), IN(S4(2, 2, 6, 3), NONCONTIG), IN(S4(2, 2, 6, 2), 0)}},
+    {"ScaledDotProductAttentionBackward", "sdpa(q(2,4,3), k(2,5,3), v(2,5,2), bool mask (4,5), scale 0.7)",
+     f_sdpa_bool_mask, 3, {IN(S3(2, 4, 3), 0), IN(S3(2, 5, 3), 0), IN(S3(2, 5, 2), 0)}},
+    {"ScaledDotProductAttentionBackward", "sdpa(q(2,3,4,3), k(3,5,3), v(5,2), additive mask (3,1,5) with -inf)",
+     f_sdpa_add_mask, 3, {IN(S4(2, 3, 4, 3), 0), IN(S3(3, 5, 3), NONCONTIG), IN(S2(5, 2), 0)}},
+    {"ScaledDotProductAttentionBackward", "seed 99; sdpa(q(2,4,3), k(1,5,3), v(2,5,2), dropout 0.3)", f_sdpa_dropout,
+     3, {IN(S3(2, 4, 3), 0), IN(S3(1, 5, 3), 0), IN(S3(2, 5, 2), 0)}},
     {"CatBackward", "stack((a, b), 1)", f_stack, 2, {IN(S2(2, 3), NONCONTIG), IN(S2(2, 3), 0)}},
     {"NarrowBackward", "split(a(2,6), 2, 1): p0 * p2 + p1", f_split, 1, {IN(S2(2, 6), NONCONTIG)}},
     {"CatBackward", "pad(a(3,4), (1, 2, -1, 1), 0.5)", f_pad_constant, 1, {IN(S2(3, 4), NONCONTIG)}},

@@ -293,6 +293,25 @@ NB_API nb_tensor *nb_avg_pool2d(const nb_tensor *x, const nb_avg_pool2d_options 
  * (oy, ox) averages rows [floor(oy H / out_h), ceil((oy + 1) H / out_h)) and likewise columns. */
 NB_API nb_tensor *nb_adaptive_avg_pool2d(const nb_tensor *x, int64_t out_h, int64_t out_w);
 
+/* ---------------------------------------------------------------- attention */
+
+/* Options of nb_scaled_dot_product_attention, as F.scaled_dot_product_attention's keyword
+ * arguments (all zero: no mask, no dropout, not causal, scale 1/sqrt(E)). */
+typedef struct nb_sdpa_options {
+    const nb_tensor *attn_mask; /* NULL, or bool (true: takes part) or additive of the query's dtype,
+                                   broadcastable to (N..., L, S); gets no gradient */
+    double dropout_p;           /* in [0, 1]: attention weights dropped (nabla's generator; the
+                                   counters are taken when the op runs, so a captured CUDA graph
+                                   replays the same mask) */
+    bool is_causal;             /* query i attends keys j <= i (tril(ones(L, S))); not with a mask */
+    double scale;               /* 0: 1/sqrt(E) */
+} nb_sdpa_options;
+/* softmax(q k^T scale + mask) v: q (N..., L, E), k (N..., S, E), v (N..., S, Ev), float32 or float64,
+ * batch dims broadcast -> (N..., L, Ev); options NULL: the defaults. A row with no key allowed
+ * is NaN, as the composition (PyTorch's math path) gives, not torch 2.5's zeros. */
+NB_API nb_tensor *nb_scaled_dot_product_attention(const nb_tensor *q, const nb_tensor *k, const nb_tensor *v,
+                                                  const nb_sdpa_options *options);
+
 /* ---------------------------------------------------------------- convolutional layers */
 
 /* nn.Conv2d: weight (out, in/groups, kH, kW) and bias (out,) drawn like PyTorch's (uniform in

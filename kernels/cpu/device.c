@@ -13,6 +13,7 @@
 #include "index.h"
 #include "conv.h"
 #include "pool.h"
+#include "attention.h"
 #include "reduce.h"
 #include "rows.h"
 #include "softmax.h"
@@ -292,6 +293,19 @@ static nb_status pool_backward(nbk_call c, const nbk_pool_args *a, const void *g
     return nbk_cpu_pool_backward(a, g, indices, gx, nbk_cpu_max_threads());
 }
 
+static nb_status attention_forward(nbk_call c, const nbk_attention_args *a, void *out, void *lse)
+{
+    (void)c;
+    return nbk_cpu_attention_forward(a, out, lse, nbk_cpu_max_threads());
+}
+
+static nb_status attention_backward(nbk_call c, const nbk_attention_args *a, const void *out, const void *lse,
+                                    const void *g, void *gq, void *gk, void *gv)
+{
+    (void)c;
+    return nbk_cpu_attention_backward(a, out, lse, g, gq, gk, gv, nbk_cpu_max_threads());
+}
+
 const nbk_device nbk_cpu_device = {
     .name = "cpu",
     .count = count,
@@ -330,4 +344,6 @@ const nbk_device nbk_cpu_device = {
     .col2im = col2im,
     .pool_forward = pool_forward,
     .pool_backward = pool_backward,
+    .attention_forward = attention_forward,
+    .attention_backward = attention_backward,
 };

@@ -10,6 +10,7 @@
 #include "batch_norm.h"
 #include "index_kernels.h"
 #include "pool.h"
+#include "attention.h"
 #include "softmax.h"
 
 #include <stdio.h>
@@ -194,6 +195,17 @@ static nb_status pool_backward(nbk_call c, const nbk_pool_args *a, const void *g
     return queued(c, nbk_cuda_pool_backward(c.device, a, g, indices, gx));
 }
 
+static nb_status attention_forward(nbk_call c, const nbk_attention_args *a, void *out, void *lse)
+{
+    return queued(c, nbk_cuda_attention_forward(c.device, a, out, lse));
+}
+
+static nb_status attention_backward(nbk_call c, const nbk_attention_args *a, const void *out, const void *lse,
+                                    const void *g, void *gq, void *gk, void *gv)
+{
+    return queued(c, nbk_cuda_attention_backward(c.device, a, out, lse, g, gq, gk, gv));
+}
+
 /* ---------------------------------------------------------------- capture */
 
 static nb_status capture_begin(nbk_call c) { return nbk_cuda_capture_begin(c.device); }
@@ -243,6 +255,8 @@ const nbk_device nbk_cuda_device = {
     .col2im = col2im,
     .pool_forward = pool_forward,
     .pool_backward = pool_backward,
+    .attention_forward = attention_forward,
+    .attention_backward = attention_backward,
     .capture_begin = capture_begin,
     .capturing = nbk_cuda_capturing,
     .capture_end = capture_end,

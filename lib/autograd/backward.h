@@ -98,5 +98,7 @@ nb_status nb__backward_col2im(nb_node *n, nb_tensor *g, nb_tensor **gi);
 
 /* 2-D pooling: max, average and adaptive average (lib/nn/pool.c) */
 nb_status nb__backward_pool2d(nb_node *n, nb_tensor *g, nb_tensor **gi);
+/* scaled dot-product attention (lib/nn/attention.c) */
+nb_status nb__backward_attention(nb_node *n, nb_tensor *g, nb_tensor **gi);
 
 #endif /* NB_AUTOGRAD_BACKWARD_H */

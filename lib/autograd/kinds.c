@@ -104,6 +104,8 @@ const nb_node_def nb_node_defs[NB_NODE_KIND_COUNT] = {
     [NB_NODE_MAX_POOL2D] = {"MaxPool2DWithIndicesBackward", nb__backward_pool2d, {"the indices"}},
     [NB_NODE_AVG_POOL2D] = {"AvgPool2DBackward", nb__backward_pool2d, {NULL}},
     [NB_NODE_ADAPTIVE_AVG_POOL2D] = {"AdaptiveAvgPool2DBackward", nb__backward_pool2d, {NULL}},
+    [NB_NODE_ATTENTION] = {"ScaledDotProductAttentionBackward", nb__backward_attention,
+                           {"the query", "the key", "the value", "the result", "the log-sum-exps", "the mask"}},
 };
 
 const nb_node_kind nb_ew_node_kinds[NB_EW_COUNT] = {

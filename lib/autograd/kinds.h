@@ -112,6 +112,7 @@ typedef enum nb_node_kind {
     NB_NODE_MAX_POOL2D, /* slot 0 saves the int64 indices */
     NB_NODE_AVG_POOL2D,
     NB_NODE_ADAPTIVE_AVG_POOL2D,
+    NB_NODE_ATTENTION, /* args.attention; q, k, v, the output, lse and the mask saved */
     NB_NODE_KIND_COUNT
 } nb_node_kind;
 
@@ -134,9 +135,11 @@ typedef union nb_node_args {
     /* the image (h, w), window, stride, top/left padding, dilation and windows (kernels/conv.h) */
     struct { int64_t h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow; } conv;
     struct { int kernel[2], stride[2], padding[2], dilation[2]; bool count_include_pad; int64_t divisor; } pool;
+    /* q, k, v folded to (batch, l, e), (batch, s, e), (batch, s, ev); the rest as kernels/attention.h */
+    struct { int64_t batch, l, s, e, ev, mask_bs; double scale, dropout_p; uint64_t seed, offset; bool causal, has_mask; } attention;
 } nb_node_args;
 
-#define NB_NODE_MAX_SAVED 3
+#define NB_NODE_MAX_SAVED 6
 #define NB_SAVED_INPUT2 "input 2"
 
 typedef struct nb_node_def {

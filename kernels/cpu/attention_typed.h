@@ -1,0 +1,158 @@
+/* attention_typed.h — the typed CPU kernels of scaled dot-product attention for one floating
+ * dtype, written once over the element type T. attention.c includes it once per dtype (no include
+ * guard), with these defined:
+ *   T      float or double
+ *   SFX    the name suffix (f32, f64): TYPED(forward_block) names forward_block_f32
+ *   EXP    T's exp: exp_f32 (math_f32.h) or the C library's exp
+ *   GEMM   BLIS's typed product: bli_sgemm_ex or bli_dgemm_ex
+ * and TYPED, BLOCK_Q, LANES and SIMD_CLONES from attention.c. They are undefined at the end.
+ *
+ * Work comes in blocks of up to BLOCK_Q query rows of one batch against every key the block may
+ * attend (a causal block stops after its last row's index): the scores of the block, (rows, keys),
+ * are one product through BLIS, then each row's softmax in place, then one product with V. */
+#if !defined(T) || !defined(SFX) || !defined(EXP) || !defined(GEMM) || !defined(TYPED)
+#error "attention_typed.h is included by attention.c after it defines T, SFX, EXP, GEMM and TYPED"
+#endif
+
+/* C (n, m) = alpha A (n, kk) B (kk, m) + beta C (beta 0 or 1) on one BLIS thread; each operand
+ * with its own row and column strides. Empty products write zeros (beta 0) or nothing. */
+static void TYPED(gemm)(int64_t n, int64_t m, int64_t kk, T alpha, const T *A, int64_t ars, int64_t acs,
+                        const T *B, int64_t brs, int64_t bcs, T beta, T *C, int64_t crs, int64_t ccs)
+{
+    if (n <= 0 || m <= 0) return;
+    if (kk <= 0) {
+        if (beta == 0)
+            for (int64_t i = 0; i < n; i++)
+                for (int64_t j = 0; j < m; j++) C[i * crs + j * ccs] = 0;
+        return;
+    }
+    (void)nbk_cpu_gemm_layout(n, kk, &ars, &acs); /* dense operands always fit: this only normalises */
+    (void)nbk_cpu_gemm_layout(kk, m, &brs, &bcs);
+    (void)nbk_cpu_gemm_layout(n, m, &crs, &ccs);
+    rntm_t rntm = BLIS_RNTM_INITIALIZER;
+    bli_rntm_set_num_threads(1, &rntm);
+    GEMM(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, n, m, kk, &alpha, (T *)A, ars, acs, (T *)B, brs, bcs, &beta, C, crs,
+         ccs, NULL, &rntm);
+}
+
+/* The maximum of x (n,) (NaNs skipped: they reach the result through their exps) and the sum
+ * of x in double, each over LANES independent partial results so the loops vectorise. */
+static inline T TYPED(row_max)(const T *restrict x, int64_t n)
+{
+    T lane[LANES];
+    for (int l = 0; l < LANES; l++) lane[l] = -INFINITY;
+    int64_t j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (int l = 0; l < LANES; l++) lane[l] = x[j + l] > lane[l] ? x[j + l] : lane[l];
+    T m = -INFINITY;
+    for (int l = 0; l < LANES; l++) m = lane[l] > m ? lane[l] : m;
+    for (; j < n; j++) m = x[j] > m ? x[j] : m;
+    return m;
+}
+
+static inline double TYPED(row_sum)(const T *restrict x, int64_t n)
+{
+    double lane[LANES] = {0};
+    int64_t j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (int l = 0; l < LANES; l++) lane[l] += x[j + l];
+    double s = 0;
+    for (int l = 0; l < LANES; l++) s += lane[l];
+    for (; j < n; j++) s += x[j];
+    return s;
+}
+
+/* x[j] = EXP(x[j] - shift) for j < n: a loop the compiler vectorises */
+SIMD_CLONES static void TYPED(exp_shifted)(T *restrict x, int64_t n, T shift)
+{
+    for (int64_t j = 0; j < n; j++) x[j] = EXP(x[j] - shift);
+}
+
+/* Scores of rows [i0, i0 + rows) of batch b against keys [0, keys): sc (rows, keys) = scale q k^T
+ * plus the mask's bias. */
+static void TYPED(scores)(const nbk_attention_args *a, int64_t b, int64_t i0, int64_t rows, int64_t keys, T *sc)
+{
+    const T *q = (const T *)a->q + (b * a->l + i0) * a->e;
+    const T *k = (const T *)a->k + b * a->s * a->e;
+    TYPED(gemm)(rows, keys, a->e, (T)a->scale, q, a->e, 1, k, 1, a->e, 0, sc, keys, 1);
+    if (a->e == 0) /* scale times an empty sum: NaN for the default scale 1/sqrt(0), as the composition */
+        for (int64_t x = 0; x < rows * keys; x++) sc[x] = (T)a->scale * (T)0;
+    if (!a->mask && !a->causal) return;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < keys; j++) sc[r * keys + j] += (T)nbk_attention_bias(a, b, i0 + r, j);
+}
+
+/* One query block's forward: out rows and lse of [i0, i0 + rows) of batch b; sc is scratch of
+ * (BLOCK_Q, s). */
+static void TYPED(forward_block)(const nbk_attention_args *a, int64_t b, int64_t i0, int64_t rows, T *sc, T *out,
+                                 T *lse)
+{
+    const int64_t keys = nbk_attention_key_end(a, i0 + rows - 1);
+    TYPED(scores)(a, b, i0, rows, keys, sc);
+    for (int64_t r = 0; r < rows; r++) {
+        const int64_t i = i0 + r;
+        T *x = sc + r * keys;
+        const T m = TYPED(row_max)(x, keys);
+        if (a->s == 0) {
+            lse[b * a->l + i] = -INFINITY;
+            continue;
+        }
+        if (m == -INFINITY) { /* no key allowed: NaN, as softmax over -inf gives */
+            for (int64_t j = 0; j < keys; j++) x[j] = NAN;
+            lse[b * a->l + i] = NAN;
+            continue;
+        }
+        TYPED(exp_shifted)(x, keys, m);
+        const double sum = TYPED(row_sum)(x, keys);
+        lse[b * a->l + i] = (T)((double)m + log(sum));
+        const T inv = (T)(1.0 / sum);
+        for (int64_t j = 0; j < keys; j++) x[j] *= inv;
+        if (a->dropout_p > 0)
+            for (int64_t j = 0; j < keys; j++) x[j] *= (T)nbk_attention_keep(a, b, i, j);
+    }
+    const T *v = (const T *)a->v + b * a->s * a->ev;
+    TYPED(gemm)(rows, a->ev, keys, 1, sc, keys, 1, v, a->ev, 1, 0, out + (b * a->l + i0) * a->ev, a->ev, 1);
+}
+
+/* Batch b's backward: gq rows block by block, gk and gv summed over the blocks in order. sc and
+ * dp are scratch of (BLOCK_Q, s) each. */
+static void TYPED(backward_batch)(const nbk_attention_args *a, int64_t b, const T *out, const T *lse, const T *g,
+                                  T *gq, T *gk, T *gv, T *sc, T *dp)
+{
+    const int64_t l = a->l, s = a->s, e = a->e, ev = a->ev;
+    const T *q = (const T *)a->q + b * l * e, *k = (const T *)a->k + b * s * e, *v = (const T *)a->v + b * s * ev;
+    T *gkb = gk + b * s * e, *gvb = gv + b * s * ev;
+    for (int64_t j = 0; j < s * e; j++) gkb[j] = 0;
+    for (int64_t j = 0; j < s * ev; j++) gvb[j] = 0;
+    for (int64_t i0 = 0; i0 < l; i0 += BLOCK_Q) {
+        const int64_t rows = l - i0 < BLOCK_Q ? l - i0 : BLOCK_Q;
+        const int64_t keys = nbk_attention_key_end(a, i0 + rows - 1);
+        const T *gb = g + (b * l + i0) * ev, *ob = out + (b * l + i0) * ev;
+        TYPED(scores)(a, b, i0, rows, keys, sc);
+        /* dp (rows, keys) = g v^T */
+        TYPED(gemm)(rows, keys, ev, 1, gb, ev, 1, v, 1, ev, 0, dp, keys, 1);
+        const bool removable = a->causal || (a->mask && a->mask_dtype == NB_BOOL);
+        for (int64_t r = 0; r < rows; r++) {
+            const int64_t i = i0 + r;
+            T *x = sc + r * keys, *d = dp + r * keys;
+            double di = 0;
+            for (int64_t c = 0; c < ev; c++) di += (double)gb[r * ev + c] * ob[r * ev + c];
+            TYPED(exp_shifted)(x, keys, lse[b * l + i]); /* p, NaN for a row with no key */
+            for (int64_t j = 0; j < keys; j++) {
+                const T z = a->dropout_p > 0 ? (T)nbk_attention_keep(a, b, i, j) : 1;
+                const T p = x[j];
+                d[j] = removable && nbk_attention_removed(a, b, i, j) ? 0 : p * (d[j] * z - (T)di); /* ds */
+                x[j] = p * z;                  /* the dropped-out weights, for gv */
+            }
+        }
+        /* gv[:keys] += (p z)^T g; gq rows = scale ds k; gk[:keys] += scale ds^T q */
+        TYPED(gemm)(keys, ev, rows, 1, sc, 1, keys, gb, ev, 1, 1, gvb, ev, 1);
+        TYPED(gemm)(rows, e, keys, (T)a->scale, dp, keys, 1, k, e, 1, 0, gq + (b * l + i0) * e, e, 1);
+        TYPED(gemm)(keys, e, rows, (T)a->scale, dp, 1, keys, q + i0 * e, e, 1, 1, gkb, e, 1);
+    }
+}
+
+#undef T
+#undef SFX
+#undef EXP
+#undef GEMM
