@@ -26,6 +26,7 @@
 #include "iter.h"
 #include "norm.h"
 #include "ops.h"
+#include "optim.h"
 #include "pool.h"
 #include "random.h"
 #include "reduce.h"
@@ -126,6 +127,13 @@ typedef struct nbk_device {
     nb_status (*pool_forward)(nbk_call c, const nbk_pool_args *a, const void *x, void *y, int64_t *indices);
     /* gx (planes, in_h, in_w) from g (planes, out_h, out_w) and max pooling's indices */
     nb_status (*pool_backward)(nbk_call c, const nbk_pool_args *a, const void *g, const int64_t *indices, void *gx);
+    /* optimizers (kernels/optim.h): an Adam/AdamW step over a list of parameters (each step
+     * count advanced first); a gradient norm's accumulator *acc (a double in the device's
+     * memory) combined with a list's terms, with scratch of NBK_NORM_SCRATCH doubles there; and
+     * the list scaled by the clip coefficient of the norm *acc gives */
+    nb_status (*adam_step)(nbk_call c, const nbk_adam_args *a);
+    nb_status (*grad_norm)(nbk_call c, const nbk_grad_list *l, double norm_type, double *acc, double *scratch);
+    nb_status (*grad_scale)(nbk_call c, const nbk_grad_list *l, const double *acc, double norm_type, double max_norm);
 
     /* ---- step capture (NULL where the device has none) */
     nb_status (*capture_begin)(nbk_call c);
