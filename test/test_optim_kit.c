@@ -334,6 +334,41 @@ Test(optim, fused_adam_batches_match_one_optimizer_per_parameter, .init = nb_tes
     assert_ok();
 }
 
+/* The fused step rounds as the rule written with nabla's elementwise ops does, op for op: three
+ * float32 steps of Adam and AdamW (with weight decay) equal the composition bit for bit. */
+Test(optim, fused_adam_rounds_as_the_unfused_rule, .init = nb_test_setup)
+{
+    const double lr = 0.05, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.1;
+    for (int decoupled = 0; decoupled < 2; decoupled++) {
+        nb_scope_begin();
+        nb_manual_seed(9);
+        nb_tensor *p = nb_requires_grad_(nb_randn(NB_SHAPE(5, 7), NB_OPTS(NB_FLOAT32)), true);
+        nb_tensor *want = nb_clone(nb_detach(p));
+        nb_tensor *m = nb_zeros(NB_SHAPE(5, 7), NB_OPTS(NB_FLOAT32)), *v = nb_zeros(NB_SHAPE(5, 7), NB_OPTS(NB_FLOAT32));
+        nb_params *params = nb_params_new();
+        nb_params_add(params, p);
+        nb_adam_options o = {.lr = lr, .weight_decay = wd};
+        nb_optimizer *opt = decoupled ? nb_adamw_new(params, o) : nb_adam_new(params, o);
+        for (int t = 1; t <= 3; t++) {
+            nb_tensor *g = nb_mul_scalar(nb_randn(NB_SHAPE(5, 7), NB_OPTS(NB_FLOAT32)), 0.3);
+            cr_assert_eq(nb_backward_ex(p, g, false), NB_OK, "%s", nb_last_error());
+            cr_assert_eq(nb_optimizer_step(opt), NB_OK, "%s", nb_last_error());
+            nb_optimizer_zero_grad(opt);
+            /* the unfused rule, one rounding per op */
+            if (decoupled) want = nb_mul_scalar(want, 1 - lr * wd);
+            else g = nb_add(g, nb_mul_scalar(want, wd));
+            m = nb_add(nb_mul_scalar(m, b1), nb_mul_scalar(g, 1 - b1));
+            v = nb_add(nb_mul_scalar(v, b2), nb_mul_scalar(nb_mul(g, g), 1 - b2));
+            nb_tensor *denom = nb_add_scalar(nb_div_scalar(nb_sqrt(v), sqrt(1 - pow(b2, t))), eps);
+            want = nb_add(want, nb_mul_scalar(nb_div(m, denom), -(lr / (1 - pow(b1, t)))));
+            assert_close(p, want, 0, 0);
+        }
+        nb_optimizer_free(opt);
+        nb_params_free(params);
+        cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
+    }
+}
+
 /* ---------------------------------------------------------------- gradient clipping */
 
 #define NCLIP 6
