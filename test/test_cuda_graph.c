@@ -561,3 +561,34 @@ Test(cuda_graph, a_kernel_fault_is_reported_at_the_next_read_naming_the_last_op,
     nb_clear_error();
     nb_release(u), nb_release(s), nb_release(t);
 }
+
+/* nb_clip_grad_norm_ queues its work during a capture and returns NaN with no error; the replay
+ * clips as an eager call does. Gradients on two devices are refused, naming both. */
+Test(cuda_graph, clipping_in_a_capture_and_across_devices, .init = cuda_test_setup)
+{
+    nb_tensor *w = nb_requires_grad_(nb_ones(NB_SHAPE(4), NB_OPTS(NB_FLOAT32, .device = GPU)), true);
+    nb_tensor *g = nb_full(NB_SHAPE(4), 3.0, NB_OPTS(NB_FLOAT32, .device = GPU)); /* norm 6 */
+    nb_params *p = nb_params_new();
+    nb_params_add(p, w);
+    cr_assert_eq(nb_backward_ex(w, g, false), NB_OK, "%s", nb_last_error());
+    cr_assert_eq(nb_graph_capture_begin(GPU), NB_OK, "%s", nb_last_error());
+    cr_assert(isnan(nb_clip_grad_norm_(p, 1.5, 2.0)));
+    assert_ok();
+    nb_graph *graph = nb_graph_capture_end();
+    cr_assert_not_null(graph, "%s", nb_last_error());
+    cr_assert_eq(nb_graph_replay(graph), NB_OK, "%s", nb_last_error());
+    nb_scope_begin();
+    cr_assert_float_eq(nb_item(nb_sum(nb_grad(w))), 4 * 0.75, 1e-5, "each 3 scaled by 1.5 / 6");
+    nb_scope_end();
+    nb_graph_release(graph);
+
+    nb_tensor *c = nb_requires_grad_(nb_ones(NB_SHAPE(2), NB_OPTS(NB_FLOAT32)), true);
+    nb_tensor *gc = nb_ones(NB_SHAPE(2), NB_OPTS(NB_FLOAT32));
+    cr_assert_eq(nb_backward_ex(c, gc, false), NB_OK, "%s", nb_last_error());
+    nb_params_add(p, c);
+    cr_assert(isnan(nb_clip_grad_norm_(p, 1.0, 2.0)));
+    assert_error(NB_ERR_DEVICE, ERR_PARTS("nb_clip_grad_norm_", "parameter 1 is on cpu", "parameter 0 is on cuda:0",
+                                          "one device"));
+    nb_params_free(p);
+    nb_release(w), nb_release(g), nb_release(c), nb_release(gc);
+}
