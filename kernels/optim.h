@@ -18,7 +18,7 @@
 #define NBK_OPTIM_HD
 #endif
 
-#define NBK_MULTI_MAX 32      /* tensors per call */
+#define NBK_MULTI_MAX 64      /* tensors per call (a CUDA launch takes them in its 4 KB of arguments) */
 #define NBK_NORM_SCRATCH 1024 /* doubles of scratch a gradient norm may use (the GPU's partial sums) */
 
 /* One parameter of an Adam step: param, grad, exp_avg and exp_avg_sq of numel elements each, and

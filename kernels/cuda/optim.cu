@@ -70,6 +70,8 @@ struct AdamLaunch {
     int64_t chunk_start[NBK_MULTI_MAX + 1];
 };
 
+static_assert(sizeof(AdamLaunch) <= 4096, "a launch's arguments are at most 4 KB");
+
 __global__ void adam_advance_kernel(AdamLaunch L)
 {
     if ((int)threadIdx.x < L.a.n) *L.a.t[threadIdx.x].step += 1;
@@ -101,6 +103,8 @@ struct GradLaunch {
     nbk_grad_list l;
     int64_t chunk_start[NBK_MULTI_MAX + 1];
 };
+
+static_assert(sizeof(GradLaunch) <= 4096, "a launch's arguments are at most 4 KB");
 
 /* The combination of a norm's terms: a sum, or a max (p infinite). */
 __host__ __device__ inline double combine(double a, double b, bool is_max) { return is_max ? nbk_nan_max(a, b) : a + b; }
@@ -183,7 +187,7 @@ extern "C" nb_status nbk_cuda_adam_step(int device, const nbk_adam_args *a)
     int64_t numel[NBK_MULTI_MAX]; /* (n,) */
     for (int k = 0; k < a->n; k++) numel[k] = a->t[k].numel;
     chunk_table(a->n, numel, L.chunk_start);
-    adam_advance_kernel<<<1, NBK_MULTI_MAX, 0, stream>>>(L);
+    adam_advance_kernel<<<1, NBK_MULTI_MAX, 0, stream>>>(L); /* a thread per tensor */
     st = nbk_cuda_check(cudaGetLastError(), device, "launching the Adam step-count kernel");
     if (st != NB_OK || L.chunk_start[a->n] == 0) return st;
     const unsigned grid = grid_for(L.chunk_start[a->n], MAX_BLOCKS);
