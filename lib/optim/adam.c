@@ -68,6 +68,13 @@ typedef struct adam_batch {
     nb_tensor *grad_copy[NBK_MULTI_MAX];  /* contiguous copies, or NULL */
 } adam_batch;
 
+/* Empties the batch without running it. */
+static void drop(adam_batch *b)
+{
+    for (int k = 0; k < b->args.n; k++) nb_release(b->param_copy[k]), nb_release(b->grad_copy[k]);
+    b->args.n = 0;
+}
+
 /* Runs the batch's call and writes the copies back; empties the batch either way. */
 static bool flush(adam_batch *b)
 {
@@ -124,6 +131,15 @@ static bool add(adam_batch *b, nb_tensor *p, nb_optim_state *state)
     return true;
 }
 
+static bool adam_prepare_group(nb_optimizer *opt, nb_optim_group *g)
+{
+    for (int i = 0; i < nb_params_count(g->params); i++) {
+        nb_tensor *p = nb_params_get(g->params, i);
+        if (p->grad && !g->state[i].step && !make_state(opt, p, &g->state[i])) return false;
+    }
+    return true;
+}
+
 static bool adam_step_group(nb_optimizer *opt, nb_optim_group *g)
 {
     const adam_optimizer *a = (const adam_optimizer *)opt;
@@ -131,15 +147,13 @@ static bool adam_step_group(nb_optimizer *opt, nb_optim_group *g)
                              .weight_decay = g->weight_decay, .decoupled = a->decoupled}};
     for (int i = 0; i < nb_params_count(g->params); i++) {
         nb_tensor *p = nb_params_get(g->params, i);
-        if (!p->grad) continue;
-        if (!g->state[i].step && !make_state(opt, p, &g->state[i])) return flush(&b), false;
-        if (!add(&b, p, &g->state[i])) return flush(&b), false;
+        if (p->grad && !add(&b, p, &g->state[i])) return drop(&b), false;
     }
     return flush(&b);
 }
 
-static const nb_optimizer_vtable adam_vtable = {"Adam", adam_step_group};
-static const nb_optimizer_vtable adamw_vtable = {"AdamW", adam_step_group};
+static const nb_optimizer_vtable adam_vtable = {"Adam", adam_step_group, adam_prepare_group};
+static const nb_optimizer_vtable adamw_vtable = {"AdamW", adam_step_group, adam_prepare_group};
 
 static nb_optimizer *adam_new(const char *op, int n, const nb_param_group *groups, nb_adam_options o, bool decoupled)
 {

@@ -132,6 +132,7 @@ nb_status nb_optimizer_step(nb_optimizer *opt)
     nb_no_grad_begin();
     nb__tracking_pause(); /* the state and temporaries made here are the optimizer's own */
     bool ok = true;
+    for (int k = 0; k < opt->ngroups && ok && opt->vt->prepare_group; k++) ok = opt->vt->prepare_group(opt, &opt->groups[k]);
     for (int k = 0; k < opt->ngroups && ok; k++) ok = opt->vt->step_group(opt, &opt->groups[k]);
     nb__tracking_resume();
     nb_no_grad_end();

@@ -31,6 +31,9 @@ typedef struct nb_optimizer_vtable {
      * grown to the list's length); runs in no-grad mode with scope tracking paused. False (with
      * an error) on failure. */
     bool (*step_group)(nb_optimizer *opt, nb_optim_group *g);
+    /* Before any group steps (NULL: nothing to do): makes the state group g's parameters with a
+     * grad lack, so that a refusal (during a capture) comes before any parameter changes. */
+    bool (*prepare_group)(nb_optimizer *opt, nb_optim_group *g);
 } nb_optimizer_vtable;
 
 /* The shared part. SGD and Adam allocate a larger struct with this as its first member, so
