@@ -42,10 +42,10 @@ typedef struct nb_param_group {
     nb_params *params; /* borrowed, as above */
     double lr, weight_decay;
 } nb_param_group;
-NB_API nb_optimizer *nb_sgd_new_groups(int n, const nb_param_group *groups, nb_sgd_options opts);
-NB_API nb_optimizer *nb_adam_new_groups(int n, const nb_param_group *groups, nb_adam_options opts);
-NB_API nb_optimizer *nb_adamw_new_groups(int n, const nb_param_group *groups, nb_adam_options opts);
-NB_API int nb_optimizer_group_count(const nb_optimizer *opt);
+NB_API nb_optimizer *nb_sgd_new_groups(int n, const nb_param_group *groups, nb_sgd_options opts); /* SGD */
+NB_API nb_optimizer *nb_adam_new_groups(int n, const nb_param_group *groups, nb_adam_options opts); /* Adam */
+NB_API nb_optimizer *nb_adamw_new_groups(int n, const nb_param_group *groups, nb_adam_options opts); /* AdamW */
+NB_API int nb_optimizer_group_count(const nb_optimizer *opt); /* 1 for the single-list constructors */
 /* The current rate of group (0 .. count - 1); NaN (and an error) for no such group. */
 NB_API double nb_optimizer_group_lr(const nb_optimizer *opt, int group);
 NB_API nb_status nb_optimizer_set_group_lr(nb_optimizer *opt, int group, double lr); /* lr >= 0 */
