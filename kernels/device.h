@@ -27,6 +27,7 @@
 #include "iter.h"
 #include "norm.h"
 #include "ops.h"
+#include "optim.h"
 #include "pool.h"
 #include "random.h"
 #include "reduce.h"
@@ -132,6 +133,13 @@ typedef struct nbk_device {
     /* gq, gk, gv (dense, of q's, k's and v's shapes) from the forward's out and lse and g (batch, l, ev) */
     nb_status (*attention_backward)(nbk_call c, const nbk_attention_args *a, const void *out, const void *lse,
                                     const void *g, void *gq, void *gk, void *gv);
+    /* optimizers (kernels/optim.h): an Adam/AdamW step over a list of parameters (each step
+     * count advanced first); a gradient norm's accumulator *acc (a double in the device's
+     * memory) combined with a list's terms, with scratch of NBK_NORM_SCRATCH doubles there; and
+     * the list scaled by the clip coefficient of the norm *acc gives */
+    nb_status (*adam_step)(nbk_call c, const nbk_adam_args *a);
+    nb_status (*grad_norm)(nbk_call c, const nbk_grad_list *l, double norm_type, double *acc, double *scratch);
+    nb_status (*grad_scale)(nbk_call c, const nbk_grad_list *l, const double *acc, double norm_type, double max_norm);
 
     /* ---- step capture (NULL where the device has none) */
     nb_status (*capture_begin)(nbk_call c);

@@ -1,6 +1,6 @@
 /* test_cuda_graph.c — step replay with CUDA Graphs, streams and fault reports: a captured step
  * replays to the same values as eager steps (hand-written gradients, autograd, cross entropy with
- * SGD and momentum), new data copied into the captured inputs is used, replays allocate nothing, what
+ * SGD and momentum; AdamW with parameter groups after gradient clipping), new data copied into the captured inputs is used, replays allocate nothing, what
  * cannot be captured is refused with an error naming the op, and a kernel fault surfaces at the
  * next synchronisation naming the last op queued.
  *
@@ -379,6 +379,64 @@ Test(cuda_graph, a_cross_entropy_step_with_sgd_momentum_replays_after_a_warm_up_
     free_net(&a), free_net(&b);
 }
 
+/* Two copies of one net stepped by AdamW with two parameter groups (w1 with weight decay, w2 at
+ * another rate without) after clipping the gradients' norm: a eagerly every step, b eagerly once
+ * (the warm-up that makes the optimizer's state), then captured once and replayed. The device
+ * keeps Adam's step counts, so the replays advance them and the bias corrections follow. */
+Test(cuda_graph, an_adamw_step_with_groups_and_clipping_replays_after_a_warm_up_step, .init = cuda_test_setup)
+{
+    net a = make_net(17, true), b = make_net(17, true);
+    nb_params *pa[2] = {nb_params_new(), nb_params_new()}, *pb[2] = {nb_params_new(), nb_params_new()};
+    nb_params_add(pa[0], a.w1), nb_params_add(pa[1], a.w2), nb_params_add(pb[0], b.w1), nb_params_add(pb[1], b.w2);
+    nb_params *all[2] = {nb_params_new(), nb_params_new()}; /* each net's parameters, for clipping */
+    nb_params_add(all[0], a.w1), nb_params_add(all[0], a.w2), nb_params_add(all[1], b.w1), nb_params_add(all[1], b.w2);
+    nb_adam_options o = {.lr = 1e-2, .weight_decay = 0.1};
+    nb_optimizer *oa = nb_adamw_new_groups(2, (nb_param_group[]){{pa[0], -1, -1}, {pa[1], 3e-3, 0}}, o);
+    nb_optimizer *ob = nb_adamw_new_groups(2, (nb_param_group[]){{pb[0], -1, -1}, {pb[1], 3e-3, 0}}, o);
+    cr_assert(oa && ob, "%s", nb_last_error());
+    net *nets[2] = {&a, &b};
+    nb_optimizer *opts[2] = {oa, ob};
+    nb_tensor *norms[2] = {NULL, NULL}; /* the last step's gradient norm of each net */
+    nb_graph *g = NULL;
+    for (int s = 0; s < 8; s++) {
+        for (int k = 0; k < 2; k++) {
+            net *n = nets[k];
+            if (k == 1 && g) {
+                cr_assert_eq(nb_graph_replay(g), NB_OK, "%s", nb_last_error());
+                continue;
+            }
+            bool capture = k == 1 && s == 1;
+            if (capture) cr_assert_eq(nb_graph_capture_begin(GPU), NB_OK, "%s", nb_last_error());
+            nb_scope_begin();
+            nb_optimizer_zero_grad(opts[k]);
+            nb_tensor *labels = nb_argmax_dim(n->y, 1, false); /* (64,) int64 classes */
+            nb_tensor *loss = nb_cross_entropy(nb_mm(nb_relu(nb_mm(n->x, n->w1)), n->w2), labels);
+            nb_backward(loss);
+            nb_tensor *norm = nb_clip_grad_norm_tensor_(all[k], 0.5, 2.0);
+            nb_optimizer_step(opts[k]);
+            nb_release(norms[k]);
+            norms[k] = nb_keep(nb_detach(norm));
+            cr_assert_eq(nb_scope_end(), NB_OK, "step %d, net %d: %s", s, k, nb_last_error());
+            if (capture) {
+                g = nb_graph_capture_end();
+                cr_assert_not_null(g, "%s", nb_last_error());
+                cr_assert_eq(nb_graph_replay(g), NB_OK, "%s", nb_last_error());
+            }
+        }
+    }
+    cr_assert_gt(nb_item(norms[0]), 0.5, "the gradients were clipped (norm %g)", nb_item(norms[0]));
+    assert_same_values(norms[1], norms[0], "the gradient norm of the 8th step");
+    assert_same_values(b.w1, a.w1, "w1 after 8 AdamW steps");
+    assert_same_values(b.w2, a.w2, "w2 after 8 AdamW steps");
+    nb_graph_release(g);
+    for (int k = 0; k < 2; k++) {
+        nb_release(norms[k]);
+        nb_params_free(pa[k]), nb_params_free(pb[k]), nb_params_free(all[k]);
+    }
+    nb_optimizer_free(oa), nb_optimizer_free(ob);
+    free_net(&a), free_net(&b);
+}
+
 /* ================================================================ what a capture refuses */
 
 /* Begins a capture, runs what (which must fail with status and message parts), and checks that
@@ -413,7 +471,7 @@ Test(cuda_graph, host_reads_and_host_work_are_refused_during_a_capture, .init = 
     nb_release(t);
 }
 
-Test(cuda_graph, adam_and_a_first_momentum_step_are_refused_during_a_capture, .init = cuda_test_setup)
+Test(cuda_graph, first_adam_and_momentum_steps_are_refused_during_a_capture, .init = cuda_test_setup)
 {
     net n = make_net(13, true);
     nb_params *p = nb_params_new();
@@ -422,7 +480,7 @@ Test(cuda_graph, adam_and_a_first_momentum_step_are_refused_during_a_capture, .i
     cr_assert_eq(nb_backward(loss), NB_OK, "%s", nb_last_error());
     nb_optimizer *adam = nb_adam_new(p, (nb_adam_options){.lr = 1e-3});
     nb_optimizer *sgd = nb_sgd_new(p, (nb_sgd_options){.lr = 1e-3, .momentum = 0.9});
-    CHECK_REFUSED(nb_optimizer_step(adam), NB_ERR_ARGUMENT, "nb_optimizer_step (Adam)", "step count");
+    CHECK_REFUSED(nb_optimizer_step(adam), NB_ERR_ARGUMENT, "nb_optimizer_step (Adam)", "first step");
     CHECK_REFUSED(nb_optimizer_step(sgd), NB_ERR_ARGUMENT, "nb_optimizer_step", "sgd", "momentum buffer");
     nb_optimizer_free(adam), nb_optimizer_free(sgd);
     nb_params_free(p);
@@ -502,4 +560,35 @@ Test(cuda_graph, a_kernel_fault_is_reported_at_the_next_read_naming_the_last_op,
     cr_assert_eq(nb_last_status(), NB_ERR_DEVICE, "%s", nb_last_error());
     nb_clear_error();
     nb_release(u), nb_release(s), nb_release(t);
+}
+
+/* nb_clip_grad_norm_ queues its work during a capture and returns NaN with no error; the replay
+ * clips as an eager call does. Gradients on two devices are refused, naming both. */
+Test(cuda_graph, clipping_in_a_capture_and_across_devices, .init = cuda_test_setup)
+{
+    nb_tensor *w = nb_requires_grad_(nb_ones(NB_SHAPE(4), NB_OPTS(NB_FLOAT32, .device = GPU)), true);
+    nb_tensor *g = nb_full(NB_SHAPE(4), 3.0, NB_OPTS(NB_FLOAT32, .device = GPU)); /* norm 6 */
+    nb_params *p = nb_params_new();
+    nb_params_add(p, w);
+    cr_assert_eq(nb_backward_ex(w, g, false), NB_OK, "%s", nb_last_error());
+    cr_assert_eq(nb_graph_capture_begin(GPU), NB_OK, "%s", nb_last_error());
+    cr_assert(isnan(nb_clip_grad_norm_(p, 1.5, 2.0)));
+    assert_ok();
+    nb_graph *graph = nb_graph_capture_end();
+    cr_assert_not_null(graph, "%s", nb_last_error());
+    cr_assert_eq(nb_graph_replay(graph), NB_OK, "%s", nb_last_error());
+    nb_scope_begin();
+    cr_assert_float_eq(nb_item(nb_sum(nb_grad(w))), 4 * 0.75, 1e-5, "each 3 scaled by 1.5 / 6");
+    nb_scope_end();
+    nb_graph_release(graph);
+
+    nb_tensor *c = nb_requires_grad_(nb_ones(NB_SHAPE(2), NB_OPTS(NB_FLOAT32)), true);
+    nb_tensor *gc = nb_ones(NB_SHAPE(2), NB_OPTS(NB_FLOAT32));
+    cr_assert_eq(nb_backward_ex(c, gc, false), NB_OK, "%s", nb_last_error());
+    nb_params_add(p, c);
+    cr_assert(isnan(nb_clip_grad_norm_(p, 1.0, 2.0)));
+    assert_error(NB_ERR_DEVICE, ERR_PARTS("nb_clip_grad_norm_", "parameter 1 is on cpu", "parameter 0 is on cuda:0",
+                                          "one device"));
+    nb_params_free(p);
+    nb_release(w), nb_release(g), nb_release(c), nb_release(gc);
 }

@@ -592,6 +592,31 @@ static nb_tensor *conv2d_layer_of(nb_tensor *const *in, nb_options o)
 FN(f_conv2d_layer, conv2d_layer_of(in, o))
 FN(f_max_pool2d_layer, nb_max_pool2d_layer_forward(&(nb_max_pool2d_layer){NB_MAX_POOL2D_OPTIONS(2, 2)}, A))
 
+/* clip_grad_norm_tensor_ over two parameters whose grads are a and b (given as the gradients of
+ * leaves, so they keep their layouts where backward does): the norm, then both clipped grads,
+ * flattened into one tensor */
+static nb_tensor *clip_grad_norm_of(nb_tensor *const *in, double max_norm, double norm_type)
+{
+    nb_params *params = nb_params_new();
+    for (int k = 0; k < 2; k++) {
+        nb_tensor *leaf = nb_requires_grad_(nb_zeros_like(in[k]), true);
+        if (!leaf || nb_backward_ex(leaf, in[k], false) != NB_OK || nb_params_add(params, leaf) != NB_OK) {
+            nb_params_free(params);
+            return NULL;
+        }
+    }
+    nb_tensor *norm = nb_clip_grad_norm_tensor_(params, max_norm, norm_type);
+    nb_tensor *y = norm ? nb_cat(3, (nb_tensor *const[]){nb_reshape(norm, NB_SHAPE(1)),
+                                                         nb_flatten(nb_grad(nb_params_get(params, 0))),
+                                                         nb_flatten(nb_grad(nb_params_get(params, 1)))}, 0)
+                        : NULL;
+    nb_params_free(params);
+    return y;
+}
+FN(f_clip_grad_norm_2, clip_grad_norm_of(in, 0.5, 2))
+FN(f_clip_grad_norm_inf, clip_grad_norm_of(in, 0.25, INFINITY))
+FN(f_clip_grad_norm_3, clip_grad_norm_of(in, 1e6, 3)) /* no clipping */
+
 /* draws reseed first: the same seed must give the same values on every device */
 FN(f_randint, (nb_manual_seed(31), nb_randint(-4, 9, NB_SHAPE(5, 6), o)))
 FN(f_randn_large, (nb_manual_seed(37), nb_randn(NB_SHAPE(333, 1031), o)))
@@ -995,6 +1020,13 @@ static const row rows[] = {
      "DropoutBackward", 0},
     {"Dropout(0.3)(a), eval", "nb_dropout_layer_forward", f_dropout_layer_eval, ANY_SHAPE, "F", ALL,
      "ReshapeBackward", 0},
+    /* optimizers' helpers */
+    {"clip_grad_norm_tensor_(grads a, b; 0.5, 2)", "nb_clip_grad_norm_tensor_", f_clip_grad_norm_2, SAME_SHAPE_PAIRS,
+     "FF", FLOATS, NULL, 0},
+    {"clip_grad_norm_tensor_(grads a, b; 0.25, inf)", "nb_clip_grad_norm_tensor_", f_clip_grad_norm_inf,
+     SAME_SHAPE_PAIRS, "FF", FLOATS, NULL, 0},
+    {"clip_grad_norm_tensor_(grads a, b; 1e6, 3)", "nb_clip_grad_norm_tensor_", f_clip_grad_norm_3, STACKABLE, "FF",
+     FLOATS, NULL, 0},
     /* indexing and shape */
     {"index_select(a, 0, 7 indices)", "nb_index_select", f_index_select_0, TWO_OR_THREE_DIMS, "F", ALL,
      "IndexSelectBackward", 0},

@@ -55,8 +55,10 @@ NB_API void nb_cuda_empty_cache(void);
  * and updated in place by every replay, so new data goes in with nb_copy_ before a replay.
  * Refused during a capture, with an error naming the op: reading values back (nb_item,
  * nb_copy_to_array, nb_to to the CPU), copies from the host, CPU tensors and other devices, and
- * optimizer steps whose host-side state changes each step (Adam's step count; SGD's first step
- * with momentum). Warm-up steps before the capture create optimizer state and cuBLAS's set-up. */
+ * optimizer steps that create state (the first step of Adam and AdamW, and SGD's first step with
+ * momentum). Adam's step counts live on the device, so its captured steps replay correctly, and
+ * nb_clip_grad_norm_tensor_ clips without reading back. Warm-up steps before the capture create
+ * optimizer state and cuBLAS's set-up. */
 typedef struct nb_graph nb_graph;
 
 /* Starts capturing this thread's work on device (a CUDA device). */

@@ -33,14 +33,95 @@ typedef struct nb_adam_options {
 NB_API nb_optimizer *nb_sgd_new(nb_params *params, nb_sgd_options opts);
 NB_API nb_optimizer *nb_adam_new(nb_params *params, nb_adam_options opts);
 NB_API nb_optimizer *nb_adamw_new(nb_params *params, nb_adam_options opts);
+/* Parameter groups (torch.optim's param_groups): each group's parameters are stepped with its own
+ * lr and weight_decay, where a value < 0 or NaN stands for the optimizer's (opts.lr,
+ * opts.weight_decay), so {params, -1, 0} keeps the default rate and turns decay off (biases,
+ * norms, embeddings). n >= 1 groups; a parameter may be in one group only. The constructors
+ * above make one group of params. */
+typedef struct nb_param_group {
+    nb_params *params; /* borrowed, as above */
+    double lr, weight_decay;
+} nb_param_group;
+NB_API nb_optimizer *nb_sgd_new_groups(int n, const nb_param_group *groups, nb_sgd_options opts); /* SGD */
+NB_API nb_optimizer *nb_adam_new_groups(int n, const nb_param_group *groups, nb_adam_options opts); /* Adam */
+NB_API nb_optimizer *nb_adamw_new_groups(int n, const nb_param_group *groups, nb_adam_options opts); /* AdamW */
+NB_API int nb_optimizer_group_count(const nb_optimizer *opt); /* 1 for the single-list constructors */
+/* The current rate of group (0 .. count - 1); NaN (and an error) for no such group. */
+NB_API double nb_optimizer_group_lr(const nb_optimizer *opt, int group);
+NB_API nb_status nb_optimizer_set_group_lr(nb_optimizer *opt, int group, double lr); /* lr >= 0 */
+/* One step over every group. Adam and AdamW keep each parameter's step count on its device, so
+ * their steps can be captured and replayed as a CUDA graph (nabla/cuda.h); a replay uses the
+ * rates of the capture. */
 NB_API nb_status nb_optimizer_step(nb_optimizer *opt);
 /* Releases every parameter's .grad (PyTorch's zero_grad(set_to_none=True)): the next backward
  * stores fresh gradients rather than adding into zeroed ones. nb_params_zero_grad zeroes in place. */
 NB_API void nb_optimizer_zero_grad(nb_optimizer *opt);
-/* For schedules; lr < 0 is refused. */
+/* Sets every group's rate; lr < 0 is refused. */
 NB_API void nb_optimizer_set_lr(nb_optimizer *opt, double lr);
-NB_API double nb_optimizer_lr(const nb_optimizer *opt);
+NB_API double nb_optimizer_lr(const nb_optimizer *opt); /* group 0's rate */
 NB_API void nb_optimizer_free(nb_optimizer *opt); /* NULL does nothing */
+
+/* ---------------------------------------------------------------- gradient clipping */
+
+/* torch.nn.utils.clip_grad_norm_ (error_if_nonfinite=False): the norm of order norm_type (> 0;
+ * INFINITY for the largest magnitude) of all the parameters' gradients together, as if
+ * concatenated; when max_norm / (norm + 1e-6) < 1 every gradient is scaled in place by it.
+ * Parameters without a grad are skipped (no grads: 0). Returns the norm, or NaN with an error;
+ * during a CUDA graph capture the work is queued and NaN returned with no error (use
+ * nb_clip_grad_norm_tensor_ there). */
+NB_API double nb_clip_grad_norm_(nb_params *params, double max_norm, double norm_type);
+/* The same, returning the norm as a 0-d tensor on the gradients' device, of the first
+ * gradient's dtype (a 0-d float32 on the CPU when no parameter has a grad), computed and applied
+ * without reading it back: safe inside a capture. The gradients must share one device. */
+NB_API nb_tensor *nb_clip_grad_norm_tensor_(nb_params *params, double max_norm, double norm_type);
+
+/* ---------------------------------------------------------------- learning-rate schedules
+ *
+ * A schedule is a pure function of the step (torch's last_epoch: 0 before the first
+ * scheduler.step()) and a group's base rate, giving torch.optim.lr_scheduler's values in closed
+ * form (equal to stepping the torch scheduler to that step, up to rounding):
+ *   NB_LR_STEP    StepLR(step_size, gamma):   base * gamma^floor(step / step_size)
+ *   NB_LR_LINEAR  LinearLR(start_factor, end_factor, total_iters):
+ *                 base * (start + (end - start) * min(step, total_iters) / total_iters)
+ *   NB_LR_COSINE  CosineAnnealingLR(T_max, eta_min):
+ *                 eta_min + (base - eta_min) * (1 + cos(pi * step / T_max)) / 2
+ *   NB_LR_WARMUP_COSINE  linear warmup over warmup_steps from start_factor * base to base, then
+ *                 cosine decay to eta_min at total_steps: for step < warmup_steps
+ *                 base * (start + (1 - start) * step / warmup_steps), then
+ *                 eta_min + (base - eta_min) * (1 + cos(pi * (step - warmup_steps) /
+ *                 (total_steps - warmup_steps))) / 2. This is torch's
+ *                 SequentialLR(opt, [LinearLR(opt, start_factor, 1.0, warmup_steps),
+ *                 CosineAnnealingLR(opt, total_steps - warmup_steps, eta_min)], [warmup_steps])
+ *                 (start_factor in (0, 1]; with start_factor 0, which LinearLR refuses, it is
+ *                 LambdaLR's step / warmup_steps warmup followed by the same cosine).
+ * Like torch's, the cosines continue past T_max (rising again). */
+typedef enum nb_lr_schedule_kind {
+    NB_LR_CONSTANT, /* base */
+    NB_LR_STEP,
+    NB_LR_LINEAR,
+    NB_LR_COSINE,
+    NB_LR_WARMUP_COSINE,
+} nb_lr_schedule_kind;
+
+typedef struct nb_lr_schedule {
+    nb_lr_schedule_kind kind;
+    int64_t step_size;         /* STEP: > 0 */
+    double gamma;              /* STEP: the factor per step_size steps */
+    double start_factor;       /* LINEAR: in (0, 1]; WARMUP_COSINE: in [0, 1] */
+    double end_factor;         /* LINEAR: in [0, 1] */
+    int64_t total_iters;       /* LINEAR: > 0 */
+    int64_t t_max;             /* COSINE: > 0 */
+    double eta_min;            /* COSINE, WARMUP_COSINE: the floor, an absolute rate */
+    int64_t warmup_steps;      /* WARMUP_COSINE: >= 0 */
+    int64_t total_steps;       /* WARMUP_COSINE: > warmup_steps */
+} nb_lr_schedule;
+
+/* The rate at step (>= 0) for a group whose base rate is base_lr; NaN (and an error naming the
+ * field) for an invalid schedule or step. */
+NB_API double nb_lr_schedule_at(const nb_lr_schedule *s, double base_lr, int64_t step);
+/* Sets every group's rate to nb_lr_schedule_at(s, group's rate at construction, step), as a
+ * torch scheduler sets each group from its initial_lr. */
+NB_API nb_status nb_optimizer_schedule_step(nb_optimizer *opt, const nb_lr_schedule *s, int64_t step);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@
 #include "random.h"
 #include "index.h"
 #include "conv.h"
+#include "optim.h"
 #include "pool.h"
 #include "attention.h"
 #include "reduce.h"
@@ -306,6 +307,27 @@ static nb_status attention_backward(nbk_call c, const nbk_attention_args *a, con
     return nbk_cpu_attention_backward(a, out, lse, g, gq, gk, gv, nbk_cpu_max_threads());
 }
 
+static nb_status adam_step(nbk_call c, const nbk_adam_args *a)
+{
+    (void)c;
+    nbk_cpu_adam_step(a);
+    return NB_OK;
+}
+
+static nb_status grad_norm(nbk_call c, const nbk_grad_list *l, double norm_type, double *acc, double *scratch)
+{
+    (void)c, (void)scratch;
+    nbk_cpu_grad_norm(l, norm_type, acc);
+    return NB_OK;
+}
+
+static nb_status grad_scale(nbk_call c, const nbk_grad_list *l, const double *acc, double norm_type, double max_norm)
+{
+    (void)c;
+    nbk_cpu_grad_scale(l, acc, norm_type, max_norm);
+    return NB_OK;
+}
+
 const nbk_device nbk_cpu_device = {
     .name = "cpu",
     .count = count,
@@ -346,4 +368,7 @@ const nbk_device nbk_cpu_device = {
     .pool_backward = pool_backward,
     .attention_forward = attention_forward,
     .attention_backward = attention_backward,
+    .adam_step = adam_step,
+    .grad_norm = grad_norm,
+    .grad_scale = grad_scale,
 };

@@ -9,6 +9,7 @@
 #include "conv.h"
 #include "batch_norm.h"
 #include "index_kernels.h"
+#include "optim.h"
 #include "pool.h"
 #include "attention.h"
 #include "softmax.h"
@@ -206,6 +207,18 @@ static nb_status attention_backward(nbk_call c, const nbk_attention_args *a, con
     return queued(c, nbk_cuda_attention_backward(c.device, a, out, lse, g, gq, gk, gv));
 }
 
+static nb_status adam_step(nbk_call c, const nbk_adam_args *a) { return queued(c, nbk_cuda_adam_step(c.device, a)); }
+
+static nb_status grad_norm(nbk_call c, const nbk_grad_list *l, double norm_type, double *acc, double *scratch)
+{
+    return queued(c, nbk_cuda_grad_norm(c.device, l, norm_type, acc, scratch));
+}
+
+static nb_status grad_scale(nbk_call c, const nbk_grad_list *l, const double *acc, double norm_type, double max_norm)
+{
+    return queued(c, nbk_cuda_grad_scale(c.device, l, acc, norm_type, max_norm));
+}
+
 /* ---------------------------------------------------------------- capture */
 
 static nb_status capture_begin(nbk_call c) { return nbk_cuda_capture_begin(c.device); }
@@ -257,6 +270,9 @@ const nbk_device nbk_cuda_device = {
     .pool_backward = pool_backward,
     .attention_forward = attention_forward,
     .attention_backward = attention_backward,
+    .adam_step = adam_step,
+    .grad_norm = grad_norm,
+    .grad_scale = grad_scale,
     .capture_begin = capture_begin,
     .capturing = nbk_cuda_capturing,
     .capture_end = capture_end,

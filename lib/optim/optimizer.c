@@ -1,5 +1,6 @@
-/* optimizer.c — what every optimizer shares: construction checks, the step loop (validation, lazy
- * per-parameter state, no-grad mode), zero_grad, the learning rate, and freeing. The update rules
+/* optimizer.c — what every optimizer shares: construction checks and parameter groups, the step
+ * loop (validation, lazy per-parameter state, no-grad mode), zero_grad, the learning rates, and
+ * freeing. The update rules
  * themselves are in sgd.c and adam.c. */
 #include "optimizer.h"
 
@@ -35,39 +36,65 @@ static bool check_param(const char *op, const char *kind, int i, const nb_tensor
     return true;
 }
 
-nb_optimizer *nb__optimizer_new(const char *op, size_t size, const nb_optimizer_vtable *vt, nb_params *params,
-                                double lr)
+/* lr or weight_decay of a group: its own, unless < 0 or NaN (the optimizer's) */
+static double group_value(double own, double fallback) { return own >= 0 ? own : fallback; }
+
+nb_optimizer *nb__optimizer_new(const char *op, size_t size, const nb_optimizer_vtable *vt, int n,
+                                const nb_param_group *groups, double lr, double weight_decay)
 {
-    if (nb__is_null(op, "params", params)) return NULL;
-    if (!nb__optim_check_option(op, "lr", lr, false)) return NULL;
-    int n = nb_params_count(params);
-    for (int i = 0; i < n; i++)
-        if (!check_param(op, "", i, nb_params_get(params, i))) return NULL;
+    if (nb__is_null(op, "groups", groups)) return NULL;
+    if (n < 1) return nb__fail(NB_ERR_ARGUMENT, "%s: %d parameter groups: expected at least 1", op, n);
+    if (!nb__optim_check_option(op, "lr", lr, false) || !nb__optim_check_option(op, "weight_decay", weight_decay, false))
+        return NULL;
+    for (int k = 0; k < n; k++) {
+        char what[48];
+        snprintf(what, sizeof what, "params of group %d", k);
+        if (nb__is_null(op, n == 1 ? "params" : what, groups[k].params)) return NULL;
+        char kind[32] = "";
+        if (n > 1) snprintf(kind, sizeof kind, " (group %d)", k);
+        for (int i = 0; i < nb_params_count(groups[k].params); i++) {
+            const nb_tensor *t = nb_params_get(groups[k].params, i);
+            if (!check_param(op, kind, i, t)) return NULL;
+            for (int j = 0; j < k; j++) /* torch: "some parameters appear in more than one parameter group" */
+                for (int q = 0; q < nb_params_count(groups[j].params); q++)
+                    if (nb_params_get(groups[j].params, q) == t)
+                        return nb__fail(NB_ERR_ARGUMENT, "%s: parameter %d of group %d is also parameter %d of group "
+                                        "%d: a parameter may be in one group only", op, i, k, q, j);
+        }
+    }
     nb_optimizer *opt = calloc(1, size);
-    if (!opt) return nb__fail(NB_ERR_MEMORY, "%s: out of memory", op);
+    nb_optim_group *g = calloc((size_t)n, sizeof *g);
+    if (!opt || !g) return free(opt), free(g), nb__fail(NB_ERR_MEMORY, "%s: out of memory", op);
+    for (int k = 0; k < n; k++) {
+        g[k].params = groups[k].params;
+        g[k].lr = g[k].base_lr = group_value(groups[k].lr, lr);
+        g[k].weight_decay = group_value(groups[k].weight_decay, weight_decay);
+    }
     opt->vt = vt;
-    opt->params = params;
-    opt->lr = lr;
+    opt->groups = g;
+    opt->ngroups = n;
     return opt;
 }
 
 /* Makes room for state for n parameters (the list may have grown since the last step). */
-static bool grow_state(nb_optimizer *opt, int n)
+static bool grow_state(nb_optim_group *g, int n)
 {
-    if (n <= opt->nstate) return true;
-    nb_optim_state *s = realloc(opt->state, (size_t)n * sizeof *s);
+    if (n <= g->nstate) return true;
+    nb_optim_state *s = realloc(g->state, (size_t)n * sizeof *s);
     if (!s) return nb__fail(NB_ERR_MEMORY, STEP_OP ": out of memory for the state of %d parameters", n), false;
-    memset(s + opt->nstate, 0, (size_t)(n - opt->nstate) * sizeof *s);
-    opt->state = s;
-    opt->nstate = n;
+    memset(s + g->nstate, 0, (size_t)(n - g->nstate) * sizeof *s);
+    g->state = s;
+    g->nstate = n;
     return true;
 }
 
-/* An error unless parameter i and its grad can be stepped together. */
-static bool check_grad(const nb_optimizer *opt, int i, const nb_tensor *t)
+/* An error unless parameter i (of group k, when there are several) and its grad can be stepped
+ * together. */
+static bool check_grad(const nb_optimizer *opt, int k, int i, const nb_tensor *t)
 {
-    char kind[32];
-    snprintf(kind, sizeof kind, " (%s)", opt->vt->name);
+    char kind[48];
+    if (opt->ngroups > 1) snprintf(kind, sizeof kind, " (%s, group %d)", opt->vt->name, k);
+    else snprintf(kind, sizeof kind, " (%s)", opt->vt->name);
     if (!check_param(STEP_OP, kind, i, t)) return false;
     const nb_tensor *g = t->grad;
     char ts[160], gs[160];
@@ -92,20 +119,21 @@ static bool check_grad(const nb_optimizer *opt, int i, const nb_tensor *t)
 nb_status nb_optimizer_step(nb_optimizer *opt)
 {
     if (nb__is_null(STEP_OP, "optimizer", opt)) return NB_ERR_NULL;
-    int n = nb_params_count(opt->params);
-    if (!grow_state(opt, n)) return NB_ERR_MEMORY;
     /* everything is checked before any parameter changes, so a refused step changes nothing */
-    for (int i = 0; i < n; i++) {
-        const nb_tensor *t = nb_params_get(opt->params, i);
-        if (t->grad && !check_grad(opt, i, t)) return nb_last_status();
+    for (int k = 0; k < opt->ngroups; k++) {
+        nb_optim_group *g = &opt->groups[k];
+        int n = nb_params_count(g->params);
+        if (!grow_state(g, n)) return NB_ERR_MEMORY;
+        for (int i = 0; i < n; i++) {
+            const nb_tensor *t = nb_params_get(g->params, i);
+            if (t->grad && !check_grad(opt, k, i, t)) return nb_last_status();
+        }
     }
     nb_no_grad_begin();
     nb__tracking_pause(); /* the state and temporaries made here are the optimizer's own */
     bool ok = true;
-    for (int i = 0; i < n && ok; i++) {
-        nb_tensor *t = nb_params_get(opt->params, i);
-        if (t->grad) ok = opt->vt->step_param(opt, t, t->grad, &opt->state[i]);
-    }
+    for (int k = 0; k < opt->ngroups && ok && opt->vt->prepare_group; k++) ok = opt->vt->prepare_group(opt, &opt->groups[k]);
+    for (int k = 0; k < opt->ngroups && ok; k++) ok = opt->vt->step_group(opt, &opt->groups[k]);
     nb__tracking_resume();
     nb_no_grad_end();
     if (ok) return NB_OK;
@@ -117,32 +145,70 @@ void nb_optimizer_zero_grad(nb_optimizer *opt)
     if (nb__is_null("nb_optimizer_zero_grad", "optimizer", opt)) return;
     /* set_to_none, as PyTorch 2 does by default: the next backward stores fresh gradients instead
      * of adding into zeroed ones, a pass over every parameter saved twice per step */
-    for (int i = 0; i < nb_params_count(opt->params); i++) {
-        nb_tensor *t = nb_params_get(opt->params, i);
-        nb_release(t->grad);
-        t->grad = NULL;
-    }
+    for (int k = 0; k < opt->ngroups; k++)
+        for (int i = 0; i < nb_params_count(opt->groups[k].params); i++) {
+            nb_tensor *t = nb_params_get(opt->groups[k].params, i);
+            nb_release(t->grad);
+            t->grad = NULL;
+        }
 }
 
 void nb_optimizer_set_lr(nb_optimizer *opt, double lr)
 {
     if (nb__is_null("nb_optimizer_set_lr", "optimizer", opt)) return;
-    if (nb__optim_check_option("nb_optimizer_set_lr", "lr", lr, false)) opt->lr = lr;
+    if (!nb__optim_check_option("nb_optimizer_set_lr", "lr", lr, false)) return;
+    for (int k = 0; k < opt->ngroups; k++) opt->groups[k].lr = lr;
 }
 
 double nb_optimizer_lr(const nb_optimizer *opt)
 {
     if (nb__is_null("nb_optimizer_lr", "optimizer", opt)) return NAN;
-    return opt->lr;
+    return opt->groups[0].lr;
+}
+
+int nb_optimizer_group_count(const nb_optimizer *opt)
+{
+    if (nb__is_null("nb_optimizer_group_count", "optimizer", opt)) return 0;
+    return opt->ngroups;
+}
+
+/* An error unless group is one of opt's. */
+static bool check_group(const char *op, const nb_optimizer *opt, int group)
+{
+    if (nb__is_null(op, "optimizer", opt)) return false;
+    if (group >= 0 && group < opt->ngroups) return true;
+    nb__fail(NB_ERR_ARGUMENT, "%s: no group %d: the optimizer has %d group%s (0 to %d)", op, group, opt->ngroups,
+             opt->ngroups == 1 ? "" : "s", opt->ngroups - 1);
+    return false;
+}
+
+nb_status nb_optimizer_set_group_lr(nb_optimizer *opt, int group, double lr)
+{
+    const char *op = "nb_optimizer_set_group_lr";
+    if (!check_group(op, opt, group) || !nb__optim_check_option(op, "lr", lr, false)) return nb_last_status();
+    opt->groups[group].lr = lr;
+    return NB_OK;
+}
+
+double nb_optimizer_group_lr(const nb_optimizer *opt, int group)
+{
+    if (!check_group("nb_optimizer_group_lr", opt, group)) return NAN;
+    return opt->groups[group].lr;
 }
 
 void nb_optimizer_free(nb_optimizer *opt)
 {
     if (!opt) return;
-    for (int i = 0; i < opt->nstate; i++)
-        for (size_t k = 0; k < sizeof opt->state[i].slots / sizeof opt->state[i].slots[0]; k++)
-            nb_release(opt->state[i].slots[k]);
-    free(opt->state);
+    for (int k = 0; k < opt->ngroups; k++) {
+        nb_optim_group *g = &opt->groups[k];
+        for (int i = 0; i < g->nstate; i++) {
+            for (size_t s = 0; s < sizeof g->state[i].slots / sizeof g->state[i].slots[0]; s++)
+                nb_release(g->state[i].slots[s]);
+            nb_release(g->state[i].step);
+        }
+        free(g->state);
+    }
+    free(opt->groups);
     free(opt);
 }
 
@@ -150,11 +216,17 @@ void nb_optimizer_free(nb_optimizer *opt)
 
 bool nb__optim_apply(nb_ew_op op, nb_tensor *out, int n, const nb_tensor *a, const nb_tensor *b, double c0)
 {
+    return nb__optim_apply_as(STEP_OP, op, out, n, a, b, c0);
+}
+
+bool nb__optim_apply_as(const char *name, nb_ew_op op, nb_tensor *out, int n, const nb_tensor *a, const nb_tensor *b,
+                        double c0)
+{
     const nb_tensor *in[2] = {a, b};
     nb_iter it;
     nb__iter_build(&it, out, n, in);
     nb_scalars s = {c0, 0};
-    if (nb__run_ewise(STEP_OP, op, out->dtype, &it, &s, out->storage->device) != NB_OK) return false;
+    if (nb__run_ewise(name, op, out->dtype, &it, &s, out->storage->device) != NB_OK) return false;
     nb__bump_version(out);
     return true;
 }

@@ -1,0 +1,79 @@
+/* optim.c — the CPU's multi-tensor optimizer kernels (kernels/optim.h): a fused Adam/AdamW step,
+ * one pass over each parameter's four arrays, and the gradient norm and scale of clipping, one
+ * pass over the list each. Single-threaded: an optimizer's tensors are stepped one after another,
+ * in order, so the results do not depend on the thread count. */
+#include "optim.h"
+
+#define T float
+#define SFX f32
+#include "../optim_adam_typed.h"
+#undef T
+#undef SFX
+#define T double
+#define SFX f64
+#include "../optim_adam_typed.h"
+#undef T
+#undef SFX
+
+void nbk_cpu_adam_step(const nbk_adam_args *a)
+{
+    for (int k = 0; k < a->n; k++) {
+        const nbk_adam_tensor *t = &a->t[k];
+        const double step = *t->step + 1;
+        *t->step = step;
+        if (a->dtype == NB_FLOAT32) {
+            const nbk_adam_scalars_f32 s = nbk_adam_scalars_of_f32(a, step);
+            float *p = t->param, *m = t->exp_avg, *v = t->exp_avg_sq; /* (numel,) each */
+            const float *g = t->grad;
+            for (int64_t i = 0; i < t->numel; i++) nbk_adam_element_f32(p, g, m, v, i, &s);
+        } else {
+            const nbk_adam_scalars_f64 s = nbk_adam_scalars_of_f64(a, step);
+            double *p = t->param, *m = t->exp_avg, *v = t->exp_avg_sq; /* (numel,) each */
+            const double *g = t->grad;
+            for (int64_t i = 0; i < t->numel; i++) nbk_adam_element_f64(p, g, m, v, i, &s);
+        }
+    }
+}
+
+/* acc combined with the terms of n values of x (float or double): a sum, or a max */
+#define NORM_PASS(x, n, p, acc)                                                                   \
+    do {                                                                                          \
+        if (isinf(p)) {                                                                           \
+            for (int64_t i = 0; i < (n); i++) acc = nbk_nan_max(acc, fabs((double)(x)[i]));        \
+        } else if ((p) == 2) {                                                                    \
+            for (int64_t i = 0; i < (n); i++) acc += (double)(x)[i] * (double)(x)[i];              \
+        } else {                                                                                  \
+            for (int64_t i = 0; i < (n); i++) acc += nbk_norm_term((double)(x)[i], p);             \
+        }                                                                                         \
+    } while (0)
+
+void nbk_cpu_grad_norm(const nbk_grad_list *l, double norm_type, double *acc)
+{
+    double a = *acc;
+    for (int k = 0; k < l->n; k++) {
+        if (l->dtype == NB_FLOAT32) {
+            const float *g = l->grad[k]; /* (numel,) */
+            NORM_PASS(g, l->numel[k], norm_type, a);
+        } else {
+            const double *g = l->grad[k]; /* (numel,) */
+            NORM_PASS(g, l->numel[k], norm_type, a);
+        }
+    }
+    *acc = a;
+}
+
+void nbk_cpu_grad_scale(const nbk_grad_list *l, const double *acc, double norm_type, double max_norm)
+{
+    const double coef = nbk_clip_coef(nbk_grad_norm_of(*acc, norm_type), max_norm);
+    if (coef == 1) return; /* torch multiplies by 1.0: nothing changes */
+    for (int k = 0; k < l->n; k++) {
+        if (l->dtype == NB_FLOAT32) {
+            float *g = l->grad[k]; /* (numel,) */
+            const float c = (float)coef;
+            for (int64_t i = 0; i < l->numel[k]; i++) g[i] *= c;
+        } else {
+            double *g = l->grad[k]; /* (numel,) */
+            for (int64_t i = 0; i < l->numel[k]; i++) g[i] *= coef;
+        }
+    }
+}

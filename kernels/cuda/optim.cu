@@ -1,0 +1,228 @@
+/* optim.cu — the optimizers' multi-tensor kernels on the GPU (kernels/optim.h): an Adam/AdamW step
+ * and the two halves of gradient clipping, each one launch over a whole list of tensors.
+ *
+ * A list's tensors are cut into chunks of CHUNK elements; chunk_start[k] is the first chunk of
+ * tensor k (chunk_start[n] the total), and the grid's blocks take the chunks in a grid-stride
+ * loop, so one launch covers every tensor, whatever their sizes. The list and its chunk table
+ * travel in the kernel's arguments (under 4 KB), so a launch needs no copy from the host and is
+ * captured whole into a CUDA graph. The gradient norm is deterministic: each block sums (or
+ * takes the max of) its chunks in a fixed order and a fixed tree, and one block combines the
+ * blocks' results in index order; the grid's size depends only on the sizes. The per-thread index
+ * math is in __host__ __device__ functions. */
+#include "block_sum.cuh"
+#include "internal.h"
+#include "optim.h"
+
+#include <stdint.h>
+#include <type_traits>
+
+#define T float
+#define SFX f32
+#include "../optim_adam_typed.h"
+#undef T
+#undef SFX
+#define T double
+#define SFX f64
+#include "../optim_adam_typed.h"
+#undef T
+#undef SFX
+
+namespace {
+
+constexpr int BLOCK = 256;               /* threads per block */
+constexpr int64_t CHUNK = BLOCK * 16;    /* elements of a chunk */
+constexpr int64_t MAX_BLOCKS = 1 << 24;  /* beyond this the grid-stride loops take over */
+
+/* The chunk table of n tensors of numel[k] elements: chunk_start (n + 1,). */
+void chunk_table(int n, const int64_t *numel, int64_t *chunk_start)
+{
+    chunk_start[0] = 0;
+    for (int k = 0; k < n; k++) chunk_start[k + 1] = chunk_start[k] + (numel[k] + CHUNK - 1) / CHUNK;
+}
+
+/* The tensor chunk c (< chunk_start[n]) belongs to: the last k whose first chunk is <= c (empty
+ * tensors, which have no chunk, are passed over). */
+__host__ __device__ inline int tensor_of_chunk(const int64_t *chunk_start, int n, int64_t c)
+{
+    int k = 0;
+    while (k + 1 < n && chunk_start[k + 1] <= c) k++;
+    return k;
+}
+
+/* Elements [*begin, *end) of chunk c, which belongs to tensor k of numel elements. */
+__host__ __device__ inline void chunk_range(const int64_t *chunk_start, int k, int64_t c, int64_t numel,
+                                            int64_t *begin, int64_t *end)
+{
+    *begin = (c - chunk_start[k]) * CHUNK;
+    *end = *begin + CHUNK < numel ? *begin + CHUNK : numel;
+}
+
+unsigned grid_for(int64_t chunks, int64_t cap)
+{
+    if (chunks > cap) chunks = cap;
+    return chunks < 1 ? 1u : (unsigned)chunks;
+}
+
+/* ---------------------------------------------------------------- Adam */
+
+struct AdamLaunch {
+    nbk_adam_args a;
+    int64_t chunk_start[NBK_MULTI_MAX + 1];
+};
+
+static_assert(sizeof(AdamLaunch) <= 4096, "a launch's arguments are at most 4 KB");
+
+__global__ void adam_advance_kernel(AdamLaunch L)
+{
+    if ((int)threadIdx.x < L.a.n) *L.a.t[threadIdx.x].step += 1;
+}
+
+template <class T> __global__ void adam_kernel(AdamLaunch L)
+{
+    const int64_t total = L.chunk_start[L.a.n];
+    for (int64_t c = blockIdx.x; c < total; c += gridDim.x) {
+        const int k = tensor_of_chunk(L.chunk_start, L.a.n, c);
+        const nbk_adam_tensor &t = L.a.t[k];
+        int64_t begin, end;
+        chunk_range(L.chunk_start, k, c, t.numel, &begin, &end);
+        T *p = (T *)t.param, *m = (T *)t.exp_avg, *v = (T *)t.exp_avg_sq;
+        const T *g = (const T *)t.grad;
+        if constexpr (std::is_same<T, float>::value) {
+            const nbk_adam_scalars_f32 s = nbk_adam_scalars_of_f32(&L.a, *t.step);
+            for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) nbk_adam_element_f32(p, g, m, v, i, &s);
+        } else {
+            const nbk_adam_scalars_f64 s = nbk_adam_scalars_of_f64(&L.a, *t.step);
+            for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) nbk_adam_element_f64(p, g, m, v, i, &s);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- gradient clipping */
+
+struct GradLaunch {
+    nbk_grad_list l;
+    int64_t chunk_start[NBK_MULTI_MAX + 1];
+};
+
+static_assert(sizeof(GradLaunch) <= 4096, "a launch's arguments are at most 4 KB");
+
+/* The combination of a norm's terms: a sum, or a max (p infinite). */
+__host__ __device__ inline double combine(double a, double b, bool is_max) { return is_max ? nbk_nan_max(a, b) : a + b; }
+
+/* Every thread's v combined in a fixed tree; every thread gets it (sh: BLOCK doubles). */
+__device__ double block_combine(double v, double *sh, bool is_max)
+{
+    if (!is_max) return block_sum<BLOCK>(v, sh);
+    sh[threadIdx.x] = v;
+    __syncthreads();
+    for (int s = BLOCK / 2; s > 0; s >>= 1) {
+        if ((int)threadIdx.x < s) sh[threadIdx.x] = nbk_nan_max(sh[threadIdx.x], sh[threadIdx.x + s]);
+        __syncthreads();
+    }
+    const double r = sh[0];
+    __syncthreads();
+    return r;
+}
+
+template <class T> __global__ void norm_partials_kernel(GradLaunch L, double norm_type, double *scratch)
+{
+    __shared__ double sh[BLOCK];
+    const bool is_max = isinf(norm_type);
+    const int64_t total = L.chunk_start[L.l.n];
+    double acc = 0;
+    for (int64_t c = blockIdx.x; c < total; c += gridDim.x) {
+        const int k = tensor_of_chunk(L.chunk_start, L.l.n, c);
+        int64_t begin, end;
+        chunk_range(L.chunk_start, k, c, L.l.numel[k], &begin, &end);
+        const T *g = (const T *)L.l.grad[k];
+        for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x)
+            acc = combine(acc, nbk_norm_term((double)g[i], norm_type), is_max);
+    }
+    acc = block_combine(acc, sh, is_max);
+    if (threadIdx.x == 0) scratch[blockIdx.x] = acc;
+}
+
+__global__ void norm_finish_kernel(const double *scratch, int nparts, double norm_type, double *acc)
+{
+    __shared__ double sh[BLOCK];
+    const bool is_max = isinf(norm_type);
+    double v = 0;
+    for (int i = threadIdx.x; i < nparts; i += BLOCK) v = combine(v, scratch[i], is_max);
+    v = block_combine(v, sh, is_max);
+    if (threadIdx.x == 0) *acc = combine(*acc, v, is_max);
+}
+
+template <class T> __global__ void scale_kernel(GradLaunch L, const double *acc, double norm_type, double max_norm)
+{
+    const double coef = nbk_clip_coef(nbk_grad_norm_of(*acc, norm_type), max_norm);
+    if (coef == 1) return; /* torch multiplies by 1.0: nothing changes */
+    const T f = (T)coef;
+    const int64_t total = L.chunk_start[L.l.n];
+    for (int64_t c = blockIdx.x; c < total; c += gridDim.x) {
+        const int k = tensor_of_chunk(L.chunk_start, L.l.n, c);
+        int64_t begin, end;
+        chunk_range(L.chunk_start, k, c, L.l.numel[k], &begin, &end);
+        T *g = (T *)L.l.grad[k];
+        for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) g[i] *= f;
+    }
+}
+
+GradLaunch grad_launch(const nbk_grad_list *l)
+{
+    GradLaunch L;
+    L.l = *l;
+    chunk_table(l->n, l->numel, L.chunk_start);
+    return L;
+}
+
+} // namespace
+
+extern "C" nb_status nbk_cuda_adam_step(int device, const nbk_adam_args *a)
+{
+    cudaStream_t stream;
+    nb_status st = nbk_cuda_use(device, &stream);
+    if (st != NB_OK) return st;
+    AdamLaunch L;
+    L.a = *a;
+    int64_t numel[NBK_MULTI_MAX]; /* (n,) */
+    for (int k = 0; k < a->n; k++) numel[k] = a->t[k].numel;
+    chunk_table(a->n, numel, L.chunk_start);
+    adam_advance_kernel<<<1, NBK_MULTI_MAX, 0, stream>>>(L); /* a thread per tensor */
+    st = nbk_cuda_check(cudaGetLastError(), device, "launching the Adam step-count kernel");
+    if (st != NB_OK || L.chunk_start[a->n] == 0) return st;
+    const unsigned grid = grid_for(L.chunk_start[a->n], MAX_BLOCKS);
+    if (a->dtype == NB_FLOAT32) adam_kernel<float><<<grid, BLOCK, 0, stream>>>(L);
+    else adam_kernel<double><<<grid, BLOCK, 0, stream>>>(L);
+    return nbk_cuda_check(cudaGetLastError(), device, "launching the Adam kernel");
+}
+
+extern "C" nb_status nbk_cuda_grad_norm(int device, const nbk_grad_list *l, double norm_type, double *acc,
+                                        double *scratch)
+{
+    cudaStream_t stream;
+    nb_status st = nbk_cuda_use(device, &stream);
+    if (st != NB_OK) return st;
+    const GradLaunch L = grad_launch(l);
+    if (L.chunk_start[l->n] == 0) return NB_OK; /* only empty gradients: nothing to add */
+    const unsigned grid = grid_for(L.chunk_start[l->n], NBK_NORM_SCRATCH);
+    if (l->dtype == NB_FLOAT32) norm_partials_kernel<float><<<grid, BLOCK, 0, stream>>>(L, norm_type, scratch);
+    else norm_partials_kernel<double><<<grid, BLOCK, 0, stream>>>(L, norm_type, scratch);
+    st = nbk_cuda_check(cudaGetLastError(), device, "launching the gradient norm kernel");
+    if (st != NB_OK) return st;
+    norm_finish_kernel<<<1, BLOCK, 0, stream>>>(scratch, (int)grid, norm_type, acc);
+    return nbk_cuda_check(cudaGetLastError(), device, "launching the gradient norm's final kernel");
+}
+
+extern "C" nb_status nbk_cuda_grad_scale(int device, const nbk_grad_list *l, const double *acc, double norm_type,
+                                         double max_norm)
+{
+    cudaStream_t stream;
+    nb_status st = nbk_cuda_use(device, &stream);
+    if (st != NB_OK) return st;
+    const GradLaunch L = grad_launch(l);
+    if (L.chunk_start[l->n] == 0) return NB_OK;
+    const unsigned grid = grid_for(L.chunk_start[l->n], MAX_BLOCKS);
+    if (l->dtype == NB_FLOAT32) scale_kernel<float><<<grid, BLOCK, 0, stream>>>(L, acc, norm_type, max_norm);
+    else scale_kernel<double><<<grid, BLOCK, 0, stream>>>(L, acc, norm_type, max_norm);
+    return nbk_cuda_check(cudaGetLastError(), device, "launching the gradient scale kernel");
+}

@@ -1,0 +1,101 @@
+/* optim.h — the optimizers' multi-tensor kernels, read by every device: one Adam/AdamW step over a
+ * list of parameters, and the gradient norm and scale of gradient clipping. One call covers up to
+ * NBK_MULTI_MAX tensors of one dtype on one device (lib/ splits longer lists), so a device can do
+ * each in a launch or two instead of one per tensor. Every tensor is contiguous, of numel
+ * elements. Also the arithmetic both devices share (inline, for the host and the device). */
+#ifndef NB_KERNELS_OPTIM_H
+#define NB_KERNELS_OPTIM_H
+
+#include "nabla.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __CUDACC__
+#define NBK_OPTIM_HD __host__ __device__
+#else
+#define NBK_OPTIM_HD
+#endif
+
+#define NBK_MULTI_MAX 64      /* tensors per call (a CUDA launch takes them in its 4 KB of arguments) */
+#define NBK_NORM_SCRATCH 1024 /* doubles of scratch a gradient norm may use (the GPU's partial sums) */
+
+/* One parameter of an Adam step: param, grad, exp_avg and exp_avg_sq of numel elements each, and
+ * its step count (a double on the device). */
+typedef struct nbk_adam_tensor {
+    void *param;
+    const void *grad;
+    void *exp_avg, *exp_avg_sq;
+    double *step;
+    int64_t numel;
+} nbk_adam_tensor;
+
+/* torch.optim.Adam / AdamW (PyTorch 1.13's single-tensor rule, amsgrad off) over n tensors of
+ * dtype (float32 or float64). Each tensor's step count is first advanced by one; with t that
+ * count, the rule of lib/optim/adam.c runs in the tensor's dtype (scalars converted to it). */
+typedef struct nbk_adam_args {
+    nb_dtype dtype;
+    int n;
+    nbk_adam_tensor t[NBK_MULTI_MAX];
+    double lr, beta1, beta2, eps, weight_decay;
+    bool decoupled; /* AdamW */
+} nbk_adam_args;
+
+/* n gradients of dtype (float32 or float64), scaled in place by clipping. */
+typedef struct nbk_grad_list {
+    nb_dtype dtype;
+    int n;
+    void *grad[NBK_MULTI_MAX];
+    int64_t numel[NBK_MULTI_MAX];
+} nbk_grad_list;
+
+/* What a tensor's step needs besides its elements: the bias corrections of step count t. */
+typedef struct nbk_adam_coef {
+    double step_size;             /* lr / (1 - beta1^t) */
+    double bias_correction2_sqrt; /* sqrt(1 - beta2^t) */
+} nbk_adam_coef;
+
+static inline NBK_OPTIM_HD nbk_adam_coef nbk_adam_coef_at(double lr, double beta1, double beta2, double t)
+{
+    nbk_adam_coef c;
+    c.step_size = lr / (1 - pow(beta1, t));
+    c.bias_correction2_sqrt = sqrt(1 - pow(beta2, t));
+    return c;
+}
+
+/* The norm from what the gradient norm accumulates: the sum of |g|^p (the largest |g| for p
+ * infinite). */
+static inline NBK_OPTIM_HD double nbk_grad_norm_of(double acc, double norm_type)
+{
+    if (isinf(norm_type)) return acc;
+    if (norm_type == 2) return sqrt(acc);
+    if (norm_type == 1) return acc;
+    return pow(acc, 1.0 / norm_type);
+}
+
+/* torch's clip coefficient: max_norm / (norm + 1e-6), at most 1 (NaN stays NaN). */
+static inline NBK_OPTIM_HD double nbk_clip_coef(double norm, double max_norm)
+{
+    const double c = max_norm / (norm + 1e-6);
+    return c > 1 ? 1 : c;
+}
+
+/* What one element adds to the accumulator of a norm of order p: |g|^p, or |g| when p is 1 or
+ * infinite (combined by max). */
+static inline NBK_OPTIM_HD double nbk_norm_term(double g, double norm_type)
+{
+    const double a = fabs(g);
+    if (norm_type == 2) return a * a;
+    if (norm_type == 1 || isinf(norm_type)) return a;
+    return pow(a, norm_type);
+}
+
+/* The largest of a and b, NaN when either is (as torch's max). */
+static inline NBK_OPTIM_HD double nbk_nan_max(double a, double b)
+{
+    if (a != a || b != b) return a != a ? a : b;
+    return a > b ? a : b;
+}
+
+#endif /* NB_KERNELS_OPTIM_H */
