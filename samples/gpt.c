@@ -469,6 +469,15 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    /* a prompt the vocabulary cannot spell is refused before training, not after */
+    int64_t *prompt = malloc((strlen(o.prompt) + 1) * sizeof *prompt);
+    int64_t prompt_len = prompt ? text_encode(prog, &d, o.prompt, prompt, (int64_t)strlen(o.prompt) + 1) : -1;
+    free(prompt);
+    if (prompt_len < 0) {
+        text_free(&d);
+        return 1;
+    }
+
     nb_manual_seed((uint64_t)o.seed);
     gpt_config cfg = {.vocab = d.nvocab, .context = o.context, .width = o.width, .layers = o.layers,
                       .heads = o.heads, .dropout = o.dropout, .dtype = NB_FLOAT32, .device = o.device};
