@@ -41,7 +41,9 @@ static nb_module *block_module(block *b)
     b->qkv = nb_linear_new(WIDTH, 3 * WIDTH, true, o);
     b->attn_proj = nb_linear_new(WIDTH, WIDTH, true, o);
     b->drop = nb_dropout_layer_new(0.1);
-    b->mask = nb_tril(nb_ones(NB_SHAPE(4, 4), o), 0);
+    nb_tensor *ones = nb_ones(NB_SHAPE(4, 4), o);
+    b->mask = nb_tril(ones, 0);
+    nb_release(ones);
     b->ln2 = nb_layer_norm_layer_new(1, width_shape, 1e-5, true, o);
     b->fc = nb_linear_new(WIDTH, 4 * WIDTH, true, o);
     b->proj = nb_linear_new(4 * WIDTH, WIDTH, true, o);
