@@ -494,6 +494,14 @@ FN(f_cross_entropy_ex_none, cross_entropy_ex_of(in, NB_REDUCTION_NONE))
 /* normalised over b's shape (b the weight, c the bias), or a's last dim */
 FN(f_layer_norm, nb_layer_norm(A, nb_ndim(B), nb_shape(B), B, C, 1e-5))
 FN(f_layer_norm_plain, nb_layer_norm(A, 1, nb_shape(A) + nb_ndim(A) - 1, NULL, NULL, 1e-5))
+/* the LayerNorm layer whose weight and bias are inputs 1 and 2, over their shape */
+static nb_tensor *layer_norm_layer_of(nb_tensor *const *in)
+{
+    nb_layer_norm_layer layer = {.weight = B, .bias = C, .n = nb_ndim(B), .eps = 1e-5};
+    for (int d = 0; d < nb_ndim(B); d++) layer.normalized_shape[d] = nb_size(B, d);
+    return nb_layer_norm_layer_forward(&layer, A);
+}
+FN(f_layer_norm_layer, layer_norm_layer_of(in))
 FN(f_conv2d, nb_conv2d(A, B, C,
                        &(nb_conv2d_options){.stride = {2, 1}, .padding = {1, 1}, .dilation = {1, 2}, .groups = 1}))
 FN(f_conv2d_same, nb_conv2d(A, B, NULL,
@@ -714,6 +722,14 @@ FN(f_index_add, nb_index_add(A, 0, index_1d(A, 0, 3), nb_narrow(B, 0, 0, 3), -1.
 FN(f_index_add_, nb_index_add_(writable(nb_contiguous(A)), -1, index_1d(A, -1, 2), nb_narrow(B, -1, 0, 2), 2))
 FN(f_embedding, nb_embedding(A, index_values(A, NB_SHAPE(2, 3), nb_size(A, 0)), NB_NO_PADDING))
 FN(f_embedding_pad, nb_embedding(A, index_values(A, NB_SHAPE(9), nb_size(A, 0)), nb_size(A, 0) > 1 ? 1 : 0))
+/* the Embedding layer whose weight is input 0, padding row 0 */
+static nb_tensor *embedding_layer_of(nb_tensor *const *in)
+{
+    nb_embedding_layer layer = {.weight = A, .num_embeddings = nb_size(A, 0), .embedding_dim = nb_size(A, 1),
+                                .padding_idx = 0};
+    return nb_embedding_layer_forward(&layer, index_values(A, NB_SHAPE(2, 3), nb_size(A, 0)));
+}
+FN(f_embedding_layer, embedding_layer_of(in))
 FN(f_one_hot, one_hot_of(o, 5))
 FN(f_one_hot_infer, one_hot_of(o, -1))
 FN(f_stack, nb_stack(2, (nb_tensor *const[]){A, B}, 1))
@@ -949,6 +965,8 @@ static const row rows[] = {
     {"layer_norm(x, w.shape, w, b)", "nb_layer_norm", f_layer_norm, NORM_INPUTS, "FFF", FLOATS, "LayerNormBackward", 0},
     {"layer_norm(x, x.shape[-1:])", "nb_layer_norm", f_layer_norm_plain, NORM_INPUTS, "F", FLOATS,
      "LayerNormBackward", 0},
+    {"LayerNorm(w.shape)(x) with weight w, bias b", "nb_layer_norm_layer_forward", f_layer_norm_layer, NORM_INPUTS,
+     "FFF", FLOATS, "LayerNormBackward", 0},
     {"batch_norm(x, rm, rv, w, b, training)", "nb_batch_norm", f_batch_norm_train, BATCH_NORM_INPUTS, "FFF", FLOATS,
      "NativeBatchNormBackward", 0},
     {"batch_norm(x, rm, rv, training)", "nb_batch_norm", f_batch_norm_train_plain, BATCH_NORM_INPUTS, "F", FLOATS,
@@ -1046,6 +1064,8 @@ static const row rows[] = {
      "IndexAddBackward", 0},
     {"embedding(w, (2, 3) indices)", "nb_embedding", f_embedding, MATRIX, "F", ALL, "EmbeddingBackward", 0},
     {"embedding(w, 9 indices, padding 1)", "nb_embedding", f_embedding_pad, MATRIX, "F", ALL, "EmbeddingBackward", 0},
+    {"Embedding(w)((2, 3) indices), padding 0", "nb_embedding_layer_forward", f_embedding_layer, MATRIX, "F", ALL,
+     "EmbeddingBackward", 0},
     {"one_hot((2, 3), 5)", "nb_one_hot", f_one_hot, NO_INPUTS, "", ALL, NULL, 0},
     {"one_hot((2, 3), inferred)", "nb_one_hot", f_one_hot_infer, NO_INPUTS, "", ALL, NULL, 0},
     {"stack((a, b), 1)", "nb_stack", f_stack, SAME_SHAPE_PAIRS, "FF", ALL, "CatBackward", 0},

@@ -16,6 +16,11 @@ NB_API nb_params *nb_params_new(void);
 NB_API void nb_params_free(nb_params *p); /* releases its references; NULL does nothing */
 /* Retains t; a tensor already in the list is refused (NB_ERR_ARGUMENT): it would be stepped twice. */
 NB_API nb_status nb_params_add(nb_params *p, nb_tensor *t);
+/* nb_params_add with a name (copied; at most 255 bytes), such as "blocks.0.attn.qkv.weight": a
+ * name already in the list is refused (NB_ERR_ARGUMENT), as is a tensor already there. */
+NB_API nb_status nb_params_add_named(nb_params *p, const char *name, nb_tensor *t);
+NB_API const char *nb_params_name(const nb_params *p, int i); /* borrowed; NULL when unnamed */
+NB_API int nb_params_find(const nb_params *p, const char *name); /* the index, or -1 (no error) */
 NB_API int nb_params_count(const nb_params *p);
 NB_API nb_tensor *nb_params_get(const nb_params *p, int i); /* borrowed */
 NB_API void nb_params_zero_grad(nb_params *p);              /* zeroes every parameter's .grad */
@@ -81,6 +86,39 @@ NB_API void nb_dropout_layer_free(nb_dropout_layer *l);
 NB_API nb_tensor *nb_dropout_layer_forward(const nb_dropout_layer *l, const nb_tensor *x);
 /* Adds the layer to p's train/eval switch (it has no parameters). */
 NB_API nb_status nb_dropout_layer_params(nb_dropout_layer *l, nb_params *p);
+
+/* nn.Embedding: weight (num_embeddings, embedding_dim) drawn from N(0, 1) by nabla's generator,
+ * requiring grad; the padding_idx row (NB_NO_PADDING for none; negative counts from the end) is
+ * zero and gets no gradient. */
+typedef struct nb_embedding_layer {
+    nb_tensor *weight; /* (num_embeddings, embedding_dim) */
+    int64_t num_embeddings, embedding_dim;
+    int64_t padding_idx; /* in [0, num_embeddings), or NB_NO_PADDING */
+} nb_embedding_layer;
+
+NB_API nb_embedding_layer *nb_embedding_layer_new(int64_t num_embeddings, int64_t embedding_dim,
+                                                  int64_t padding_idx, nb_options opts);
+NB_API void nb_embedding_layer_free(nb_embedding_layer *l);
+/* int64 indices (*) -> (*, embedding_dim): nb_embedding with the layer's weight */
+NB_API nb_tensor *nb_embedding_layer_forward(const nb_embedding_layer *l, const nb_tensor *indices);
+NB_API nb_status nb_embedding_layer_params(const nb_embedding_layer *l, nb_params *p); /* adds weight */
+
+/* nn.LayerNorm over the last n dims (normalized_shape, 1 to 8 dims): weight 1 and bias 0 of that
+ * shape requiring grad when elementwise_affine, else none. PyTorch's default eps is 1e-5. */
+typedef struct nb_layer_norm_layer {
+    nb_tensor *weight; /* (normalized_shape), or NULL */
+    nb_tensor *bias;   /* (normalized_shape), or NULL */
+    int n;             /* dims normalised */
+    int64_t normalized_shape[NB_MAX_DIMS];
+    double eps;
+} nb_layer_norm_layer;
+
+NB_API nb_layer_norm_layer *nb_layer_norm_layer_new(int n, const int64_t *normalized_shape, double eps,
+                                                    bool elementwise_affine, nb_options opts);
+NB_API void nb_layer_norm_layer_free(nb_layer_norm_layer *l);
+/* (*, normalized_shape) -> the same shape: nb_layer_norm with the layer's tensors */
+NB_API nb_tensor *nb_layer_norm_layer_forward(const nb_layer_norm_layer *l, const nb_tensor *x);
+NB_API nb_status nb_layer_norm_layer_params(const nb_layer_norm_layer *l, nb_params *p); /* adds weight, bias */
 
 /* ---------------------------------------------------------------- activations */
 
@@ -337,6 +375,54 @@ typedef struct nb_max_pool2d_layer {
     nb_max_pool2d_options options;
 } nb_max_pool2d_layer;
 NB_API nb_tensor *nb_max_pool2d_layer_forward(const nb_max_pool2d_layer *l, const nb_tensor *x);
+
+/* ---------------------------------------------------------------- modules */
+
+/* A tree of named modules, as PyTorch's nn.Module: each has a type ("Linear"), parameters and
+ * buffers under names, and children under names, so every tensor has a dotted name such as
+ * "blocks.0.attn.qkv.weight". A module only names tensors (retaining them) and switches training
+ * flags; the layers keep computing the forward. Names are non-empty, at most 63 bytes, without
+ * '.', and unique among a module's parameters, buffers and children (a repeat is NB_ERR_ARGUMENT). */
+typedef struct nb_module nb_module;
+
+NB_API nb_module *nb_module_new(const char *type);
+/* Frees m, its children (which it owns) and its references to tensors; NULL does nothing. */
+NB_API void nb_module_free(nb_module *m);
+/* m takes ownership of child (a module without a parent, not m or one of its ancestors): freed with
+ * m, and freed at once if it cannot be added. */
+NB_API nb_status nb_module_add_child(nb_module *m, const char *name, nb_module *child);
+NB_API nb_status nb_module_add_parameter(nb_module *m, const char *name, nb_tensor *t); /* retains t */
+NB_API nb_status nb_module_add_buffer(nb_module *m, const char *name, nb_tensor *t);    /* retains t */
+/* Puts a layer's training flag (which must outlive m) under m's train/eval switch and sets it to
+ * m's mode, as nb_params_train does for its layers. */
+NB_API nb_status nb_module_add_training_flag(nb_module *m, bool *training);
+/* The child at a dotted path ("blocks.0.attn"), borrowed; NULL (and NB_ERR_ARGUMENT) when absent. */
+NB_API nb_module *nb_module_child(const nb_module *m, const char *path);
+NB_API const char *nb_module_type(const nb_module *m);
+/* New lists with full dotted names, in PyTorch's order: a module's own tensors in the order they
+ * were added, then each child's, depth first in the order the children were added. A tensor
+ * reachable twice (tied weights) is listed once, under its first name, as named_parameters() does.
+ * named_parameters(), named_buffers(), and state_dict() (each module's parameters, then its
+ * buffers, then its children) for checkpoints; the caller frees the list. */
+NB_API nb_params *nb_module_named_parameters(const nb_module *m);
+NB_API nb_params *nb_module_named_buffers(const nb_module *m);
+NB_API nb_params *nb_module_state(const nb_module *m);
+/* model.train(training) / model.eval(): sets the mode of m and every module under it, and the
+ * training flags they hold (dropout, batch norm). */
+NB_API void nb_module_train(nb_module *m, bool training);
+NB_API bool nb_module_training(const nb_module *m); /* the last mode set (true at first) */
+
+/* The layers as children of a module, named name, of PyTorch's types and with its names:
+ * Linear (weight, bias), Embedding (weight), LayerNorm (weight, bias), Conv2d (weight, bias),
+ * BatchNorm2d (weight, bias; buffers running_mean, running_var, but no num_batches_tracked, which
+ * nabla does not count) and Dropout (no tensors; its training flag). The layer must outlive the
+ * flags' switch; the tensors are retained. */
+NB_API nb_status nb_linear_register(const nb_linear *l, nb_module *parent, const char *name);
+NB_API nb_status nb_embedding_layer_register(const nb_embedding_layer *l, nb_module *parent, const char *name);
+NB_API nb_status nb_layer_norm_layer_register(const nb_layer_norm_layer *l, nb_module *parent, const char *name);
+NB_API nb_status nb_conv2d_layer_register(const nb_conv2d_layer *l, nb_module *parent, const char *name);
+NB_API nb_status nb_batch_norm2d_register(nb_batch_norm2d *l, nb_module *parent, const char *name);
+NB_API nb_status nb_dropout_layer_register(nb_dropout_layer *l, nb_module *parent, const char *name);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,8 @@
 /* params.c — parameter lists (nb_params) and their checkpoints (nb_params_save, nb_params_load).
  *
  * A parameter list is a growable array of retained tensors: what optimizers step and zero, and
- * what a checkpoint holds. It also keeps the training flags of the layers added to it that act
+ * what a checkpoint holds. Each entry may carry a name ("blocks.0.attn.qkv.weight", from a module
+ * tree: lib/nn/module.c), unique in the list. It also keeps the training flags of the layers added to it that act
  * differently in training and evaluation (batch norm, dropout), so one call switches them all
  * (nb_params_train, PyTorch's model.train() and model.eval()).
  *
@@ -39,8 +40,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#define NB_PARAM_NAME_MAX 255 /* bytes in a parameter's name */
+
 struct nb_params {
     nb_tensor **items; /* (count,) retained */
+    char **names;      /* (count,) owned copies, NULL for an unnamed entry */
     int count, cap;
     bool **modes; /* (nmodes,) the training flags of the layers added, which outlive the list */
     int nmodes, modes_cap;
@@ -60,30 +64,75 @@ nb_params *nb_params_new(void)
 void nb_params_free(nb_params *p)
 {
     if (!p) return;
-    for (int i = 0; i < p->count; i++) nb__release_ref(p->items[i]); /* the list's, never a scope's */
+    for (int i = 0; i < p->count; i++) {
+        nb__release_ref(p->items[i]); /* the list's, never a scope's */
+        free(p->names[i]);
+    }
     free(p->items);
+    free(p->names);
     free(p->modes);
     free(p);
 }
 
-nb_status nb_params_add(nb_params *p, nb_tensor *t)
+/* Appends t under name (NULL: unnamed) after checking both are new to the list. */
+static nb_status add_entry(const char *op, nb_params *p, const char *name, nb_tensor *t)
 {
-    if (nb__is_null("nb_params_add", "params", p) || nb__is_null("nb_params_add", "tensor", t))
-        return NB_ERR_NULL;
+    if (nb__is_null(op, "params", p) || nb__is_null(op, "tensor", t)) return NB_ERR_NULL;
     for (int i = 0; i < p->count; i++)
         if (p->items[i] == t)
             return nb__fail_status(NB_ERR_ARGUMENT,
-                                   "nb_params_add: the tensor is already parameter %d of this list; "
-                                   "a parameter listed twice would be stepped twice", i);
+                                   "%s: the tensor is already parameter %d of this list; "
+                                   "a parameter listed twice would be stepped twice", op, i);
+    if (name) {
+        size_t len = strlen(name);
+        if (len == 0 || len > NB_PARAM_NAME_MAX)
+            return nb__fail_status(NB_ERR_ARGUMENT, "%s: a parameter's name must have 1 to %d bytes, got %zu", op,
+                                   NB_PARAM_NAME_MAX, len);
+        int at = nb_params_find(p, name);
+        if (at >= 0)
+            return nb__fail_status(NB_ERR_ARGUMENT, "%s: the name \"%s\" is already parameter %d of this list", op,
+                                   name, at);
+    }
     if (p->count == p->cap) {
         int cap = p->cap ? p->cap * 2 : 8;
         nb_tensor **items = realloc(p->items, (size_t)cap * sizeof *items);
-        if (!items) return nb__fail_status(NB_ERR_MEMORY, "nb_params_add: out of memory growing the list to %d", cap);
+        if (!items) return nb__fail_status(NB_ERR_MEMORY, "%s: out of memory growing the list to %d", op, cap);
         p->items = items;
+        char **names = realloc(p->names, (size_t)cap * sizeof *names);
+        if (!names) return nb__fail_status(NB_ERR_MEMORY, "%s: out of memory growing the list to %d", op, cap);
+        p->names = names;
         p->cap = cap;
     }
+    char *copy = NULL;
+    if (name && !(copy = strdup(name))) return nb__fail_status(NB_ERR_MEMORY, "%s: out of memory", op);
+    p->names[p->count] = copy;
     p->items[p->count++] = nb__retain_ref(t); /* the list's own: a user's release of t is never taken for it */
     return NB_OK;
+}
+
+nb_status nb_params_add(nb_params *p, nb_tensor *t) { return add_entry("nb_params_add", p, NULL, t); }
+
+nb_status nb_params_add_named(nb_params *p, const char *name, nb_tensor *t)
+{
+    if (nb__is_null("nb_params_add_named", "name", name)) return NB_ERR_NULL;
+    return add_entry("nb_params_add_named", p, name, t);
+}
+
+const char *nb_params_name(const nb_params *p, int i)
+{
+    if (nb__is_null("nb_params_name", "params", p)) return NULL;
+    if (i < 0 || i >= p->count)
+        return nb__fail(NB_ERR_ARGUMENT, "nb_params_name: index %d is out of range for a list of %d parameters", i,
+                        p->count);
+    return p->names[i];
+}
+
+int nb_params_find(const nb_params *p, const char *name)
+{
+    if (!p || !name) return -1;
+    for (int i = 0; i < p->count; i++)
+        if (p->names[i] && strcmp(p->names[i], name) == 0) return i;
+    return -1;
 }
 
 int nb_params_count(const nb_params *p)
