@@ -3,6 +3,7 @@
  * Export: a DLManagedTensor carrying t's shape and strides; its manager context holds a reference
  * to t's storage, which its deleter gives back. Import: nb_from_blob's external storage, with a
  * deleter that calls the producer's. */
+#include "device.h"
 #include "error.h"
 #include "tensor.h"
 
@@ -41,6 +42,15 @@ static bool dl_dtype_of(nb_dtype dtype, DLDataType *out)
     return false;
 }
 
+/* Waits until every stream of d is idle: DLPack capsules carry no stream, so memory changes hands
+ * only when no work, nabla's or the other library's, is pending on it. */
+static bool settle(const char *op, nb_device d)
+{
+    if (d.type == NB_CPU) return true;
+    const nbk_device *table = nb__device_for(op, d);
+    return table && nb__kernel_status(op, table->synchronize_all(nb__call(op, d))) == NB_OK;
+}
+
 DLManagedTensor *nb_to_dlpack(const nb_tensor *t)
 {
     if (nb__is_null("nb_to_dlpack", "tensor", t)) return NULL;
@@ -49,6 +59,7 @@ DLManagedTensor *nb_to_dlpack(const nb_tensor *t)
                         "nb_detach(t)");
     DLDataType dt;
     if (!dl_dtype_of(t->dtype, &dt)) return nb__fail(NB_ERR_DTYPE, "nb_to_dlpack: unknown dtype %d", (int)t->dtype);
+    if (!settle("nb_to_dlpack", t->storage->device)) return NULL;
     nb_dl_export *e = calloc(1, sizeof *e);
     if (!e) return nb__fail(NB_ERR_MEMORY, "nb_to_dlpack: out of memory");
     memcpy(e->shape, t->shape, sizeof e->shape);
@@ -133,5 +144,7 @@ nb_tensor *nb_from_dlpack(DLManagedTensor *m)
         return nb__fail(NB_ERR_ARGUMENT, "nb_from_dlpack: %d dims; nabla tensors have 0 to %d", d->ndim, NB_MAX_DIMS);
     if (d->ndim > 0 && !d->shape) return nb__fail(NB_ERR_NULL, "nb_from_dlpack: shape is NULL for %d dims", d->ndim);
     void *data = d->data ? (char *)d->data + d->byte_offset : NULL;
+    if (device.type != NB_CPU && nb_cuda_device_count() > device.index && !settle("nb_from_dlpack", device))
+        return NULL;
     return nb__from_blob("nb_from_dlpack", data, d->ndim, d->shape, d->strides, dtype, device, import_deleter, m);
 }

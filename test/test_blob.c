@@ -5,6 +5,8 @@
 #include "cuda_checks.h"
 #include "helpers.h"
 
+#include <nabla/dlpack.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,15 +190,23 @@ Test(blob, refusals_name_the_argument_and_keep_the_memory)
     cr_assert_eq(deleted, 0, "a refused call never calls the deleter");
 }
 
+/* Gives back the DLPack export that lent a tensor's device address. */
+static void release_export(void *data, void *ctx)
+{
+    (void)data;
+    DLManagedTensor *m = ctx;
+    m->deleter(m);
+}
+
 Test(blob, cuda_memory_from_another_owner, .init = cuda_test_setup)
 {
-    /* device memory nabla did not allocate for this tensor: another tensor's, kept alive by the ctx */
+    /* device memory nabla did not allocate for this tensor: another tensor's, lent by an export */
     nb_tensor *a = nb_arange(0, 6, 1, NB_OPTS(NB_FLOAT32));
     nb_tensor *owner = nb_to(a, NB_DEVICE_CUDA(0));
     nb_release(a);
-    nb_tensor *kept = nb_retain(owner);
-    nb_tensor *t = nb_from_blob(nb_data(owner), NB_SHAPE(3, 2), NULL, NB_FLOAT32, NB_DEVICE_CUDA(0),
-                                NULL, NULL);
+    DLManagedTensor *m = nb_to_dlpack(owner);
+    nb_release(owner); /* the export keeps the memory */
+    nb_tensor *t = nb_from_blob(m->dl_tensor.data, NB_SHAPE(3, 2), NULL, NB_FLOAT32, NB_DEVICE_CUDA(0), release_export, m);
     cr_assert(t, "%s", nb_last_error());
     nb_tensor *t2 = nb_mul_scalar(t, 2);
     nb_tensor *y = nb_to(t2, NB_DEVICE_CPU);
@@ -204,6 +214,4 @@ Test(blob, cuda_memory_from_another_owner, .init = cuda_test_setup)
     nb_release(y);
     nb_release(t2);
     nb_release(t);
-    nb_release(kept);
-    nb_release(owner);
 }

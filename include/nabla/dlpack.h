@@ -1,6 +1,11 @@
 /* nabla/dlpack.h — zero-copy exchange of tensors with other libraries (PyTorch, NumPy, CuPy, JAX)
  * through DLPack's DLManagedTensor. Not included by nabla.h: it needs <dlpack/dlpack.h>
- * (Debian: libdlpack-dev), which a program that does not exchange tensors should not need. */
+ * (Debian: libdlpack-dev), which a program that does not exchange tensors should not need.
+ *
+ * CUDA: a capsule carries no stream, so both calls first wait for all work on the device (every
+ * stream, nabla's and other libraries'). Work either side queues later on shared memory must be
+ * waited for by the caller before the other side reads it (torch.cuda.synchronize(), or a copy
+ * of the tensor to the host on nabla's side). */
 #ifndef NABLA_DLPACK_H
 #define NABLA_DLPACK_H
 
