@@ -31,7 +31,7 @@ static producer *make_producer(int *deleted, int ndim, const int64_t *shape, con
 {
     producer *p = calloc(1, sizeof *p);
     for (int i = 0; i < 24; i++) p->data[i] = i;
-    memcpy(p->shape, shape, (size_t)ndim * sizeof *shape);
+    if (ndim > 0) memcpy(p->shape, shape, (size_t)ndim * sizeof *shape);
     if (strides) memcpy(p->strides, strides, (size_t)ndim * sizeof *strides);
     p->deleted = deleted;
     p->m.manager_ctx = p;

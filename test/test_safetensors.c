@@ -74,7 +74,8 @@ static void check_round_trip(bool map)
     nb_tensor *e = nb_zeros(NB_SHAPE(0, 4), NB_OPTS(NB_INT64));        /* (0, 4) */
     nb_tensor *b = nb_lt_scalar(w, 0);                                 /* (3, 4) bool */
     nb_tensor *row = nb_arange(0, 5, 1, NB_OPTS(NB_INT64));
-    nb_tensor *x = nb_expand(nb_unsqueeze(row, 0), NB_SHAPE(2, 5));   /* (2, 5) stride 0 */
+    nb_tensor *row1 = nb_unsqueeze(row, 0);                            /* (1, 5) */
+    nb_tensor *x = nb_expand(row1, NB_SHAPE(2, 5));                    /* (2, 5) stride 0 */
     nb_tensor *ts[] = {wt, s, e, b, x};
     const char *names[] = {"w.t", "scalar", "empty", "négatif", "expanded"};
     const char *keys[] = {"format", "step"}, *vals[] = {"pt", "1000"};
@@ -103,6 +104,7 @@ static void check_round_trip(bool map)
     nb_tensor_dict_free(d);
     for (int i = 0; i < 5; i++) nb_release(ts[i]);
     nb_release(w);
+    nb_release(row1);
     nb_release(row);
     assert_ok();
 }
