@@ -172,6 +172,12 @@ NB_API nb_tensor *nb_uniform_(nb_tensor *t, double from, double to); /* fills t 
 NB_API nb_tensor *nb_normal_(nb_tensor *t, double mean, double std);  /* fills t with normal values */
 /* Copies numel elements of opts.dtype from a C array in row-major order. */
 NB_API nb_tensor *nb_from_array(const void *data, int ndim, const int64_t *shape, nb_options opts);
+/* A tensor over memory nabla does not own, without a copy (torch.from_blob): data is a host or
+ * device address by device, aligned to the element size; strides in elements (NULL: contiguous,
+ * none negative). deleter(data, ctx), when not NULL, runs exactly once, when the last tensor or
+ * view sharing the memory is released; if the call fails it is not called. */
+NB_API nb_tensor *nb_from_blob(void *data, int ndim, const int64_t *shape, const int64_t *strides, nb_dtype dtype,
+                               nb_device device, void (*deleter)(void *data, void *ctx), void *ctx);
 /* Copies t (any strides) into dst as a row-major C array of t's dtype; dst_bytes is checked. */
 NB_API nb_status nb_copy_to_array(const nb_tensor *t, void *dst, size_t dst_bytes);
 /* The value of a one-element tensor as a double; NAN (and an error) otherwise. */
@@ -463,5 +469,6 @@ NB_API nb_status nb_save_npy(const nb_tensor *t, const char *path);
 #include "nabla/data.h"
 #include "nabla/nn.h"
 #include "nabla/optim.h"
+#include "nabla/safetensors.h"
 
 #endif /* NABLA_H */

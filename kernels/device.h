@@ -77,6 +77,9 @@ typedef struct nbk_device {
     nb_status (*download)(nbk_call c, void *host_dst, const void *src, size_t bytes); /* waits */
     nb_status (*copy_between)(nbk_call c, int src_device, void *dst, const void *src, size_t bytes);
     nb_status (*synchronize)(nbk_call c); /* waits for the device's queued work */
+    /* waits for all work on the device, queued by nabla or anyone else (another library's
+     * streams: memory exchanged through DLPack) */
+    nb_status (*synchronize_all)(nbk_call c);
     nb_status (*allocator_stats)(int device, nb_cuda_stats *out);
     void (*empty_cache)(void);
 

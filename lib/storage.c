@@ -40,6 +40,10 @@ void nb__storage_release(nb_storage *s)
 {
     if (!s) return;
     if (atomic_fetch_sub_explicit(&s->refcount, 1, memory_order_acq_rel) != 1) return;
+    if (s->external) {
+        nb__storage_free_external(s); /* memory nabla does not own (lib/blob.c) */
+        return;
+    }
     const nbk_block b = {.header = s, .data = s->data, .handle = s->handle, .capacity = s->capacity};
     nb__device_table(s->device.type)->free(s->device.index, &b); /* the header goes with it */
 }

@@ -19,6 +19,11 @@ typedef struct nb_storage {
     uint64_t version; /* bumped by every in-place write; autograd checks saved tensors with it */
     void *handle;     /* the device allocator's record of the memory (kernels/device.h, nbk_block) */
     size_t capacity;  /* the CPU: bytes of the block that holds this header and the data */
+    /* memory nabla does not own (lib/blob.c): the header is malloc'ed and, when the last
+     * reference goes, deleter(data, deleter_ctx) is called (when not NULL) instead of free */
+    bool external;
+    void (*deleter)(void *data, void *ctx);
+    void *deleter_ctx;
 } nb_storage;
 
 struct nb_tensor {
@@ -52,6 +57,14 @@ struct nb_tensor {
 nb_storage *nb__storage_new(const char *op, size_t nbytes, nb_device device);
 void nb__storage_retain(nb_storage *s);
 void nb__storage_release(nb_storage *s);
+/* ---- external memory (lib/blob.c) */
+/* A tensor over memory nabla does not own: nb_from_blob's checks and work under op's name. On
+ * failure the deleter is not called (the caller still owns data). */
+nb_tensor *nb__from_blob(const char *op, void *data, int ndim, const int64_t *shape, const int64_t *strides,
+                         nb_dtype dtype, nb_device device, void (*deleter)(void *data, void *ctx), void *ctx);
+/* Frees an external storage whose last reference went: waits for the device's queued work on it,
+ * calls its deleter, frees the header. */
+void nb__storage_free_external(nb_storage *s);
 
 /* ---- tensors (lib/tensor.c) */
 /* A new tensor over a fresh, uninitialised, contiguous storage; registered in the current scope. */

@@ -23,6 +23,8 @@
  * CPU, and float64 nb_gradcheck on CUDA tensors. */
 #include "parity_helpers.h"
 
+#include <nabla/dlpack.h>
+
 #include <criterion/parameterized.h>
 #include <math.h>
 #include <stdio.h>
@@ -745,6 +747,25 @@ FN(f_flip, nb_flip(A, NB_DIMS(0, -1)))
 FN(f_roll, nb_roll(A, NB_SHAPE(1, -2), NB_DIMS(0, -1)))
 FN(f_roll_flat, nb_roll(A, NB_SHAPE(3), 0, NULL))
 
+/* external memory: a's own elements (any layout) lent through a DLPack export and wrapped again */
+static void release_export(void *data, void *ctx)
+{
+    (void)data;
+    DLManagedTensor *m = ctx;
+    m->deleter(m);
+}
+static nb_tensor *f_from_blob(nb_tensor *const *in, nb_options o)
+{
+    (void)o;
+    DLManagedTensor *m = nb_to_dlpack(A);
+    if (!m) return NULL;
+    nb_tensor *t = nb_from_blob(m->dl_tensor.data, nb_ndim(A), nb_shape(A), nb_strides(A), nb_dtype_of(A),
+                                nb_device_of(A), release_export, m);
+    if (!t) m->deleter(m);
+    return t;
+}
+FN(f_dlpack, nb_from_dlpack(nb_to_dlpack(A)))
+
 /* ================================================================ the table */
 
 #define F32 (1u << NB_FLOAT32)
@@ -1081,6 +1102,9 @@ static const row rows[] = {
     {"flip(a, (0, -1))", "nb_flip", f_flip, TWO_OR_THREE_DIMS, "F", ALL, "IndexSelectBackward", 0},
     {"roll(a, (1, -2), (0, -1))", "nb_roll", f_roll, TWO_OR_THREE_DIMS, "F", ALL, "CatBackward", 0},
     {"roll(a, 3) flattened", "nb_roll", f_roll_flat, ANY_SHAPE, "F", ALL, NULL, 0},
+    /* external memory */
+    {"from_blob(a's memory, a's strides)", "nb_from_blob nb_to_dlpack", f_from_blob, ANY_SHAPE, "F", ALL, NULL, 0},
+    {"from_dlpack(to_dlpack(a))", "nb_from_dlpack nb_to_dlpack", f_dlpack, ANY_SHAPE, "F", ALL, NULL, 0},
 };
 #define NROWS ((int)(sizeof rows / sizeof rows[0]))
 
@@ -1096,15 +1120,18 @@ static const struct {
     {"nb_load_npy", "reads a file into a CPU tensor; takes no device"},
     {"nb_load_idx", "reads a file into a CPU tensor; takes no device"},
     {"nb_randperm", "draws a CPU int64 permutation; takes no device"},
+    {"nb_tensor_dict_at", "a borrowed accessor of a loaded dict"},
+    {"nb_tensor_dict_get", "a borrowed accessor of a loaded dict"},
 };
 
 /* Public ops that hand their tensors back through pointers (returning a status): rows may name
  * them too, though the header reading only finds functions returning nb_tensor *. */
-static const char *const pointer_result_ops[] = {"nb_topk"};
+static const char *const pointer_result_ops[] = {"nb_topk", "nb_to_dlpack"}; /* nb_to_dlpack: a DLManagedTensor */
 
 static const char *const public_headers[] = {"../include/nabla.h", "../include/nabla/cuda.h",
                                              "../include/nabla/data.h", "../include/nabla/nn.h",
-                                             "../include/nabla/optim.h"};
+                                             "../include/nabla/optim.h", "../include/nabla/safetensors.h",
+                                             "../include/nabla/dlpack.h"};
 
 /* ================================================================ running a row */
 

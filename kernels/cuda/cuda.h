@@ -55,6 +55,8 @@ nb_status nbk_cuda_device_to_device(int dst_device, void *dst, int src_device, c
                                    size_t bytes);
 /* Waits for all work queued on device. */
 nb_status nbk_cuda_synchronize(int device);
+/* Waits for all work on device, on every stream (another library's too): cudaDeviceSynchronize. */
+nb_status nbk_cuda_synchronize_all(int device);
 
 /* ---------------------------------------------------------------- elementwise (ewise.cu, cast.cu) */
 

@@ -82,6 +82,8 @@ static nb_status copy_between(nbk_call c, int src_device, void *dst, const void 
 
 static nb_status synchronize(nbk_call c) { return nbk_cuda_synchronize(c.device); }
 
+static nb_status synchronize_all(nbk_call c) { return nbk_cuda_synchronize_all(c.device); }
+
 static nb_status allocator_stats(int device, nb_cuda_stats *out)
 {
     nbk_cuda_stats_of(device, out);
@@ -242,6 +244,7 @@ const nbk_device nbk_cuda_device = {
     .download = download,
     .copy_between = copy_between,
     .synchronize = synchronize,
+    .synchronize_all = synchronize_all,
     .allocator_stats = allocator_stats,
     .empty_cache = nbk_cuda_release_cache,
     .has_ewise = nbk_cuda_has_ewise,

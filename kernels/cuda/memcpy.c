@@ -68,3 +68,13 @@ nb_status nbk_cuda_synchronize(int device)
     if (st != NB_OK) return st;
     return nbk_cuda_wait(device, stream);
 }
+
+nb_status nbk_cuda_synchronize_all(int device)
+{
+    cudaStream_t stream;
+    nb_status st = nbk_cuda_use(device, &stream);
+    if (st == NB_OK) st = nbk_cuda_refuse_in_capture(device, "waiting for the device");
+    if (st == NB_OK) st = nbk_cuda_wait(device, stream); /* nabla's own faults are reported as usual */
+    if (st != NB_OK) return st;
+    return nbk_cuda_check(cudaDeviceSynchronize(), device, "cudaDeviceSynchronize");
+}

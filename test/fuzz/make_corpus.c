@@ -3,7 +3,7 @@
  *   ninja -C build-fuzz test/fuzz/make_corpus && build-fuzz/test/fuzz/make_corpus test/fuzz/corpus
  *
  * (build-fuzz is the directory test/fuzz/run.sh configures.) The .npy files and checkpoints are
- * written by nabla itself (nb_save_npy, nb_params_save); nabla writes no IDX files, so those are
+ * written by nabla itself (nb_save_npy, nb_params_save, nb_save_safetensors); nabla writes no IDX files, so those are
  * written here byte by byte after the format, and gzipped through zlib (mtime 0, so reruns write
  * the same bytes). Each corpus holds small valid files of every dtype, including 0-d and empty
  * shapes, and a few cut short at telling places; idx_gzip_large/ holds one seed too slow to
@@ -289,6 +289,36 @@ static void checkpoint_corpus(void)
     free(b);
 }
 
+/* ---------------------------------------------------------------- safetensors (nb_save_safetensors) */
+
+static void st_one(const char *name, int n, const char *const *names, nb_tensor *const *tensors, const nb_str_map *meta)
+{
+    if (nb_save_safetensors(path_of("safetensors", name), n, names, tensors, meta) != NB_OK)
+        die("nb_save_safetensors", name);
+    for (int i = 0; i < n; i++) nb_release(tensors[i]);
+}
+
+static void safetensors_corpus(void)
+{
+    fresh_dir("safetensors");
+    st_one("empty.safetensors", 0, NULL, NULL, NULL);
+    st_one("f32_scalar.safetensors", 1, (const char *[]){"s"}, (nb_tensor *[]){sample(NB_FLOAT32, 0, NULL)}, NULL);
+    const char *keys[] = {"format", "epoch"}, *values[] = {"pt", "3"};
+    st_one("linear_3_to_2.safetensors", 2, (const char *[]){"weight", "bias"},
+           (nb_tensor *[]){sample(NB_FLOAT32, NB_SHAPE(2, 3)), sample(NB_FLOAT32, NB_SHAPE(2))},
+           &(nb_str_map){2, keys, values});
+    st_one("every_dtype.safetensors", 4, (const char *[]){"f32", "f64", "i64", "bool"},
+           (nb_tensor *[]){sample(NB_FLOAT32, NB_SHAPE(3)), sample(NB_FLOAT64, NB_SHAPE(2, 2)),
+                           sample(NB_INT64, NB_SHAPE(1, 3)), sample(NB_BOOL, NB_SHAPE(2, 1, 2))},
+           NULL);
+    st_one("empty_tensors.safetensors", 3, (const char *[]){"a", "b", "c"},
+           (nb_tensor *[]){sample(NB_FLOAT32, NB_SHAPE(0, 4)), sample(NB_INT64, NB_SHAPE(0)), sample(NB_BOOL, 0, NULL)},
+           NULL);
+    truncated("safetensors", "linear_3_to_2.safetensors", "cut_in_length.safetensors", 5);
+    truncated("safetensors", "linear_3_to_2.safetensors", "cut_in_header.safetensors", 40);
+    truncated("safetensors", "linear_3_to_2.safetensors", "cut_in_data.safetensors", -3);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -300,6 +330,7 @@ int main(int argc, char **argv)
     npy_corpus();
     idx_corpora();
     checkpoint_corpus();
+    safetensors_corpus();
     printf("make_corpus: wrote the seed corpora under %s\n", root);
     return 0;
 }
