@@ -43,6 +43,14 @@ static nb_tensor *every_pattern(nb_dtype dtype)
 
 /* ---------------------------------------------------------------- conversions */
 
+/* t's values through a view with stride 2 (the conversion loops' strided path, which is the scalar
+ * one where dense rows take the vector instructions) */
+static nb_tensor *stepped(nb_tensor *t)
+{
+    nb_tensor *both[2] = {t, t};
+    return nb_select(nb_t(nb_stack(2, both, 0)), 1, 0);
+}
+
 static void check_from_f32(const char *golden_name, nb_dtype dtype)
 {
     nb_tensor *in = half_golden("f32_in"), *want = half_golden(golden_name);
@@ -50,14 +58,15 @@ static void check_from_f32(const char *golden_name, nb_dtype dtype)
     cr_assert_eq(nb_numel(want), n);
     const float *x = nb_data(in);
     const uint16_t *w = nb_data(want); /* bit patterns in a float16 container */
-    nb_tensor *got = nb_to_dtype(in, dtype);
-    cr_assert_not_null(got, "%s", nb_last_error());
-    const uint16_t *g = bits_of(got, n);
-    for (int64_t i = 0; i < n; i++) {
-        cr_assert_eq(g[i], w[i], "float32 0x%08x -> %s: 0x%04x, PyTorch gives 0x%04x", f32_bits(x[i]),
-                     nb_dtype_name(dtype), g[i], w[i]);
-        cr_assert_eq(nb_half_from_float(dtype, x[i]), w[i]);
+    for (int strided = 0; strided < 2; strided++) {
+        nb_tensor *got = nb_to_dtype(strided ? stepped(in) : in, dtype);
+        cr_assert_not_null(got, "%s", nb_last_error());
+        const uint16_t *g = bits_of(got, n);
+        for (int64_t i = 0; i < n; i++)
+            cr_assert_eq(g[i], w[i], "float32 0x%08x -> %s%s: 0x%04x, PyTorch gives 0x%04x", f32_bits(x[i]),
+                         nb_dtype_name(dtype), strided ? " (strided)" : "", g[i], w[i]);
     }
+    for (int64_t i = 0; i < n; i++) cr_assert_eq(nb_half_from_float(dtype, x[i]), w[i]);
 }
 
 Test(half, float32_to_float16_bit_exact, H) { check_from_f32("f32_to_f16", NB_FLOAT16); }
@@ -68,14 +77,16 @@ static void check_to_f32(const char *golden_name, nb_dtype dtype)
     nb_tensor *want = half_golden(golden_name);
     cr_assert_eq(nb_numel(want), 65536);
     const float *w = nb_data(want);
-    nb_tensor *got = nb_to_dtype(every_pattern(dtype), NB_FLOAT32);
-    cr_assert_not_null(got, "%s", nb_last_error());
-    const float *g = nb_data(got);
-    for (int i = 0; i < 65536; i++) {
-        cr_assert_eq(f32_bits(g[i]), f32_bits(w[i]), "%s 0x%04x -> float32: 0x%08x, PyTorch gives 0x%08x",
-                     nb_dtype_name(dtype), i, f32_bits(g[i]), f32_bits(w[i]));
-        cr_assert_eq(f32_bits(nb_half_to_float(dtype, (uint16_t)i)), f32_bits(w[i]));
+    for (int strided = 0; strided < 2; strided++) {
+        nb_tensor *all = every_pattern(dtype);
+        nb_tensor *got = nb_contiguous(nb_to_dtype(strided ? stepped(all) : all, NB_FLOAT32));
+        cr_assert_not_null(got, "%s", nb_last_error());
+        const float *g = nb_data(got);
+        for (int i = 0; i < 65536; i++)
+            cr_assert_eq(f32_bits(g[i]), f32_bits(w[i]), "%s 0x%04x -> float32%s: 0x%08x, PyTorch gives 0x%08x",
+                         nb_dtype_name(dtype), i, strided ? " (strided)" : "", f32_bits(g[i]), f32_bits(w[i]));
     }
+    for (int i = 0; i < 65536; i++) cr_assert_eq(f32_bits(nb_half_to_float(dtype, (uint16_t)i)), f32_bits(w[i]));
 }
 
 Test(half, every_float16_to_float32_bit_exact, H) { check_to_f32("f16_to_f32", NB_FLOAT16); }

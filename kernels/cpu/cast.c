@@ -4,6 +4,7 @@
 #include "cpu.h"
 
 #include "../half.h"
+#include "cast_half.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -68,11 +69,23 @@ DEFINE_COPY(f32) DEFINE_CAST(f32, f64) DEFINE_CAST(f32, i64) DEFINE_CAST(f32, b8
 DEFINE_CAST(f64, f32) DEFINE_COPY(f64) DEFINE_CAST(f64, i64) DEFINE_CAST(f64, b8)
 DEFINE_CAST(i64, f32) DEFINE_CAST(i64, f64) DEFINE_COPY(i64) DEFINE_CAST(i64, b8)
 DEFINE_CAST(b8, f32) DEFINE_CAST(b8, f64) DEFINE_CAST(b8, i64) DEFINE_COPY(b8)
-DEFINE_CAST(f32, f16) DEFINE_CAST(f64, f16) DEFINE_CAST(i64, f16) DEFINE_CAST(b8, f16)
-DEFINE_CAST(f32, bf16) DEFINE_CAST(f64, bf16) DEFINE_CAST(i64, bf16) DEFINE_CAST(b8, bf16)
-DEFINE_CAST(f16, f32) DEFINE_CAST(f16, f64) DEFINE_CAST(f16, i64) DEFINE_CAST(f16, b8)
+DEFINE_CAST(f64, f16) DEFINE_CAST(i64, f16) DEFINE_CAST(b8, f16)
+DEFINE_CAST(f64, bf16) DEFINE_CAST(i64, bf16) DEFINE_CAST(b8, bf16)
+DEFINE_CAST(f16, f64) DEFINE_CAST(f16, i64) DEFINE_CAST(f16, b8)
 DEFINE_COPY(f16) DEFINE_CAST(f16, bf16)
-DEFINE_CAST(bf16, f32) DEFINE_CAST(bf16, f64) DEFINE_CAST(bf16, i64) DEFINE_CAST(bf16, b8)
+DEFINE_CAST(bf16, f64) DEFINE_CAST(bf16, i64) DEFINE_CAST(bf16, b8)
+
+/* float32 <-> half: dense rows through cast_half.c's vector loops where the CPU has them */
+DEFINE_CAST(f32, f16) DEFINE_CAST(f32, bf16) DEFINE_CAST(f16, f32) DEFINE_CAST(bf16, f32)
+#define DEFINE_DENSE_HALF(FROM, TO, CALL)                                                        \
+    static void dense_##FROM##_##TO(int64_t n, char **d, const int64_t *st, const nb_scalars *s) \
+    {                                                                                            \
+        if (!(st[0] == sizeof(TO) && st[1] == sizeof(FROM) && CALL)) cast_##FROM##_##TO(n, d, st, s); \
+    }
+DEFINE_DENSE_HALF(f32, f16, nbk_cpu_f32_to_half(NB_FLOAT16, n, (uint16_t *)d[0], (const float *)d[1]))
+DEFINE_DENSE_HALF(f32, bf16, nbk_cpu_f32_to_half(NB_BFLOAT16, n, (uint16_t *)d[0], (const float *)d[1]))
+DEFINE_DENSE_HALF(f16, f32, nbk_cpu_half_to_f32(NB_FLOAT16, n, (float *)d[0], (const uint16_t *)d[1]))
+DEFINE_DENSE_HALF(bf16, f32, nbk_cpu_half_to_f32(NB_BFLOAT16, n, (float *)d[0], (const uint16_t *)d[1]))
 DEFINE_CAST(bf16, f16) DEFINE_COPY(bf16)
 
 #define CAST_ROW(FROM)                                                                           \
@@ -80,10 +93,10 @@ DEFINE_CAST(bf16, f16) DEFINE_COPY(bf16)
      cast_##FROM##_bf16}
 
 const nbk_cpu_loop nbk_cpu_cast_loops[NB_DTYPE_COUNT][NB_DTYPE_COUNT] = {
-    [NB_FLOAT32] = CAST_ROW(f32),
+    [NB_FLOAT32] = {cast_f32_f32, cast_f32_f64, cast_f32_i64, cast_f32_b8, dense_f32_f16, dense_f32_bf16},
     [NB_FLOAT64] = CAST_ROW(f64),
     [NB_INT64] = CAST_ROW(i64),
     [NB_BOOL] = CAST_ROW(b8),
-    [NB_FLOAT16] = CAST_ROW(f16),
-    [NB_BFLOAT16] = CAST_ROW(bf16),
+    [NB_FLOAT16] = {dense_f16_f32, cast_f16_f64, cast_f16_i64, cast_f16_b8, cast_f16_f16, cast_f16_bf16},
+    [NB_BFLOAT16] = {dense_bf16_f32, cast_bf16_f64, cast_bf16_i64, cast_bf16_b8, cast_bf16_f16, cast_bf16_bf16},
 };
