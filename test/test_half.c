@@ -501,3 +501,74 @@ Test(half, errors_name_the_dtypes, H)
     cr_assert_null(nb_lerp_scalar(nb_ones(NB_SHAPE(2), NB_OPTS(NB_INT64)), h, 0.5));
     assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_lerp_scalar", "float16", "int64"));
 }
+
+/* ---------------------------------------------------------------- against PyTorch's half ops */
+
+static nb_tensor *t_add(nb_tensor *a, nb_tensor *b) { return nb_add(a, b); }
+static nb_tensor *t_mul(nb_tensor *a, nb_tensor *b) { return nb_mul(a, b); }
+static nb_tensor *t_div(nb_tensor *a, nb_tensor *b) { return nb_div(a, b); }
+static nb_tensor *t_exp(nb_tensor *a, nb_tensor *b) { return (void)b, nb_exp(a); }
+static nb_tensor *t_tanh(nb_tensor *a, nb_tensor *b) { return (void)b, nb_tanh(a); }
+static nb_tensor *t_sigmoid(nb_tensor *a, nb_tensor *b) { return (void)b, nb_sigmoid(a); }
+static nb_tensor *t_gelu(nb_tensor *a, nb_tensor *b) { return (void)b, nb_gelu(a, false); }
+static nb_tensor *t_sum(nb_tensor *a, nb_tensor *b) { return (void)b, nb_sum(a); }
+static nb_tensor *t_mean(nb_tensor *a, nb_tensor *b) { return (void)b, nb_mean_dim(a, 1, false); }
+static nb_tensor *t_softmax(nb_tensor *a, nb_tensor *b) { return (void)b, nb_softmax(a, 1); }
+static nb_tensor *t_log_softmax(nb_tensor *a, nb_tensor *b) { return (void)b, nb_log_softmax(a, 1); }
+static nb_tensor *t_mm(nb_tensor *a, nb_tensor *b) { return nb_mm(a, nb_t(b)); }
+static nb_tensor *t_xent(nb_tensor *a, nb_tensor *b)
+{
+    (void)b;
+    return nb_cross_entropy(a, nb_from_array((int64_t[]){4, 0, 2}, NB_SHAPE(3), NB_OPTS(NB_INT64)));
+}
+static nb_tensor *t_mse(nb_tensor *a, nb_tensor *b) { return nb_mse_loss(a, b); }
+static nb_tensor *t_amax(nb_tensor *a, nb_tensor *b) { return (void)b, nb_amax(a, 1, (int[]){0}, false); }
+static nb_tensor *t_cumsum(nb_tensor *a, nb_tensor *b) { return (void)b, nb_cumsum(a, 1); }
+static nb_tensor *t_var(nb_tensor *a, nb_tensor *b) { return (void)b, nb_var(a, 1, (int[]){1}, 1, false); }
+static nb_tensor *t_lse(nb_tensor *a, nb_tensor *b) { return (void)b, nb_logsumexp(a, 1, (int[]){1}, false); }
+static nb_tensor *t_norm(nb_tensor *a, nb_tensor *b) { return (void)b, nb_norm(a, 2, 1, (int[]){1}, false); }
+static nb_tensor *t_add_bcast(nb_tensor *a, nb_tensor *b) { return nb_add(a, nb_narrow(b, 0, 1, 1)); }
+static nb_tensor *t_mul_t(nb_tensor *a, nb_tensor *b) { return nb_mul(nb_t(a), nb_t(b)); }
+
+Test(half, ops_match_pytorch_half_ops_within_one_unit, H)
+{
+    static const struct {
+        const char *name;
+        nb_tensor *(*fn)(nb_tensor *, nb_tensor *);
+    } ops[] = {
+        {"add", t_add},       {"mul", t_mul},           {"div", t_div},         {"exp", t_exp},
+        {"tanh", t_tanh},     {"sigmoid", t_sigmoid},   {"gelu", t_gelu},       {"sum", t_sum},
+        {"mean_dim1", t_mean}, {"softmax1", t_softmax}, {"log_softmax1", t_log_softmax}, {"mm", t_mm},
+        {"cross_entropy", t_xent}, {"mse", t_mse},      {"amax0", t_amax},      {"cumsum1", t_cumsum},
+        {"var1", t_var},      {"logsumexp1", t_lse},    {"norm1", t_norm},      {"add_bcast", t_add_bcast},
+        {"mul_t", t_mul_t},
+    };
+    int compared = 0;
+    for (int k = 0; k < 2; k++) {
+        const nb_dtype dt = k ? NB_BFLOAT16 : NB_FLOAT16;
+        const char *tag = k ? "bf16" : "f16";
+        char name[64], path[96];
+        snprintf(name, sizeof name, "ops_a_%s", tag);
+        nb_tensor *a = nb_to_dtype(half_golden(name), dt);
+        snprintf(name, sizeof name, "ops_b_%s", tag);
+        nb_tensor *b = nb_to_dtype(half_golden(name), dt);
+        for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+            snprintf(name, sizeof name, "op_%s_%s", ops[i].name, tag);
+            snprintf(path, sizeof path, "golden/half/%s.npy", name);
+            if (access(path, R_OK) != 0) continue; /* PyTorch 1.13 has no CPU kernel for it */
+            nb_tensor *want = half_golden(name), *got = ops[i].fn(a, b);
+            cr_assert_not_null(got, "%s: %s", name, nb_last_error());
+            cr_assert_eq(nb_dtype_of(got), dt, "%s: %s", name, nb_dtype_name(nb_dtype_of(got)));
+            const int64_t n = nb_numel(want);
+            cr_assert_eq(nb_numel(got), n, "%s", name);
+            const uint16_t *w = nb_data(want), *g = bits_of(got, n);
+            for (int64_t e = 0; e < n; e++) {
+                const int d = (int)g[e] - (int)w[e];
+                cr_assert(d >= -1 && d <= 1 && (g[e] & 0x8000) == (w[e] & 0x8000),
+                          "%s element %lld: 0x%04x, PyTorch gives 0x%04x", name, (long long)e, g[e], w[e]);
+            }
+            compared++;
+        }
+    }
+    cr_assert_eq(compared, 31);
+}
