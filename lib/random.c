@@ -192,6 +192,12 @@ static nb_tensor *with_requires_grad(const char *op, nb_tensor *t, bool requires
 static nb_tensor *drawn(const char *op, int ndim, const int64_t *shape, nb_dtype dtype, nb_device device,
                         nbk_random_args *a)
 {
+    if (nb__is_half(dtype)) { /* drawn as float32 (bernoulli's 0 and 1), then converted */
+        nb_tensor *wide = drawn(op, ndim, shape, NB_FLOAT32, device, a);
+        nb_tensor *out = wide ? nb__convert(op, wide, dtype) : NULL;
+        nb_release(wide);
+        return out;
+    }
     nb_tensor *t = nb__alloc(op, ndim, shape, dtype, device);
     if (!t) return NULL;
     a->dtype = dtype;

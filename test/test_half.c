@@ -203,6 +203,13 @@ Test(half, creation_and_item, H)
         cr_assert_not_null(g, "%s", nb_last_error());
         cr_assert(nb_requires_grad(g));
     }
+    nb_manual_seed(5);
+    nb_tensor *coin = nb_bernoulli_scalar(nb_zeros(NB_SHAPE(64), NB_OPTS(NB_BFLOAT16)), 0.5);
+    cr_assert_not_null(coin, "%s", nb_last_error());
+    cr_assert_eq(nb_dtype_of(coin), NB_BFLOAT16);
+    const double heads = nb_item(nb_sum(coin));
+    cr_assert(heads > 10 && heads < 54, "%g heads of 64", heads);
+    cr_assert_eq(nb_item(nb_sum(nb_eq_scalar(nb_mul(coin, nb_rsub_scalar(coin, 1)), 0))), 64); /* 0 or 1 */
     cr_assert_null(nb_rand(NB_SHAPE(2), NB_OPTS(NB_FLOAT16)));
     assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_rand", "float16", "float32 or float64"));
     cr_assert_null(nb_randint(0, 5, NB_SHAPE(2), NB_OPTS(NB_BFLOAT16)));
