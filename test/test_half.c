@@ -8,7 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#define H .init = nb_test_setup
+/* each test runs in a scope, which releases what it made */
+static void half_setup(void)
+{
+    nb_test_setup();
+    nb_scope_begin();
+}
+static void half_teardown(void) { cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error()); }
+#define H .init = half_setup, .fini = half_teardown
 
 static nb_tensor *half_golden(const char *name)
 {
