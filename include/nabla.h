@@ -42,8 +42,10 @@ typedef enum nb_dtype {
     NB_FLOAT64,
     NB_INT64,
     NB_BOOL,
+    NB_FLOAT16,  /* IEEE binary16; element values are uint16_t bit patterns (nb_from_array, nb_data) */
+    NB_BFLOAT16, /* bfloat16 (float32's top 16 bits); uint16_t bit patterns likewise */
 } nb_dtype;
-#define NB_DTYPE_COUNT 4
+#define NB_DTYPE_COUNT 6
 
 typedef enum nb_device_type { NB_CPU = 0, NB_CUDA } nb_device_type;
 #define NB_DEVICE_TYPE_COUNT 2
@@ -131,6 +133,11 @@ NB_API nb_device nb_device_of(const nb_tensor *t);
 NB_API bool nb_is_contiguous(const nb_tensor *t);
 NB_API const char *nb_dtype_name(nb_dtype dtype);     /* "float32" */
 NB_API size_t nb_dtype_size(nb_dtype dtype);          /* bytes per element */
+/* The float16 or bfloat16 bit pattern of v, rounded to nearest even as PyTorch rounds (0 and an
+ * error for another dtype). */
+NB_API uint16_t nb_half_from_float(nb_dtype dtype, float v);
+/* The float32 value (exact) of a float16 or bfloat16 bit pattern (NAN and an error for another dtype). */
+NB_API float nb_half_to_float(nb_dtype dtype, uint16_t bits);
 /* The CPU address of element [0, 0, ...] (offset applied); NULL for other devices. */
 NB_API void *nb_data(const nb_tensor *t);
 /* Writes "[64, 1000]" into buf (at most size bytes, always terminated); returns buf. */
@@ -170,7 +177,8 @@ NB_API nb_tensor *nb_bernoulli_scalar(const nb_tensor *input, double p);
 NB_API nb_tensor *nb_multinomial(const nb_tensor *probs, int64_t num_samples, bool replacement);
 NB_API nb_tensor *nb_uniform_(nb_tensor *t, double from, double to); /* fills t uniform on [from, to) */
 NB_API nb_tensor *nb_normal_(nb_tensor *t, double mean, double std);  /* fills t with normal values */
-/* Copies numel elements of opts.dtype from a C array in row-major order. */
+/* Copies numel elements of opts.dtype from a C array in row-major order (float16 and bfloat16:
+ * uint16_t bit patterns, as nb_half_from_float makes them). */
 NB_API nb_tensor *nb_from_array(const void *data, int ndim, const int64_t *shape, nb_options opts);
 /* A tensor over memory nabla does not own, without a copy (torch.from_blob): data is a host or
  * device address by device, aligned to the element size; strides in elements (NULL: contiguous,
@@ -178,9 +186,10 @@ NB_API nb_tensor *nb_from_array(const void *data, int ndim, const int64_t *shape
  * view sharing the memory is released; if the call fails it is not called. */
 NB_API nb_tensor *nb_from_blob(void *data, int ndim, const int64_t *shape, const int64_t *strides, nb_dtype dtype,
                                nb_device device, void (*deleter)(void *data, void *ctx), void *ctx);
-/* Copies t (any strides) into dst as a row-major C array of t's dtype; dst_bytes is checked. */
+/* Copies t (any strides) into dst as a row-major C array of t's dtype; dst_bytes is checked
+ * (float16 and bfloat16: uint16_t bit patterns, read with nb_half_to_float). */
 NB_API nb_status nb_copy_to_array(const nb_tensor *t, void *dst, size_t dst_bytes);
-/* The value of a one-element tensor as a double; NAN (and an error) otherwise. */
+/* The value of a one-element tensor as a double (a half value exactly); NAN (and an error) otherwise. */
 NB_API double nb_item(const nb_tensor *t);
 /* A copy of t converted to dtype (a new reference to t when it already has that dtype). */
 NB_API nb_tensor *nb_to_dtype(const nb_tensor *t, nb_dtype dtype);

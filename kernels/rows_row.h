@@ -26,7 +26,10 @@ NBK_ROWS_FN int64_t nbk_rows_int(const void *p, nb_dtype dt, int64_t i)
 {
     return dt == NB_BOOL ? (int64_t)((const bool *)p)[i] : ((const int64_t *)p)[i];
 }
-NBK_ROWS_FN int64_t nbk_rows_esize(nb_dtype dt) { return dt == NB_BOOL ? 1 : dt == NB_FLOAT32 ? 4 : 8; }
+NBK_ROWS_FN int64_t nbk_rows_esize(nb_dtype dt)
+{
+    return dt == NB_BOOL ? 1 : dt == NB_FLOAT16 || dt == NB_BFLOAT16 ? 2 : dt == NB_FLOAT32 ? 4 : 8;
+}
 NBK_ROWS_FN bool nbk_rows_is_float(nb_dtype dt) { return dt == NB_FLOAT32 || dt == NB_FLOAT64; }
 NBK_ROWS_FN void nbk_rows_put_float(void *p, nb_dtype dt, int64_t i, double v)
 {
@@ -170,6 +173,7 @@ NBK_ROWS_FN void nbk_sort_place(const nbk_sort_args *a, int64_t r, int64_t i, in
     case NB_FLOAT64: ((double *)a->values)[at] = ((const double *)a->in)[from]; break;
     case NB_INT64: ((int64_t *)a->values)[at] = ((const int64_t *)a->in)[from]; break;
     case NB_BOOL: ((bool *)a->values)[at] = ((const bool *)a->in)[from]; break;
+    case NB_FLOAT16: case NB_BFLOAT16: ((uint16_t *)a->values)[at] = ((const uint16_t *)a->in)[from]; break;
     }
 }
 

@@ -16,7 +16,7 @@
 static nb_tensor *apply_requires_grad(const char *name, nb_tensor *t, bool requires_grad)
 {
     if (!t || !requires_grad) return t;
-    if (!nb__is_floating(t->dtype)) {
+    if (!nb__is_float_kind(t->dtype)) {
         nb__fail(NB_ERR_DTYPE, "%s: only floating point tensors can require gradients, got %s", name,
                  nb_dtype_name(t->dtype)); /* before the release: t may be freed there */
         nb_release(t);
@@ -133,13 +133,14 @@ double nb_item(const nb_tensor *t)
                  nb__shape_string(t->ndim, t->shape, shape, sizeof shape), (long long)n);
         return NAN;
     }
-    union { float f; double d; int64_t i; bool b; } v;
+    union { float f; double d; int64_t i; bool b; uint16_t h; } v;
     if (nb_copy_to_array(t, &v, sizeof v) != NB_OK) return NAN;
     switch (t->dtype) {
     case NB_FLOAT32: return v.f;
     case NB_FLOAT64: return v.d;
     case NB_INT64: return (double)v.i;
     case NB_BOOL: return v.b ? 1.0 : 0.0;
+    case NB_FLOAT16: case NB_BFLOAT16: return nb_half_to_float(t->dtype, v.h);
     }
     return NAN;
 }

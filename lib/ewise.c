@@ -129,8 +129,8 @@ static bool integral(double v) { return v == floor(v) && fabs(v) < 9.2e18; }
  * stays float32 and a bool tensor plus an int64 0-d tensor is int64. -1: no input of that kind. */
 static int combine_categories(int higher, int lower)
 {
-    if (higher >= 0 && nb__is_floating((nb_dtype)higher)) return higher;
-    if (higher == NB_BOOL || (lower >= 0 && nb__is_floating((nb_dtype)lower)))
+    if (higher >= 0 && nb__is_float_kind((nb_dtype)higher)) return higher;
+    if (higher == NB_BOOL || (lower >= 0 && nb__is_float_kind((nb_dtype)lower)))
         return higher < 0 ? lower : lower < 0 ? higher : (int)nb__promote((nb_dtype)higher, (nb_dtype)lower);
     return higher >= 0 ? higher : lower;
 }
@@ -157,7 +157,11 @@ static bool refuse_bool_sub(const char *name, int n, const nb_tensor *const *in)
     return true;
 }
 
-/* The dtype op computes in, or an error. */
+/* The dtype the kernels run in: float16 and bfloat16 compute in float32, their inputs converted
+ * and the result rounded once to the half dtype (native half kernels are a later speed-up). */
+static nb_dtype kernel_dtype(nb_dtype dt) { return nb__is_half(dt) ? NB_FLOAT32 : dt; }
+
+/* The dtype op computes in (its result's, a half dtype included), or an error. */
 static bool compute_dtype(const char *name, nb_ew_op op, int n, const nb_tensor *const *in,
                           nb_scalars s, nb_dtype *out)
 {
@@ -181,18 +185,18 @@ static bool compute_dtype(const char *name, nb_ew_op op, int n, const nb_tensor 
         return nb__fail(NB_ERR_DTYPE, "%s: negating a bool tensor is not supported; to invert a mask use nb_logical_not",
                         name),
                false;
-    if (def->rule == RULE_FLOAT && !nb__is_floating(dt)) dt = NB_FLOAT32;
+    if (def->rule == RULE_FLOAT && !nb__is_float_kind(dt)) dt = NB_FLOAT32;
     /* a scalar is a number of its own category: a fractional one makes integers compute in
      * float32, an integral one makes bool compute in int64 (clamp's infinite open bounds take no
      * part; axpy's alpha is a multiplier, not an operand, as in PyTorch) */
     bool a_part = !(op == NB_EW_CLAMP && isinf(s.a)), b_part = op == NB_EW_CLAMP && !isinf(s.b);
-    if (def->scalar_promotes && !nb__is_floating(dt)) {
+    if (def->scalar_promotes && !nb__is_float_kind(dt)) {
         if ((a_part && !integral(s.a)) || (b_part && !integral(s.b)))
             dt = NB_FLOAT32;
         else if (dt == NB_BOOL && op != NB_EW_AXPY && (a_part || b_part))
             dt = NB_INT64;
     }
-    if (!nb__has_ewise_kernel(op, dt, in[0]->storage->device)) {
+    if (!nb__has_ewise_kernel(op, kernel_dtype(dt), in[0]->storage->device)) {
         char dev[32];
         return nb__fail(NB_ERR_DTYPE, "%s: dtype %s is not supported on %s", name, nb_dtype_name(dt),
                         nb__device_string(in[0]->storage->device, dev, sizeof dev)),
@@ -268,16 +272,22 @@ nb_tensor *nb__ewise(const char *name, nb_ew_op op, int n, const nb_tensor *cons
     const nb_tensor *use[NB_ITER_MAX_OPERANDS];
     nb_tensor *conv[NB_ITER_MAX_OPERANDS] = {0};
     nb_tensor *out = NULL;
-    if (!convert_inputs(name, op, n, in, dt, use, conv)) goto done;
-    out = nb__alloc(name, nd, shape, defs[op].rule == RULE_COMPARE ? NB_BOOL : dt,
-                    in[0]->storage->device);
+    const nb_dtype kdt = kernel_dtype(dt), out_dt = defs[op].rule == RULE_COMPARE ? NB_BOOL : dt;
+    if (!convert_inputs(name, op, n, in, kdt, use, conv)) goto done;
+    out = nb__alloc(name, nd, shape, out_dt == dt ? kdt : out_dt, in[0]->storage->device);
     if (!out) goto done;
     nb_iter it;
     nb__iter_build(&it, out, n, use);
-    if (nb__run_ewise(name, op, dt, &it, &s, out->storage->device) != NB_OK) {
+    if (nb__run_ewise(name, op, kdt, &it, &s, out->storage->device) != NB_OK) {
         nb_release(out);
         out = NULL;
         goto done;
+    }
+    if (out->dtype != out_dt) { /* a half result, computed in float32: rounded once */
+        nb_tensor *wide = out;
+        out = nb__convert(name, wide, out_dt);
+        nb_release(wide);
+        if (!out) goto done;
     }
     if (!nb__autograd_record_ewise(name, op, out, n, in, s)) {
         nb_release(out);
@@ -319,6 +329,26 @@ static nb_tensor *inplace_recorded(const char *name, nb_ew_op op, nb_tensor *tar
     return result;
 }
 
+/* An in-place op on a float16 or bfloat16 target: run in place on a float32 copy of it, whose
+ * values are then rounded back into the target once. */
+static nb_tensor *inplace_half(const char *name, nb_ew_op op, nb_tensor *target, int n,
+                               const nb_tensor *const *others, nb_scalars s)
+{
+    nb_tensor *wide = nb__convert(name, target, NB_FLOAT32);
+    nb_tensor *result = NULL;
+    if (wide && nb__ewise_(name, op, wide, n, others, s)) {
+        nb_iter it;
+        const nb_tensor *src = wide;
+        nb__iter_build(&it, target, 1, &src);
+        if (nb__run_cast(name, NB_FLOAT32, target->dtype, &it, target->storage->device) == NB_OK) {
+            nb__bump_version(target);
+            if (nb__autograd_record_ewise_(name, op, target, n, others, s)) result = target;
+        }
+    }
+    nb_release(wide);
+    return result;
+}
+
 nb_tensor *nb__ewise_(const char *name, nb_ew_op op, nb_tensor *target, int n,
                       const nb_tensor *const *others, nb_scalars s)
 {
@@ -335,7 +365,7 @@ nb_tensor *nb__ewise_(const char *name, nb_ew_op op, nb_tensor *target, int n,
     /* like PyTorch: a float result may be written into a narrower float target (computed in
      * the target's dtype), but never a float into an integer target */
     if (dt != target->dtype && op != NB_EW_FILL) {
-        if (!(nb__is_floating(dt) && nb__is_floating(target->dtype)))
+        if (!(nb__is_float_kind(dt) && nb__is_float_kind(target->dtype)))
             return nb__fail(NB_ERR_DTYPE, "%s: the result dtype %s cannot be written into a %s tensor",
                             name, nb_dtype_name(dt), nb_dtype_name(target->dtype));
         dt = target->dtype;
@@ -351,6 +381,7 @@ nb_tensor *nb__ewise_(const char *name, nb_ew_op op, nb_tensor *target, int n,
     }
     if (!nb__check_writable(name, target)) return NULL;
     if (op != NB_EW_FILL && nb__needs_graph(n + 1, in)) return inplace_recorded(name, op, target, n, others, s);
+    if (nb__is_half(dt)) return inplace_half(name, op, target, n, others, s);
 
     const nb_tensor *use[NB_ITER_MAX_OPERANDS];
     nb_tensor *conv[NB_ITER_MAX_OPERANDS] = {0};

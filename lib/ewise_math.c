@@ -41,8 +41,8 @@ static bool lerp_dtypes_ok(const char *name, int n, const nb_tensor *const *in)
     static const char *const what[3] = {"start", "end", "weight"};
     for (int k = 0; k < n; k++)
         if (!in[k]) return nb__fail(NB_ERR_NULL, "%s: input %d (%s) is NULL", name, k + 1, what[k]), false;
-    if (!nb__is_floating(in[0]->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: start must be float32 or float64, got %s", name,
+    if (!nb__is_float_kind(in[0]->dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: start must be float32 or float64 (or float16, bfloat16), got %s", name,
                         nb_dtype_name(in[0]->dtype)),
                false;
     for (int k = 1; k < n; k++)

@@ -9,6 +9,7 @@
 #include "autograd/record.h"
 #include "device.h"
 #include "dtype.h"
+#include "half.h"
 #include "error.h"
 #include "ewise.h"
 
@@ -21,8 +22,8 @@ static bool check_dtypes_devices(const char *name, const nb_tensor *a, const nb_
 {
     const nb_tensor *pair[2] = {a, b};
     if (!nb__check_devices(name, 2, pair)) return false;
-    if (!nb__is_floating(a->dtype) || !nb__is_floating(b->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 tensors, got %s and %s", name,
+    if (!nb__is_float_kind(a->dtype) || !nb__is_float_kind(b->dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 tensors (or float16, bfloat16), got %s and %s", name,
                         nb_dtype_name(a->dtype), nb_dtype_name(b->dtype)),
                false;
     if (a->dtype != b->dtype)
@@ -78,6 +79,19 @@ static nb_tensor *product(const char *name, const nb_tensor *a, const nb_tensor 
     return out;
 }
 
+/* float16 and bfloat16 operands: converted to float32, multiplied by the float32 GEMM (BLIS's
+ * sgemm, cuBLAS's) and the product rounded once (lib/half.c); cuBLAS's half GEMMs on tensor cores
+ * are a later step. */
+static nb_tensor *half_product(nb_tensor *(*op)(const nb_tensor *, const nb_tensor *), const nb_tensor *a,
+                               const nb_tensor *b)
+{
+    nb_tensor *wa = nb__widen(a), *wb = wa ? nb__widen(b) : NULL;
+    nb_tensor *r = wb ? op(wa, wb) : NULL;
+    nb_release(wa);
+    nb_release(wb);
+    return nb__narrow(r, a->dtype);
+}
+
 /* ---------------------------------------------------------------- nb_mm */
 
 nb_tensor *nb_mm(const nb_tensor *a, const nb_tensor *b)
@@ -93,6 +107,7 @@ nb_tensor *nb_mm(const nb_tensor *a, const nb_tensor *b)
     }
     if (!check_dtypes_devices("nb_mm", a, b)) return NULL;
     if (!inner_sizes_match("nb_mm", a, b, a->shape[1], b->shape[0])) return NULL;
+    if (nb__is_half(a->dtype)) return half_product(nb_mm, a, b);
     return product("nb_mm", a, b);
 }
 
@@ -197,6 +212,7 @@ nb_tensor *nb_matmul(const nb_tensor *a, const nb_tensor *b)
                         nb__shape_string(b->ndim, b->shape, bs, sizeof bs), b->ndim);
     }
     if (!check_dtypes_devices("nb_matmul", a, b)) return NULL;
+    if (nb__is_half(a->dtype)) return half_product(nb_matmul, a, b);
     int64_t ka = a->shape[a->ndim - 1], kb = b->shape[b->ndim == 1 ? 0 : b->ndim - 2];
     if (!inner_sizes_match("nb_matmul", a, b, ka, kb)) return NULL;
 

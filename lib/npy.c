@@ -46,8 +46,9 @@ static const npy_dtype npy_dtypes[] = {
     {"<f8", NB_FLOAT64},
     {"<i8", NB_INT64},
     {"|b1", NB_BOOL},
+    {"<f2", NB_FLOAT16},
 };
-#define NPY_SUPPORTED "'<f4' (float32), '<f8' (float64), '<i8' (int64) or '|b1' (bool)"
+#define NPY_SUPPORTED "'<f4' (float32), '<f8' (float64), '<i8' (int64), '|b1' (bool) or '<f2' (float16)"
 
 static const char *descr_of(nb_dtype dtype)
 {
@@ -464,6 +465,11 @@ nb_status nb_save_npy(const nb_tensor *t, const char *path)
         return NB_ERR_NULL;
     if (!host_is_little_endian())
         return nb__fail_status(NB_ERR_UNSUPPORTED, "nb_save_npy: %s: .npy files are written on little-endian hosts only",
+                               path);
+    if (t->dtype == NB_BFLOAT16) /* NumPy has no bfloat16 */
+        return nb__fail_status(NB_ERR_DTYPE,
+                               "nb_save_npy: %s: bfloat16 has no .npy dtype (NumPy has none); convert first "
+                               "(nb_to_dtype(t, NB_FLOAT32) keeps every value exactly)",
                                path);
     if (!descr_of(t->dtype))
         return nb__fail_status(NB_ERR_DTYPE, "nb_save_npy: %s: unknown dtype %d", path, (int)t->dtype);

@@ -201,6 +201,12 @@ static nb_tensor *with_requires_grad(const char *op, nb_tensor *t, bool requires
 static nb_tensor *drawn(const char *op, int ndim, const int64_t *shape, nb_dtype dtype, nb_device device,
                         nbk_random_args *a)
 {
+    if (nb__is_half(dtype)) { /* drawn as float32 (bernoulli's 0 and 1), then converted */
+        nb_tensor *wide = drawn(op, ndim, shape, NB_FLOAT32, device, a);
+        nb_tensor *out = wide ? nb__convert(op, wide, dtype) : NULL;
+        nb_release(wide);
+        return out;
+    }
     nb_tensor *t = nb__alloc(op, ndim, shape, dtype, device);
     if (!t) return NULL;
     a->dtype = dtype;
@@ -240,6 +246,9 @@ nb_tensor *nb_randint(int64_t low, int64_t high, int ndim, const int64_t *shape,
                         (long long)high);
     if ((int)o.dtype < 0 || o.dtype >= NB_DTYPE_COUNT)
         return nb__fail(NB_ERR_DTYPE, "%s: unknown dtype %d", op, (int)o.dtype);
+    if (nb__is_half(o.dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: %s draws are not supported; draw int64 and convert with nb_to_dtype",
+                        op, nb_dtype_name(o.dtype));
     nbk_random_args a = {.kind = NBK_RANDOM_RANDINT, .low = low, .range = (uint64_t)high - (uint64_t)low};
     return with_requires_grad(op, drawn(op, ndim, shape, o.dtype, o.device, &a), o.requires_grad);
 }

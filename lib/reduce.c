@@ -5,6 +5,7 @@
 #include "autograd/record.h"
 #include "device.h"
 #include "dtype.h"
+#include "half.h"
 #include "error.h"
 #include "reduce.h"
 #include "tensor.h"
@@ -204,6 +205,12 @@ static nb_tensor *run(const char *name, reduce_kind kind, const nb_tensor *t, nb
 
 static nb_tensor *reduce_all(const char *name, reduce_kind kind, const nb_tensor *t)
 {
+    if (t && nb__is_half(t->dtype)) { /* in float32, rounded once (lib/half.c) */
+        nb_tensor *w = nb__widen(t);
+        nb_tensor *r = w ? reduce_all(name, kind, w) : NULL;
+        nb_release(w);
+        return kind == ARGMAX || kind == ARGMIN ? r : nb__narrow(r, t->dtype);
+    }
     if (!check_input(name, kind, t)) return NULL;
     if (!has_identity(kind) && nb__numel_of(t->ndim, t->shape) == 0) {
         char s[160];
@@ -221,6 +228,12 @@ static nb_tensor *reduce_all(const char *name, reduce_kind kind, const nb_tensor
 static nb_tensor *reduce_dim(const char *name, reduce_kind kind, const nb_tensor *t, int dim,
                              bool keepdim)
 {
+    if (t && nb__is_half(t->dtype)) { /* in float32, rounded once (lib/half.c) */
+        nb_tensor *w = nb__widen(t);
+        nb_tensor *r = w ? reduce_dim(name, kind, w, dim, keepdim) : NULL;
+        nb_release(w);
+        return kind == ARGMAX || kind == ARGMIN ? r : nb__narrow(r, t->dtype);
+    }
     if (!check_input(name, kind, t)) return NULL;
     int d = nb__wrap_dim(name, dim, t->ndim);
     if (d < 0) return NULL;

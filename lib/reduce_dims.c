@@ -6,6 +6,7 @@
 #include "autograd/record.h"
 #include "device.h"
 #include "dtype.h"
+#include "half.h"
 #include "error.h"
 #include "reduce.h"
 #include "tensor.h"
@@ -105,6 +106,12 @@ static nb_tensor *reduce_dims(const char *name, dims_kind kind, const nb_tensor 
                               bool keepdim)
 {
     if (nb__is_null(name, "tensor", t)) return NULL;
+    if (t && nb__is_half(t->dtype)) { /* in float32, rounded once (lib/half.c) */
+        nb_tensor *w = nb__widen(t);
+        nb_tensor *r = w ? reduce_dims(name, kind, w, n, dims, keepdim) : NULL;
+        nb_release(w);
+        return nb__narrow(r, t->dtype);
+    }
     if (kind == MEAN && !nb__is_floating(t->dtype))
         return nb__fail(NB_ERR_DTYPE, "%s: expected a floating dtype (float32 or float64), got %s", name,
                         nb_dtype_name(t->dtype));

@@ -6,6 +6,7 @@
 #include "autograd/record.h"
 #include "device.h"
 #include "dtype.h"
+#include "half.h"
 #include "error.h"
 #include "reduce.h"
 #include "tensor.h"
@@ -119,6 +120,12 @@ static nb_tensor *prod_rows(const char *name, const nb_tensor *t, int d, nb_tens
 
 static nb_tensor *prod(const char *name, const nb_tensor *t, int dim, bool whole, bool keepdim)
 {
+    if (t && nb__is_half(t->dtype)) { /* in float32, rounded once (lib/half.c) */
+        nb_tensor *w = nb__widen(t);
+        nb_tensor *r = w ? prod(name, w, dim, whole, keepdim) : NULL;
+        nb_release(w);
+        return nb__narrow(r, t->dtype);
+    }
     if (nb__is_null(name, "tensor", t)) return NULL;
     int d = -1;
     if (!whole && (d = nb__wrap_dim(name, dim, t->ndim)) < 0) return NULL;
@@ -179,6 +186,12 @@ nb_tensor *nb__prod_others(const nb_tensor *t, int d)
 nb_tensor *nb_cumsum(const nb_tensor *t, int dim)
 {
     const char *name = "nb_cumsum";
+    if (t && nb__is_half(t->dtype)) { /* in float32, rounded once (lib/half.c) */
+        nb_tensor *w = nb__widen(t);
+        nb_tensor *r = w ? nb_cumsum(w, dim) : NULL;
+        nb_release(w);
+        return nb__narrow(r, t->dtype);
+    }
     if (nb__is_null(name, "tensor", t)) return NULL;
     int d = nb__wrap_dim(name, dim, t->ndim);
     if (d < 0) return NULL;
@@ -281,6 +294,17 @@ nb_status nb_topk(const nb_tensor *t, int64_t k, int dim, bool largest, bool sor
     }
     *values = *indices = NULL;
     if (nb__is_null(name, "tensor", t)) return nb_last_status();
+    if (nb__is_half(t->dtype)) { /* in float32, the values rounded back (exactly) (lib/half.c) */
+        nb_tensor *w = nb__widen(t);
+        nb_status st = w ? nb_topk(w, k, dim, largest, sorted, values, indices) : nb_last_status();
+        nb_release(w);
+        if (st == NB_OK && !(*values = nb__narrow(*values, t->dtype))) {
+            nb_release(*indices);
+            *indices = NULL;
+            st = nb_last_status();
+        }
+        return st;
+    }
     if (t->dtype == NB_BOOL) { /* as in PyTorch */
         nb__fail(NB_ERR_DTYPE, "%s: expected float32, float64 or int64, got bool", name);
         return nb_last_status();
@@ -311,6 +335,12 @@ nb_status nb_topk(const nb_tensor *t, int64_t k, int dim, bool largest, bool sor
 nb_tensor *nb_argsort(const nb_tensor *t, int dim, bool descending)
 {
     const char *name = "nb_argsort";
+    if (t && nb__is_half(t->dtype)) { /* in float32, rounded once (lib/half.c) */
+        nb_tensor *w = nb__widen(t);
+        nb_tensor *r = w ? nb_argsort(w, dim, descending) : NULL;
+        nb_release(w);
+        return r;
+    }
     if (nb__is_null(name, "tensor", t)) return NULL;
     int d = nb__wrap_dim(name, dim, t->ndim);
     if (d < 0) return NULL;

@@ -8,6 +8,7 @@
 #include "autograd/record.h"
 #include "device.h"
 #include "dtype.h"
+#include "half.h"
 #include "error.h"
 #include "reduce.h"
 #include "tensor.h"
@@ -146,17 +147,35 @@ static nb_tensor *variance(const char *name, const nb_tensor *t, int n, const in
 
 nb_tensor *nb_var(const nb_tensor *t, int n, const int *dims, double correction, bool keepdim)
 {
+    if (t && nb__is_half(t->dtype)) { /* in float32, rounded once (lib/half.c) */
+        nb_tensor *w = nb__widen(t);
+        nb_tensor *r = w ? nb_var(w, n, dims, correction, keepdim) : NULL;
+        nb_release(w);
+        return nb__narrow(r, t->dtype);
+    }
     return variance("nb_var", t, n, dims, correction, keepdim, false);
 }
 
 nb_tensor *nb_std(const nb_tensor *t, int n, const int *dims, double correction, bool keepdim)
 {
+    if (t && nb__is_half(t->dtype)) { /* in float32, rounded once (lib/half.c) */
+        nb_tensor *w = nb__widen(t);
+        nb_tensor *r = w ? nb_std(w, n, dims, correction, keepdim) : NULL;
+        nb_release(w);
+        return nb__narrow(r, t->dtype);
+    }
     return variance("nb_std", t, n, dims, correction, keepdim, true);
 }
 
 nb_tensor *nb_logsumexp(const nb_tensor *t, int n, const int *dims, bool keepdim)
 {
     const char *name = "nb_logsumexp";
+    if (t && nb__is_half(t->dtype)) { /* in float32, rounded once (lib/half.c) */
+        nb_tensor *w = nb__widen(t);
+        nb_tensor *r = w ? nb_logsumexp(w, n, dims, keepdim) : NULL;
+        nb_release(w);
+        return nb__narrow(r, t->dtype);
+    }
     uint32_t mask;
     if (!check(name, t, true, n, dims, &mask)) return NULL;
     int list[NB_MAX_DIMS];
@@ -175,6 +194,12 @@ nb_tensor *nb_logsumexp(const nb_tensor *t, int n, const int *dims, bool keepdim
 nb_tensor *nb_norm(const nb_tensor *t, double p, int n, const int *dims, bool keepdim)
 {
     const char *name = "nb_norm";
+    if (t && nb__is_half(t->dtype)) { /* in float32, rounded once (lib/half.c) */
+        nb_tensor *w = nb__widen(t);
+        nb_tensor *r = w ? nb_norm(w, p, n, dims, keepdim) : NULL;
+        nb_release(w);
+        return nb__narrow(r, t->dtype);
+    }
     uint32_t mask;
     if (!check(name, t, false, n, dims, &mask)) return NULL;
     if (!(p == 1.0 || p == 2.0 || p == INFINITY))

@@ -99,7 +99,9 @@ bool fashion_load(const char *prog, const char *dir, fashion_data *data)
 /* t's first n rows as a tensor of its own (t released); NULL on a failure. */
 static nb_tensor *first_rows(nb_tensor *t, int64_t n)
 {
-    nb_tensor *rows = nb_contiguous(nb_narrow(t, 0, 0, n)); /* (n, ...) */
+    nb_tensor *view = nb_narrow(t, 0, 0, n);
+    nb_tensor *rows = nb_contiguous(view); /* (n, ...) */
+    nb_release(view);
     nb_release(t);
     return rows;
 }

@@ -1137,7 +1137,10 @@ static const char *const public_headers[] = {"../include/nabla.h", "../include/n
 
 static const nb_dtype all_dtypes[] = {NB_FLOAT32, NB_FLOAT64, NB_INT64, NB_BOOL};
 
-static bool is_floating(nb_dtype dt) { return dt == NB_FLOAT32 || dt == NB_FLOAT64; }
+static bool is_floating(nb_dtype dt)
+{
+    return dt == NB_FLOAT32 || dt == NB_FLOAT64 || dt == NB_FLOAT16 || dt == NB_BFLOAT16;
+}
 
 /* Inputs of kinds 'F' and 'P' take gradients when they are floating. */
 static bool takes_grad(char kind, nb_dtype dt) { return (kind == 'F' || kind == 'P') && is_floating(dt); }
@@ -1369,6 +1372,94 @@ ParameterizedTest(int *index, cuda_parity, every_row_matches_on_cuda, .init = cu
 {
     cr_assert_geq(*index, 0, "no row: the device appeared after the test list was made");
     check_row(&rows[*index], GPU);
+}
+
+/* ================================================================ float16 and bfloat16 */
+
+/* Rows run again with float16 and bfloat16 inputs ('F' and 'P'; lib/half.c computes them in
+ * float32 and rounds once): the conversions, data movement and one or two rows of each op family.
+ * Forward and, where the row records nodes, the gradients (in the half dtype). */
+static const char *const half_rows[] = {
+    "fill_(empty((3, 7)), 2.5)", "full((3, 7), -2.75)", "arange(-3, 7, 0.5)", "zeros_like(a)",
+    "to_dtype(a, the other float)", "to_dtype(a, its own dtype)", "to_dtype(a, int64)", "to_dtype(a, bool)",
+    "to(to(a, cpu), device)", "contiguous(a)", "cat((a^T, b^T), -1)", "stack((a, b), 1)",
+    "index_select(a, -1, 3 indices)", "gather(a, 1, 3 along dim 1)", "scatter_add(a, 0, all of dim 0, b)",
+    "index_add(a, 0, 3 indices, b[:3], -1.5)", "where(mask, a, b)", "masked_fill(a, mask, 2.5)",
+    "exp(a)", "gelu(a)", "a ^ 0.5", "a + b", "a * b (b bool: promotion)", "a / b", "maximum(a, b)", "a < b",
+    "a += b", "a += 0.75 b", "copy_(a, b)", "sum(a)", "mean_dim(a, 0, keepdim)", "amax(a, [0, -1])",
+    "var(a, [0, -1])", "logsumexp(a, [-1])", "norm(a, 2, [0, -1])", "argmax(a)", "prod_dim(a, 1)",
+    "cumsum(a, 1)", "topk(a, 2, -1) values", "mm(a, b)", "matmul(a, b) batched", "softmax(a, -1)",
+    "log_softmax(a, 1)", "cross_entropy(logits, labels)", "nll_loss(log_softmax(logits), labels, weight)",
+    "layer_norm(x, w.shape, w, b)", "rms_norm(x, w.shape, w)", "mse_loss(a, b)", "huber_loss(a, b, mean, 1.25)",
+    "bce_with_logits(a, b)",
+};
+#define NHALF (int)(sizeof half_rows / sizeof half_rows[0])
+
+static const row *row_named(const char *what)
+{
+    for (int r = 0; r < NROWS; r++)
+        if (strcmp(rows[r].what, what) == 0) return &rows[r];
+    cr_assert_fail("no parity row \"%s\"", what);
+    return NULL;
+}
+
+/* Row r at float16 and bfloat16 on device against the CPU: the same results, and gradients. */
+static void check_row_half(const row *r, nb_device device)
+{
+    const pcase *cases = families[r->fam].cases;
+    const int n_cases = families[r->fam].count;
+    char what[512], dev[32];
+    cuda_device_string(device, dev, sizeof dev);
+    static const nb_dtype halves[2] = {NB_FLOAT16, NB_BFLOAT16};
+    for (int d = 0; d < 2; d++) {
+        const nb_dtype dt = halves[d];
+        for (int i = 0; i < n_cases; i++) {
+            nb_scope_begin();
+            outcome want = run_case(r, &cases[i], dt, CPU, false), got = run_case(r, &cases[i], dt, device, false);
+            describe(what, sizeof what, r, &cases[i], dt, "forward");
+            cr_assert_not_null(want.y, "%s: the cpu refuses it: %s", what, want.error);
+            cr_assert_not_null(got.y, "%s: %s refuses it: %s", what, dev, got.error);
+            cuda_assert_match(got.y, want.y, device, what);
+            if (r->nodes && is_floating(nb_dtype_of(want.y)) && !(r->flags & CROSS_DEVICE)) {
+                outcome gwant = run_case(r, &cases[i], dt, CPU, true), ggot = run_case(r, &cases[i], dt, device, true);
+                describe(what, sizeof what, r, &cases[i], dt, "backward");
+                cr_assert_eq(ggot.n_grads, gwant.n_grads);
+                for (int k = 0; k < ggot.n_grads; k++) {
+                    cr_assert_eq(nb_dtype_of(gwant.grads[k]), dt, "%s: a %s gradient", what,
+                                 nb_dtype_name(nb_dtype_of(gwant.grads[k])));
+                    cuda_assert_match(ggot.grads[k], gwant.grads[k], device, what);
+                }
+            }
+            cr_assert_eq(nb_scope_end(), NB_OK, "%s: %s", what, nb_last_error());
+        }
+    }
+}
+
+static struct criterion_test_params every_half_row(void)
+{
+    static int index[NHALF];
+    for (int i = 0; i < NHALF; i++) index[i] = i;
+    return cr_make_param_array(int, index, NHALF);
+}
+
+ParameterizedTestParameters(cuda_parity, half_rows_run_cpu_against_cpu) { return every_half_row(); }
+
+ParameterizedTest(int *index, cuda_parity, half_rows_run_cpu_against_cpu, .init = nb_test_setup)
+{
+    check_row_half(row_named(half_rows[*index]), CPU);
+}
+
+ParameterizedTestParameters(cuda_parity, half_rows_match_on_cuda)
+{
+    static int none[1] = {-1};
+    if (nb_cuda_device_count() == 0) return cr_make_param_array(int, none, 1);
+    return every_half_row();
+}
+
+ParameterizedTest(int *index, cuda_parity, half_rows_match_on_cuda, .init = cuda_test_setup)
+{
+    cr_assert_geq(*index, 0, "no row: the device appeared after the test list was made");
+    check_row_half(row_named(half_rows[*index]), GPU);
 }
 
 /* ---------------------------------------------------------------- optimizers */

@@ -363,7 +363,7 @@ typedef nb_tensor *(*binary_fn)(const nb_tensor *, const nb_tensor *);
 typedef nb_tensor *(*inplace_fn)(nb_tensor *, const nb_tensor *);
 typedef nb_tensor *(*scalar_fn)(const nb_tensor *, double);
 
-static const nb_dtype dtypes[4] = {NB_FLOAT32, NB_FLOAT64, NB_INT64, NB_BOOL}; /* the tables' codes */
+static const nb_dtype dtypes[6] = {NB_FLOAT32, NB_FLOAT64, NB_INT64, NB_BOOL, NB_FLOAT16, NB_BFLOAT16}; /* the tables' codes */
 
 /* an operand of dtype with dims (2,) or 0-d: values 1, 0 */
 static nb_tensor *operand(int code, int zero_d)
@@ -388,7 +388,7 @@ static int result_code(const nb_tensor *r)
         nb_clear_error();
         return -1;
     }
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 6; k++)
         if (nb_dtype_of(r) == dtypes[k]) return k;
     return -2;
 }
@@ -401,7 +401,7 @@ Test(ewise_math, result_type_of_every_dtype_pair, EM)
     };
     int64_t n;
     const int64_t *t = table("promote_binary", 6, &n);
-    cr_assert_eq(n, 7 * 64);
+    cr_assert_eq(n, 7 * 144);
     for (int64_t r = 0; r < n; r++) {
         const int64_t *row = t + 6 * r;
         nb_tensor *a = operand((int)row[1], (int)row[2]), *b = operand((int)row[3], (int)row[4]);
@@ -440,7 +440,7 @@ Test(ewise_math, result_type_with_a_number, EM)
     };
     int64_t n;
     const int64_t *t = table("promote_scalar", 4, &n);
-    cr_assert_eq(n, 6 * 8);
+    cr_assert_eq(n, 6 * 12);
     for (int64_t r = 0; r < n; r++) {
         const int64_t *row = t + 4 * r;
         const double s = row[2] ? 2.0 : 2.5;

@@ -532,7 +532,7 @@ IO_TEST(load_fortran_order)
 
 IO_TEST(load_unsupported_dtypes)
 {
-    const char *descrs[] = {"<f2", "<i4", "|u1", "<c8", "<c16", "|i1", "<u8", "<U3", "|O", "f4", "<b1", "=f4", "int64", "|V8", ""};
+    const char *descrs[] = {"<u2", "<i4", "|u1", "<c8", "<c16", "|i1", "<u8", "<U3", "|O", "f4", "<b1", "=f4", "int64", "|V8", ""};
     unsigned char zeros[64] = {0};
     char header[200], fragment[64];
     for (size_t i = 0; i < sizeof descrs / sizeof descrs[0]; i++) {
@@ -540,7 +540,7 @@ IO_TEST(load_unsupported_dtypes)
         const char *path = write_npy("a.npy", 1, header, zeros, 8);
         snprintf(fragment, sizeof fragment, "unsupported dtype '%s'", descrs[i]);
         expect_load_error(path, fragment);
-        expect_load_error(path, "expected '<f4' (float32), '<f8' (float64), '<i8' (int64) or '|b1' (bool)");
+        expect_load_error(path, "expected '<f4' (float32), '<f8' (float64), '<i8' (int64), '|b1' (bool) or '<f2' (float16)");
     }
     const char *path = write_npy("s.npy", 1, "{'descr': [('x', '<f4'), ('y', '<i8')], 'fortran_order': False, 'shape': (2,), }",
                                  zeros, 24);

@@ -5,6 +5,8 @@
 
 #include "threads.h"
 
+#include "../half.h"
+
 #define NB_MAX_THREADS_INDEX 256 /* the most threads one gather splits across */
 #define PREFETCH_ROWS 8          /* a 2-D gather of whole rows fetches the row this far ahead */
 
@@ -49,12 +51,38 @@
 #undef ADD
 #undef SCALE
 
+/* float16 and bfloat16: bit patterns moved as they are; adding and scaling in float32, rounded once */
+#define T uint16_t
+#define SFX f16
+#define ADD(x, y) nbk_f32_to_f16(nbk_f16_to_f32(x) + nbk_f16_to_f32(y))
+#define SCALE(x, alpha) nbk_f32_to_f16(nbk_f16_to_f32(x) * nbk_f16_to_f32(alpha))
+#define ALPHA(v) nbk_f32_to_f16((float)(v))
+#include "index_typed.h"
+#undef T
+#undef SFX
+#undef ADD
+#undef SCALE
+#undef ALPHA
+
+#define T uint16_t
+#define SFX bf16
+#define ADD(x, y) nbk_f32_to_bf16(nbk_bf16_to_f32(x) + nbk_bf16_to_f32(y))
+#define SCALE(x, alpha) nbk_f32_to_bf16(nbk_bf16_to_f32(x) * nbk_bf16_to_f32(alpha))
+#define ALPHA(v) nbk_f32_to_bf16((float)(v))
+#include "index_typed.h"
+#undef T
+#undef SFX
+#undef ADD
+#undef SCALE
+#undef ALPHA
+
 typedef int64_t (*gather_fn)(const nbk_index_args *a, int64_t begin, int64_t end, int64_t *value);
 typedef void (*scatter_fn)(const nbk_index_args *a, bool add, int inner, int64_t chunk, int64_t begin, int64_t end);
 
-static const gather_fn gathers[NB_DTYPE_COUNT] = {gather_rows_f32, gather_rows_f64, gather_rows_i64, gather_rows_b8};
+static const gather_fn gathers[NB_DTYPE_COUNT] = {gather_rows_f32, gather_rows_f64, gather_rows_i64, gather_rows_b8,
+                                                  gather_rows_f16, gather_rows_bf16};
 static const scatter_fn scatters[NB_DTYPE_COUNT] = {scatter_items_f32, scatter_items_f64, scatter_items_i64,
-                                                    scatter_items_b8};
+                                                    scatter_items_b8, scatter_items_f16, scatter_items_bf16};
 
 bool nbk_cpu_index_find_bad(const nbk_index_args *a, int64_t *position, int64_t *value)
 {

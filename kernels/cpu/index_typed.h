@@ -5,6 +5,7 @@
  *   SFX       the name suffix (f32, f64, i64, b8): TYPED(gather_rows) names gather_rows_f32
  *   ADD(x, y) x + y in T (bool: or)
  *   SCALE(x, alpha) x · alpha in T
+ *   ALPHA(v)  the double v as a T (a cast unless defined)
  * and TYPED. A gather checks each index as it reads it; a scatter's indices are checked before
  * it runs (index.c), and it trusts them. */
 
@@ -75,7 +76,11 @@ static void TYPED(scatter_items)(const nbk_index_args *a, bool add, int inner, i
     const int64_t sd = a->self_strides[dim], od = a->other_strides[dim], id = a->index_strides[dim];
     T *self = a->self;
     const T *other = a->other;
+#ifdef ALPHA
+    const T alpha = ALPHA(a->alpha);
+#else
     const T alpha = (T)a->alpha;
+#endif
     const bool scaled = a->alpha != 1.0;
     for (int64_t item = begin; item < end; item++) {
         int64_t rest = item / chunks;

@@ -77,7 +77,7 @@ void nbk_cpu_reduce_kernel_for(nbk_reduce_op op, nb_dtype dtype, nbk_cpu_reduce_
 {
     k->op = op;
     k->dtype = dtype;
-    k->esize = dtype == NB_BOOL ? 1 : dtype == NB_FLOAT32 ? 4 : 8;
+    k->esize = dtype == NB_BOOL ? 1 : dtype == NB_FLOAT16 || dtype == NB_BFLOAT16 ? 2 : dtype == NB_FLOAT32 ? 4 : 8;
     k->is_float = dtype == NB_FLOAT32 || dtype == NB_FLOAT64;
     k->row = row_fns[op][dtype];
     k->rows = rows_fns[op][dtype];
@@ -92,5 +92,6 @@ void nbk_cpu_reduce_store(const nbk_cpu_reduce_kernel *k, const nbk_reduce_plan 
     case NB_FLOAT64: store_f64(k->op, p, out_off, acc); return;
     case NB_INT64: store_i64(k->op, p, out_off, acc); return;
     case NB_BOOL: store_b8(k->op, p, out_off, acc); return;
+    case NB_FLOAT16: case NB_BFLOAT16: return; /* no half kernels: lib computes them in float32 */
     }
 }

@@ -2,7 +2,9 @@
  * rules): float to int64 saturates and maps NaN to 0, anything to bool is "!= 0" (NaN is true).
  * A same-dtype copy of dense rows is a cudaMemcpyAsync; everything else runs through launch.cuh's
  * strided kernel (broadcast sources included). Also nb_arange's values, made where they are
- * needed (no copy from the host, so a graph can capture them). */
+ * needed (no copy from the host, so a graph can capture them). float16 and bfloat16 convert
+ * through float32 with kernels/half.h's functions, as the CPU does. */
+#include "half.cuh"
 #include "launch.cuh"
 
 #include <type_traits>
@@ -19,7 +21,12 @@ template <class From, class To> struct CastOp {
 
     __host__ __device__ __forceinline__ To operator()(From v, Unused, Unused) const
     {
-        if constexpr (std::is_same<To, bool>::value) {
+        if constexpr (is_half<From>) {
+            if constexpr (std::is_same<From, To>::value) return v;
+            else return CastOp<float, To>{}(to_float(v), Unused{}, Unused{});
+        } else if constexpr (is_half<To>) {
+            return half_from_float<To>((float)v); /* a double is rounded twice, as in PyTorch */
+        } else if constexpr (std::is_same<To, bool>::value) {
             return v != (From)0;
         } else if constexpr (std::is_same<To, int64_t>::value && std::is_floating_point<From>::value) {
             const double d = (double)v;
@@ -72,16 +79,21 @@ template <class From, class To> nb_status launch(int device, const nb_iter *it)
     return run_elementwise(device, it, CastOp<From, To>{}, "launching a conversion kernel");
 }
 
-#define CAST_ROW(F) {&launch<F, float>, &launch<F, double>, &launch<F, int64_t>, &launch<F, bool>}
+#define CAST_ROW(F)                                                                               \
+    {&launch<F, float>, &launch<F, double>, &launch<F, int64_t>, &launch<F, bool>, &launch<F, f16>, \
+     &launch<F, bf16>}
 
 const launcher table[NB_DTYPE_COUNT][NB_DTYPE_COUNT] = {
     CAST_ROW(float),   /* NB_FLOAT32 */
     CAST_ROW(double),  /* NB_FLOAT64 */
     CAST_ROW(int64_t), /* NB_INT64 */
     CAST_ROW(bool),    /* NB_BOOL */
+    CAST_ROW(f16),     /* NB_FLOAT16 */
+    CAST_ROW(bf16),    /* NB_BFLOAT16 */
 };
 
-static_assert(NB_DTYPE_COUNT == 4 && NB_FLOAT32 == 0 && NB_FLOAT64 == 1 && NB_INT64 == 2 && NB_BOOL == 3,
+static_assert(NB_DTYPE_COUNT == 6 && NB_FLOAT32 == 0 && NB_FLOAT64 == 1 && NB_INT64 == 2 && NB_BOOL == 3 &&
+                  NB_FLOAT16 == 4 && NB_BFLOAT16 == 5,
               "dtype order changed");
 
 } /* namespace */
@@ -94,6 +106,8 @@ extern "C" nb_status nbk_cuda_arange(int device, nb_dtype dtype, double start, d
     case NB_FLOAT64: return nb_cuda::arange<double>(device, start, step, n, out);
     case NB_INT64: return nb_cuda::arange<int64_t>(device, start, step, n, out);
     case NB_BOOL: return nb_cuda::arange<bool>(device, start, step, n, out);
+    case NB_FLOAT16: return nb_cuda::arange<nb_cuda::f16>(device, start, step, n, out);
+    case NB_BFLOAT16: return nb_cuda::arange<nb_cuda::bf16>(device, start, step, n, out);
     }
     return nbk_fail(NB_ERR_DTYPE, "no CUDA arange for dtype %d", (int)dtype);
 }

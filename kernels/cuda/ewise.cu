@@ -307,11 +307,13 @@ template <int... OPS>
 constexpr std::array<std::array<launcher, NB_DTYPE_COUNT>, sizeof...(OPS)>
 make_table(std::integer_sequence<int, OPS...>)
 {
+    /* float16 and bfloat16 have no kernels of their own: lib/ewise.c computes them in float32 */
     return {{{{entry<OPS, NB_FLOAT32>(), entry<OPS, NB_FLOAT64>(), entry<OPS, NB_INT64>(),
-               entry<OPS, NB_BOOL>()}}...}};
+               entry<OPS, NB_BOOL>(), nullptr, nullptr}}...}};
 }
 
-static_assert(NB_DTYPE_COUNT == 4 && NB_FLOAT32 == 0 && NB_BOOL == 3, "dtype order changed");
+static_assert(NB_DTYPE_COUNT == 6 && NB_FLOAT32 == 0 && NB_BOOL == 3 && NB_FLOAT16 == 4 && NB_BFLOAT16 == 5,
+              "dtype order changed");
 
 const auto table = make_table(std::make_integer_sequence<int, NB_EW_COUNT>{});
 

@@ -267,6 +267,7 @@ extern "C" nb_status nbk_cuda_extreme(int device, bool take_min, nb_dtype dtype,
     case NB_FLOAT64: return nb_cuda::extreme_of<double>(device, take_min, plan);
     case NB_INT64: return nb_cuda::extreme_of<int64_t>(device, take_min, plan);
     case NB_BOOL: return nb_cuda::extreme_of<bool>(device, take_min, plan);
+    case NB_FLOAT16: case NB_BFLOAT16: break; /* computed in float32 (lib/half.c) */
     }
     return nbk_fail(NB_ERR_DTYPE, "no CUDA maximum or minimum for dtype %d", (int)dtype);
 }

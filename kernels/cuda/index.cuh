@@ -6,6 +6,7 @@
 
 #include "index_kernels.h"
 
+#include "half.cuh"
 #include "internal.h"
 #include "launch.cuh"
 
@@ -23,6 +24,33 @@ template <class T> __host__ __device__ __forceinline__ T add_of(T x, T y) { retu
 template <> __host__ __device__ __forceinline__ bool add_of<bool>(bool x, bool y) { return x || y; }
 template <class T> __host__ __device__ __forceinline__ T scale_of(T x, T alpha) { return x * alpha; }
 template <> __host__ __device__ __forceinline__ bool scale_of<bool>(bool x, bool alpha) { return x && alpha; }
+/* a scatter's alpha in T */
+template <class T> __host__ __device__ __forceinline__ T alpha_of(double alpha) { return (T)alpha; }
+
+/* float16 and bfloat16: NaN for a bad gather; add and scale in float32, rounded once */
+template <> __host__ __device__ __forceinline__ f16 bad_value<f16>() { return f16{0x7E00u}; }
+template <> __host__ __device__ __forceinline__ bf16 bad_value<bf16>() { return bf16{0x7FC0u}; }
+template <> __host__ __device__ __forceinline__ f16 add_of<f16>(f16 x, f16 y)
+{
+    return half_from_float<f16>(to_float(x) + to_float(y));
+}
+template <> __host__ __device__ __forceinline__ bf16 add_of<bf16>(bf16 x, bf16 y)
+{
+    return half_from_float<bf16>(to_float(x) + to_float(y));
+}
+template <> __host__ __device__ __forceinline__ f16 scale_of<f16>(f16 x, f16 alpha)
+{
+    return half_from_float<f16>(to_float(x) * to_float(alpha));
+}
+template <> __host__ __device__ __forceinline__ bf16 scale_of<bf16>(bf16 x, bf16 alpha)
+{
+    return half_from_float<bf16>(to_float(x) * to_float(alpha));
+}
+template <> __host__ __device__ __forceinline__ f16 alpha_of<f16>(double alpha) { return half_from_float<f16>((float)alpha); }
+template <> __host__ __device__ __forceinline__ bf16 alpha_of<bf16>(double alpha)
+{
+    return half_from_float<bf16>((float)alpha);
+}
 
 /* Where a thread records a bad index: the device's fault record, or on the host (a check run)
  * the same record written plainly. Kept out of line: it runs only on bad input. */
@@ -51,6 +79,8 @@ template <class F> inline nb_status with_dtype(nb_dtype dtype, F launch)
     case NB_FLOAT64: launch(double{}); return NB_OK;
     case NB_INT64: launch(int64_t{}); return NB_OK;
     case NB_BOOL: launch(bool{}); return NB_OK;
+    case NB_FLOAT16: launch(f16{}); return NB_OK;
+    case NB_BFLOAT16: launch(bf16{}); return NB_OK;
     }
     return nbk_fail(NB_ERR_DTYPE, "no CUDA index kernel for dtype %d", (int)dtype);
 }

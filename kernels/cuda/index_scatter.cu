@@ -20,7 +20,7 @@ __host__ __device__ __forceinline__ void scatter_share(unsigned block, unsigned 
 {
     T *self = (T *)a.self;
     const T *other = (const T *)a.other;
-    const T alpha = (T)a.alpha;
+    const T alpha = alpha_of<T>(a.alpha);
     const bool scaled = a.alpha != 1.0;
     const int dim = a.dim;
     const int64_t len = a.shape[dim], sd = a.self_strides[dim], od = a.other_strides[dim], id = a.index_strides[dim];

@@ -195,6 +195,7 @@ extern "C" nb_status nbk_cuda_sum(int device, nb_dtype dtype, const nbk_reduce_p
     case NB_FLOAT64: return nb_cuda::sum<double>(device, plan);
     case NB_INT64: return nb_cuda::sum<int64_t>(device, plan);
     case NB_BOOL: return nb_cuda::sum<bool>(device, plan);
+    case NB_FLOAT16: case NB_BFLOAT16: break; /* computed in float32 (lib/half.c) */
     }
     return nbk_fail(NB_ERR_DTYPE, "no CUDA sum for dtype %d", (int)dtype);
 }

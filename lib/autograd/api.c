@@ -12,7 +12,8 @@ nb_tensor *nb_requires_grad_(nb_tensor *t, bool requires_grad)
                         "nb_requires_grad_: only leaves can change requires_grad; this tensor was made by "
                         "%s (use nb_detach to get a leaf)",
                         t->grad_fn->op);
-    if (requires_grad && t->dtype != NB_FLOAT32 && t->dtype != NB_FLOAT64)
+    if (requires_grad && t->dtype != NB_FLOAT32 && t->dtype != NB_FLOAT64 && t->dtype != NB_FLOAT16 &&
+        t->dtype != NB_BFLOAT16)
         return nb__fail(NB_ERR_DTYPE, "nb_requires_grad_: only floating point tensors can require gradients, got %s",
                         nb_dtype_name(t->dtype));
     t->requires_grad = requires_grad;

@@ -10,6 +10,7 @@
  * at x = 0 the gradient is sigmoid's, as PyTorch's. */
 #include "../autograd/autograd.h"
 #include "../dtype.h"
+#include "../half.h"
 #include "../error.h"
 #include "../ewise.h"
 #include "../iter.h"
@@ -59,6 +60,24 @@ nb_tensor *nb_binary_cross_entropy_with_logits(const nb_tensor *input, const nb_
     const char *op = "nb_binary_cross_entropy_with_logits";
     const nb_bce_with_logits_options o = options ? *options : (nb_bce_with_logits_options){0};
     if (nb__is_null(op, "input", input) || nb__is_null(op, "target", target)) return NULL;
+    const nb_tensor *four[4] = {input, target, o.weight, o.pos_weight};
+    if (nb__any_half(4, four) && nb__is_float_kind(input->dtype) && nb__is_float_kind(target->dtype) &&
+        (!o.weight || nb__is_float_kind(o.weight->dtype)) && (!o.pos_weight || nb__is_float_kind(o.pos_weight->dtype))) {
+        /* in float32, rounded once to the promoted dtype of input and target (lib/half.c) */
+        nb_bce_with_logits_options wo = o;
+        nb_tensor *wi = nb__widen(input), *wt = nb__widen(target);
+        nb_tensor *ww = o.weight ? nb__widen(o.weight) : NULL, *wp = o.pos_weight ? nb__widen(o.pos_weight) : NULL;
+        wo.weight = ww;
+        wo.pos_weight = wp;
+        nb_tensor *r = wi && wt && (ww || !o.weight) && (wp || !o.pos_weight)
+                           ? nb_binary_cross_entropy_with_logits(wi, wt, &wo)
+                           : NULL;
+        nb_release(wi);
+        nb_release(wt);
+        nb_release(ww);
+        nb_release(wp);
+        return nb__narrow(r, nb__promote(input->dtype, target->dtype));
+    }
     const nb_tensor *both[2] = {input, target};
     if (!nb__check_devices(op, 2, both)) return NULL;
     if (!nb__is_floating(input->dtype) || !nb__is_floating(target->dtype))

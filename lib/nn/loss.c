@@ -7,6 +7,7 @@
 #include "../autograd/backward.h"
 #include "../device.h"
 #include "../dtype.h"
+#include "../half.h"
 #include "../error.h"
 #include "../ewise.h"
 #include "../iter.h"
@@ -148,6 +149,12 @@ static nb_tensor *xent_loss(const char *op, nb_node_kind kind, const nb_tensor *
 nb_tensor *nb_cross_entropy(const nb_tensor *logits, const nb_tensor *labels)
 {
     const char *op = "nb_cross_entropy";
+    if (logits && nb__is_half(logits->dtype)) { /* in float32, rounded once (lib/half.c) */
+        nb_tensor *w = nb__widen(logits);
+        nb_tensor *r = w ? nb_cross_entropy(w, labels) : NULL;
+        nb_release(w);
+        return nb__narrow(r, logits->dtype);
+    }
     if (!check_cross_entropy(op, logits, labels)) return NULL;
     if (logits->ndim != 2 || labels->ndim != 1 || labels->shape[0] != logits->shape[0]) {
         char ls[160], ys[160];
@@ -164,6 +171,14 @@ nb_tensor *nb_cross_entropy(const nb_tensor *logits, const nb_tensor *labels)
 static nb_tensor *xent_with_options(const char *op, nb_node_kind kind, const nb_tensor *input,
                                     const nb_tensor *labels, const nb_tensor *weight, nb_node_args o)
 {
+    if (input && nb__is_half(input->dtype) && (!weight || weight->dtype == input->dtype)) {
+        /* in float32, rounded once (lib/half.c) */
+        nb_tensor *w = nb__widen(input), *ww = weight ? nb__widen(weight) : NULL;
+        nb_tensor *r = w && (ww || !weight) ? xent_with_options(op, kind, w, labels, ww, o) : NULL;
+        nb_release(w);
+        nb_release(ww);
+        return nb__narrow(r, input->dtype);
+    }
     if (!check_cross_entropy(op, input, labels)) return NULL;
     if (!nb__check_reduction(op, (nb_reduction)o.xent.reduction)) return NULL;
     /* labels: input's shape without its class dim (dim 1, or dim 0 of a single row (C,)) */
@@ -253,6 +268,15 @@ nb_tensor *nb_mse_loss(const nb_tensor *pred, const nb_tensor *target)
 {
     const char *op = "nb_mse_loss";
     if (nb__is_null(op, "pred", pred) || nb__is_null(op, "target", target)) return NULL;
+    const nb_tensor *pair[2] = {pred, target};
+    if (nb__any_half(2, pair) && nb__is_float_kind(pred->dtype) && nb__is_float_kind(target->dtype)) {
+        /* in float32, rounded once to the promoted dtype (lib/half.c) */
+        nb_tensor *wp = nb__widen(pred), *wt = wp ? nb__widen(target) : NULL;
+        nb_tensor *r = wt ? nb_mse_loss(wp, wt) : NULL;
+        nb_release(wp);
+        nb_release(wt);
+        return nb__narrow(r, nb__promote(pred->dtype, target->dtype));
+    }
     const nb_tensor *both[2] = {pred, target};
     if (!nb__check_devices(op, 2, both)) return NULL;
     if (!nb__is_floating(pred->dtype) || !nb__is_floating(target->dtype))

@@ -6,6 +6,7 @@
 #include "../autograd/backward.h"
 #include "../device.h"
 #include "../dtype.h"
+#include "../half.h"
 #include "../error.h"
 #include "../ewise.h"
 #include "../tensor.h"
@@ -122,6 +123,17 @@ nb_status nb__backward_norm(nb_node *node, nb_tensor *g, nb_tensor **gi)
 static nb_tensor *norm_op(const char *op, bool rms, const nb_tensor *x, int n, const int64_t *normalized_shape,
                           const nb_tensor *weight, const nb_tensor *bias, double eps)
 {
+    const nb_tensor *three[3] = {x, weight, bias};
+    if (x && nb__any_half(3, three)) { /* in float32, rounded once to x's dtype (lib/half.c) */
+        nb_tensor *wx = nb__widen(x), *ww = weight ? nb__widen(weight) : NULL, *wb = bias ? nb__widen(bias) : NULL;
+        nb_tensor *r = wx && (ww || !weight) && (wb || !bias)
+                           ? norm_op(op, rms, wx, n, normalized_shape, ww, wb, eps)
+                           : NULL;
+        nb_release(wx);
+        nb_release(ww);
+        nb_release(wb);
+        return nb__narrow(r, x->dtype);
+    }
     int64_t rows, cols;
     if (!check_norm(op, x, n, normalized_shape, weight, bias, &rows, &cols)) return NULL;
     const nb_device dev = x->storage->device;
@@ -191,6 +203,10 @@ nb_tensor *nb_rms_norm(const nb_tensor *x, int n, const int64_t *normalized_shap
                        double eps)
 {
     /* eps NAN: PyTorch's eps=None, the machine epsilon of x's dtype */
-    if (isnan(eps) && x) eps = x->dtype == NB_FLOAT32 ? (double)FLT_EPSILON : DBL_EPSILON;
+    if (isnan(eps) && x)
+        eps = x->dtype == NB_FLOAT32    ? (double)FLT_EPSILON
+              : x->dtype == NB_FLOAT16  ? 0x1p-10 /* torch.finfo(float16).eps */
+              : x->dtype == NB_BFLOAT16 ? 0x1p-7
+                                        : DBL_EPSILON;
     return norm_op("nb_rms_norm", true, x, n, normalized_shape, weight, NULL, eps);
 }

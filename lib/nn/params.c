@@ -12,7 +12,8 @@
  *   offset 6   u16       format version (1)
  *   offset 8   u32       N, the number of tensors
  *   offset 12  N records, in the list's order, each:
- *                u8      dtype code: 0 float32, 1 float64, 2 int64, 3 bool (one byte, 0 or 1)
+ *                u8      dtype code: 0 float32, 1 float64, 2 int64, 3 bool (one byte, 0 or 1),
+ *                        4 float16, 5 bfloat16 (two bytes each, their bit patterns)
  *                u8      ndim, 0 to 8
  *                i64     ndim sizes, each >= 0
  *                ...     numel * element size bytes of values in C (row-major) order
@@ -195,7 +196,8 @@ bool nb_params_training(const nb_params *p)
 #define CKPT_MAX_DATA ((uint64_t)1 << 46) /* the largest storage nabla allocates (64 TiB) */
 #define CKPT_IO_CHUNK ((size_t)1 << 16)
 
-static const nb_dtype ckpt_dtypes[] = {NB_FLOAT32, NB_FLOAT64, NB_INT64, NB_BOOL}; /* by file code */
+static const nb_dtype ckpt_dtypes[] = {NB_FLOAT32, NB_FLOAT64, NB_INT64, NB_BOOL, NB_FLOAT16,
+                                      NB_BFLOAT16}; /* by file code (4, 5: the half dtypes) */
 #define CKPT_NDTYPES (int)(sizeof ckpt_dtypes / sizeof ckpt_dtypes[0])
 
 static int code_of(nb_dtype dtype)
@@ -356,7 +358,7 @@ static bool read_record(ckpt_reader *r, uint32_t i, uint64_t *offset, ckpt_recor
     if (!read_at(r, *offset, head, 2, "a tensor header")) return false;
     if (head[0] >= CKPT_NDTYPES)
         return nb__fail(NB_ERR_IO, "nb_params_load: %s: tensor %u has the unknown dtype code %u (expected 0 float32, "
-                        "1 float64, 2 int64 or 3 bool): the file is corrupt", r->path, i, head[0]), false;
+                        "1 float64, 2 int64, 3 bool, 4 float16 or 5 bfloat16): the file is corrupt", r->path, i, head[0]), false;
     if (head[1] > NB_MAX_DIMS)
         return nb__fail(NB_ERR_IO, "nb_params_load: %s: tensor %u has %u dims; nabla tensors have at most %d: the file "
                         "is corrupt", r->path, i, head[1], NB_MAX_DIMS), false;

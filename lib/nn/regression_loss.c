@@ -3,6 +3,7 @@
  * elementwise ops and a reduction, so it runs on every device and its gradient is theirs. */
 #include "../autograd/autograd.h"
 #include "../dtype.h"
+#include "../half.h"
 #include "../error.h"
 #include "../ewise.h"
 #include "../iter.h"
@@ -68,6 +69,15 @@ static nb_tensor *pointwise(const nb_tensor *input, const nb_tensor *target, int
 static nb_tensor *regression_loss(const char *op, const nb_tensor *input, const nb_tensor *target,
                                   nb_reduction reduction, int kind, double t)
 {
+    const nb_tensor *pair[2] = {input, target};
+    if (input && target && nb__any_half(2, pair) && nb__is_float_kind(input->dtype) &&
+        nb__is_float_kind(target->dtype)) { /* in float32, rounded once to the promoted dtype (lib/half.c) */
+        nb_tensor *wi = nb__widen(input), *wt = wi ? nb__widen(target) : NULL;
+        nb_tensor *r = wt ? regression_loss(op, wi, wt, reduction, kind, t) : NULL;
+        nb_release(wi);
+        nb_release(wt);
+        return nb__narrow(r, nb__promote(input->dtype, target->dtype));
+    }
     if (!check_pair(op, input, target, reduction)) return NULL;
     nb__tracking_pause();
     nb_tensor *loss = nb__reduce_loss(pointwise(input, target, kind, t), reduction);

@@ -5,6 +5,7 @@
 #include "../autograd/backward.h"
 #include "../device.h"
 #include "../dtype.h"
+#include "../half.h"
 #include "../error.h"
 #include "../ewise.h"
 #include "../tensor.h"
@@ -58,6 +59,12 @@ nb_status nb__backward_log_softmax(nb_node *node, nb_tensor *g, nb_tensor **gi)
 static nb_tensor *softmax_op(const char *name, nb_node_kind kind, const nb_tensor *x, int dim, bool take_log)
 {
     if (nb__is_null(name, "tensor", x)) return NULL;
+    if (nb__is_half(x->dtype)) { /* in float32, rounded once (lib/half.c) */
+        nb_tensor *w = nb__widen(x);
+        nb_tensor *r = w ? softmax_op(name, kind, w, dim, take_log) : NULL;
+        nb_release(w);
+        return nb__narrow(r, x->dtype);
+    }
     if (!nb__is_floating(x->dtype))
         return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 tensor, got %s", name,
                         nb_dtype_name(x->dtype));

@@ -8,7 +8,9 @@ It rewrites test/golden/ewise_math/*.npy. Names are OP_DT where DT is the input 
 i64, b8); the output's dtype is whatever PyTorch gives. Inputs are saved next to the outputs.
 
 promote_*.npy are int64 tables, one row per case, of dtype codes (float32 0, float64 1, int64 2,
-bool 3, -1 for "refused"): see the comments at each table for the columns.
+bool 3, float16 4, bfloat16 5, -1 for "refused"): see the comments at each table for the columns.
+Where PyTorch's CPU has no half kernel for an op (clamp_min), the result dtype is taken from the
+same op on the meta device, which applies the same promotion without computing.
 """
 import os
 
@@ -18,7 +20,7 @@ import torch.nn.functional as F
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ewise_math")
 TAGS = {torch.float32: "f32", torch.float64: "f64", torch.int64: "i64", torch.bool: "b8"}
-DTYPES = [torch.float32, torch.float64, torch.int64, torch.bool]  # nabla's enum order
+DTYPES = [torch.float32, torch.float64, torch.int64, torch.bool, torch.float16, torch.bfloat16]  # nabla's enum order
 CODE = {dt: i for i, dt in enumerate(DTYPES)}
 
 
@@ -55,15 +57,17 @@ INTEGER_OK = ["erf", "sin", "cos", "log1p", "expm1", "rsqrt", "reciprocal", "flo
 
 def promotion_tables():
     """result_type over every pair of dtypes, each operand with dims or 0-d."""
-    def dtype_of(f):
+    def dtype_of(f, meta=False):
         try:
-            return CODE[f().dtype]
-        except RuntimeError:
+            return CODE[f(meta).dtype]
+        except (RuntimeError, NotImplementedError) as e:
+            if not meta and "not implemented for" in str(e):
+                return dtype_of(f, True)
             return -1
 
-    def operand(dt, zero_d):
+    def operand(dt, zero_d, meta=False):
         v = [1, 0] if dt != torch.bool else [True, False]
-        return torch.tensor(v[0] if zero_d else v, dtype=dt)
+        return torch.tensor(v[0] if zero_d else v, dtype=dt, device="meta" if meta else "cpu")
 
     ops = [("add", torch.add), ("sub", torch.sub), ("mul", torch.mul), ("div", torch.div),
            ("maximum", torch.maximum), ("lt", torch.lt), ("logical_and", torch.logical_and)]
@@ -75,7 +79,7 @@ def promotion_tables():
                 for b in DTYPES:
                     for bz in (0, 1):
                         rows.append([k, CODE[a], az, CODE[b], bz,
-                                     dtype_of(lambda: f(operand(a, az), operand(b, bz)))])
+                                     dtype_of(lambda m: f(operand(a, az, m), operand(b, bz, m)))])
     save("promote_binary", torch.tensor(rows, dtype=torch.int64))
     # in place: columns: op index (add_, sub_, mul_, div_), target dtype, target 0-d, other dtype,
     # other 0-d, result dtype (the target's, or -1: refused)
@@ -89,7 +93,7 @@ def promotion_tables():
                         if az and not bz:
                             continue  # a 0-d target cannot take a broadcast result
                         rows.append([k, CODE[a], az, CODE[b], bz,
-                                     dtype_of(lambda: f(operand(a, az).clone(), operand(b, bz)))])
+                                     dtype_of(lambda m: f(operand(a, az, m).clone(), operand(b, bz, m)))])
     save("promote_inplace", torch.tensor(rows, dtype=torch.int64))
     # a number with a tensor: columns: op index (add, mul, pow, clamp_min, div, sub), tensor dtype,
     # the number is integral (1) or 2.5 (0), result dtype
@@ -100,7 +104,7 @@ def promotion_tables():
         for a in DTYPES:
             for integral in (1, 0):
                 s = 2 if integral else 2.5
-                rows.append([k, CODE[a], integral, dtype_of(lambda: f(operand(a, 0), s))])
+                rows.append([k, CODE[a], integral, dtype_of(lambda m: f(operand(a, 0, m), s))])
     save("promote_scalar", torch.tensor(rows, dtype=torch.int64))
 
 

@@ -1,0 +1,32 @@
+/* half.cuh — float16 and bfloat16 element types for the CUDA kernels: a value is its bit pattern
+ * (kernels/half.h's conversions, the same on host and device, so the GPU rounds as the CPU and
+ * PyTorch do). Arithmetic is float32's: to_float, compute, from_float once. */
+#ifndef NB_CUDA_HALF_CUH
+#define NB_CUDA_HALF_CUH
+
+#include "../half.h"
+
+#include <type_traits>
+
+namespace nb_cuda {
+
+struct f16 {
+    uint16_t bits;
+};
+struct bf16 {
+    uint16_t bits;
+};
+
+template <class T> constexpr bool is_half = std::is_same<T, f16>::value || std::is_same<T, bf16>::value;
+
+__host__ __device__ inline float to_float(f16 h) { return nbk_f16_to_f32(h.bits); }
+__host__ __device__ inline float to_float(bf16 h) { return nbk_bf16_to_f32(h.bits); }
+
+/* v (float32) as a T, rounded to nearest even */
+template <class T> __host__ __device__ inline T half_from_float(float v);
+template <> __host__ __device__ inline f16 half_from_float<f16>(float v) { return f16{nbk_f32_to_f16(v)}; }
+template <> __host__ __device__ inline bf16 half_from_float<bf16>(float v) { return bf16{nbk_f32_to_bf16(v)}; }
+
+} /* namespace nb_cuda */
+
+#endif /* NB_CUDA_HALF_CUH */
