@@ -38,6 +38,8 @@ static bool dl_dtype_of(nb_dtype dtype, DLDataType *out)
     case NB_FLOAT64: *out = (DLDataType){kDLFloat, 64, 1}; return true;
     case NB_INT64: *out = (DLDataType){kDLInt, 64, 1}; return true;
     case NB_BOOL: *out = (DLDataType){NB_DL_BOOL, 8, 1}; return true;
+    case NB_FLOAT16: *out = (DLDataType){kDLFloat, 16, 1}; return true;
+    case NB_BFLOAT16: *out = (DLDataType){kDLBfloat, 16, 1}; return true;
     }
     return false;
 }
@@ -137,9 +139,11 @@ nb_tensor *nb_from_dlpack(DLManagedTensor *m)
     else if (dt.code == kDLFloat && dt.bits == 64) dtype = NB_FLOAT64;
     else if (dt.code == kDLInt && dt.bits == 64) dtype = NB_INT64;
     else if (dt.code == NB_DL_BOOL && dt.bits == 8) dtype = NB_BOOL;
+    else if (dt.code == kDLFloat && dt.bits == 16) dtype = NB_FLOAT16;
+    else if (dt.code == kDLBfloat && dt.bits == 16) dtype = NB_BFLOAT16;
     else
         return nb__fail(NB_ERR_DTYPE, "nb_from_dlpack: unsupported dtype %s%u (code %u, %u bits); expected float32, "
-                        "float64, int64 or bool", dl_code_name(dt.code), dt.bits, dt.code, dt.bits);
+                        "float64, int64, bool, float16 or bfloat16", dl_code_name(dt.code), dt.bits, dt.code, dt.bits);
     if (d->ndim < 0 || d->ndim > NB_MAX_DIMS)
         return nb__fail(NB_ERR_ARGUMENT, "nb_from_dlpack: %d dims; nabla tensors have 0 to %d", d->ndim, NB_MAX_DIMS);
     if (d->ndim > 0 && !d->shape) return nb__fail(NB_ERR_NULL, "nb_from_dlpack: shape is NULL for %d dims", d->ndim);

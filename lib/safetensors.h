@@ -9,7 +9,7 @@
 
 #define ST_MAX_HEADER ((uint64_t)100 * 1000 * 1000) /* bytes of JSON header nabla reads at most */
 #define ST_MAX_DEPTH 3 /* the header object, a tensor's object, its shape array */
-#define ST_SUPPORTED "F32, F64, I64 or BOOL"
+#define ST_SUPPORTED "F32, F64, I64, BOOL, F16 or BF16"
 
 /* The format's name of dtype ("F32"), NULL for none. */
 const char *nb__st_dtype_name(nb_dtype dtype);

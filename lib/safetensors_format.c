@@ -13,11 +13,11 @@ static const struct {
     {"F64", NB_FLOAT64},
     {"I64", NB_INT64},
     {"BOOL", NB_BOOL},
-    /* F16 and BF16 join here with nabla's half-precision dtypes (refused below until then) */
+    {"F16", NB_FLOAT16},
+    {"BF16", NB_BFLOAT16},
 };
 
-/* dtypes of the format nabla has no column for yet, so the message can say which they are */
-static const char *const st_half[] = {"F16", "BF16"};
+/* dtypes of the format nabla has no column for, so the message can say which they are */
 static const char *const st_other[] = {"F8_E4M3", "F8_E5M2", "I8", "I16", "I32", "U8", "U16", "U32", "U64"};
 
 const char *nb__st_dtype_name(nb_dtype dtype)
@@ -33,11 +33,6 @@ bool nb__st_dtype_parse(const char *name, nb_dtype *dtype, char *why, size_t why
         if (strcmp(st_dtypes[i].name, name) == 0) {
             *dtype = st_dtypes[i].dtype;
             return true;
-        }
-    for (size_t i = 0; i < sizeof st_half / sizeof st_half[0]; i++)
-        if (strcmp(st_half[i], name) == 0) {
-            snprintf(why, why_size, "dtype %s (half precision) is not supported yet; expected " ST_SUPPORTED, name);
-            return false;
         }
     for (size_t i = 0; i < sizeof st_other / sizeof st_other[0]; i++)
         if (strcmp(st_other[i], name) == 0) {

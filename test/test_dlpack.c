@@ -71,9 +71,9 @@ Test(dlpack, export_describes_the_tensor)
 
 Test(dlpack, dtypes_map_both_ways)
 {
-    const nb_dtype dtypes[] = {NB_FLOAT32, NB_FLOAT64, NB_INT64, NB_BOOL};
-    const uint8_t codes[] = {kDLFloat, kDLFloat, kDLInt, 6}, bits[] = {32, 64, 64, 8};
-    for (int i = 0; i < 4; i++) {
+    const nb_dtype dtypes[] = {NB_FLOAT32, NB_FLOAT64, NB_INT64, NB_BOOL, NB_FLOAT16, NB_BFLOAT16};
+    const uint8_t codes[] = {kDLFloat, kDLFloat, kDLInt, 6, kDLFloat, kDLBfloat}, bits[] = {32, 64, 64, 8, 16, 16};
+    for (int i = 0; i < 6; i++) {
         nb_tensor *t = nb_ones(NB_SHAPE(2, 2), NB_OPTS(dtypes[i]));
         DLManagedTensor *m = nb_to_dlpack(t);
         cr_assert(m->dl_tensor.dtype.code == codes[i] && m->dl_tensor.dtype.bits == bits[i], "%s",
@@ -149,10 +149,11 @@ Test(dlpack, refusals_leave_the_tensor_to_the_caller)
     d->device = (DLDevice){kDLCPU, 0};
     d->dtype = (DLDataType){kDLUInt, 8, 1};
     cr_assert_null(nb_from_dlpack(&p->m));
-    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_from_dlpack", "unsupported dtype uint8", "expected float32, float64, int64 or bool"));
-    d->dtype = (DLDataType){kDLFloat, 16, 1};
+    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_from_dlpack", "unsupported dtype uint8",
+                                         "expected float32, float64, int64, bool, float16 or bfloat16"));
+    d->dtype = (DLDataType){kDLFloat, 8, 1};
     cr_assert_null(nb_from_dlpack(&p->m));
-    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_from_dlpack", "unsupported dtype float16"));
+    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_from_dlpack", "unsupported dtype float8"));
     d->dtype = (DLDataType){kDLFloat, 32, 4};
     cr_assert_null(nb_from_dlpack(&p->m));
     assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_from_dlpack", "4 lanes"));

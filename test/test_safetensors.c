@@ -76,23 +76,25 @@ static void check_round_trip(bool map)
     nb_tensor *row = nb_arange(0, 5, 1, NB_OPTS(NB_INT64));
     nb_tensor *row1 = nb_unsqueeze(row, 0);                            /* (1, 5) */
     nb_tensor *x = nb_expand(row1, NB_SHAPE(2, 5));                    /* (2, 5) stride 0 */
-    nb_tensor *ts[] = {wt, s, e, b, x};
-    const char *names[] = {"w.t", "scalar", "empty", "négatif", "expanded"};
+    nb_tensor *h = nb_to_dtype(wt, NB_FLOAT16), *bh = nb_to_dtype(w, NB_BFLOAT16); /* (4, 3), (3, 4) */
+    nb_tensor *ts[] = {wt, s, e, b, x, h, bh};
+    const char *names[] = {"w.t", "scalar", "empty", "négatif", "expanded", "half", "bfloat"};
     const char *keys[] = {"format", "step"}, *vals[] = {"pt", "1000"};
     nb_str_map meta = {2, keys, vals};
     const char *path = tmp_path("round.safetensors");
-    cr_assert_eq(nb_save_safetensors(path, 5, names, ts, &meta), NB_OK, "%s", nb_last_error());
+    cr_assert_eq(nb_save_safetensors(path, 7, names, ts, &meta), NB_OK, "%s", nb_last_error());
     cr_assert_eq(entries_in(tmp_dir), 1, "no temporary file is left");
 
     nb_safetensors_options o = {.mmap = map};
     nb_tensor_dict *d = nb_load_safetensors(path, &o);
     cr_assert(d, "%s", nb_last_error());
-    cr_assert_eq(nb_tensor_dict_count(d), 5);
-    for (int i = 0; i < 5; i++) {
+    cr_assert_eq(nb_tensor_dict_count(d), 7);
+    for (int i = 0; i < 7; i++) {
         cr_assert_str_eq(nb_tensor_dict_name_at(d, i), names[i], "entries keep the order they were saved in");
         nb_tensor *got = nb_tensor_dict_get(d, names[i]);
         cr_assert_eq(got, nb_tensor_dict_at(d, i));
         cr_assert(nb_is_contiguous(got));
+        cr_assert_eq(nb_dtype_of(got), nb_dtype_of(ts[i]));
         assert_close(got, ts[i], 0, 0);
     }
     const nb_str_map *m = nb_tensor_dict_metadata(d);
@@ -102,7 +104,7 @@ static void check_round_trip(bool map)
     cr_assert_str_eq(m->keys[1], "step");
     cr_assert_str_eq(m->values[1], "1000");
     nb_tensor_dict_free(d);
-    for (int i = 0; i < 5; i++) nb_release(ts[i]);
+    for (int i = 0; i < 7; i++) nb_release(ts[i]);
     nb_release(w);
     nb_release(row1);
     nb_release(row);
@@ -172,7 +174,10 @@ static void check_golden(const char *file, const char *prefix, int count, const 
             nb_tensor *want = golden(golden_name);
             nb_tensor *got = nb_tensor_dict_get(d, names[i]);
             cr_assert(got, "%s: %s", names[i], nb_last_error());
-            assert_close(got, want, 0, 0);
+            /* half values come as float32 .npy (numpy has no bfloat16), each exactly */
+            nb_tensor *as_want = nb_to_dtype(got, nb_dtype_of(want));
+            assert_close(as_want, want, 0, 0);
+            nb_release(as_want);
             nb_release(want);
         }
         nb_tensor_dict_free(d);
@@ -185,6 +190,12 @@ Test(safetensors, files_python_wrote)
     check_golden("numpy", "numpy", 7, np_names);
     const char *pt_names[] = {"layer.0.weight", "layer.0.bias", "embed", "labels", "flags"};
     check_golden("torch", "torch", 5, pt_names);
+    const char *half_names[] = {"half", "bhalf", "specials"}; /* F16, BF16, F16 (values as float32) */
+    check_golden("half", "half", 3, half_names);
+    nb_tensor_dict *h = nb_load_safetensors("golden/safetensors_half.safetensors", NULL);
+    cr_assert_eq(nb_dtype_of(nb_tensor_dict_get(h, "half")), NB_FLOAT16);
+    cr_assert_eq(nb_dtype_of(nb_tensor_dict_get(h, "bhalf")), NB_BFLOAT16);
+    nb_tensor_dict_free(h);
     nb_tensor_dict *d = nb_load_safetensors("golden/safetensors_numpy.safetensors", NULL);
     const nb_str_map *m = nb_tensor_dict_metadata(d);
     cr_assert_eq(m->n, 3);
@@ -399,12 +410,10 @@ Test(safetensors, refuses_bad_entries)
     const char zeros[64] = {0};
     refused(write_st("duplicate", "{" ENTRY("a", "F32", "[1]", 0, 4) "," ENTRY("a", "F32", "[1]", 4, 8) "}", zeros, 8),
             ERR_PARTS("tensor 'a' is named twice in the header"));
-    refused(write_st("f16", "{" ENTRY("h", "F16", "[2]", 0, 4) "}", zeros, 4),
-            ERR_PARTS("tensor 'h': dtype F16 (half precision) is not supported yet; expected F32, F64, I64 or BOOL"));
-    refused(write_st("bf16", "{" ENTRY("h", "BF16", "[2]", 0, 4) "}", zeros, 4),
-            ERR_PARTS("tensor 'h': dtype BF16 (half precision) is not supported yet"));
+    refused(write_st("f16_short", "{" ENTRY("h", "F16", "[3]", 0, 4) "}", zeros, 4),
+            ERR_PARTS("tensor 'h': dtype F16 and shape [3] need 6 bytes but data_offsets [0, 4] hold 4"));
     refused(write_st("i32", "{" ENTRY("i", "I32", "[1]", 0, 4) "}", zeros, 4),
-            ERR_PARTS("tensor 'i': dtype I32 is not supported; expected F32, F64, I64 or BOOL"));
+            ERR_PARTS("tensor 'i': dtype I32 is not supported; expected F32, F64, I64, BOOL, F16 or BF16"));
     refused(write_st("unknown", "{" ENTRY("u", "Q7", "[1]", 0, 4) "}", zeros, 4), ERR_PARTS("tensor 'u': unknown dtype 'Q7'"));
     refused(write_st("negative", "{" ENTRY("n", "F32", "[2,-1]", 0, 0) "}", NULL, 0),
             ERR_PARTS("tensor 'n': size 1 of its shape is not a whole number >= 0"));

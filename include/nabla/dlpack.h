@@ -19,8 +19,8 @@ extern "C" {
 
 /* t's memory as a DLManagedTensor (no copy; kDLCPU, or kDLCUDA with t's device index): shape,
  * strides in elements, data at t's first element (byte_offset 0, as PyTorch expects). dtypes:
- * float32, float64, int64 and bool (kDLBool, code 6). The storage stays alive until the consumer
- * calls the result's deleter, exactly once. Like torch.utils.dlpack, a tensor that requires grad
+ * float32, float64, int64, bool (kDLBool, code 6), float16 and bfloat16. The storage stays alive
+ * until the consumer calls the result's deleter, exactly once. Like torch.utils.dlpack, a tensor that requires grad
  * is refused (export a detached one). */
 NB_API DLManagedTensor *nb_to_dlpack(const nb_tensor *t);
 /* A tensor over m's memory (no copy): data + byte_offset, with m's strides (NULL: contiguous),

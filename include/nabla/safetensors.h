@@ -4,8 +4,8 @@
  * The format: an 8-byte little-endian header length N, N bytes of JSON header
  * {"name": {"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]}, ...,
  *  "__metadata__": {"key": "value", ...}}, then the raw little-endian data, every tensor's bytes
- * in C order at [begin, end) of the data, with neither gaps nor overlaps. dtypes: F32, F64, I64
- * and BOOL (F16 and BF16 are refused until nabla has half precision). */
+ * in C order at [begin, end) of the data, with neither gaps nor overlaps. dtypes: F32, F64, I64,
+ * BOOL, F16 and BF16 (nabla's float16 and bfloat16). */
 #ifndef NABLA_SAFETENSORS_H
 #define NABLA_SAFETENSORS_H
 

@@ -56,3 +56,14 @@ tensors = {
 }
 safetensors.torch.save_file(tensors, os.path.join(HERE, "safetensors_torch.safetensors"))
 values("torch", {k: v.numpy() for k, v in tensors.items()})
+
+# half precision as PyTorch writes it: F16 and BF16 (numpy has no bfloat16: the values are saved as
+# float32, which holds every half value exactly)
+torch.manual_seed(5)
+halves = {
+    "half": (torch.randn(2, 3) * 100).half(),  # (2, 3)
+    "bhalf": (torch.randn(4) * 1e30).bfloat16(),  # (4,)
+    "specials": torch.tensor([float("inf"), -0.0, 6.0e-8, 65504.0], dtype=torch.float16),  # (4,) subnormal, max
+}
+safetensors.torch.save_file(halves, os.path.join(HERE, "safetensors_half.safetensors"))
+values("half", {k: v.float().numpy() for k, v in halves.items()})
