@@ -2,12 +2,15 @@
  * as nanoGPT's shakespeare_char does, then writes a sample of text from it:
  *
  *   gpt [--data PATH] [--steps N] [--batch N] [--context N] [--width N] [--layers N] [--heads N]
- *       [--dropout F] [--lr F] [--weight-decay F] [--eval-every N] [--eval-batches N] [--seed N]
+ *       [--dropout F] [--lr F] [--warmup N] [--weight-decay F] [--clip F] [--eval-every N]
+ *       [--eval-batches N] [--seed N]
  *       [--threads N] [--device cpu|cuda[:N]] [--replay] [--load FILE] [--save FILE] [--log FILE]
  *       [--prompt TEXT] [--temperature F] [--top-k N] [--sample-chars N]
  *
  * Training draws batch random windows of context characters from the first 90% of the text with
- * nabla's generator and steps AdamW on the mean cross entropy of the next characters; every
+ * nabla's generator and steps AdamW on the mean cross entropy of the next characters (nanoGPT's
+ * recipe: two parameter groups, only the blocks' matrices decaying; a linear warm-up then a cosine
+ * schedule; the gradients' norm clipped at 1.0); every
  * eval-every steps (and at the end) the loss is estimated on eval-batches batches of each part in
  * eval mode. Exit status: 0, 1 on a failure, 2 on a bad command line. */
 #include "gpt_model.h"
@@ -27,7 +30,8 @@ static const char *prog = "gpt";
 typedef struct gpt_options {
     const char *data;
     int64_t steps, batch, context, width, layers, heads;
-    double dropout, lr, weight_decay;
+    double dropout, lr, weight_decay, clip;
+    int64_t warmup;
     int64_t eval_every, eval_batches, seed;
     int threads;
     nb_device device;
@@ -41,7 +45,7 @@ typedef struct gpt_options {
 static const gpt_options defaults = {
     .data = TEXT_DEFAULT_PATH,
     .steps = 2000, .batch = 32, .context = 128, .width = 128, .layers = 4, .heads = 4,
-    .dropout = 0.0, .lr = 1e-3, .weight_decay = 0.1,
+    .dropout = 0.0, .lr = 1e-3, .weight_decay = 0.1, .clip = 1.0, .warmup = 100,
     .eval_every = 250, .eval_batches = 20, .seed = 0,
     .prompt = "\n", .temperature = 1.0, .top_k = 0, .sample_chars = 500,
 };
@@ -61,8 +65,10 @@ static void usage(FILE *f)
             "  --layers N          transformer blocks (default %lld)\n"
             "  --heads N           attention heads, dividing the width (default %lld)\n"
             "  --dropout F         dropout probability (default %g)\n"
-            "  --lr F              AdamW's learning rate (default %g)\n"
-            "  --weight-decay F    AdamW's weight decay (default %g)\n"
+            "  --lr F              AdamW's peak learning rate, after warm-up, before the cosine (default %g)\n"
+            "  --warmup N          steps of linear warm-up (default %lld)\n"
+            "  --weight-decay F    AdamW's weight decay of the matrices (default %g)\n"
+            "  --clip F            clip the gradients' global norm at F; 0: no clipping (default %g)\n"
             "  --eval-every N      estimate train and validation loss every N steps (default %lld)\n"
             "  --eval-batches N    batches per estimate (default %lld)\n"
             "  --seed N            seed of the weights, the batches and the sample (default %lld)\n"
@@ -77,7 +83,7 @@ static void usage(FILE *f)
             "  --top-k N           sample among the N likeliest characters; 0: all (default %lld)\n"
             "  --sample-chars N    characters to generate (default %lld)\n",
             prog, d->data, (long long)d->steps, (long long)d->batch, (long long)d->context, (long long)d->width,
-            (long long)d->layers, (long long)d->heads, d->dropout, d->lr, d->weight_decay,
+            (long long)d->layers, (long long)d->heads, d->dropout, d->lr, (long long)d->warmup, d->weight_decay, d->clip,
             (long long)d->eval_every, (long long)d->eval_batches, (long long)d->seed, d->temperature,
             (long long)d->top_k, (long long)d->sample_chars);
 }
@@ -158,6 +164,8 @@ static int parse_args(int argc, char **argv, gpt_options *o)
                   : strcmp(flag, "--dropout") == 0       ? parse_double(flag, value, 0, 1, true, &o->dropout)
                   : strcmp(flag, "--lr") == 0            ? parse_double(flag, value, 0, INFINITY, true, &o->lr)
                   : strcmp(flag, "--weight-decay") == 0  ? parse_double(flag, value, 0, INFINITY, true, &o->weight_decay)
+                  : strcmp(flag, "--warmup") == 0        ? parse_int(flag, value, 0, &o->warmup)
+                  : strcmp(flag, "--clip") == 0          ? parse_double(flag, value, 0, INFINITY, true, &o->clip)
                   : strcmp(flag, "--eval-every") == 0    ? parse_int(flag, value, 1, &o->eval_every)
                   : strcmp(flag, "--eval-batches") == 0  ? parse_int(flag, value, 1, &o->eval_batches)
                   : strcmp(flag, "--seed") == 0          ? parse_int(flag, value, 0, &o->seed)
@@ -197,20 +205,28 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* The learning rate of step (from 0). nanoGPT warms up linearly, then decays along a cosine: that
- * schedule goes here once lib/optim offers schedulers; until then the rate is constant. */
-static double lr_at(const gpt_options *o, int64_t step)
+/* nanoGPT's schedule: a linear warm-up over warmup steps (from 1% of the rate), then a cosine
+ * down to a tenth of it at the last step: torch's SequentialLR of LinearLR and CosineAnnealingLR
+ * (nb_lr_schedule's WARMUP_COSINE). */
+static nb_lr_schedule schedule_of(const gpt_options *o)
 {
-    (void)step;
-    return o->lr;
+    const int64_t warmup = o->warmup < o->steps ? o->warmup : (o->steps > 0 ? o->steps - 1 : 0);
+    return (nb_lr_schedule){.kind = NB_LR_WARMUP_COSINE, .start_factor = 0.01, .warmup_steps = warmup,
+                            .total_steps = o->steps > warmup ? o->steps : warmup + 1, .eta_min = o->lr / 10};
 }
 
-/* Between backward and the optimizer's step nanoGPT clips the gradients' global norm at 1.0:
- * that goes here once lib/optim offers clip_grad_norm; until then gradients pass unclipped. */
-static bool clip_gradients(nb_params *params)
+/* AdamW's two groups, as nanoGPT makes them: the matrices of the blocks decay; the embeddings,
+ * biases and LayerNorm weights do not. */
+static nb_optimizer *optimizer_of(const gpt_model *m, const gpt_options *o, nb_params *decay, nb_params *rest)
 {
-    (void)params;
-    return true;
+    for (int i = 0; i < nb_params_count(m->params); i++) {
+        nb_tensor *t = nb_params_get(m->params, i);
+        const char *name = nb_params_name(m->params, i);
+        const bool embedding = strncmp(name, "wte.", 4) == 0 || strncmp(name, "wpe.", 4) == 0;
+        nb_params_add(nb_ndim(t) == 2 && !embedding ? decay : rest, t);
+    }
+    const nb_param_group groups[2] = {{decay, -1, o->weight_decay}, {rest, -1, 0.0}};
+    return nb_adamw_new_groups(2, groups, (nb_adam_options){.lr = o->lr, .beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8});
 }
 
 /* The batch tensors a step reads: filled before each step (a replayed step reads them in place). */
@@ -218,14 +234,16 @@ typedef struct step_inputs {
     nb_tensor *x, *y; /* int64 (batch, context) on the device */
 } step_inputs;
 
-/* One training step (zero the gradients in place, forward, backward, AdamW); returns its loss,
- * kept out of its scope (the caller releases it), or NULL when an op failed. */
-static nb_tensor *train_step(gpt_model *m, nb_optimizer *opt, const step_inputs *in)
+/* One training step (zero the gradients in place, forward, backward, clipping, AdamW); returns its
+ * loss, kept out of its scope (the caller releases it), or NULL when an op failed. Nothing in it
+ * reads a value back to the host, so it can be captured and replayed. */
+static nb_tensor *train_step(gpt_model *m, nb_optimizer *opt, const step_inputs *in, double clip)
 {
     nb_scope_begin();
     nb_params_zero_grad(m->params);
     nb_tensor *loss = gpt_loss(m, in->x, in->y);
-    bool ok = loss && nb_backward(loss) == NB_OK && clip_gradients(m->params) && nb_optimizer_step(opt) == NB_OK;
+    bool ok = loss && nb_backward(loss) == NB_OK &&
+              (clip == 0 || nb_clip_grad_norm_tensor_(m->params, clip, 2.0) != NULL) && nb_optimizer_step(opt) == NB_OK;
     if (ok) nb_keep(loss);
     return nb_scope_end() == NB_OK && ok ? loss : NULL;
 }
@@ -357,17 +375,17 @@ static int64_t count_parameters(const nb_params *p)
 /* Runs the training loop; false after a message. */
 static bool train(gpt_model *m, const text_data *d, const gpt_options *o)
 {
-    /* nanoGPT decays only the matrices (the 2-D weights), not the biases and LayerNorm weights: that
-     * takes two parameter groups, which lib/optim does not offer yet. Until it does, one AdamW group
-     * decays every parameter with the same weight decay. */
-    nb_optimizer *opt = nb_adamw_new(m->params, (nb_adam_options){.lr = o->lr, .beta1 = 0.9, .beta2 = 0.95,
-                                                                  .eps = 1e-8, .weight_decay = o->weight_decay});
+    nb_params *decay = nb_params_new(), *rest = nb_params_new();
+    nb_optimizer *opt = decay && rest ? optimizer_of(m, o, decay, rest) : NULL;
+    const nb_lr_schedule schedule = schedule_of(o);
     step_inputs in = {nb_zeros(NB_SHAPE(o->batch, o->context), NB_OPTS(NB_INT64, .device = o->device)),
                       nb_zeros(NB_SHAPE(o->batch, o->context), NB_OPTS(NB_INT64, .device = o->device))};
     csv_log log;
     if (!opt || !in.x || !in.y || !log_open(&log, o->log)) {
         if (nb_last_status() != NB_OK) fprintf(stderr, "%s: %s\n", prog, nb_last_error());
         nb_optimizer_free(opt);
+        nb_params_free(decay);
+        nb_params_free(rest);
         nb_release(in.x);
         nb_release(in.y);
         return false;
@@ -378,11 +396,11 @@ static bool train(gpt_model *m, const text_data *d, const gpt_options *o)
     double window_start = now(), window_loss = 0;
     int64_t window_steps = 0;
     for (int64_t step = 0; step < o->steps && ok; step++) {
-        nb_optimizer_set_lr(opt, lr_at(o, step));
-        ok = next_batch(d, o, &in);
+        ok = nb_optimizer_schedule_step(opt, &schedule, step) == NB_OK;
+        ok = ok && next_batch(d, o, &in);
         if (ok && o->replay && step == 1 && !graph) { /* step 0 made the gradients and AdamW's state */
             if (nb_graph_capture_begin(o->device) == NB_OK) {
-                graph_loss = train_step(m, opt, &in);
+                graph_loss = train_step(m, opt, &in, o->clip);
                 graph = nb_graph_capture_end();
             }
             if (!graph) {
@@ -398,7 +416,7 @@ static bool train(gpt_model *m, const text_data *d, const gpt_options *o)
             ok = nb_graph_replay(graph) == NB_OK;
             loss = graph_loss;
         } else if (ok) {
-            loss = train_step(m, opt, &in);
+            loss = train_step(m, opt, &in, o->clip);
         }
         double value = ok && loss ? nb_item(loss) : NAN;
         if (!graph) nb_release(loss);
@@ -435,6 +453,8 @@ static bool train(gpt_model *m, const text_data *d, const gpt_options *o)
     nb_release(graph_loss);
     nb_graph_release(graph);
     nb_optimizer_free(opt);
+    nb_params_free(decay);
+    nb_params_free(rest);
     nb_release(in.x);
     nb_release(in.y);
     return log_close(&log, o->log, ok) && ok;

@@ -122,9 +122,6 @@ gpt_model *gpt_model_new(const char *prog, gpt_config cfg)
         nb_linear head = {.weight = m->wte->weight, .in_features = cfg.width, .out_features = cfg.vocab};
         nb_linear_register(&head, m->root, "head");
     }
-    /* future positions, a buffer of the model (the module keeps it alive past this scope) */
-    nb_tensor *causal = nb_gt_scalar(nb_triu(nb_ones(NB_SHAPE(cfg.context, cfg.context), o), 1), 0.5);
-    if (causal && nb_module_add_buffer(m->root, "causal", causal) == NB_OK) m->causal = causal;
     m->params = nb_last_status() == NB_OK ? nb_module_named_parameters(m->root) : NULL;
     nb_scope_end();
     if (!m->params) {
@@ -151,13 +148,19 @@ void gpt_model_free(gpt_model *m)
 
 /* ---------------------------------------------------------------- forward */
 
-nb_tensor *gpt_attention(const nb_tensor *q, const nb_tensor *k, const nb_tensor *v, const nb_tensor *causal,
-                         double p, bool training)
+nb_tensor *gpt_attention(const nb_tensor *q, const nb_tensor *k, const nb_tensor *v, double p, bool training)
 {
+    const nb_sdpa_options causal = {.is_causal = true, .dropout_p = training ? p : 0.0};
+    return nb_scaled_dot_product_attention(q, k, v, &causal); /* (B, H, T, D) */
+}
+
+nb_tensor *gpt_attention_composed(const nb_tensor *q, const nb_tensor *k, const nb_tensor *v)
+{
+    const int64_t T = nb_size(q, -2);
     const double scale = 1.0 / sqrt((double)nb_size(q, -1));
+    nb_tensor *future = nb_triu(nb_ones(NB_SHAPE(T, T), NB_OPTS(NB_BOOL, .device = nb_device_of(q))), 1); /* (T, T) */
     nb_tensor *scores = nb_mul_scalar(nb_matmul(q, nb_transpose(k, -2, -1)), scale); /* (B, H, T, T) */
-    nb_tensor *masked = nb_masked_fill(scores, causal, -INFINITY);                     /* no look ahead */
-    nb_tensor *weights = nb_dropout(nb_softmax(masked, -1), p, training);             /* (B, H, T, T) */
+    nb_tensor *weights = nb_softmax(nb_masked_fill(scores, future, -INFINITY), -1);  /* no look ahead */
     return nb_matmul(weights, v);                                                      /* (B, H, T, D) */
 }
 
@@ -170,9 +173,8 @@ static nb_tensor *attention_branch(const gpt_model *m, const gpt_block *b, const
     if (nb_split(qkv, C, 2, 3, parts) != 3) return NULL;
     nb_tensor *heads[3]; /* (B, H, T, D) */
     for (int i = 0; i < 3; i++) heads[i] = nb_transpose(nb_reshape(parts[i], NB_SHAPE(B, T, H, D)), 1, 2);
-    nb_tensor *causal = nb_narrow(nb_narrow(m->causal, 0, 0, T), 1, 0, T); /* (T, T) */
-    nb_tensor *y = gpt_attention(heads[0], heads[1], heads[2], causal, b->attn_drop->p,
-                                 b->attn_drop->training);                  /* (B, H, T, D) */
+    nb_tensor *y = gpt_attention(heads[0], heads[1], heads[2], b->attn_drop->p,
+                                 b->attn_drop->training); /* (B, H, T, D) */
     nb_tensor *merged = nb_reshape(nb_transpose(y, 1, 2), NB_SHAPE(B, T, C)); /* (B, T, C) */
     return nb_dropout_layer_forward(b->resid_drop, nb_linear_forward(b->attn_proj, merged));
 }

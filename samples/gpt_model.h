@@ -43,7 +43,6 @@ typedef struct gpt_model {
     nb_dropout_layer *drop;
     gpt_block *blocks;       /* (layers,) */
     nb_layer_norm_layer *ln_f;
-    nb_tensor *causal;       /* (context, context) bool, true above the diagonal: future positions */
     nb_module *root;         /* the names and the train/eval switch */
     nb_params *params;       /* named_parameters(): what the optimizer steps, what a checkpoint holds */
 } gpt_model;
@@ -55,10 +54,12 @@ gpt_model *gpt_model_new(const char *prog, gpt_config cfg);
 void gpt_model_free(gpt_model *m);
 
 /* Causal self-attention of q, k, v (B, H, T, D): softmax(q k^T / sqrt(D) + causal mask) v with
- * dropout p on the weights when training -> (B, H, T, D). One function, so a fused
- * scaled-dot-product attention can take its place. */
-nb_tensor *gpt_attention(const nb_tensor *q, const nb_tensor *k, const nb_tensor *v, const nb_tensor *causal,
-                         double p, bool training);
+ * dropout p on the weights when training -> (B, H, T, D), by nabla's fused
+ * nb_scaled_dot_product_attention. */
+nb_tensor *gpt_attention(const nb_tensor *q, const nb_tensor *k, const nb_tensor *v, double p, bool training);
+/* The same without dropout, composed of nb_matmul, nb_masked_fill and nb_softmax: the reference
+ * the tests hold the fused op to. */
+nb_tensor *gpt_attention_composed(const nb_tensor *q, const nb_tensor *k, const nb_tensor *v);
 /* int64 tokens (B, T), T <= context -> logits (B, T, vocab). */
 nb_tensor *gpt_forward(const gpt_model *m, const nb_tensor *tokens);
 /* Mean cross entropy of the next tokens: tokens and targets int64 (B, T). */

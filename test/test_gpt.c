@@ -46,11 +46,11 @@ Test(gpt, parameter_names_are_the_reference_models, .init = nb_test_setup)
     }
     fclose(f);
     cr_assert_eq(i, nb_params_count(m->params));
-    /* the head is the token embedding, listed once; the mask is a buffer, not a parameter */
+    /* the head is the token embedding, listed once; the causal mask is the attention's option,
+     * not a buffer */
     cr_assert_eq(nb_params_find(m->params, "head.weight"), -1);
     nb_params *buffers = nb_module_named_buffers(m->root);
-    cr_assert_eq(nb_params_count(buffers), 1);
-    cr_assert_str_eq(nb_params_name(buffers, 0), "causal");
+    cr_assert_eq(nb_params_count(buffers), 0);
     nb_params_free(buffers);
     gpt_model_free(m);
 }
@@ -136,9 +136,23 @@ Test(gpt, attention_masks_the_future, .init = nb_test_setup)
     nb_tensor *q = nb_randn(NB_SHAPE(1, 1, 4, 2), o);
     nb_tensor *k = nb_ones(NB_SHAPE(1, 1, 4, 2), o);
     nb_tensor *v = nb_reshape(nb_arange(0, 8, 1, o), NB_SHAPE(1, 1, 4, 2));
-    nb_tensor *causal = nb_gt_scalar(nb_triu(nb_ones(NB_SHAPE(4, 4), o), 1), 0.5);
-    nb_tensor *y = gpt_attention(q, k, v, causal, 0.0, false);
+    nb_tensor *y = gpt_attention(q, k, v, 0.0, false);
     cr_assert_not_null(y, "%s", nb_last_error());
     assert_values(y, (const double[]){0, 1, 1, 2, 2, 3, 3, 4}, 8, 1e-12, 1e-12);
+    assert_values(gpt_attention_composed(q, k, v), (const double[]){0, 1, 1, 2, 2, 3, 3, 4}, 8, 1e-12, 1e-12);
+    /* the fused op against its composition, values and gradients, at the sample's shape */
+    nb_tensor *qs[2], *ks[2], *vs[2], *grads[2][3];
+    for (int i = 0; i < 2; i++) {
+        nb_manual_seed(4);
+        qs[i] = nb_requires_grad_(nb_randn(NB_SHAPE(2, 4, 16, 8), o), true);
+        ks[i] = nb_requires_grad_(nb_randn(NB_SHAPE(2, 4, 16, 8), o), true);
+        vs[i] = nb_requires_grad_(nb_randn(NB_SHAPE(2, 4, 16, 8), o), true);
+        nb_tensor *out = i == 0 ? gpt_attention(qs[i], ks[i], vs[i], 0.0, true) : gpt_attention_composed(qs[i], ks[i], vs[i]);
+        nb_tensor *loss = nb_sum(nb_mul(out, out));
+        cr_assert_eq(nb_grad_of(1, &loss, NULL, 3, (nb_tensor *const[]){qs[i], ks[i], vs[i]}, grads[i], false), NB_OK,
+                     "%s", nb_last_error());
+        if (i == 1) assert_close(out, gpt_attention(qs[0], ks[0], vs[0], 0.0, false), 1e-12, 1e-12);
+    }
+    for (int g = 0; g < 3; g++) assert_close(grads[0][g], grads[1][g], 1e-10, 1e-12);
     cr_assert_eq(nb_scope_end(), NB_OK);
 }
