@@ -33,12 +33,15 @@ typedef struct nbk_adam_tensor {
 
 /* torch.optim.Adam / AdamW (PyTorch 1.13's single-tensor rule, amsgrad off) over n tensors of
  * dtype (float32 or float64). Each tensor's step count is first advanced by one; with t that
- * count, the rule of lib/optim/adam.c runs in the tensor's dtype (scalars converted to it). */
+ * count, the rule of lib/optim/adam.c runs in the tensor's dtype (scalars converted to it). The
+ * rate is read where the kernel runs, from a double on the tensors' device (as the step counts),
+ * so a replayed launch uses the rate written there before it. */
 typedef struct nbk_adam_args {
     nb_dtype dtype;
     int n;
     nbk_adam_tensor t[NBK_MULTI_MAX];
-    double lr, beta1, beta2, eps, weight_decay;
+    const double *lr; /* the rate: one double on the device */
+    double beta1, beta2, eps, weight_decay;
     bool decoupled; /* AdamW */
 } nbk_adam_args;
 

@@ -1,7 +1,8 @@
 /* optim_adam_typed.h — one element of an Adam/AdamW step in type T, for both devices: included
  * once per dtype by kernels/cpu/optim.c and kernels/cuda/optim.cu, with T (float or double) and
  * SFX (f32 or f64) defined, after kernels/optim.h. It defines nbk_adam_scalars_SFX (the step's
- * scalars converted to T), nbk_adam_scalars_of_SFX and nbk_adam_element_SFX.
+ * scalars converted to T, from the rate and step count read where it runs),
+ * nbk_adam_scalars_of_SFX and nbk_adam_element_SFX.
  *
  * The arithmetic is that of the unfused rule, op for op, each result rounded to T:
  *   AdamW: p = p * (1 - lr * wd)                 Adam: g = grad + wd * p
@@ -23,9 +24,10 @@ typedef struct NBK_SCALARS {
 
 static inline NBK_OPTIM_HD NBK_SCALARS NBK_CAT(nbk_adam_scalars_of, SFX)(const nbk_adam_args *a, double t)
 {
-    const nbk_adam_coef c = nbk_adam_coef_at(a->lr, a->beta1, a->beta2, t);
+    const double lr = *a->lr; /* on the device: the rate of this run, not of a capture */
+    const nbk_adam_coef c = nbk_adam_coef_at(lr, a->beta1, a->beta2, t);
     NBK_SCALARS s;
-    s.decay = (T)(1 - a->lr * a->weight_decay);
+    s.decay = (T)(1 - lr * a->weight_decay);
     s.wd = (T)a->weight_decay;
     s.beta1 = (T)a->beta1;
     s.one_minus_beta1 = (T)(1 - a->beta1);

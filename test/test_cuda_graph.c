@@ -1,6 +1,7 @@
 /* test_cuda_graph.c — step replay with CUDA Graphs, streams and fault reports: a captured step
  * replays to the same values as eager steps (hand-written gradients, autograd, cross entropy with
- * SGD and momentum; AdamW with parameter groups after gradient clipping), new data copied into the captured inputs is used, replays allocate nothing, what
+ * SGD and momentum; AdamW with parameter groups after gradient clipping; AdamW under a schedule
+ * that sets new rates between replays), new data copied into the captured inputs is used, replays allocate nothing, what
  * cannot be captured is refused with an error naming the op, and a kernel fault surfaces at the
  * next synchronisation naming the last op queued.
  *
@@ -437,6 +438,80 @@ Test(cuda_graph, an_adamw_step_with_groups_and_clipping_replays_after_a_warm_up_
     free_net(&a), free_net(&b);
 }
 
+/* got and want (same shape) agree to 1e-6, absolute, element by element. */
+static void assert_within_1e6(const nb_tensor *got, const nb_tensor *want, const char *what)
+{
+    cr_assert_eq(nb_numel(got), nb_numel(want), "%s: sizes differ", what);
+    float *g = floats_of(got), *w = floats_of(want);
+    for (int64_t i = 0; i < nb_numel(want); i++) {
+        if (!(fabsf(g[i] - w[i]) <= 1e-6f)) {
+            float gi = g[i], wi = w[i];
+            free(g), free(w);
+            cr_assert_fail("%s: element %lld is %.9g replayed, %.9g eager", what, (long long)i, gi, wi);
+        }
+    }
+    free(g), free(w);
+}
+
+/* One AdamW step of net n (mean squared error of a two-layer ReLU network). */
+static void adamw_mse_step(net *n, nb_optimizer *opt)
+{
+    nb_scope_begin();
+    nb_optimizer_zero_grad(opt);
+    nb_backward(nb_mse_loss(nb_mm(nb_relu(nb_mm(n->x, n->w1)), n->w2), n->y));
+    nb_optimizer_step(opt);
+    cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
+}
+
+Test(cuda_graph, replays_of_an_adamw_step_use_the_rates_a_schedule_sets_between_them, .init = cuda_test_setup)
+{
+    net a = make_net(23, true), b = make_net(23, true);
+    nb_params *pa[2] = {nb_params_new(), nb_params_new()}, *pb[2] = {nb_params_new(), nb_params_new()};
+    nb_params_add(pa[0], a.w1), nb_params_add(pa[1], a.w2), nb_params_add(pb[0], b.w1), nb_params_add(pb[1], b.w2);
+    nb_adam_options o = {.lr = 1e-2, .weight_decay = 0.1};
+    nb_optimizer *oa = nb_adamw_new_groups(2, (nb_param_group[]){{pa[0], -1, -1}, {pa[1], 3e-3, 0}}, o);
+    nb_optimizer *ob = nb_adamw_new_groups(2, (nb_param_group[]){{pb[0], -1, -1}, {pb[1], 3e-3, 0}}, o);
+    cr_assert(oa && ob, "%s", nb_last_error());
+    /* warmup from 0.1 * base over 3 steps, then cosine decay to 1e-4 at step 11 */
+    const nb_lr_schedule s = {.kind = NB_LR_WARMUP_COSINE, .start_factor = 0.1, .warmup_steps = 3,
+                              .total_steps = 11, .eta_min = 1e-4};
+    nb_optimizer *opts[2] = {oa, ob};
+    for (int k = 0; k < 2; k++) { /* the warm-up step, eager for both: it makes the state */
+        cr_assert_eq(nb_optimizer_schedule_step(opts[k], &s, 0), NB_OK, "%s", nb_last_error());
+        adamw_mse_step(k == 0 ? &a : &b, opts[k]);
+    }
+    cr_assert_eq(nb_graph_capture_begin(GPU), NB_OK, "%s", nb_last_error());
+    adamw_mse_step(&b, ob);
+    nb_graph *g = nb_graph_capture_end();
+    cr_assert_not_null(g, "%s", nb_last_error());
+    for (int step = 1; step <= 10; step++) {
+        for (int k = 0; k < 2; k++)
+            cr_assert_eq(nb_optimizer_schedule_step(opts[k], &s, step), NB_OK, "%s", nb_last_error());
+        cr_assert_eq(nb_optimizer_group_lr(ob, 1), nb_lr_schedule_at(&s, 3e-3, step), "the host keeps the rate");
+        adamw_mse_step(&a, oa);
+        cr_assert_eq(nb_graph_replay(g), NB_OK, "%s", nb_last_error());
+    }
+    assert_within_1e6(b.w1, a.w1, "w1 after 10 replays under a warmup-cosine schedule");
+    assert_within_1e6(b.w2, a.w2, "w2 after 10 replays under a warmup-cosine schedule");
+
+    /* the rates matter: a replay at a far larger rate moves the weights away from an eager step at
+     * a small one */
+    nb_optimizer_set_lr(ob, 0.5);
+    nb_optimizer_set_lr(oa, 1e-4);
+    cr_assert_eq(nb_graph_replay(g), NB_OK, "%s", nb_last_error());
+    adamw_mse_step(&a, oa);
+    float *wa = floats_of(a.w2), *wb = floats_of(b.w2);
+    double diff = 0;
+    for (int64_t i = 0; i < nb_numel(a.w2); i++) diff += fabs((double)wa[i] - (double)wb[i]);
+    free(wa), free(wb);
+    cr_assert_gt(diff, 1e-3, "a replay at lr 0.5 differs from a step at the capture's rate (|diff| %g)", diff);
+
+    nb_graph_release(g);
+    for (int k = 0; k < 2; k++) nb_params_free(pa[k]), nb_params_free(pb[k]);
+    nb_optimizer_free(oa), nb_optimizer_free(ob);
+    free_net(&a), free_net(&b);
+}
+
 /* ================================================================ what a capture refuses */
 
 /* Begins a capture, runs what (which must fail with status and message parts), and checks that
@@ -485,6 +560,25 @@ Test(cuda_graph, first_adam_and_momentum_steps_are_refused_during_a_capture, .in
     nb_optimizer_free(adam), nb_optimizer_free(sgd);
     nb_params_free(p);
     nb_release(loss);
+    free_net(&n);
+}
+
+Test(cuda_graph, setting_learning_rates_is_refused_during_a_capture, .init = cuda_test_setup)
+{
+    net n = make_net(29, true);
+    nb_params *p = nb_params_new();
+    nb_params_add(p, n.w1), nb_params_add(p, n.w2);
+    nb_optimizer *adam = nb_adamw_new(p, (nb_adam_options){.lr = 1e-3});
+    adamw_mse_step(&n, adam); /* the state and the rate on the device */
+    const nb_lr_schedule half = {.kind = NB_LR_STEP, .step_size = 1, .gamma = 0.5};
+    CHECK_REFUSED(nb_optimizer_set_lr(adam, 0.1), NB_ERR_ARGUMENT, "nb_optimizer_set_lr", "during a graph capture");
+    CHECK_REFUSED(nb_optimizer_set_group_lr(adam, 0, 0.1), NB_ERR_ARGUMENT, "nb_optimizer_set_group_lr",
+                  "during a graph capture");
+    CHECK_REFUSED(nb_optimizer_schedule_step(adam, &half, 1), NB_ERR_ARGUMENT, "nb_optimizer_schedule_step",
+                  "during a graph capture");
+    cr_assert_eq(nb_optimizer_lr(adam), 1e-3, "a refused rate changes nothing");
+    nb_optimizer_free(adam);
+    nb_params_free(p);
     free_net(&n);
 }
 

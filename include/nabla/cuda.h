@@ -56,8 +56,10 @@ NB_API void nb_cuda_empty_cache(void);
  * Refused during a capture, with an error naming the op: reading values back (nb_item,
  * nb_copy_to_array, nb_to to the CPU), copies from the host, CPU tensors and other devices, and
  * optimizer steps that create state (the first step of Adam and AdamW, and SGD's first step with
- * momentum). Adam's step counts live on the device, so its captured steps replay correctly, and
- * nb_clip_grad_norm_tensor_ clips without reading back. Warm-up steps before the capture create
+ * momentum), and setting a learning rate. Adam's step counts and rates live on the device, so
+ * its captured steps replay correctly and each replay uses the rates set before it (a schedule
+ * between replays works as it does between eager steps; SGD's rates are those of the capture),
+ * and nb_clip_grad_norm_tensor_ clips without reading back. Warm-up steps before the capture create
  * optimizer state and cuBLAS's set-up. */
 typedef struct nb_graph nb_graph;
 

@@ -48,15 +48,20 @@ NB_API nb_optimizer *nb_adamw_new_groups(int n, const nb_param_group *groups, nb
 NB_API int nb_optimizer_group_count(const nb_optimizer *opt); /* 1 for the single-list constructors */
 /* The current rate of group (0 .. count - 1); NaN (and an error) for no such group. */
 NB_API double nb_optimizer_group_lr(const nb_optimizer *opt, int group);
-NB_API nb_status nb_optimizer_set_group_lr(nb_optimizer *opt, int group, double lr); /* lr >= 0 */
-/* One step over every group. Adam and AdamW keep each parameter's step count on its device, so
- * their steps can be captured and replayed as a CUDA graph (nabla/cuda.h); a replay uses the
- * rates of the capture. */
+/* Sets group's rate (lr >= 0); Adam's copy on the device is rewritten too (queued in order with
+ * its steps). Refused during a graph capture, as are nb_optimizer_set_lr and
+ * nb_optimizer_schedule_step: set rates before the capture or between replays. */
+NB_API nb_status nb_optimizer_set_group_lr(nb_optimizer *opt, int group, double lr);
+/* One step over every group. Adam and AdamW keep each parameter's step count and each group's
+ * rate on the parameters' device (as PyTorch's capturable optimizers with a tensor lr), so their
+ * steps can be captured and replayed as a CUDA graph (nabla/cuda.h) and a replay uses the rates
+ * set before it (nb_optimizer_set_lr, nb_optimizer_set_group_lr, nb_optimizer_schedule_step).
+ * SGD passes its rate by value: a replayed SGD step keeps the rates of its capture. */
 NB_API nb_status nb_optimizer_step(nb_optimizer *opt);
 /* Releases every parameter's .grad (PyTorch's zero_grad(set_to_none=True)): the next backward
  * stores fresh gradients rather than adding into zeroed ones. nb_params_zero_grad zeroes in place. */
 NB_API void nb_optimizer_zero_grad(nb_optimizer *opt);
-/* Sets every group's rate; lr < 0 is refused. */
+/* Sets every group's rate; lr < 0 is refused, and so is a call during a graph capture. */
 NB_API void nb_optimizer_set_lr(nb_optimizer *opt, double lr);
 NB_API double nb_optimizer_lr(const nb_optimizer *opt); /* group 0's rate */
 NB_API void nb_optimizer_free(nb_optimizer *opt); /* NULL does nothing */

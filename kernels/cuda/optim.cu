@@ -8,7 +8,8 @@
  * captured whole into a CUDA graph. The gradient norm is deterministic: each block sums (or
  * takes the max of) its chunks in a fixed order and a fixed tree, and one block combines the
  * blocks' results in index order; the grid's size depends only on the sizes. The per-thread index
- * math is in __host__ __device__ functions. */
+ * math is in __host__ __device__ functions. An Adam launch reads its rate and step counts from
+ * device memory when it runs, so a replay of it uses the rate written there since. */
 #include "block_sum.cuh"
 #include "internal.h"
 #include "optim.h"

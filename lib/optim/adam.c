@@ -16,8 +16,10 @@
  * A step is fused: the device's adam_step kernel (kernels/optim.h) updates up to NBK_MULTI_MAX
  * parameters of one dtype and device per call, each element in one pass, rounding as the
  * unfused rule's ops did. Each parameter's step count is a 0-d float64 on its device that the
- * kernel advances, so nothing on the host changes from step to step and a captured step replays
- * correctly. A non-contiguous parameter or grad is stepped through a contiguous copy. */
+ * kernel advances, and each group's rate a 0-d float64 on the device that the kernel reads
+ * (rewritten by nb_optimizer_set_lr and the schedules), so nothing on the host changes from step
+ * to step, a captured step replays correctly and a replay uses the rate set before it. A
+ * non-contiguous parameter or grad is stepped through a contiguous copy. */
 #include "optimizer.h"
 
 #include "../device.h"
@@ -38,13 +40,15 @@ typedef struct adam_optimizer {
     bool decoupled;    /* AdamW */
 } adam_optimizer;
 
-/* Creates the parameter's exp_avg, exp_avg_sq and step count, zeroed. */
-static bool make_state(const nb_optimizer *opt, nb_tensor *p, nb_optim_state *state)
+/* Creates the parameter's exp_avg, exp_avg_sq and step count, zeroed, and group g's rate on its
+ * device if g has none there yet. */
+static bool make_state(const nb_optimizer *opt, nb_optim_group *g, nb_tensor *p, nb_optim_state *state)
 {
     if (nb__graph_capturing())
         return nb__fail(NB_ERR_ARGUMENT, STEP_OP " (%s): a parameter's state is made on its first step, which a "
                         "replay must not repeat; run one step before nb_graph_capture_begin", opt->vt->name),
                false;
+    if (!nb__optim_group_lr(g, p->storage->device)) return false;
     state->slots[0] = nb__optim_like(p);
     state->slots[1] = nb__optim_like(p);
     state->step = nb__untrack(nb__alloc(STEP_OP, 0, NULL, NB_FLOAT64, p->storage->device));
@@ -103,13 +107,16 @@ static nb_tensor *contiguous_copy(nb_tensor *t)
 
 /* Adds parameter p (with its grad and state) to the batch, running the batch first when it is
  * full or of another dtype or device. */
-static bool add(adam_batch *b, nb_tensor *p, nb_optim_state *state)
+static bool add(adam_batch *b, nb_optim_group *g, nb_tensor *p, nb_optim_state *state)
 {
+    const nb_tensor *lr = nb__optim_group_lr(g, p->storage->device); /* made with the state: found */
+    if (!lr) return false;
     if (b->args.n == NBK_MULTI_MAX || (b->args.n > 0 && (b->args.dtype != p->dtype ||
                                                          !nb__same_device(b->device, p->storage->device))))
         if (!flush(b)) return false;
     const int k = b->args.n;
     b->args.dtype = p->dtype;
+    b->args.lr = (const double *)nb__ptr(lr);
     b->device = p->storage->device;
     b->param[k] = p;
     b->param_copy[k] = nb__is_contiguous(p) ? NULL : contiguous_copy(p);
@@ -135,7 +142,7 @@ static bool adam_prepare_group(nb_optimizer *opt, nb_optim_group *g)
 {
     for (int i = 0; i < nb_params_count(g->params); i++) {
         nb_tensor *p = nb_params_get(g->params, i);
-        if (p->grad && !g->state[i].step && !make_state(opt, p, &g->state[i])) return false;
+        if (p->grad && !g->state[i].step && !make_state(opt, g, p, &g->state[i])) return false;
     }
     return true;
 }
@@ -143,11 +150,11 @@ static bool adam_prepare_group(nb_optimizer *opt, nb_optim_group *g)
 static bool adam_step_group(nb_optimizer *opt, nb_optim_group *g)
 {
     const adam_optimizer *a = (const adam_optimizer *)opt;
-    adam_batch b = {.args = {.lr = g->lr, .beta1 = a->o.beta1, .beta2 = a->o.beta2, .eps = a->o.eps,
+    adam_batch b = {.args = {.beta1 = a->o.beta1, .beta2 = a->o.beta2, .eps = a->o.eps,
                              .weight_decay = g->weight_decay, .decoupled = a->decoupled}};
     for (int i = 0; i < nb_params_count(g->params); i++) {
         nb_tensor *p = nb_params_get(g->params, i);
-        if (p->grad && !add(&b, p, &g->state[i])) return drop(&b), false;
+        if (p->grad && !add(&b, g, p, &g->state[i])) return drop(&b), false;
     }
     return flush(&b);
 }

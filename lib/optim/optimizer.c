@@ -8,6 +8,7 @@
 #include "../dtype.h"
 #include "../error.h"
 #include "../ewise.h"
+#include "../graph.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -153,11 +154,43 @@ void nb_optimizer_zero_grad(nb_optimizer *opt)
         }
 }
 
+nb_tensor *nb__optim_group_lr(nb_optim_group *g, nb_device device)
+{
+    for (int i = 0; i < g->nlr; i++)
+        if (nb__same_device(g->lr_on[i]->storage->device, device)) return g->lr_on[i];
+    nb_tensor **more = realloc(g->lr_on, (size_t)(g->nlr + 1) * sizeof *more);
+    if (!more) return nb__fail(NB_ERR_MEMORY, STEP_OP ": out of memory for a learning rate");
+    g->lr_on = more;
+    nb_tensor *lr = nb__untrack(nb__alloc(STEP_OP, 0, NULL, NB_FLOAT64, device));
+    if (lr && !nb__optim_apply(NB_EW_FILL, lr, 0, NULL, NULL, g->lr)) nb_release(lr), lr = NULL;
+    if (lr) g->lr_on[g->nlr++] = lr;
+    return lr;
+}
+
+bool nb__optim_lr_settable(const char *op)
+{
+    if (!nb__graph_capturing()) return true;
+    nb__fail(NB_ERR_ARGUMENT, "%s: a learning rate cannot be set during a graph capture: a replay reads the "
+             "rate its optimizer holds when it runs, so set rates before nb_graph_capture_begin or between "
+             "replays", op);
+    return false;
+}
+
+bool nb__optim_write_lr(const char *op, nb_optim_group *g, double lr)
+{
+    g->lr = lr;
+    for (int i = 0; i < g->nlr; i++) /* a fill queued on the rate's device, in order with its steps */
+        if (!nb__optim_apply_as(op, NB_EW_FILL, g->lr_on[i], 0, NULL, NULL, lr)) return false;
+    return true;
+}
+
 void nb_optimizer_set_lr(nb_optimizer *opt, double lr)
 {
-    if (nb__is_null("nb_optimizer_set_lr", "optimizer", opt)) return;
-    if (!nb__optim_check_option("nb_optimizer_set_lr", "lr", lr, false)) return;
-    for (int k = 0; k < opt->ngroups; k++) opt->groups[k].lr = lr;
+    const char *op = "nb_optimizer_set_lr";
+    if (nb__is_null(op, "optimizer", opt)) return;
+    if (!nb__optim_check_option(op, "lr", lr, false) || !nb__optim_lr_settable(op)) return;
+    for (int k = 0; k < opt->ngroups; k++)
+        if (!nb__optim_write_lr(op, &opt->groups[k], lr)) return;
 }
 
 double nb_optimizer_lr(const nb_optimizer *opt)
@@ -185,9 +218,9 @@ static bool check_group(const char *op, const nb_optimizer *opt, int group)
 nb_status nb_optimizer_set_group_lr(nb_optimizer *opt, int group, double lr)
 {
     const char *op = "nb_optimizer_set_group_lr";
-    if (!check_group(op, opt, group) || !nb__optim_check_option(op, "lr", lr, false)) return nb_last_status();
-    opt->groups[group].lr = lr;
-    return NB_OK;
+    if (!check_group(op, opt, group) || !nb__optim_check_option(op, "lr", lr, false) || !nb__optim_lr_settable(op))
+        return nb_last_status();
+    return nb__optim_write_lr(op, &opt->groups[group], lr) ? NB_OK : nb_last_status();
 }
 
 double nb_optimizer_group_lr(const nb_optimizer *opt, int group)
@@ -207,6 +240,8 @@ void nb_optimizer_free(nb_optimizer *opt)
             nb_release(g->state[i].step);
         }
         free(g->state);
+        for (int i = 0; i < g->nlr; i++) nb_release(g->lr_on[i]);
+        free(g->lr_on);
     }
     free(opt->groups);
     free(opt);

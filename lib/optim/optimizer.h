@@ -23,6 +23,11 @@ typedef struct nb_optim_group {
     double weight_decay;
     nb_optim_state *state; /* (nstate,) indexed like params; grows as params does */
     int nstate;
+    /* Adam: lr as a 0-d float64 on each device the group's parameters have state on (made with
+     * the state, rewritten by every change of lr), which the fused kernel reads, so a replayed
+     * step uses the rate set before the replay; empty for SGD */
+    nb_tensor **lr_on; /* (nlr,) */
+    int nlr;
 } nb_optim_group;
 
 typedef struct nb_optimizer_vtable {
@@ -52,6 +57,16 @@ nb_optimizer *nb__optimizer_new(const char *op, size_t size, const nb_optimizer_
                                 const nb_param_group *groups, double lr, double weight_decay);
 /* An error naming op and option unless value is a number >= 0 (and < 1 when below_one). */
 bool nb__optim_check_option(const char *op, const char *option, double value, bool below_one);
+
+/* Group g's rate on device (a 0-d float64 holding g->lr), made on first use, or NULL (and an
+ * error). */
+nb_tensor *nb__optim_group_lr(nb_optim_group *g, nb_device device);
+/* False, with an error naming op, while this thread captures a graph (a rate set then would not
+ * reach the replays). */
+bool nb__optim_lr_settable(const char *op);
+/* Sets group g's rate to lr (checked by the caller) on the host and on every device it lives
+ * on. False (and an error naming op) when a device write fails. */
+bool nb__optim_write_lr(const char *op, nb_optim_group *g, double lr);
 
 /* out = op(inputs) elementwise, written into out, which every input matches in shape, dtype and
  * device (the caller's promise); inputs may be out itself. n is the op's arity (0 for fill). */

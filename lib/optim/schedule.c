@@ -79,6 +79,7 @@ nb_status nb_optimizer_schedule_step(nb_optimizer *opt, const nb_lr_schedule *s,
 {
     const char *op = "nb_optimizer_schedule_step";
     if (nb__is_null(op, "optimizer", opt)) return NB_ERR_NULL;
+    if (!nb__optim_lr_settable(op)) return NB_ERR_ARGUMENT;
     for (int k = 0; k < opt->ngroups; k++) { /* every rate first: a refused schedule changes nothing */
         const double lr = nb_lr_schedule_at(s, opt->groups[k].base_lr, step);
         if (isnan(lr)) return nb_last_status() != NB_OK ? nb_last_status() : NB_ERR_ARGUMENT;
@@ -86,6 +87,8 @@ nb_status nb_optimizer_schedule_step(nb_optimizer *opt, const nb_lr_schedule *s,
             return nb__fail(NB_ERR_ARGUMENT, "%s: the schedule gives group %d the rate %g at step %lld: expected "
                             ">= 0", op, k, lr, (long long)step), NB_ERR_ARGUMENT;
     }
-    for (int k = 0; k < opt->ngroups; k++) opt->groups[k].lr = nb_lr_schedule_at(s, opt->groups[k].base_lr, step);
+    for (int k = 0; k < opt->ngroups; k++)
+        if (!nb__optim_write_lr(op, &opt->groups[k], nb_lr_schedule_at(s, opt->groups[k].base_lr, step)))
+            return nb_last_status();
     return NB_OK;
 }
