@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define HAVE_X86_SIMD 1
 #endif
@@ -73,7 +74,12 @@ __attribute__((target("avx2"))) static void bf16_to_f32_avx2(int64_t n, float *o
     for (; i < n; i++) out[i] = nbk_bf16_to_f32(in[i]);
 }
 
-static bool have_f16c(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c"); }
+/* F16C from cpuid (leaf 1, ecx): clang's __builtin_cpu_supports does not know "f16c" */
+static bool have_f16c(void)
+{
+    unsigned eax, ebx, ecx, edx;
+    return __builtin_cpu_supports("avx2") && __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C);
+}
 static bool have_avx2(void) { return __builtin_cpu_supports("avx2"); }
 
 #endif /* HAVE_X86_SIMD */
