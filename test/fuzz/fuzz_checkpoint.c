@@ -45,7 +45,7 @@ static uint64_t le64(const uint8_t *p) { return (uint64_t)le32(p) | (uint64_t)le
 
 static void parse(const uint8_t *d, size_t n, ckpt *c)
 {
-    static const nb_dtype codes[] = {NB_FLOAT32, NB_FLOAT64, NB_INT64, NB_BOOL};
+    static const nb_dtype codes[] = {NB_FLOAT32, NB_FLOAT64, NB_INT64, NB_BOOL, NB_FLOAT16, NB_BFLOAT16};
     c->nrecs = 0;
     c->count = 0;
     c->structure = c->crc = false;
@@ -53,7 +53,7 @@ static void parse(const uint8_t *d, size_t n, ckpt *c)
     uint32_t count = c->count = le32(d + 8);
     size_t end = n - 4, pos = 12;
     for (uint32_t i = 0; i < count; i++) {
-        if (end - pos < 2 || d[pos] > 3 || d[pos + 1] > NB_MAX_DIMS) return;
+        if (end - pos < 2 || d[pos] > 5 || d[pos + 1] > NB_MAX_DIMS) return;
         record r = {.dtype = codes[d[pos]], .ndim = d[pos + 1]};
         pos += 2;
         if (end - pos < 8 * (size_t)r.ndim) return;

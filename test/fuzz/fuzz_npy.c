@@ -21,8 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     nb_dtype dtype = nb_dtype_of(t);
     int ndim = nb_ndim(t);
-    if (dtype != NB_FLOAT32 && dtype != NB_FLOAT64 && dtype != NB_INT64 && dtype != NB_BOOL)
-        fuzz_fail("nb_load_npy returned an unknown dtype %d", (int)dtype);
+    if (dtype != NB_FLOAT32 && dtype != NB_FLOAT64 && dtype != NB_INT64 && dtype != NB_BOOL && dtype != NB_FLOAT16)
+        fuzz_fail("nb_load_npy returned an unknown dtype %d", (int)dtype); /* '<f2' is float16 */
     if (ndim < 0 || ndim > NB_MAX_DIMS) fuzz_fail("nb_load_npy returned %d dims", ndim);
     if (!nb_is_contiguous(t) || nb_device_of(t).type != NB_CPU)
         fuzz_fail("nb_load_npy returned a tensor that is not contiguous on the CPU");

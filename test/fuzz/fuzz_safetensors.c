@@ -31,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (strcmp(nb_tensor_dict_name_at(read, i), nb_tensor_dict_name_at(mapped, i)) != 0)
             fuzz_fail("tensor %d is named differently by the two loads", i);
         nb_dtype dtype = nb_dtype_of(a);
-        if (dtype != NB_FLOAT32 && dtype != NB_FLOAT64 && dtype != NB_INT64 && dtype != NB_BOOL)
+        if (dtype != NB_FLOAT32 && dtype != NB_FLOAT64 && dtype != NB_INT64 && dtype != NB_BOOL &&
+            dtype != NB_FLOAT16 && dtype != NB_BFLOAT16)
             fuzz_fail("nb_load_safetensors returned an unknown dtype %d", (int)dtype);
         if (!nb_is_contiguous(a) || !nb_is_contiguous(b) || nb_device_of(a).type != NB_CPU)
             fuzz_fail("nb_load_safetensors returned a tensor that is not contiguous on the CPU");
