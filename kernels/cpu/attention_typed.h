@@ -35,32 +35,7 @@ static void TYPED(gemm)(int64_t n, int64_t m, int64_t kk, T alpha, const T *A, i
          ccs, NULL, &rntm);
 }
 
-/* The maximum of x (n,) (NaNs skipped: they reach the result through their exps) and the sum
- * of x in double, each over LANES independent partial results so the loops vectorise. */
-static inline T TYPED(row_max)(const T *restrict x, int64_t n)
-{
-    T lane[LANES];
-    for (int l = 0; l < LANES; l++) lane[l] = -INFINITY;
-    int64_t j = 0;
-    for (; j + LANES <= n; j += LANES)
-        for (int l = 0; l < LANES; l++) lane[l] = x[j + l] > lane[l] ? x[j + l] : lane[l];
-    T m = -INFINITY;
-    for (int l = 0; l < LANES; l++) m = lane[l] > m ? lane[l] : m;
-    for (; j < n; j++) m = x[j] > m ? x[j] : m;
-    return m;
-}
-
-static inline double TYPED(row_sum)(const T *restrict x, int64_t n)
-{
-    double lane[LANES] = {0};
-    int64_t j = 0;
-    for (; j + LANES <= n; j += LANES)
-        for (int l = 0; l < LANES; l++) lane[l] += x[j + l];
-    double s = 0;
-    for (int l = 0; l < LANES; l++) s += lane[l];
-    for (; j < n; j++) s += x[j];
-    return s;
-}
+#include "row_helpers_typed.h" /* row_max, row_sum */
 
 /* x[j] = EXP(x[j] - shift) for j < n: a loop the compiler vectorises */
 SIMD_CLONES static void TYPED(exp_shifted)(T *restrict x, int64_t n, T shift)

@@ -13,42 +13,7 @@
 
 /* ---------------------------------------------------------------- row helpers */
 
-/* Helpers over contiguous rows: the maximum of x (n >= 1; NaNs are skipped, they reach the
- * result through their exps), sums in double, and the exp of a whole buffer in place. */
-static inline T TYPED(row_max)(const T *restrict x, int64_t n)
-{
-    if (n < 2 * LANES) { /* a short row: no lanes to set up and combine */
-        T m = -INFINITY;
-        for (int64_t j = 0; j < n; j++) m = x[j] > m ? x[j] : m;
-        return m;
-    }
-    T lane[LANES];
-    for (int l = 0; l < LANES; l++) lane[l] = -INFINITY;
-    int64_t j = 0;
-    for (; j + LANES <= n; j += LANES)
-        for (int l = 0; l < LANES; l++) lane[l] = x[j + l] > lane[l] ? x[j + l] : lane[l];
-    T m = -INFINITY;
-    for (int l = 0; l < LANES; l++) m = lane[l] > m ? lane[l] : m;
-    for (; j < n; j++) m = x[j] > m ? x[j] : m;
-    return m;
-}
-
-static inline double TYPED(row_sum)(const T *restrict x, int64_t n)
-{
-    if (n < 2 * LANES) {
-        double s = 0;
-        for (int64_t j = 0; j < n; j++) s += x[j];
-        return s;
-    }
-    double lane[LANES] = {0};
-    int64_t j = 0;
-    for (; j + LANES <= n; j += LANES)
-        for (int l = 0; l < LANES; l++) lane[l] += x[j + l];
-    double s = 0;
-    for (int l = 0; l < LANES; l++) s += lane[l];
-    for (; j < n; j++) s += x[j];
-    return s;
-}
+#include "row_helpers_typed.h" /* row_max, row_sum */
 
 /* the sum of a (n,) * b (n,) in double */
 static inline double TYPED(row_dot)(const T *restrict a, const T *restrict b, int64_t n)
