@@ -479,5 +479,6 @@ NB_API nb_status nb_save_npy(const nb_tensor *t, const char *path);
 #include "nabla/nn.h"
 #include "nabla/optim.h"
 #include "nabla/safetensors.h"
+#include "nabla/checkpoint.h"
 
 #endif /* NABLA_H */

@@ -36,6 +36,10 @@ NB_API nb_status nb_loader_start_epoch(nb_loader *l);
 /* The next batch (new tensors owned by the caller, or the open scope); false at the end of the
  * epoch, or on an error (then nb_last_status() says which). */
 NB_API bool nb_loader_next(nb_loader *l, nb_tensor **inputs, nb_tensor **targets);
+/* Epochs started so far (0 before the first; a restored checkpoint's count after
+ * nb_checkpoint_load), and batches handed out in the current one: together the loader's place. */
+NB_API int64_t nb_loader_epoch(const nb_loader *l);
+NB_API int64_t nb_loader_position(const nb_loader *l);
 /* Stops the background thread and releases everything; NULL does nothing. */
 NB_API void nb_loader_free(nb_loader *l);
 

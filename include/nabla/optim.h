@@ -127,6 +127,8 @@ NB_API double nb_lr_schedule_at(const nb_lr_schedule *s, double base_lr, int64_t
 /* Sets every group's rate to nb_lr_schedule_at(s, group's rate at construction, step), as a
  * torch scheduler sets each group from its initial_lr. */
 NB_API nb_status nb_optimizer_schedule_step(nb_optimizer *opt, const nb_lr_schedule *s, int64_t step);
+/* The step of the last nb_optimizer_schedule_step (0 before any; kept by checkpoints). */
+NB_API int64_t nb_optimizer_last_schedule_step(const nb_optimizer *opt);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@
  * The sources are read by the worker while an epoch runs: do not modify them in place then. */
 #include "../error.h"
 #include "../tensor.h"
+#include "../train_state.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -38,6 +39,9 @@ struct nb_loader {
     /* this epoch's order, written before the worker starts and read only by it */
     nb_tensor *order; /* (n,) int64, owned; NULL without shuffle (rows in order) */
     bool epoch_started;
+    int64_t epoch;       /* epochs started so far */
+    int64_t position;    /* batches handed out in the current epoch */
+    int64_t first_batch; /* where the worker starts: 0, or a restored position */
 
     pthread_t worker;
     bool worker_running; /* touched by the consumer thread only */
@@ -100,7 +104,7 @@ static bool build_batch(const nb_loader *l, int64_t b, loader_batch *batch)
 static void *worker_main(void *arg)
 {
     nb_loader *l = arg;
-    for (int64_t b = 0; b < l->num_batches; b++) {
+    for (int64_t b = l->first_batch; b < l->num_batches; b++) {
         pthread_mutex_lock(&l->lock);
         while (l->count == l->capacity && !l->cancel) pthread_cond_wait(&l->not_full, &l->lock);
         bool cancelled = l->cancel;
@@ -163,6 +167,19 @@ static void stop_worker(nb_loader *l)
     nb_release(l->order);
     l->order = NULL;
     l->epoch_started = false;
+    l->position = l->first_batch = 0;
+}
+
+/* Starts the worker at batch first of the current order; false (and an error naming op). */
+static bool start_worker(const char *op, nb_loader *l, int64_t first)
+{
+    l->first_batch = l->position = first;
+    int err = pthread_create(&l->worker, NULL, worker_main, l);
+    if (err != 0)
+        return nb__fail(NB_ERR_MEMORY, "%s: cannot start the loader's thread: %s", op, strerror(err)), false;
+    l->worker_running = true;
+    l->epoch_started = true;
+    return true;
 }
 
 /* ---------------------------------------------------------------- the public calls */
@@ -248,15 +265,12 @@ nb_status nb_loader_start_epoch(nb_loader *l)
         nb__tracking_resume();
         if (!l->order) return nb_last_status();
     }
-    int err = pthread_create(&l->worker, NULL, worker_main, l);
-    if (err != 0) {
+    if (!start_worker("nb_loader_start_epoch", l, 0)) {
         nb_release(l->order);
         l->order = NULL;
-        return nb__fail_status(NB_ERR_MEMORY, "nb_loader_start_epoch: cannot start the loader's thread: %s",
-                               strerror(err));
+        return nb_last_status();
     }
-    l->worker_running = true;
-    l->epoch_started = true;
+    l->epoch++;
     return NB_OK;
 }
 
@@ -284,6 +298,7 @@ bool nb_loader_next(nb_loader *l, nb_tensor **inputs, nb_tensor **targets)
     loader_batch batch = l->ring[l->head];
     l->head = (l->head + 1) % l->capacity;
     l->count--;
+    l->position++;
     pthread_cond_signal(&l->not_full);
     pthread_mutex_unlock(&l->lock);
 
@@ -313,4 +328,88 @@ void nb__loader_fail_at(nb_loader *l, int64_t b);
 void nb__loader_fail_at(nb_loader *l, int64_t b)
 {
     if (l) l->fail_at = b;
+}
+
+/* ---------------------------------------------------------------- its place, for checkpoints */
+
+int64_t nb_loader_epoch(const nb_loader *l)
+{
+    if (nb__is_null("nb_loader_epoch", "loader", l)) return -1;
+    return l->epoch;
+}
+
+int64_t nb_loader_position(const nb_loader *l)
+{
+    if (nb__is_null("nb_loader_position", "loader", l)) return -1;
+    return l->position;
+}
+
+void nb__loader_snapshot(const nb_loader *l, nb__loader_place *place)
+{
+    *place = (nb__loader_place){.rows = l->n, .batch_size = l->batch_size, .num_batches = l->num_batches,
+                                .epoch = l->epoch, .position = l->position, .started = l->epoch_started,
+                                .order = l->order};
+}
+
+/* True when order (n,) int64 holds each of 0 .. n-1 once; else false and an error naming op. */
+static bool is_permutation(const char *op, const nb_tensor *order, int64_t n)
+{
+    const int64_t *o = (const int64_t *)nb__ptr(order); /* (n,) */
+    unsigned char *seen = calloc((size_t)n + 1, 1);
+    if (!seen) return nb__fail(NB_ERR_MEMORY, "%s: out of memory checking the loader's order", op), false;
+    int64_t bad = -1;
+    for (int64_t k = 0; k < n && bad < 0; k++) {
+        if (o[k] < 0 || o[k] >= n || seen[o[k]]) bad = k;
+        else seen[o[k]] = 1;
+    }
+    free(seen);
+    if (bad < 0) return true;
+    return nb__fail(NB_ERR_ARGUMENT, "%s: the loader's order is not a permutation of 0..%lld: entry %lld is %lld",
+                    op, (long long)n - 1, (long long)bad, (long long)o[bad]), false;
+}
+
+bool nb__loader_check_place(const char *op, const nb_loader *l, const nb__loader_place *place)
+{
+    if (place->rows != l->n || place->batch_size != l->batch_size || place->num_batches != l->num_batches)
+        return nb__fail(NB_ERR_ARGUMENT, "%s: the saved loader had %lld rows in %lld batches of %lld; this one has "
+                        "%lld rows in %lld batches of %lld", op, (long long)place->rows, (long long)place->num_batches,
+                        (long long)place->batch_size, (long long)l->n, (long long)l->num_batches,
+                        (long long)l->batch_size), false;
+    if (place->epoch < 0 || place->position < 0 || place->position > l->num_batches ||
+        (!place->started && place->position != 0))
+        return nb__fail(NB_ERR_ARGUMENT, "%s: the saved loader's place (epoch %lld, batch %lld of %lld) is impossible",
+                        op, (long long)place->epoch, (long long)place->position, (long long)l->num_batches), false;
+    const nb_tensor *order = place->started && l->shuffle ? place->order : NULL;
+    if (place->started && l->shuffle != (place->order != NULL))
+        return nb__fail(NB_ERR_ARGUMENT, "%s: the saved loader %s; this one %s", op,
+                        place->order ? "was shuffled" : "kept the rows in order",
+                        l->shuffle ? "shuffles" : "keeps the rows in order"), false;
+    if (order && (order->dtype != NB_INT64 || order->ndim != 1 || order->shape[0] != l->n ||
+                  order->storage->device.type != NB_CPU || !nb__is_contiguous(order)))
+        return nb__fail(NB_ERR_ARGUMENT, "%s: the saved loader's order must be a contiguous CPU int64 tensor of %lld "
+                        "rows", op, (long long)l->n), false;
+    return !order || is_permutation(op, order, l->n);
+}
+
+bool nb__loader_restore(const char *op, nb_loader *l, const nb__loader_place *place)
+{
+    if (!nb__loader_check_place(op, l, place)) return false;
+    const nb_tensor *order = place->started && l->shuffle ? place->order : NULL;
+    nb_tensor *own = NULL; /* the loader's own copy: the caller's tensor stays the caller's */
+    if (order) {
+        nb__tracking_pause();
+        nb_no_grad_begin();
+        own = nb_clone(order);
+        nb_no_grad_end();
+        nb__tracking_resume();
+        if (!own) return false;
+    }
+    stop_worker(l);
+    l->epoch = place->epoch;
+    if (!place->started) return nb_release(own), true;
+    l->order = own;
+    if (start_worker(op, l, place->position)) return true;
+    nb_release(l->order);
+    l->order = NULL;
+    return false;
 }

@@ -26,8 +26,10 @@
 #include "../error.h"
 #include "../ewise.h"
 #include "../graph.h"
+#include "../train_state.h"
 
 #include <math.h>
+#include <stdio.h>
 
 #define ADAM_BETA1 0.9
 #define ADAM_BETA2 0.999
@@ -159,8 +161,22 @@ static bool adam_step_group(nb_optimizer *opt, nb_optim_group *g)
     return flush(&b);
 }
 
-static const nb_optimizer_vtable adam_vtable = {"Adam", adam_step_group, adam_prepare_group};
-static const nb_optimizer_vtable adamw_vtable = {"AdamW", adam_step_group, adam_prepare_group};
+static void adam_describe(const nb_optimizer *opt, char *buf, size_t size)
+{
+    const nb_adam_options *o = &((const adam_optimizer *)opt)->o;
+    char b1[NB_EXACT_DOUBLE_LEN], b2[NB_EXACT_DOUBLE_LEN], eps[NB_EXACT_DOUBLE_LEN];
+    snprintf(buf, size, "beta1=%s beta2=%s eps=%s", nb__exact_double(o->beta1, b1), nb__exact_double(o->beta2, b2),
+             nb__exact_double(o->eps, eps));
+}
+
+static const nb_optimizer_vtable adam_vtable = {.name = "Adam", .step_group = adam_step_group,
+                                                .prepare_group = adam_prepare_group,
+                                                .slot_names = {"exp_avg", "exp_avg_sq"}, .counts_steps = true,
+                                                .describe = adam_describe};
+static const nb_optimizer_vtable adamw_vtable = {.name = "AdamW", .step_group = adam_step_group,
+                                                 .prepare_group = adam_prepare_group,
+                                                 .slot_names = {"exp_avg", "exp_avg_sq"}, .counts_steps = true,
+                                                 .describe = adam_describe};
 
 static nb_optimizer *adam_new(const char *op, int n, const nb_param_group *groups, nb_adam_options o, bool decoupled)
 {

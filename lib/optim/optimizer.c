@@ -78,7 +78,7 @@ nb_optimizer *nb__optimizer_new(const char *op, size_t size, const nb_optimizer_
 }
 
 /* Makes room for state for n parameters (the list may have grown since the last step). */
-static bool grow_state(nb_optim_group *g, int n)
+bool nb__optim_grow_state(nb_optim_group *g, int n)
 {
     if (n <= g->nstate) return true;
     nb_optim_state *s = realloc(g->state, (size_t)n * sizeof *s);
@@ -124,7 +124,7 @@ nb_status nb_optimizer_step(nb_optimizer *opt)
     for (int k = 0; k < opt->ngroups; k++) {
         nb_optim_group *g = &opt->groups[k];
         int n = nb_params_count(g->params);
-        if (!grow_state(g, n)) return NB_ERR_MEMORY;
+        if (!nb__optim_grow_state(g, n)) return NB_ERR_MEMORY;
         for (int i = 0; i < n; i++) {
             const nb_tensor *t = nb_params_get(g->params, i);
             if (t->grad && !check_grad(opt, k, i, t)) return nb_last_status();

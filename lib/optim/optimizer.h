@@ -39,6 +39,12 @@ typedef struct nb_optimizer_vtable {
     /* Before any group steps (NULL: nothing to do): makes the state group g's parameters with a
      * grad lack, so that a refusal (during a capture) comes before any parameter changes. */
     bool (*prepare_group)(nb_optimizer *opt, nb_optim_group *g);
+    /* For checkpoints (lib/optim/optimizer_state.c): the names of the state's slots, as PyTorch's
+     * state_dict names them (NULL past the last), whether each parameter counts its steps, and
+     * the optimizer-wide options as text ("beta1=0.9 ..."), which a restore must match. */
+    const char *slot_names[2];
+    bool counts_steps;
+    void (*describe)(const nb_optimizer *opt, char *buf, size_t size);
 } nb_optimizer_vtable;
 
 /* The shared part. SGD and Adam allocate a larger struct with this as its first member, so
@@ -47,6 +53,7 @@ struct nb_optimizer {
     const nb_optimizer_vtable *vt;
     nb_optim_group *groups; /* (ngroups,) */
     int ngroups;
+    int64_t schedule_step; /* the step of the last nb_optimizer_schedule_step (0 before any) */
 };
 
 /* Allocates an optimizer of size bytes (>= sizeof(nb_optimizer)) with its groups set from
@@ -55,6 +62,9 @@ struct nb_optimizer {
  * weight_decay. op names the constructor in messages. NULL (and an error) on failure. */
 nb_optimizer *nb__optimizer_new(const char *op, size_t size, const nb_optimizer_vtable *vt, int n,
                                 const nb_param_group *groups, double lr, double weight_decay);
+/* Makes room in g for the state of n parameters (its list may have grown); false (and an error)
+ * when out of memory. */
+bool nb__optim_grow_state(nb_optim_group *g, int n);
 /* An error naming op and option unless value is a number >= 0 (and < 1 when below_one). */
 bool nb__optim_check_option(const char *op, const char *option, double value, bool below_one);
 

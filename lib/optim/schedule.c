@@ -90,5 +90,12 @@ nb_status nb_optimizer_schedule_step(nb_optimizer *opt, const nb_lr_schedule *s,
     for (int k = 0; k < opt->ngroups; k++)
         if (!nb__optim_write_lr(op, &opt->groups[k], nb_lr_schedule_at(s, opt->groups[k].base_lr, step)))
             return nb_last_status();
+    opt->schedule_step = step;
     return NB_OK;
+}
+
+int64_t nb_optimizer_last_schedule_step(const nb_optimizer *opt)
+{
+    if (nb__is_null("nb_optimizer_last_schedule_step", "optimizer", opt)) return -1;
+    return opt->schedule_step;
 }

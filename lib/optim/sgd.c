@@ -11,6 +11,9 @@
 
 #include "../error.h"
 #include "../graph.h"
+#include "../train_state.h"
+
+#include <stdio.h>
 
 typedef struct sgd_optimizer {
     nb_optimizer base; /* first: the shared part */
@@ -66,7 +69,16 @@ static bool sgd_step_group(nb_optimizer *opt, nb_optim_group *g)
     return true;
 }
 
-static const nb_optimizer_vtable sgd_vtable = {"SGD", sgd_step_group, NULL};
+static void sgd_describe(const nb_optimizer *opt, char *buf, size_t size)
+{
+    const nb_sgd_options *o = &((const sgd_optimizer *)opt)->o;
+    char m[NB_EXACT_DOUBLE_LEN], d[NB_EXACT_DOUBLE_LEN];
+    snprintf(buf, size, "momentum=%s dampening=%s nesterov=%d", nb__exact_double(o->momentum, m),
+             nb__exact_double(o->dampening, d), o->nesterov);
+}
+
+static const nb_optimizer_vtable sgd_vtable = {.name = "SGD", .step_group = sgd_step_group,
+                                               .slot_names = {"momentum_buffer", NULL}, .describe = sgd_describe};
 
 static nb_optimizer *sgd_new(const char *op, int n, const nb_param_group *groups, nb_sgd_options o)
 {
