@@ -5,7 +5,7 @@
  *
  *   fashion_mnist [--data DIR] [--hidden N] [--epochs N] [--lr F] [--momentum F] [--batch N]
  *                 [--seed N] [--threads N] [--device cpu|cuda[:N]] [--load FILE] [--save FILE]
- *                 [--log FILE]
+ *                 [--save-every N] [--stop-after N] [--log FILE]
  *
  * It reads the four IDX files from /usr/share/datasets/fashion-mnist (Debian's package
  * dataset-fashion-mnist) or --data DIR, scales the pixels to [0, 1] and normalises them with the
@@ -14,7 +14,10 @@
  *   epoch 1/3: train loss 0.5123, test accuracy: 85.31%, 1.23 s
  *
  * (the loss is the mean over the epoch's steps; the time is the training's, without the test).
- * --load starts from a checkpoint (--epochs 0 only evaluates it), --save writes one at the end,
+ * --save writes a checkpoint of the whole training state at the end (nb_checkpoint: the weights,
+ * SGD's momentum, the loader's place in its epoch, the generator), --save-every N also every N
+ * steps, and --stop-after N ends the run after N steps with one; --load resumes such a run where
+ * it stopped, bit for bit as if it had not (--epochs 0 only evaluates the checkpoint's weights).
  * --log writes every step's loss as CSV. Exit status: 0, 1 on a failure, 2 on a bad command line. */
 #include "fashion_data.h"
 #include "fashion_options.h"
@@ -119,10 +122,6 @@ int main(int argc, char **argv)
 
     nb_manual_seed((uint64_t)opts.seed);
     if (!model_new(&m, opts.hidden, opts.device)) goto done;
-    if (opts.load_path && nb_params_load(m.params, opts.load_path) != NB_OK) {
-        fprintf(stderr, "%s: cannot load the checkpoint: %s\n", prog, nb_last_error());
-        goto done;
-    }
     opt = nb_sgd_new(m.params, (nb_sgd_options){.lr = opts.lr, .momentum = opts.momentum});
     loader = nb_loader_new(data.train_images, data.train_labels,
                            (nb_loader_options){.batch_size = opts.batch, .shuffle = true});
@@ -132,6 +131,10 @@ int main(int argc, char **argv)
     }
 
     const fashion_model fm = {.impl = &m, .forward = model_forward, .params = m.params};
+    fashion_trainer t = {.prog = prog, .opts = &opts, .model = fm, .opt = opt, .loader = loader, .log = &log,
+                         .state = m.params, .terminal = isatty(STDOUT_FILENO)};
+    if (opts.load_path && !fashion_resume(&t, opts.epochs > 0)) goto done;
+
     char device[32] = "cpu";
     if (opts.device.type == NB_CUDA) snprintf(device, sizeof device, "cuda:%d", opts.device.index);
     printf("model 784-%lld-10 (ReLU), SGD lr %g momentum %g, batch %lld, %d epoch%s, seed %lld, %s",
@@ -148,16 +151,11 @@ int main(int argc, char **argv)
         printf("evaluation: test accuracy: %.2f%%, %.2f s\n", accuracy, progress_now() - start);
     } else {
         if (!log_open(&log, prog, opts.log_path)) goto done;
-        fashion_trainer t = {.prog = prog, .opts = &opts, .model = fm, .opt = opt, .loader = loader, .log = &log,
-                             .terminal = isatty(STDOUT_FILENO)};
         bool trained = fashion_train(&t, test_images, test_labels);
         if (!log_close(&log, trained) || !trained) goto done;
     }
-    if (opts.save_path) {
-        if (nb_params_save(m.params, opts.save_path) != NB_OK) {
-            fprintf(stderr, "%s: cannot save the checkpoint: %s\n", prog, nb_last_error());
-            goto done;
-        }
+    if (opts.save_path && !t.stopped) {
+        if (!fashion_save(&t)) goto done;
         printf("checkpoint written to %s\n", opts.save_path);
     }
     status = 0;

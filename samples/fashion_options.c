@@ -50,8 +50,10 @@ static void print_usage(FILE *f, const char *prog, const fashion_options *d)
                 "  --seed N            seed of the initial weights, the shuffling and dropout (default %lld)\n"
                 "  --threads N         threads for large ops (default: nabla's, %d here)\n"
                 "  --device D          cpu (default), cuda or cuda:N\n"
-                "  --load FILE         start from this checkpoint\n"
-                "  --save FILE         write a checkpoint of the parameters and batch norm buffers at the end\n"
+                "  --load FILE         resume from this checkpoint (with --epochs 0: only evaluate it)\n"
+                "  --save FILE         write a checkpoint of the whole training state at the end\n"
+                "  --save-every N      also write it every N steps\n"
+                "  --stop-after N      stop after N steps of this run, writing the checkpoint (--save)\n"
                 "  --log FILE          write every step's loss as CSV (step,loss)\n"
                 "  --train-size N      train on the first N training images (default: all)\n"
                 "  --test-size N       evaluate on the first N test images (default: all)\n",
@@ -71,8 +73,10 @@ static void print_usage(FILE *f, const char *prog, const fashion_options *d)
             "  --seed N        seed of the initial weights and the shuffling (default %lld)\n"
             "  --threads N     threads for large ops (default: nabla's, %d here)\n"
             "  --device D      cpu (default), cuda or cuda:N\n"
-            "  --load FILE     start from this checkpoint\n"
-            "  --save FILE     write a checkpoint of the parameters at the end\n"
+            "  --load FILE     resume from this checkpoint (with --epochs 0: only evaluate it)\n"
+            "  --save FILE     write a checkpoint of the whole training state at the end\n"
+            "  --save-every N  also write it every N steps\n"
+            "  --stop-after N  stop after N steps of this run, writing the checkpoint (--save)\n"
             "  --log FILE      write every step's loss as CSV (step,loss)\n"
             "  --train-size N  train on the first N training images (default: all)\n"
             "  --test-size N   evaluate on the first N test images (default: all)\n",
@@ -105,7 +109,7 @@ static bool parse_number(const char *s, double min, double max, bool max_open, d
 enum flag_id {
     FLAG_DATA, FLAG_HIDDEN, FLAG_EPOCHS, FLAG_LR, FLAG_MOMENTUM, FLAG_BATCH, FLAG_SEED,
     FLAG_THREADS, FLAG_DEVICE, FLAG_LOAD, FLAG_SAVE, FLAG_LOG, FLAG_WEIGHT_DECAY, FLAG_TRAIN_SIZE,
-    FLAG_TEST_SIZE, FLAG_COUNT
+    FLAG_TEST_SIZE, FLAG_SAVE_EVERY, FLAG_STOP_AFTER, FLAG_COUNT
 };
 
 typedef struct flag {
@@ -129,6 +133,8 @@ static const flag flags[FLAG_COUNT] = {
     [FLAG_WEIGHT_DECAY] = {"--weight-decay", "a number from 0 to 1"},
     [FLAG_TRAIN_SIZE] = {"--train-size", "a whole number from 1 to 60000"},
     [FLAG_TEST_SIZE] = {"--test-size", "a whole number from 1 to 10000"},
+    [FLAG_SAVE_EVERY] = {"--save-every", "a whole number of steps from 1 to 9223372036854775807"},
+    [FLAG_STOP_AFTER] = {"--stop-after", "a whole number of steps from 1 to 9223372036854775807"},
 };
 
 /* Whether a flag belongs to the sample (the MLP's or the CNN's). */
@@ -165,6 +171,8 @@ static bool set_flag(enum flag_id id, const char *value, fashion_options *o)
     case FLAG_WEIGHT_DECAY: return parse_number(value, 0, 1, false, &o->weight_decay);
     case FLAG_TRAIN_SIZE: return parse_int64(value, 1, 60000, &o->train_size);
     case FLAG_TEST_SIZE: return parse_int64(value, 1, 10000, &o->test_size);
+    case FLAG_SAVE_EVERY: return parse_int64(value, 1, INT64_MAX, &o->save_every);
+    case FLAG_STOP_AFTER: return parse_int64(value, 1, INT64_MAX, &o->stop_after);
     case FLAG_COUNT: break;
     }
     return false;
@@ -206,6 +214,11 @@ fashion_parse_result fashion_parse_args(const char *prog, int argc, char **argv,
                     flags[id].expected);
             goto bad;
         }
+    }
+    if ((opts->save_every || opts->stop_after) && !opts->save_path) {
+        fprintf(stderr, "%s: %s writes the checkpoint named by --save: give --save FILE too\n", prog,
+                opts->save_every ? "--save-every" : "--stop-after");
+        goto bad;
     }
     return FASHION_PARSE_OK;
 bad:

@@ -16,8 +16,10 @@ typedef struct fashion_options {
     int64_t seed;          /* --seed N: nb_manual_seed (initial weights and shuffling) */
     int threads;           /* --threads N: nb_set_num_threads; 0 keeps nabla's default */
     nb_device device;      /* --device cpu | cuda | cuda:N */
-    const char *save_path; /* --save FILE: a checkpoint of the trained parameters */
-    const char *load_path; /* --load FILE: a checkpoint to start from */
+    const char *save_path; /* --save FILE: a checkpoint of the training state (nb_checkpoint) */
+    const char *load_path; /* --load FILE: a checkpoint to resume from */
+    int64_t save_every;    /* --save-every N: also save every N steps; 0: at the end only */
+    int64_t stop_after;    /* --stop-after N: end after N steps of this run (saving); 0: no limit */
     const char *log_path;  /* --log FILE: a CSV "step,loss" of every step */
     int64_t train_size;    /* --train-size N: train on the first N images only; 0: all */
     int64_t test_size;     /* --test-size N: evaluate on the first N test images only; 0: all */

@@ -24,15 +24,28 @@ typedef struct fashion_trainer {
     nb_optimizer *opt;
     nb_loader *loader; /* shuffled batches of the training set, on the CPU */
     loss_log *log;
-    int64_t step;      /* steps taken so far, over all epochs */
+    nb_params *state;  /* what a checkpoint holds by name: the parameters and buffers */
+    int64_t step;      /* steps taken so far, over all epochs (and earlier runs) */
+    int64_t run_steps; /* steps taken by this run */
+    double epoch_loss_sum; /* the current epoch's losses so far, and their count: a resumed */
+    int64_t epoch_steps;   /* epoch prints the same mean as an uninterrupted one */
+    bool stopped;      /* --stop-after ended the run (its checkpoint written) */
     bool terminal;     /* stdout is a terminal: draw a progress bar */
 } fashion_trainer;
+
+/* Restores the run saved at opts->load_path (nb_checkpoint_load): with training, the whole
+ * training state (the optimizer's, the loader's place in its epochs, the generator, the step);
+ * without, the parameters and buffers alone. False after a message. */
+bool fashion_resume(fashion_trainer *t, bool training);
+/* Writes the whole training state to opts->save_path; false after a message. */
+bool fashion_save(fashion_trainer *t);
 
 /* The share of images (N, 784) whose highest logit is their label (N,), in percent, in eval mode
  * (the model's mode is restored after); negative (after a message) on a failure. */
 double fashion_evaluate(const char *prog, const fashion_model *m, const nb_tensor *images, const nb_tensor *labels);
-/* Trains for opts->epochs, printing "epoch E/N: train loss L, test accuracy: A%, T s" after
- * each; false after a message. */
+/* Trains until opts->epochs (continuing a resumed epoch), printing "epoch E/N: train loss L, test accuracy: A%, T s" after
+ * each; with opts->save_every, saves every that many steps; with opts->stop_after, saves and
+ * stops after that many steps of this run. False after a message. */
 bool fashion_train(fashion_trainer *t, const nb_tensor *test_images, const nb_tensor *test_labels);
 
 #endif /* NB_SAMPLES_FASHION_TRAIN_H */
