@@ -4,7 +4,8 @@
  *   gpt [--data PATH] [--steps N] [--batch N] [--context N] [--width N] [--layers N] [--heads N]
  *       [--dropout F] [--lr F] [--warmup N] [--weight-decay F] [--clip F] [--eval-every N]
  *       [--eval-batches N] [--seed N]
- *       [--threads N] [--device cpu|cuda[:N]] [--replay] [--load FILE] [--save FILE] [--log FILE]
+ *       [--threads N] [--device cpu|cuda[:N]] [--replay] [--load FILE] [--save FILE] [--save-every N]
+ *       [--stop-after N] [--log FILE]
  *       [--prompt TEXT] [--temperature F] [--top-k N] [--sample-chars N]
  *
  * Training draws batch random windows of context characters from the first 90% of the text with
@@ -12,7 +13,10 @@
  * recipe: two parameter groups, only the blocks' matrices decaying; a linear warm-up then a cosine
  * schedule; the gradients' norm clipped at 1.0); every
  * eval-every steps (and at the end) the loss is estimated on eval-batches batches of each part in
- * eval mode. Exit status: 0, 1 on a failure, 2 on a bad command line. */
+ * eval mode. --save writes the whole training state (nb_checkpoint: the weights under their
+ * PyTorch names, AdamW's state, the generator, the step) at the end, --save-every N also every N
+ * steps, and --stop-after N ends the run after N steps with one; --load resumes such a run bit for
+ * bit. Exit status: 0, 1 on a failure, 2 on a bad command line. */
 #include "gpt_model.h"
 #include "text_data.h"
 
@@ -37,6 +41,7 @@ typedef struct gpt_options {
     nb_device device;
     bool replay;
     const char *load, *save, *log;
+    int64_t save_every, stop_after; /* 0: at the end only; no limit */
     const char *prompt;
     double temperature;
     int64_t top_k, sample_chars;
@@ -75,8 +80,10 @@ static void usage(FILE *f)
             "  --threads N         threads for large ops (default: nabla's)\n"
             "  --device D          cpu (default), cuda or cuda:N\n"
             "  --replay            replay a captured training step (CUDA graphs)\n"
-            "  --load FILE         start from this checkpoint\n"
-            "  --save FILE         write a checkpoint of the parameters at the end\n"
+            "  --load FILE         resume from this checkpoint (with --steps 0: only evaluate its weights)\n"
+            "  --save FILE         write a checkpoint of the whole training state at the end\n"
+            "  --save-every N      also write it every N steps\n"
+            "  --stop-after N      stop after N steps of this run, writing the checkpoint (--save)\n"
             "  --log FILE          write CSV step,train_loss,val_loss (val_loss at estimates only)\n"
             "  --prompt TEXT       the sample's beginning (default a newline)\n"
             "  --temperature F     divides the logits before sampling (default %g)\n"
@@ -173,6 +180,8 @@ static int parse_args(int argc, char **argv, gpt_options *o)
                   : strcmp(flag, "--device") == 0        ? parse_device(value, &o->device)
                   : strcmp(flag, "--load") == 0          ? (o->load = value, true)
                   : strcmp(flag, "--save") == 0          ? (o->save = value, true)
+                  : strcmp(flag, "--save-every") == 0    ? parse_int(flag, value, 1, &o->save_every)
+                  : strcmp(flag, "--stop-after") == 0    ? parse_int(flag, value, 1, &o->stop_after)
                   : strcmp(flag, "--log") == 0           ? (o->log = value, true)
                   : strcmp(flag, "--prompt") == 0        ? (o->prompt = value, true)
                   : strcmp(flag, "--temperature") == 0   ? parse_double(flag, value, 1e-6, INFINITY, true, &o->temperature)
@@ -187,6 +196,11 @@ static int parse_args(int argc, char **argv, gpt_options *o)
     if (o->width % o->heads != 0) {
         fprintf(stderr, "%s: --width %lld is not divisible by --heads %lld\n", prog, (long long)o->width,
                 (long long)o->heads);
+        return 2;
+    }
+    if ((o->save_every || o->stop_after) && !o->save) {
+        fprintf(stderr, "%s: %s writes the checkpoint named by --save: give --save FILE too\n", prog,
+                o->save_every ? "--save-every" : "--stop-after");
         return 2;
     }
     if (o->replay && o->device.type != NB_CUDA) {
@@ -372,8 +386,45 @@ static int64_t count_parameters(const nb_params *p)
     return n;
 }
 
-/* Runs the training loop; false after a message. */
-static bool train(gpt_model *m, const text_data *d, const gpt_options *o)
+/* The training state a checkpoint holds: the parameters by name, AdamW's state (and its schedule
+ * step), the generator (inside nb_checkpoint) and the steps taken, in *step. Without opt (an
+ * evaluation), the parameters alone. */
+static nb_checkpoint checkpoint_of(gpt_model *m, nb_optimizer *opt, double *step)
+{
+    static const char *const names[1] = {"step"};
+    if (!opt) return (nb_checkpoint){.state = m->params};
+    return (nb_checkpoint){.state = m->params, .optimizer = opt, .nscalars = 1, .scalar_names = names,
+                           .scalars = step};
+}
+
+static bool save_checkpoint(gpt_model *m, nb_optimizer *opt, int64_t steps_done, const char *path)
+{
+    double step = (double)steps_done;
+    nb_checkpoint c = checkpoint_of(m, opt, &step);
+    if (nb_checkpoint_save(path, &c) == NB_OK) return true;
+    fprintf(stderr, "%s: cannot save the checkpoint: %s\n", prog, nb_last_error());
+    return false;
+}
+
+/* Restores --load: the whole training state when this run trains, the weights alone when it only
+ * evaluates (--steps 0, which also reads weights saved by PyTorch). The steps already taken go
+ * into *start. */
+static bool load_checkpoint(gpt_model *m, nb_optimizer *opt, const gpt_options *o, int64_t *start)
+{
+    double step = 0;
+    nb_checkpoint c = checkpoint_of(m, o->steps > 0 ? opt : NULL, &step);
+    if (nb_checkpoint_load(o->load, &c) != NB_OK) {
+        fprintf(stderr, "%s: cannot load the checkpoint: %s\n", prog, nb_last_error());
+        return false;
+    }
+    *start = (int64_t)step;
+    if (*start > 0) printf("resuming from %s at step %lld\n", o->load, (long long)*start);
+    return true;
+}
+
+/* Runs the training loop, from the step --load restores; *stopped when --stop-after ended it
+ * (its checkpoint written). False after a message. */
+static bool train(gpt_model *m, const text_data *d, const gpt_options *o, bool *stopped)
 {
     nb_params *decay = nb_params_new(), *rest = nb_params_new();
     nb_optimizer *opt = decay && rest ? optimizer_of(m, o, decay, rest) : NULL;
@@ -392,13 +443,16 @@ static bool train(gpt_model *m, const text_data *d, const gpt_options *o)
     }
     nb_graph *graph = NULL;
     nb_tensor *graph_loss = NULL; /* the captured step's loss, rewritten by each replay */
-    bool ok = true;
+    int64_t start = 0;
+    bool ok = !o->load || load_checkpoint(m, opt, o, &start);
+    fflush(stdout);
     double window_start = now(), window_loss = 0;
     int64_t window_steps = 0;
-    for (int64_t step = 0; step < o->steps && ok; step++) {
+    *stopped = false;
+    for (int64_t step = start; step < o->steps && ok && !*stopped; step++) {
         ok = nb_optimizer_schedule_step(opt, &schedule, step) == NB_OK;
         ok = ok && next_batch(d, o, &in);
-        if (ok && o->replay && step == 1 && !graph) { /* step 0 made the gradients and AdamW's state */
+        if (ok && o->replay && step == start + 1 && !graph) { /* an eager step made the gradients and AdamW's state */
             if (nb_graph_capture_begin(o->device) == NB_OK) {
                 graph_loss = train_step(m, opt, &in, o->clip);
                 graph = nb_graph_capture_end();
@@ -449,7 +503,14 @@ static bool train(gpt_model *m, const text_data *d, const gpt_options *o)
             window_steps = 0;
         }
         log_row(&log, step + 1, value, val);
+        *stopped = o->stop_after > 0 && step + 1 - start == o->stop_after && !last;
+        bool save = *stopped || (o->save_every > 0 && (step + 1) % o->save_every == 0) || (last && o->save);
+        if (save && !save_checkpoint(m, opt, step + 1, o->save)) ok = false;
+        if (*stopped)
+            printf("stopped after %lld steps of this run, at step %lld: checkpoint written to %s\n",
+                   (long long)o->stop_after, (long long)step + 1, o->save);
     }
+    if (ok && o->save && start >= o->steps) ok = save_checkpoint(m, opt, start, o->save); /* nothing left to train */
     nb_release(graph_loss);
     nb_graph_release(graph);
     nb_optimizer_free(opt);
@@ -506,23 +567,21 @@ int main(int argc, char **argv)
     if (!m) goto done;
     printf("model: %lld layers, %lld heads, width %lld, context %lld: %lld parameters\n", (long long)o.layers,
            (long long)o.heads, (long long)o.width, (long long)o.context, (long long)count_parameters(m->params));
-    if (o.load && nb_params_load(m->params, o.load) != NB_OK) {
-        fprintf(stderr, "%s: %s\n", prog, nb_last_error());
+    fflush(stdout);
+    bool stopped;
+    if (!train(m, &d, &o, &stopped)) goto done;
+    if (stopped) {
+        status = 0;
         goto done;
     }
-    fflush(stdout);
-    if (!train(m, &d, &o)) goto done;
     double tr = estimate(m, &d, &o, false), val = estimate(m, &d, &o, true);
     if (isnan(tr) || isnan(val)) {
         fprintf(stderr, "%s: evaluation failed: %s\n", prog, nb_last_error());
         goto done;
     }
     printf("train loss: %.4f\nvalidation loss: %.4f\n", tr, val);
-    if (o.save && nb_params_save(m->params, o.save) != NB_OK) {
-        fprintf(stderr, "%s: %s\n", prog, nb_last_error());
-        goto done;
-    }
-    if (o.save) printf("saved %d parameters to %s\n", nb_params_count(m->params), o.save);
+    if (o.save) printf("checkpoint written to %s: %d parameters and AdamW's state\n", o.save,
+                       nb_params_count(m->params));
     if (generate(m, &d, &o)) status = 0;
 done:
     gpt_model_free(m);

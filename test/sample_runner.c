@@ -128,3 +128,52 @@ void write_data(const char *dir, const int64_t x_shape[2], const int64_t y_shape
     }
 }
 
+
+/* args followed by extra (both NULL-terminated), in out (room for 32) */
+static void join_args(const char **out, const char *const *args, const char *const *extra)
+{
+    int n = 0;
+    for (int i = 0; args[i]; i++) out[n++] = args[i];
+    for (int i = 0; extra[i]; i++) out[n++] = extra[i];
+    cr_assert_lt(n, 32, "too many arguments");
+    out[n] = NULL;
+}
+
+/* The text after the last key in text, up to a ',' or the line's end, malloc'd. */
+static char *value_text(const char *text, const char *key, const char *prog)
+{
+    const char *last = NULL;
+    for (const char *p = strstr(text, key); p; p = strstr(p + 1, key)) last = p;
+    cr_assert(last != NULL, "%s: no \"%s\" in:\n%s", prog, key, text);
+    last += strlen(key);
+    return strndup(last, strcspn(last, ",\n"));
+}
+
+void assert_resumes_bit_for_bit(const char *prog, const char *dir, const char *const *args, const char *stop_after,
+                                const char *key)
+{
+    char *full = path_in(dir, "full.safetensors"), *part = path_in(dir, "part.safetensors");
+    const char *argv[32];
+    join_args(argv, args, (const char *[]){"--save", full, NULL});
+    run_result a = run_sample(prog, argv);
+    assert_exit(&a, 0);
+    join_args(argv, args, (const char *[]){"--save", part, "--stop-after", stop_after, NULL});
+    run_result b1 = run_sample(prog, argv);
+    assert_exit(&b1, 0);
+    assert_contains(b1.out, "stopped after ", "the interrupted run");
+    join_args(argv, args, (const char *[]){"--save", part, "--load", part, NULL});
+    run_result b2 = run_sample(prog, argv);
+    assert_exit(&b2, 0);
+
+    size_t na, nb;
+    unsigned char *ba = read_bytes(full, &na), *bb = read_bytes(part, &nb);
+    cr_assert(na == nb && memcmp(ba, bb, na) == 0,
+              "%s: the resumed run's checkpoint (%zu bytes) differs from the uninterrupted run's (%zu bytes)", prog, nb,
+              na);
+    char *la = value_text(a.out, key, prog), *lb = value_text(b2.out, key, prog);
+    cr_assert_str_eq(lb, la, "%s: the resumed run ends with %s%s, the uninterrupted one with %s%s", prog, key, lb, key,
+                     la);
+    free(la), free(lb), free(ba), free(bb);
+    free_result(&a), free_result(&b1), free_result(&b2);
+    free(full), free(part);
+}

@@ -21,6 +21,12 @@ void assert_exit(const run_result *r, int status);
 void assert_contains(const char *text, const char *part, const char *what);
 nb_tensor *load_output(const char *dir, const char *name);
 double final_loss(const run_result *r); /* the value printed after "final loss: " */
+/* Runs prog with args (at most 20) three times in dir: uninterrupted with "--save full"; with
+ * "--save part --stop-after stop_after"; and resumed with "--save part --load part". The two
+ * checkpoints must be byte for byte the same (weights, optimizer state, generator, place), and
+ * both runs must print the same value after the last key ("test accuracy: ") on stdout. */
+void assert_resumes_bit_for_bit(const char *prog, const char *dir, const char *const *args, const char *stop_after,
+                                const char *key);
 /* Writes x, y, w1, w2 of the given shapes (ones) into dir, x with dtype x_dtype. */
 void write_data(const char *dir, const int64_t x_shape[2], const int64_t y_shape[2],
                 const int64_t w1_shape[2], const int64_t w2_shape[2], nb_dtype x_dtype);

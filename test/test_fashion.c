@@ -349,6 +349,28 @@ Test(samples, fashion_cnn_trains_and_its_checkpoint_evaluates_the_same, .init = 
     remove_tree(dir);
 }
 
+/* Stopped in the middle of an epoch and resumed, each sample ends with the same checkpoint bytes
+ * (weights, batch norm's statistics, the optimizer's state, the loader's order and place, the
+ * generator behind shuffling and dropout) and the same last epoch line as one uninterrupted run. */
+Test(samples, fashion_samples_resume_bit_for_bit, .init = nb_test_setup)
+{
+    skip_without_data();
+    char *dir = make_tmpdir();
+    assert_resumes_bit_for_bit("fashion_mnist", dir,
+                               (const char *[]){"--train-size", "1000", "--test-size", "200", "--epochs", "2",
+                                                "--batch", "100", "--save-every", "4", NULL},
+                               "13", "test accuracy: ");
+    assert_resumes_bit_for_bit("fashion_cnn", dir,
+                               (const char *[]){"--train-size", "512", "--test-size", "200", "--epochs", "2",
+                                                "--batch", "64", NULL},
+                               "11", "test accuracy: ");
+    run_result r = run_sample("fashion_cnn", (const char *[]){"--save-every", "3", NULL});
+    assert_exit(&r, 2);
+    assert_contains(r.err, "--save-every writes the checkpoint named by --save", "stderr");
+    free_result(&r);
+    remove_tree(dir);
+}
+
 Test(samples, fashion_cnn_bad_flags_print_usage, .init = nb_test_setup)
 {
     const char *const cases[][3] = {

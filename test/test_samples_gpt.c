@@ -54,7 +54,7 @@ Test(samples, gpt_trains_logs_samples_and_checkpoints, .init = nb_test_setup)
     assert_contains(r.out, " tokens/s, ", "the progress");
     assert_contains(r.out, " ms/step", "the progress");
     assert_contains(r.out, "step 20: train loss ", "the estimates");
-    assert_contains(r.out, "saved 16 parameters to ", "the checkpoint line");
+    assert_contains(r.out, ": 16 parameters and AdamW's state", "the checkpoint line");
     double val = value_after(r.out, "validation loss: ");
     cr_assert(val > 0 && val < log(19.0) - 0.5, "the validation loss %g should be well under ln 19", val);
     /* the sample: the prompt, then 40 characters of the text's vocabulary */
@@ -101,13 +101,31 @@ Test(samples, gpt_trains_logs_samples_and_checkpoints, .init = nb_test_setup)
                                                         "--heads", "2", "--context", "16", "--steps", "0",
                                                         "--load", ckpt, NULL});
     assert_exit(&bad, 1);
-    assert_contains(bad.err, "nb_params_load", "the refused checkpoint");
+    assert_contains(bad.err, "nb_checkpoint_load", "the refused checkpoint");
     free_result(&r);
     free_result(&e);
     free_result(&bad);
     free(text);
     free(log_path);
     free(ckpt);
+    remove_tree(dir);
+}
+
+/* 12 steps, stopped after 5 and resumed: the same checkpoint bytes (weights, AdamW's moments and
+ * steps, the schedule, the generator that draws batches and dropout) as 12 steps in one run. */
+Test(samples, gpt_resumes_bit_for_bit, .init = nb_test_setup)
+{
+    char *dir = make_tmpdir(), *text = write_text(dir);
+    assert_resumes_bit_for_bit("gpt", dir,
+                               (const char *[]){"--data", text, SMALL, "--steps", "12", "--dropout", "0.1",
+                                                "--warmup", "3", "--eval-every", "4", "--eval-batches", "1",
+                                                "--sample-chars", "8", NULL},
+                               "5", "validation loss: ");
+    run_result r = run_sample("gpt", (const char *[]){"--data", text, "--stop-after", "3", NULL});
+    assert_exit(&r, 2);
+    assert_contains(r.err, "--stop-after writes the checkpoint named by --save", "stderr");
+    free_result(&r);
+    free(text);
     remove_tree(dir);
 }
 
