@@ -10,6 +10,7 @@
  * fuzz, only replayed. Existing files in these directories are removed first, so the corpora
  * are exactly what this program writes. */
 #include "nabla.h"
+#include "train_state_objects.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -319,6 +320,29 @@ static void safetensors_corpus(void)
     truncated("safetensors", "linear_3_to_2.safetensors", "cut_in_data.safetensors", -3);
 }
 
+/* ---------------------------------------------------------------- training state (nb_checkpoint_save) */
+
+/* The run of train_state_objects.h after steps steps, saved as name. */
+static void train_state_one(const char *name, int steps)
+{
+    train_objects o;
+    train_objects_new(&o);
+    for (int i = 0; i < steps; i++) train_objects_step(&o);
+    if (nb_checkpoint_save(path_of("train_state", name), &o.checkpoint) != NB_OK) die("nb_checkpoint_save", name);
+    train_objects_free(&o);
+}
+
+static void train_state_corpus(void)
+{
+    fresh_dir("train_state");
+    train_state_one("fresh.safetensors", 0);
+    train_state_one("mid_epoch.safetensors", 2);
+    train_state_one("end_of_epoch.safetensors", 3);
+    train_state_one("second_epoch.safetensors", 4);
+    truncated("train_state", "mid_epoch.safetensors", "cut_in_header.safetensors", 200);
+    truncated("train_state", "mid_epoch.safetensors", "cut_in_data.safetensors", -5);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -331,6 +355,7 @@ int main(int argc, char **argv)
     idx_corpora();
     checkpoint_corpus();
     safetensors_corpus();
+    train_state_corpus();
     printf("make_corpus: wrote the seed corpora under %s\n", root);
     return 0;
 }

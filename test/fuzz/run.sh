@@ -21,7 +21,7 @@ seconds=${1:-20}
 case $seconds in '' | *[!0-9]*) echo "usage: $0 [SECONDS_PER_TARGET]" >&2; exit 2 ;; esac
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${NB_FUZZ_BUILD:-$src/build-fuzz}
-targets=(npy idx_raw idx_gzip checkpoint safetensors)
+targets=(npy idx_raw idx_gzip checkpoint safetensors train_state)
 
 # Limits: a timeout catches a loader that hangs; the malloc limit, far below what a real load of
 # these small inputs needs, catches one that sizes an allocation from a header it did not check.
