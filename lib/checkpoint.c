@@ -115,6 +115,20 @@ static int state_index(const nb_params *p, const nb_tensor *t)
     return -1;
 }
 
+/* The pending error, prefixed with "op: " unless it names op already (one that a call made
+ * inside, nb_load_safetensors say, reported); returns its status. */
+static nb_status named_by(const char *op, nb_status st)
+{
+    if (st == NB_OK) return st;
+    const char *msg = nb_last_error();
+    size_t len = strlen(op);
+    if (strncmp(msg, op, len) == 0 && msg[len] == ':') return st;
+    char copy[1024];
+    snprintf(copy, sizeof copy, "%s", msg);
+    nb_clear_error();
+    return nb__fail_status(st, "%s: %s", op, copy);
+}
+
 /* ---------------------------------------------------------------- saving */
 
 typedef struct save_walk {
@@ -228,7 +242,7 @@ nb_status nb_checkpoint_save(const char *path, const nb_checkpoint *c)
         st = nb_save_safetensors(path, e.n, (const char *const *)e.names, e.values, &meta);
     }
     entries_free(&e);
-    return st;
+    return named_by(SAVE_OP, st);
 }
 
 /* ---------------------------------------------------------------- loading */
@@ -441,10 +455,12 @@ static bool load_from(const load_ctx *x, const nb_checkpoint *c)
               (!c->loader || read_loader(x, &place)) && read_scalars(x, c, scalars);
     /* Checked before anything changes: the state (above), the loader's place, then the optimizer
      * (whose restore checks everything before it writes). */
-    ok = ok && (!c->loader || nb__loader_check_place(LOAD_OP, c->loader, &place));
+    char op[4200]; /* what the loader's and the optimizer's messages start with */
+    snprintf(op, sizeof op, LOAD_OP ": %s", x->path);
+    ok = ok && (!c->loader || nb__loader_check_place(op, c->loader, &place));
     ok = ok && (!c->optimizer ||
-                nb__optim_restore(LOAD_OP, c->optimizer, ngroups, groups, schedule_step, lookup_slot, (void *)x));
-    ok = ok && (!c->loader || nb__loader_restore(LOAD_OP, c->loader, &place));
+                nb__optim_restore(op, c->optimizer, ngroups, groups, schedule_step, lookup_slot, (void *)x));
+    ok = ok && (!c->loader || nb__loader_restore(op, c->loader, &place));
     ok = ok && restore_state(x);
     if (ok && ours) nb_rng_set_state(rng);
     if (ok) memcpy(c->scalars, scalars, (size_t)c->nscalars * sizeof *scalars);
@@ -457,9 +473,9 @@ nb_status nb_checkpoint_load(const char *path, const nb_checkpoint *c)
     if (!check_request(LOAD_OP, path, c)) return nb_last_status();
     nb_safetensors_options o = {.device = NB_DEVICE_CPU, .mmap = true}; /* copied out of the mapping once */
     nb_tensor_dict *d = nb_load_safetensors(path, &o);
-    if (!d) return nb_last_status();
+    if (!d) return named_by(LOAD_OP, nb_last_status());
     load_ctx x = {path, d, nb_tensor_dict_metadata(d), c->state};
     bool ok = load_from(&x, c);
     nb_tensor_dict_free(d);
-    return ok ? NB_OK : (nb_last_status() != NB_OK ? nb_last_status() : NB_ERR_IO);
+    return ok ? NB_OK : named_by(LOAD_OP, nb_last_status() != NB_OK ? nb_last_status() : NB_ERR_IO);
 }
