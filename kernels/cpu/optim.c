@@ -17,6 +17,7 @@
 
 void nbk_cpu_adam_step(const nbk_adam_args *a)
 {
+    if (a->found_inf && *a->found_inf != 0) return; /* the scaler found a non-finite gradient */
     for (int k = 0; k < a->n; k++) {
         const nbk_adam_tensor *t = &a->t[k];
         const double step = *t->step + 1;
@@ -76,4 +77,26 @@ void nbk_cpu_grad_scale(const nbk_grad_list *l, const double *acc, double norm_t
             for (int64_t i = 0; i < l->numel[k]; i++) g[i] *= coef;
         }
     }
+}
+
+void nbk_cpu_grad_unscale(const nbk_unscale_args *a)
+{
+    const float inv = nbk_inv_scale(*a->scale);
+    bool found = false;
+    for (int k = 0; k < a->l.n; k++) {
+        if (a->l.dtype == NB_FLOAT32) {
+            float *g = a->l.grad[k]; /* (numel,) */
+            for (int64_t i = 0; i < a->l.numel[k]; i++) {
+                found |= !isfinite(g[i]);
+                g[i] = nbk_unscale_f32(g[i], inv);
+            }
+        } else {
+            double *g = a->l.grad[k]; /* (numel,) */
+            for (int64_t i = 0; i < a->l.numel[k]; i++) {
+                found |= !isfinite(g[i]);
+                g[i] = nbk_unscale_f64(g[i], inv);
+            }
+        }
+    }
+    if (found) *a->found_inf = 1.0f;
 }

@@ -39,6 +39,9 @@ typedef struct nb_optimizer_vtable {
     /* Before any group steps (NULL: nothing to do): makes the state group g's parameters with a
      * grad lack, so that a refusal (during a capture) comes before any parameter changes. */
     bool (*prepare_group)(nb_optimizer *opt, nb_optim_group *g);
+    /* Whether step_group honours opt->found_inf on the device (the fused Adam kernels); the
+     * gradient scaler decides the others' skips on the host. */
+    bool skips_on_device;
 } nb_optimizer_vtable;
 
 /* The shared part. SGD and Adam allocate a larger struct with this as its first member, so
@@ -47,6 +50,9 @@ struct nb_optimizer {
     const nb_optimizer_vtable *vt;
     nb_optim_group *groups; /* (ngroups,) */
     int ngroups;
+    /* during a step of the gradient scaler: its found-inf flag (a 0-d float32 on the parameters'
+     * device), where a nonzero value makes the step change nothing; NULL otherwise */
+    const nb_tensor *found_inf;
 };
 
 /* Allocates an optimizer of size bytes (>= sizeof(nb_optimizer)) with its groups set from
@@ -55,6 +61,9 @@ struct nb_optimizer {
  * weight_decay. op names the constructor in messages. NULL (and an error) on failure. */
 nb_optimizer *nb__optimizer_new(const char *op, size_t size, const nb_optimizer_vtable *vt, int n,
                                 const nb_param_group *groups, double lr, double weight_decay);
+/* nb_optimizer_step, changing nothing where found_inf (a 0-d float32 on the parameters' device)
+ * holds a nonzero value when the step runs; for an optimizer whose vtable skips_on_device. */
+nb_status nb__optimizer_step_unless(nb_optimizer *opt, const nb_tensor *found_inf);
 /* An error naming op and option unless value is a number >= 0 (and < 1 when below_one). */
 bool nb__optim_check_option(const char *op, const char *option, double value, bool below_one);
 

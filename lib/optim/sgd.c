@@ -66,7 +66,7 @@ static bool sgd_step_group(nb_optimizer *opt, nb_optim_group *g)
     return true;
 }
 
-static const nb_optimizer_vtable sgd_vtable = {"SGD", sgd_step_group, NULL};
+static const nb_optimizer_vtable sgd_vtable = {"SGD", sgd_step_group, NULL, false};
 
 static nb_optimizer *sgd_new(const char *op, int n, const nb_param_group *groups, nb_sgd_options o)
 {
