@@ -192,7 +192,6 @@ Test(grad_scaler, unscaled_grads_are_the_grads_times_the_inverse_scale, .init = 
         cr_assert_eq(nb_grad_scaler_step(s, opt), NB_OK, "%s", nb_last_error());
         cr_assert_eq(((const float *)nb_data(g))[0], scaled[0] * inv);
         cr_assert_eq(nb_grad_scaler_update(s), NB_OK, "%s", nb_last_error());
-        nb_release(g);
         nb_release(x);
         nb_release(loss);
         nb_grad_scaler_free(s);
