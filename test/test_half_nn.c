@@ -300,3 +300,50 @@ Test(half_nn, mismatched_and_integer_dtypes_are_refused, H)
     assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_adam_new", "parameter 0 is bfloat16", "float32 or float64"));
     nb_params_free(params);
 }
+
+/* t (of dtype) equals ref (float32) rounded to dtype, element for element */
+static void assert_is_rounded(const char *what, const nb_tensor *t, const nb_tensor *ref, nb_dtype dtype)
+{
+    cr_assert_eq(nb_dtype_of(t), dtype, "%s: %s, expected %s", what, nb_dtype_name(nb_dtype_of(t)),
+                 nb_dtype_name(dtype));
+    assert_close(as_f32(t), as_f32(nb_to_dtype(ref, dtype)), 0, 0);
+}
+
+Test(half_nn, layers_made_in_a_half_dtype_hold_the_float32_layers_values_rounded, H)
+{
+    for (int k = 0; k < 2; k++) {
+        const nb_dtype dt = k ? NB_BFLOAT16 : NB_FLOAT16;
+        nb_manual_seed(9);
+        nb_linear *lh = nb_linear_new(3, 2, true, NB_OPTS(dt));
+        nb_conv2d_layer *ch = nb_conv2d_layer_new(2, 4, 3, 3, NULL, true, NB_OPTS(dt));
+        nb_embedding_layer *eh = nb_embedding_layer_new(7, 4, 2, NB_OPTS(dt));
+        nb_manual_seed(9);
+        nb_linear *lf = nb_linear_new(3, 2, true, NB_OPTS(NB_FLOAT32));
+        nb_conv2d_layer *cf = nb_conv2d_layer_new(2, 4, 3, 3, NULL, true, NB_OPTS(NB_FLOAT32));
+        nb_embedding_layer *ef = nb_embedding_layer_new(7, 4, 2, NB_OPTS(NB_FLOAT32));
+        nb_layer_norm_layer *nh = nb_layer_norm_layer_new(1, (int64_t[]){3}, 1e-5, true, NB_OPTS(dt));
+        nb_batch_norm2d *bh = nb_batch_norm2d_new(4, NB_OPTS(dt)); /* half running statistics too */
+        cr_assert(lh && ch && eh && lf && cf && ef && nh && bh, "%s", nb_last_error());
+        assert_is_rounded("linear weight", lh->weight, lf->weight, dt);
+        assert_is_rounded("linear bias", lh->bias, lf->bias, dt);
+        assert_is_rounded("conv2d weight", ch->weight, cf->weight, dt);
+        assert_is_rounded("embedding weight", eh->weight, ef->weight, dt);
+        cr_assert(nb_requires_grad(lh->weight) && nb_requires_grad(ch->bias) && nb_requires_grad(eh->weight));
+        /* and they run on inputs of their dtype, giving their dtype */
+        nb_tensor *x = nb_to_dtype(nb_randn(NB_SHAPE(3, 2, 5, 5), NB_OPTS(NB_FLOAT32)), dt);
+        nb_tensor *y = nb_batch_norm2d_forward(bh, nb_conv2d_layer_forward(ch, x));
+        nb_tensor *z = nb_linear_forward(lh, nb_layer_norm_layer_forward(nh, nb_reshape(y, NB_SHAPE(36, 3))));
+        nb_tensor *e = nb_embedding_layer_forward(eh, nb_from_array((int64_t[]){1, 2, 6}, NB_SHAPE(3),
+                                                                    NB_OPTS(NB_INT64)));
+        cr_assert(y && z && e, "%s", nb_last_error());
+        cr_assert(nb_dtype_of(z) == dt && nb_dtype_of(e) == dt);
+        cr_assert_eq(nb_backward(nb_sum(nb_to_dtype(z, NB_FLOAT32))), NB_OK, "%s", nb_last_error());
+        cr_assert_eq(nb_dtype_of(nb_grad(ch->weight)), dt);
+        nb_linear_free(lh), nb_linear_free(lf);
+        nb_conv2d_layer_free(ch), nb_conv2d_layer_free(cf);
+        nb_embedding_layer_free(eh), nb_embedding_layer_free(ef);
+        nb_layer_norm_layer_free(nh);
+        nb_batch_norm2d_free(bh);
+    }
+    assert_ok();
+}
