@@ -143,6 +143,10 @@ typedef struct nbk_device {
     nb_status (*adam_step)(nbk_call c, const nbk_adam_args *a);
     nb_status (*grad_norm)(nbk_call c, const nbk_grad_list *l, double norm_type, double *acc, double *scratch);
     nb_status (*grad_scale)(nbk_call c, const nbk_grad_list *l, const double *acc, double norm_type, double max_norm);
+    /* the gradient scaler (kernels/optim.h): a list's non-finite check and unscale in one pass,
+     * and the update of the scale and growth tracker */
+    nb_status (*grad_unscale)(nbk_call c, const nbk_unscale_args *a);
+    nb_status (*scaler_update)(nbk_call c, const nbk_scaler_update_args *a);
 
     /* ---- step capture (NULL where the device has none) */
     nb_status (*capture_begin)(nbk_call c);

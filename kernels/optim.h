@@ -43,6 +43,9 @@ typedef struct nbk_adam_args {
     const double *lr; /* the rate: one double on the device */
     double beta1, beta2, eps, weight_decay;
     bool decoupled; /* AdamW */
+    /* the gradient scaler's flag (one float on the device), or NULL: where it is nonzero when the
+     * kernel runs, nothing changes (no parameter, moment or step count) */
+    const float *found_inf;
 } nbk_adam_args;
 
 /* n gradients of dtype (float32 or float64), scaled in place by clipping. */
@@ -99,6 +102,66 @@ static inline NBK_OPTIM_HD double nbk_nan_max(double a, double b)
 {
     if (a != a || b != b) return a != a ? a : b;
     return a > b ? a : b;
+}
+
+/* ---------------------------------------------------------------- the gradient scaler
+ * (torch.cuda.amp.GradScaler, lib/optim/grad_scaler.c): its scale (a float), growth tracker (an
+ * int64) and found-inf flags (floats) live on the gradients' device and are read and written
+ * only there, so none of its calls reads anything back. */
+
+#define NBK_SCALER_FLAGS 16 /* the found-inf flags one update combines (optimizers per step) */
+
+/* torch's _amp_foreach_non_finite_check_and_unscale_ over a list of float32 or float64
+ * gradients: *found_inf = 1 when any element is Inf or NaN (it is never cleared here), and every
+ * element is multiplied by inv_scale = float32(1 / double(*scale)). */
+typedef struct nbk_unscale_args {
+    nbk_grad_list l;
+    const float *scale;
+    float *found_inf;
+} nbk_unscale_args;
+
+/* torch's _amp_update_scale_: one update of the scale and its growth tracker from the sum of n
+ * found-inf flags. */
+typedef struct nbk_scaler_update_args {
+    float *scale;
+    int64_t *growth_tracker;
+    int n;
+    const float *found_inf[NBK_SCALER_FLAGS];
+    double growth_factor, backoff_factor;
+    int64_t growth_interval;
+} nbk_scaler_update_args;
+
+/* The factor unscaling multiplies by: PyTorch's scale.double().reciprocal().float(). */
+static inline NBK_OPTIM_HD float nbk_inv_scale(float scale) { return (float)(1.0 / (double)scale); }
+
+/* One gradient element unscaled (torch leaves it as it is when inv_scale is 1). */
+static inline NBK_OPTIM_HD float nbk_unscale_f32(float g, float inv_scale) { return inv_scale == 1.0f ? g : g * inv_scale; }
+static inline NBK_OPTIM_HD double nbk_unscale_f64(double g, float inv_scale)
+{
+    return inv_scale == 1.0f ? g : g * (double)inv_scale;
+}
+
+/* The update itself, on the values where it runs (aten's amp_update_scale kernels): after a
+ * non-finite gradient the scale backs off and the tracker restarts; otherwise the tracker counts
+ * the step, and at growth_interval successful steps the scale grows (unless that overflows
+ * float32) and the tracker restarts. */
+static inline NBK_OPTIM_HD void nbk_scaler_update_at(const nbk_scaler_update_args *a)
+{
+    float found = 0;
+    for (int k = 0; k < a->n; k++) found += *a->found_inf[k];
+    if (found != 0) {
+        *a->scale = (float)(*a->scale * a->backoff_factor);
+        *a->growth_tracker = 0;
+        return;
+    }
+    const int64_t successful = *a->growth_tracker + 1;
+    if (successful == a->growth_interval) {
+        const float grown = (float)(*a->scale * a->growth_factor);
+        if (isfinite(grown)) *a->scale = grown;
+        *a->growth_tracker = 0;
+    } else {
+        *a->growth_tracker = successful;
+    }
 }
 
 #endif /* NB_KERNELS_OPTIM_H */

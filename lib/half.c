@@ -29,3 +29,17 @@ nb_tensor *nb__narrow(nb_tensor *r, nb_dtype dtype)
     nb_release(r);
     return out;
 }
+
+nb_tensor *nb__via_float32(int n, const nb_tensor *const *in, nb_dtype out_dtype, nb__float32_fn f, const void *ctx,
+                           bool *taken)
+{
+    *taken = nb__any_half(n, in);
+    if (!*taken) return NULL;
+    nb_tensor *w[8] = {0}; /* (n,) */
+    bool ok = n <= 8;
+    for (int k = 0; k < n && ok; k++)
+        if (in[k]) ok = (w[k] = nb__widen(in[k])) != NULL;
+    nb_tensor *r = ok ? f(w, ctx) : NULL;
+    for (int k = 0; k < n && k < 8; k++) nb_release(w[k]);
+    return nb__narrow(r, out_dtype);
+}

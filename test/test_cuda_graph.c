@@ -686,3 +686,67 @@ Test(cuda_graph, clipping_in_a_capture_and_across_devices, .init = cuda_test_set
     nb_params_free(p);
     nb_release(w), nb_release(g), nb_release(c), nb_release(gc);
 }
+
+/* ================================================================ the gradient scaler */
+
+/* One step of the seed's network under the scaler: scaled backward, Adam's step (skipped on the
+ * device after an Inf), the scale's update, grads zeroed in place. */
+static void scaled_adam_step(net *n, nb_params *params, nb_optimizer *opt, nb_grad_scaler *s)
+{
+    nb_scope_begin();
+    nb_tensor *y_pred = nb_mm(nb_relu(nb_mm(n->x, n->w1)), n->w2);
+    nb_backward(nb_grad_scaler_scale(s, nb_mse_loss(y_pred, n->y)));
+    nb_grad_scaler_step(s, opt);
+    nb_grad_scaler_update(s);
+    nb_params_zero_grad(params);
+    nb_scope_end();
+}
+
+Test(cuda_graph, a_replayed_scaled_step_skips_and_backs_off_on_an_injected_inf, .init = cuda_test_setup)
+{
+    net a = make_net(7, true), b = make_net(7, true);
+    nb_params *pa = nb_params_new(), *pb = nb_params_new();
+    nb_params_add(pa, a.w1), nb_params_add(pa, a.w2);
+    nb_params_add(pb, b.w1), nb_params_add(pb, b.w2);
+    nb_optimizer *oa = nb_adam_new(pa, (nb_adam_options){.lr = 1e-3});
+    nb_optimizer *ob = nb_adam_new(pb, (nb_adam_options){.lr = 1e-3});
+    nb_grad_scaler_options so = {.init_scale = 1024, .growth_interval = 2};
+    nb_grad_scaler *sa = nb_grad_scaler_new(so), *sb = nb_grad_scaler_new(so);
+    nb_tensor *good = nb_clone(a.x);
+    nb_tensor *bad = nb_clone(a.x);
+    nb_tensor *corner = nb_narrow(nb_narrow(bad, 0, 3, 1), 1, 5, 1);
+    nb_fill_(corner, INFINITY);
+    nb_release(corner);
+    scaled_adam_step(&a, pa, oa, sa); /* the first step makes the state: eager on both */
+    scaled_adam_step(&b, pb, ob, sb);
+    assert_ok();
+    cr_assert_eq(nb_graph_capture_begin(GPU), NB_OK, "%s", nb_last_error());
+    scaled_adam_step(&b, pb, ob, sb);
+    nb_graph *g = nb_graph_capture_end();
+    cr_assert_not_null(g, "%s", nb_last_error());
+    for (int step = 2; step <= 9; step++) {
+        const bool inf = step == 4 || step == 5;
+        nb_copy_(a.x, inf ? bad : good);
+        nb_copy_(b.x, inf ? bad : good);
+        float *before = floats_of(b.w1);
+        scaled_adam_step(&a, pa, oa, sa);
+        cr_assert_eq(nb_graph_replay(g), NB_OK, "%s", nb_last_error());
+        float *after = floats_of(b.w1);
+        if (inf) cr_assert(memcmp(before, after, 100 * 32 * sizeof(float)) == 0, "step %d changed w1", step);
+        else cr_assert(memcmp(before, after, 100 * 32 * sizeof(float)) != 0, "step %d left w1 alone", step);
+        free(before), free(after);
+        const double want = nb_grad_scaler_get_scale(sa);
+        cr_assert_eq(nb_item(nb_grad_scaler_get_scale_tensor(sb)), want, "step %d: scale %g replayed, %g eager", step,
+                     nb_item(nb_grad_scaler_get_scale_tensor(sb)), want);
+    }
+    cr_assert_eq(nb_grad_scaler_get_scale(sb), 1024.0 * 2 / 4 * 2 * 2); /* grew, backed off twice, grew twice */
+    assert_same_values(b.w1, a.w1, "w1");
+    assert_same_values(b.w2, a.w2, "w2");
+    nb_graph_release(g);
+    nb_release(good), nb_release(bad);
+    nb_grad_scaler_free(sa), nb_grad_scaler_free(sb);
+    nb_optimizer_free(oa), nb_optimizer_free(ob);
+    nb_params_free(pa), nb_params_free(pb);
+    free_net(&a), free_net(&b);
+    assert_ok();
+}

@@ -627,6 +627,38 @@ FN(f_clip_grad_norm_2, clip_grad_norm_of(in, 0.5, 2))
 FN(f_clip_grad_norm_inf, clip_grad_norm_of(in, 0.25, INFINITY))
 FN(f_clip_grad_norm_3, clip_grad_norm_of(in, 1e6, 3)) /* no clipping */
 
+/* the gradient scaler (scale 8, growth every step) over two parameters whose grads are a and b:
+ * the scaled sum of a, both grads after the unscale of an SGD step, and the scale after the
+ * update, flattened into one tensor */
+static nb_tensor *grad_scaler_of(nb_tensor *const *in)
+{
+    nb_params *params = nb_params_new();
+    for (int k = 0; k < 2; k++) {
+        nb_tensor *leaf = nb_requires_grad_(nb_zeros_like(in[k]), true);
+        if (!leaf || nb_backward_ex(leaf, in[k], false) != NB_OK || nb_params_add(params, leaf) != NB_OK) {
+            nb_params_free(params);
+            return NULL;
+        }
+    }
+    nb_optimizer *opt = nb_sgd_new(params, (nb_sgd_options){.lr = 0.5});
+    nb_grad_scaler *s = nb_grad_scaler_new((nb_grad_scaler_options){.init_scale = 8, .growth_interval = 1});
+    nb_tensor *scaled = nb_grad_scaler_scale(s, nb_sum(in[0]));
+    nb_tensor *y = scaled && nb_grad_scaler_step(s, opt) == NB_OK && nb_grad_scaler_update(s) == NB_OK
+                       ? nb_cat(4, (nb_tensor *const[]){nb_reshape(scaled, NB_SHAPE(1)),
+                                                        nb_flatten(nb_grad(nb_params_get(params, 0))),
+                                                        nb_flatten(nb_grad(nb_params_get(params, 1))),
+                                                        nb_reshape(nb_to_dtype(nb_grad_scaler_get_scale_tensor(s),
+                                                                               nb_dtype_of(scaled)),
+                                                                   NB_SHAPE(1))},
+                                0)
+                       : NULL;
+    nb_grad_scaler_free(s);
+    nb_optimizer_free(opt);
+    nb_params_free(params);
+    return y;
+}
+FN(f_grad_scaler, grad_scaler_of(in))
+
 /* draws reseed first: the same seed must give the same values on every device */
 FN(f_randint, (nb_manual_seed(31), nb_randint(-4, 9, NB_SHAPE(5, 6), o)))
 FN(f_randn_large, (nb_manual_seed(37), nb_randn(NB_SHAPE(333, 1031), o)))
@@ -1066,6 +1098,8 @@ static const row rows[] = {
      SAME_SHAPE_PAIRS, "FF", FLOATS, NULL, 0},
     {"clip_grad_norm_tensor_(grads a, b; 1e6, 3)", "nb_clip_grad_norm_tensor_", f_clip_grad_norm_3, STACKABLE, "FF",
      FLOATS, NULL, 0},
+    {"grad_scaler: scale(sum(a)), step and update over grads a, b", "nb_grad_scaler_scale", f_grad_scaler,
+     SAME_SHAPE_PAIRS, "FF", FLOATS, NULL, 0},
     /* indexing and shape */
     {"index_select(a, 0, 7 indices)", "nb_index_select", f_index_select_0, TWO_OR_THREE_DIMS, "F", ALL,
      "IndexSelectBackward", 0},
@@ -1122,6 +1156,7 @@ static const struct {
     {"nb_randperm", "draws a CPU int64 permutation; takes no device"},
     {"nb_tensor_dict_at", "a borrowed accessor of a loaded dict"},
     {"nb_tensor_dict_get", "a borrowed accessor of a loaded dict"},
+    {"nb_grad_scaler_get_scale_tensor", "a borrowed accessor of the scaler's scale (the grad_scaler row reads it)"},
 };
 
 /* Public ops that hand their tensors back through pointers (returning a status): rows may name

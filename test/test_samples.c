@@ -313,3 +313,56 @@ Test(samples, bad_arguments_print_usage, .init = nb_test_setup)
     assert_contains(help.out, "usage: mlp_manual", "stdout");
     free_result(&help);
 }
+
+/* ---------------------------------------------------------------- --dtype */
+
+/* mlp_manual on the golden inputs in dtype: every loss finite, the last below 1e-3 of the first
+ * (float32 ends near 3e-5 of a first loss of 2.9e7; float16, with its static gradient scale,
+ * near 260 and bfloat16, whose weights hold 8 bits, near 1.1e4), the weights written as float32 */
+static void check_trains_in(const char *dtype)
+{
+    char *out = make_tmpdir();
+    run_result r = run_sample("mlp_manual", (const char *[]){"--data", "golden/mlp/inputs", "--out", out, "--dtype",
+                                                             dtype, NULL});
+    assert_exit(&r, 0);
+    cr_assert_str_empty(r.err, "unexpected stderr:\n%s", r.err);
+    nb_tensor *losses = load_output(out, "losses.npy"); /* (500,) */
+    const float *l = nb_data(losses);
+    for (int i = 0; i < 500; i++) cr_assert(isfinite(l[i]), "%s: loss %d is %g", dtype, i + 1, l[i]);
+    cr_assert(l[499] < 1e-3 * l[0], "%s: the loss went from %g to %g", dtype, l[0], l[499]);
+    nb_tensor *w1 = load_output(out, "w1.npy");
+    cr_assert_eq(nb_dtype_of(w1), NB_FLOAT32);
+    nb_release(w1);
+    nb_release(losses);
+    free_result(&r);
+    remove_tree(out);
+    assert_ok();
+}
+
+Test(samples, mlp_manual_trains_in_float16, .init = nb_test_setup) { check_trains_in("float16"); }
+Test(samples, mlp_manual_trains_in_bfloat16, .init = nb_test_setup) { check_trains_in("bfloat16"); }
+
+Test(samples, mlp_manual_dtype_float32_is_the_default_and_bad_names_are_refused, .init = nb_test_setup)
+{
+    char *out1 = make_tmpdir(), *out2 = make_tmpdir();
+    run_result r1 = run_sample("mlp_manual", (const char *[]){"--data", "golden/mlp/inputs", "--out", out1, "--iters",
+                                                              "3", NULL});
+    run_result r2 = run_sample("mlp_manual", (const char *[]){"--data", "golden/mlp/inputs", "--out", out2, "--iters",
+                                                              "3", "--dtype=float32", NULL});
+    assert_exit(&r1, 0);
+    assert_exit(&r2, 0);
+    nb_tensor *a = load_output(out1, "losses.npy"), *b = load_output(out2, "losses.npy");
+    assert_close(a, b, 0, 0);
+    nb_release(a), nb_release(b);
+    run_result r3 = run_sample("mlp_manual", (const char *[]){"--iters", "3", "--dtype", "float64", NULL});
+    assert_exit(&r3, 0);
+    run_result bad = run_sample("mlp_manual", (const char *[]){"--dtype", "int64", NULL});
+    assert_exit(&bad, 2);
+    assert_contains(bad.err, "mlp_manual: unknown --dtype 'int64'", "stderr");
+    run_result none = run_sample("mlp_manual", (const char *[]){"--dtype", NULL});
+    assert_exit(&none, 2);
+    assert_contains(none.err, "--dtype needs a value", "stderr");
+    free_result(&r1), free_result(&r2), free_result(&r3), free_result(&bad), free_result(&none);
+    remove_tree(out1), remove_tree(out2);
+    assert_ok();
+}

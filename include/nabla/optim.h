@@ -130,6 +130,65 @@ NB_API nb_status nb_optimizer_schedule_step(nb_optimizer *opt, const nb_lr_sched
 /* The step of the last nb_optimizer_schedule_step (0 before any; kept by checkpoints). */
 NB_API int64_t nb_optimizer_last_schedule_step(const nb_optimizer *opt);
 
+/* ---------------------------------------------------------------- gradient scaling
+ *
+ * torch.cuda.amp.GradScaler for any device: the loss is multiplied by a scale before backward
+ * so that small float16 gradients do not flush to zero; before the step the gradients are divided
+ * by it again and checked, and a step whose gradients hold an Inf or NaN is skipped while the
+ * scale backs off. A loop:
+ *
+ *     nb_tensor *loss = ...;
+ *     nb_backward(nb_grad_scaler_scale(scaler, loss));
+ *     nb_grad_scaler_step(scaler, opt);      // unscales, steps unless a grad was Inf or NaN
+ *     nb_grad_scaler_update(scaler);         // grows or backs off the scale
+ *
+ * The scale (a 0-d float32), its growth tracker (a 0-d int64) and one found-inf flag per
+ * optimizer (a 0-d float32) live on the loss's device, made by the first nb_grad_scaler_scale and
+ * nb_grad_scaler_unscale_ (outside a graph capture); no call but nb_grad_scaler_get_scale reads
+ * anything back, and Adam/AdamW decide a skip on the device, so a whole step can be captured and
+ * replayed (nabla/cuda.h). SGD's skip is decided on the host (refused during a capture). Unlike
+ * PyTorch's, the gradients need not be float32 only: float64 ones are unscaled in float64
+ * (optimizers step float32 and float64 parameters; keep float32 parameters and compute in half,
+ * as autocast does). An optimizer is known to the scaler by its address. */
+typedef struct nb_grad_scaler nb_grad_scaler;
+
+/* GradScaler's arguments; zeros mean PyTorch's defaults: init_scale 65536, growth_factor 2 (> 1),
+ * backoff_factor 0.5 (in (0, 1)), growth_interval 2000 (> 0). disabled is PyTorch's
+ * enabled=False: every call passes through (scale returns a view of the loss, step is nb_optimizer_step,
+ * the scale reads 1). */
+typedef struct nb_grad_scaler_options {
+    double init_scale, growth_factor, backoff_factor;
+    int64_t growth_interval;
+    bool disabled;
+} nb_grad_scaler_options;
+
+NB_API nb_grad_scaler *nb_grad_scaler_new(nb_grad_scaler_options opts); /* NULL (and an error) for bad options */
+/* loss * scale, recorded, so backward gives scaled gradients (the scale made on loss's device on
+ * first use); a view of loss when disabled. */
+NB_API nb_tensor *nb_grad_scaler_scale(nb_grad_scaler *scaler, const nb_tensor *loss);
+/* Once per step per optimizer (before its step, after backward): every gradient of opt's
+ * parameters multiplied by 1 / scale in place, and opt's flag set when any holds an Inf or NaN,
+ * one fused pass on the device per 64 gradients. A second call before nb_grad_scaler_update is
+ * refused; so is a call after nb_grad_scaler_step. */
+NB_API nb_status nb_grad_scaler_unscale_(nb_grad_scaler *scaler, nb_optimizer *opt);
+/* opt's step, after unscaling if nb_grad_scaler_unscale_ was not called this step; the step
+ * changes nothing (parameters, moments, step counts) when a gradient was Inf or NaN. Once per
+ * optimizer per step. */
+NB_API nb_status nb_grad_scaler_step(nb_grad_scaler *scaler, nb_optimizer *opt);
+/* torch's _amp_update_scale_, on the device: after any optimizer's non-finite gradients the scale
+ * is multiplied by backoff_factor and the tracker reset; else after growth_interval steps in a
+ * row without them it is multiplied by growth_factor (unless that overflows float32). Needs an
+ * unscale (or step) since the last update. */
+NB_API nb_status nb_grad_scaler_update(nb_grad_scaler *scaler);
+/* The current scale, read back (init_scale before the first scale; 1 when disabled); NaN with
+ * an error during a graph capture. */
+NB_API double nb_grad_scaler_get_scale(const nb_grad_scaler *scaler);
+/* The scale itself, a 0-d float32 on the device, owned by the scaler (borrowed: do not release;
+ * it is the same tensor for the scaler's life, so a replay's value can be read from it); NULL
+ * before the first nb_grad_scaler_scale and when disabled. */
+NB_API nb_tensor *nb_grad_scaler_get_scale_tensor(const nb_grad_scaler *scaler);
+NB_API void nb_grad_scaler_free(nb_grad_scaler *scaler); /* NULL does nothing */
+
 #ifdef __cplusplus
 }
 #endif

@@ -334,6 +334,20 @@ static nb_status grad_scale(nbk_call c, const nbk_grad_list *l, const double *ac
     return NB_OK;
 }
 
+static nb_status grad_unscale(nbk_call c, const nbk_unscale_args *a)
+{
+    (void)c;
+    nbk_cpu_grad_unscale(a);
+    return NB_OK;
+}
+
+static nb_status scaler_update(nbk_call c, const nbk_scaler_update_args *a)
+{
+    (void)c;
+    nbk_scaler_update_at(a);
+    return NB_OK;
+}
+
 const nbk_device nbk_cpu_device = {
     .name = "cpu",
     .count = count,
@@ -378,4 +392,6 @@ const nbk_device nbk_cpu_device = {
     .adam_step = adam_step,
     .grad_norm = grad_norm,
     .grad_scale = grad_scale,
+    .grad_unscale = grad_unscale,
+    .scaler_update = scaler_update,
 };

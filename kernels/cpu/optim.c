@@ -4,6 +4,8 @@
  * in order, so the results do not depend on the thread count. */
 #include "optim.h"
 
+#include <string.h>
+
 #define T float
 #define SFX f32
 #include "../optim_adam_typed.h"
@@ -17,6 +19,7 @@
 
 void nbk_cpu_adam_step(const nbk_adam_args *a)
 {
+    if (a->found_inf && *a->found_inf != 0) return; /* the scaler found a non-finite gradient */
     for (int k = 0; k < a->n; k++) {
         const nbk_adam_tensor *t = &a->t[k];
         const double step = *t->step + 1;
@@ -76,4 +79,55 @@ void nbk_cpu_grad_scale(const nbk_grad_list *l, const double *acc, double norm_t
             for (int64_t i = 0; i < l->numel[k]; i++) g[i] *= coef;
         }
     }
+}
+
+/* Whether float f (double d) is Inf or NaN: its exponent bits all set. Integer tests, so the
+ * loops below vectorise (a floating-point isfinite in them does not). */
+static inline uint32_t not_finite_f32(float f)
+{
+    uint32_t b;
+    memcpy(&b, &f, sizeof b);
+    return (~b & 0x7F800000u) == 0;
+}
+
+static inline uint64_t not_finite_f64(double d)
+{
+    uint64_t b;
+    memcpy(&b, &d, sizeof b);
+    return (~b & 0x7FF0000000000000u) == 0;
+}
+
+void nbk_cpu_grad_unscale(const nbk_unscale_args *a)
+{
+    const float inv = nbk_inv_scale(*a->scale);
+    bool found = false;
+    for (int k = 0; k < a->l.n; k++) {
+        const int64_t n = a->l.numel[k];
+        if (a->l.dtype == NB_FLOAT32) {
+            float *g = a->l.grad[k]; /* (n,) */
+            uint32_t bad = 0;
+            if (inv == 1.0f) { /* torch leaves the values as they are: only the check */
+                for (int64_t i = 0; i < n; i++) bad |= not_finite_f32(g[i]);
+            } else {
+                for (int64_t i = 0; i < n; i++) {
+                    bad |= not_finite_f32(g[i]);
+                    g[i] = nbk_unscale_f32(g[i], inv);
+                }
+            }
+            found |= bad != 0;
+        } else {
+            double *g = a->l.grad[k]; /* (n,) */
+            uint64_t bad = 0;
+            if (inv == 1.0f) {
+                for (int64_t i = 0; i < n; i++) bad |= not_finite_f64(g[i]);
+            } else {
+                for (int64_t i = 0; i < n; i++) {
+                    bad |= not_finite_f64(g[i]);
+                    g[i] = nbk_unscale_f64(g[i], inv);
+                }
+            }
+            found |= bad != 0;
+        }
+    }
+    if (found) *a->found_inf = 1.0f;
 }

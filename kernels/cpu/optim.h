@@ -11,5 +11,7 @@ void nbk_cpu_adam_step(const nbk_adam_args *a);
 void nbk_cpu_grad_norm(const nbk_grad_list *l, double norm_type, double *acc);
 /* Every gradient scaled by the clip coefficient of the norm *acc gives (when below 1). */
 void nbk_cpu_grad_scale(const nbk_grad_list *l, const double *acc, double norm_type, double max_norm);
+/* The gradient scaler's non-finite check and unscale of a list, one pass over each gradient. */
+void nbk_cpu_grad_unscale(const nbk_unscale_args *a);
 
 #endif /* NB_KERNELS_CPU_OPTIM_H */

@@ -221,6 +221,16 @@ static nb_status grad_scale(nbk_call c, const nbk_grad_list *l, const double *ac
     return queued(c, nbk_cuda_grad_scale(c.device, l, acc, norm_type, max_norm));
 }
 
+static nb_status grad_unscale(nbk_call c, const nbk_unscale_args *a)
+{
+    return queued(c, nbk_cuda_grad_unscale(c.device, a));
+}
+
+static nb_status scaler_update(nbk_call c, const nbk_scaler_update_args *a)
+{
+    return queued(c, nbk_cuda_scaler_update(c.device, a));
+}
+
 /* ---------------------------------------------------------------- capture */
 
 static nb_status capture_begin(nbk_call c) { return nbk_cuda_capture_begin(c.device); }
@@ -276,6 +286,8 @@ const nbk_device nbk_cuda_device = {
     .adam_step = adam_step,
     .grad_norm = grad_norm,
     .grad_scale = grad_scale,
+    .grad_unscale = grad_unscale,
+    .scaler_update = scaler_update,
     .capture_begin = capture_begin,
     .capturing = nbk_cuda_capturing,
     .capture_end = capture_end,

@@ -9,7 +9,9 @@
  * takes the max of) its chunks in a fixed order and a fixed tree, and one block combines the
  * blocks' results in index order; the grid's size depends only on the sizes. The per-thread index
  * math is in __host__ __device__ functions. An Adam launch reads its rate and step counts from
- * device memory when it runs, so a replay of it uses the rate written there since. */
+ * device memory when it runs, so a replay of it uses the rate written there since, and skips the
+ * whole step (step counts included) when the gradient scaler's found-inf flag it is given is set.
+ * The scaler's unscale is one launch over the list, its update one thread. */
 #include "block_sum.cuh"
 #include "internal.h"
 #include "optim.h"
@@ -73,13 +75,20 @@ struct AdamLaunch {
 
 static_assert(sizeof(AdamLaunch) <= 4096, "a launch's arguments are at most 4 KB");
 
+/* Whether the gradient scaler asks the step to change nothing. */
+__host__ __device__ inline bool skipped(const nbk_adam_args &a) { return a.found_inf && *a.found_inf != 0; }
+
 __global__ void adam_advance_kernel(AdamLaunch L)
 {
+    if (skipped(L.a)) return;
     if ((int)threadIdx.x < L.a.n) *L.a.t[threadIdx.x].step += 1;
 }
 
 template <class T> __global__ void adam_kernel(AdamLaunch L)
 {
+    /* the flag is read before the step counts (advanced by the launch before this one, which
+     * read the same flag), and nothing in this launch writes it */
+    if (skipped(L.a)) return;
     const int64_t total = L.chunk_start[L.a.n];
     for (int64_t c = blockIdx.x; c < total; c += gridDim.x) {
         const int k = tensor_of_chunk(L.chunk_start, L.a.n, c);
@@ -168,6 +177,47 @@ template <class T> __global__ void scale_kernel(GradLaunch L, const double *acc,
     }
 }
 
+/* ---------------------------------------------------------------- the gradient scaler */
+
+struct UnscaleLaunch {
+    nbk_unscale_args a;
+    int64_t chunk_start[NBK_MULTI_MAX + 1];
+};
+
+static_assert(sizeof(UnscaleLaunch) <= 4096, "a launch's arguments are at most 4 KB");
+
+/* The elements [begin, end) of g that thread `thread` of a block of `threads` unscales: every
+ * threads-th from begin + thread. Whether one of them was Inf or NaN. */
+template <class T>
+__host__ __device__ inline bool unscale_share(T *g, int64_t begin, int64_t end, unsigned thread, unsigned threads,
+                                              float inv)
+{
+    bool found = false;
+    for (int64_t i = begin + thread; i < end; i += threads) {
+        const T v = g[i];
+        found |= !isfinite(v);
+        if constexpr (std::is_same<T, float>::value) g[i] = nbk_unscale_f32(v, inv);
+        else g[i] = nbk_unscale_f64(v, inv);
+    }
+    return found;
+}
+
+template <class T> __global__ void unscale_kernel(UnscaleLaunch L)
+{
+    const float inv = nbk_inv_scale(*L.a.scale);
+    const int64_t total = L.chunk_start[L.a.l.n];
+    bool found = false;
+    for (int64_t c = blockIdx.x; c < total; c += gridDim.x) {
+        const int k = tensor_of_chunk(L.chunk_start, L.a.l.n, c);
+        int64_t begin, end;
+        chunk_range(L.chunk_start, k, c, L.a.l.numel[k], &begin, &end);
+        found |= unscale_share<T>((T *)L.a.l.grad[k], begin, end, threadIdx.x, blockDim.x, inv);
+    }
+    if (found) *L.a.found_inf = 1.0f; /* every writer stores the same value: no atomic needed */
+}
+
+__global__ void scaler_update_kernel(nbk_scaler_update_args a) { nbk_scaler_update_at(&a); }
+
 GradLaunch grad_launch(const nbk_grad_list *l)
 {
     GradLaunch L;
@@ -226,4 +276,28 @@ extern "C" nb_status nbk_cuda_grad_scale(int device, const nbk_grad_list *l, con
     if (l->dtype == NB_FLOAT32) scale_kernel<float><<<grid, BLOCK, 0, stream>>>(L, acc, norm_type, max_norm);
     else scale_kernel<double><<<grid, BLOCK, 0, stream>>>(L, acc, norm_type, max_norm);
     return nbk_cuda_check(cudaGetLastError(), device, "launching the gradient scale kernel");
+}
+
+extern "C" nb_status nbk_cuda_grad_unscale(int device, const nbk_unscale_args *a)
+{
+    cudaStream_t stream;
+    nb_status st = nbk_cuda_use(device, &stream);
+    if (st != NB_OK) return st;
+    UnscaleLaunch L;
+    L.a = *a;
+    chunk_table(a->l.n, a->l.numel, L.chunk_start);
+    if (L.chunk_start[a->l.n] == 0) return NB_OK; /* only empty gradients: nothing to check */
+    const unsigned grid = grid_for(L.chunk_start[a->l.n], MAX_BLOCKS);
+    if (a->l.dtype == NB_FLOAT32) unscale_kernel<float><<<grid, BLOCK, 0, stream>>>(L);
+    else unscale_kernel<double><<<grid, BLOCK, 0, stream>>>(L);
+    return nbk_cuda_check(cudaGetLastError(), device, "launching the gradient unscale kernel");
+}
+
+extern "C" nb_status nbk_cuda_scaler_update(int device, const nbk_scaler_update_args *a)
+{
+    cudaStream_t stream;
+    nb_status st = nbk_cuda_use(device, &stream);
+    if (st != NB_OK) return st;
+    scaler_update_kernel<<<1, 1, 0, stream>>>(*a);
+    return nbk_cuda_check(cudaGetLastError(), device, "launching the gradient scaler's update kernel");
 }

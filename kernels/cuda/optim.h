@@ -20,6 +20,12 @@ nb_status nbk_cuda_grad_norm(int device, const nbk_grad_list *l, double norm_typ
 nb_status nbk_cuda_grad_scale(int device, const nbk_grad_list *l, const double *acc, double norm_type,
                               double max_norm);
 
+/* The gradient scaler's non-finite check and unscale of every gradient of a (one launch; the
+ * flag is set with plain stores of 1). */
+nb_status nbk_cuda_grad_unscale(int device, const nbk_unscale_args *a);
+/* The scaler's update (one thread of one block). */
+nb_status nbk_cuda_scaler_update(int device, const nbk_scaler_update_args *a);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,7 @@
 #include "../device.h"
 #include "../dtype.h"
 #include "../error.h"
+#include "../half.h"
 #include "../ewise.h"
 #include "../random.h"
 #include "../tensor.h"
@@ -88,8 +89,9 @@ static bool check_args(const nb_tensor *q, const nb_tensor *k, const nb_tensor *
     const nb_tensor *qkv[3] = {q, k, v};
     const char *names[3] = {"query", "key", "value"};
     if (!nb__check_devices(OP, 3, qkv)) return false;
-    if (!nb__is_floating(q->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 query, got %s", OP, nb_dtype_name(q->dtype)),
+    if (!nb__is_float_kind(q->dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 query (or float16 or bfloat16), got %s", OP,
+                        nb_dtype_name(q->dtype)),
                false;
     for (int t = 1; t < 3; t++)
         if (qkv[t]->dtype != q->dtype)
@@ -249,6 +251,15 @@ nb_tensor *nb_scaled_dot_product_attention(const nb_tensor *q, const nb_tensor *
     const nb_sdpa_options o = options ? *options : (nb_sdpa_options){0};
     sdpa_shape sh;
     if (!check_args(q, k, v, &o, &sh)) return NULL;
+    if (nb__is_half(q->dtype)) { /* in float32, rounded once (lib/half.c); a half mask widened too */
+        nb_tensor *wq = nb__widen(q), *wk = nb__widen(k), *wv = nb__widen(v);
+        nb_tensor *wm = o.attn_mask ? nb__widen(o.attn_mask) : NULL;
+        nb_sdpa_options wo = o;
+        wo.attn_mask = wm;
+        nb_tensor *r = wq && wk && wv && (wm || !o.attn_mask) ? nb_scaled_dot_product_attention(wq, wk, wv, &wo) : NULL;
+        nb_release(wq), nb_release(wk), nb_release(wv), nb_release(wm);
+        return nb__narrow(r, q->dtype);
+    }
     const nb_device dev = q->storage->device;
     const double scale = o.scale != 0 ? o.scale : 1.0 / sqrt((double)sh.e);
     const double p = o.dropout_p;

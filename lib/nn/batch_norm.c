@@ -10,6 +10,7 @@
 #include "../dtype.h"
 #include "../error.h"
 #include "../ewise.h"
+#include "../half.h"
 #include "../tensor.h"
 
 /* t itself when contiguous, else an untracked contiguous copy (*copy holds it, to release). */
@@ -29,9 +30,10 @@ static bool check_channel_tensor(const char *op, const char *name, const nb_tens
     if (!p) return true;
     const nb_tensor *pair[2] = {x, p};
     if (!nb__check_devices(op, 2, pair)) return false;
-    if (p->dtype != x->dtype)
-        return nb__fail(NB_ERR_DTYPE, "%s: expected a %s of the input's dtype %s, got %s", op, name,
-                        nb_dtype_name(x->dtype), nb_dtype_name(p->dtype)),
+    if (p->dtype != x->dtype && !(nb__is_half(x->dtype) && p->dtype == NB_FLOAT32)) /* PyTorch's mixed case */
+        return nb__fail(NB_ERR_DTYPE, "%s: expected a %s of the input's dtype %s%s, got %s", op, name,
+                        nb_dtype_name(x->dtype), nb__is_half(x->dtype) ? " (or float32)" : "",
+                        nb_dtype_name(p->dtype)),
                false;
     if (p->ndim != 1 || p->shape[0] != channels) {
         char ps[160];
@@ -49,8 +51,9 @@ static bool check_batch_norm(const char *op, const nb_tensor *x, const nb_tensor
 {
     if (nb__is_null(op, "input", x)) return false;
     char xs[160];
-    if (!nb__is_floating(x->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 input, got %s", op, nb_dtype_name(x->dtype)),
+    if (!nb__is_float_kind(x->dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 (or float16 or bfloat16) input, got %s", op,
+                        nb_dtype_name(x->dtype)),
                false;
     if (x->ndim < 2)
         return nb__fail(NB_ERR_SHAPE, "%s: expected an input of 2 or more dims (N, C, ...), got %s", op,
@@ -136,6 +139,39 @@ nb_status nb__backward_batch_norm(nb_node *node, nb_tensor *g, nb_tensor **gi)
     return NB_OK;
 }
 
+/* A running statistic as float32 for the float32 route: a float32 one itself, a half one an
+ * untracked float32 copy (*copy, written back by the caller). */
+static nb_tensor *stat_in_float32(const char *op, nb_tensor *r, nb_tensor **copy)
+{
+    *copy = NULL;
+    if (!r || !nb__is_half(r->dtype)) return r;
+    *copy = nb__untrack(nb__convert(op, r, NB_FLOAT32));
+    return *copy;
+}
+
+/* A half x (with weight, bias and running statistics of its dtype or float32, as PyTorch's mixed
+ * batch norm under autocast takes them) normalised in float32 and rounded once (lib/half.c); half
+ * running statistics are updated through float32 copies, written back rounded. */
+static nb_tensor *batch_norm_in_float32(const char *op, const nb_tensor *x, nb_tensor *running_mean,
+                                        nb_tensor *running_var, const nb_tensor *weight, const nb_tensor *bias,
+                                        bool training, double momentum, double eps)
+{
+    nb_tensor *rm32, *rv32;
+    nb_tensor *rm = stat_in_float32(op, running_mean, &rm32), *rv = stat_in_float32(op, running_var, &rv32);
+    nb_tensor *wx = nb__widen(x), *ww = nb__widen(weight), *wb = nb__widen(bias);
+    nb_tensor *r = NULL;
+    if ((rm || !running_mean) && (rv || !running_var) && wx && (ww || !weight) && (wb || !bias))
+        r = nb_batch_norm(wx, rm, rv, ww, wb, training, momentum, eps);
+    if (r && training) {
+        nb_no_grad_begin();
+        if (rm32 && !nb_copy_(running_mean, rm32)) nb_release(r), r = NULL;
+        if (r && rv32 && !nb_copy_(running_var, rv32)) nb_release(r), r = NULL;
+        nb_no_grad_end();
+    }
+    nb_release(rm32), nb_release(rv32), nb_release(wx), nb_release(ww), nb_release(wb);
+    return nb__narrow(r, x->dtype);
+}
+
 nb_tensor *nb_batch_norm(const nb_tensor *x, nb_tensor *running_mean, nb_tensor *running_var,
                          const nb_tensor *weight, const nb_tensor *bias, bool training, double momentum, double eps)
 {
@@ -143,6 +179,8 @@ nb_tensor *nb_batch_norm(const nb_tensor *x, nb_tensor *running_mean, nb_tensor 
     int64_t n, c, s;
     if (!check_batch_norm(op, x, running_mean, running_var, weight, bias, training, momentum, eps, &n, &c, &s))
         return NULL;
+    if (nb__is_half(x->dtype))
+        return batch_norm_in_float32(op, x, running_mean, running_var, weight, bias, training, momentum, eps);
     const nb_device dev = x->storage->device;
     /* the kernel reads contiguous x, weight and bias: strided ones are copied once */
     nb_tensor *xcopy, *wcopy = NULL, *bcopy = NULL, *out = NULL, *stats = NULL;

@@ -21,8 +21,8 @@ nb_batch_norm2d *nb_batch_norm2d_new(int64_t num_features, nb_options opts)
     const char *op = "nb_batch_norm2d_new";
     if (num_features <= 0)
         return nb__fail(NB_ERR_ARGUMENT, "%s: num_features must be positive, got %lld", op, (long long)num_features);
-    if (!nb__is_floating(opts.dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 parameters, got %s", op,
+    if (!nb__is_float_kind(opts.dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 (or float16 or bfloat16) parameters, got %s", op,
                         nb_dtype_name(opts.dtype));
     nb_batch_norm2d *l = calloc(1, sizeof *l);
     if (!l) return nb__fail(NB_ERR_MEMORY, "%s: out of memory", op);

@@ -28,6 +28,7 @@
 #include "../device.h"
 #include "../dtype.h"
 #include "../error.h"
+#include "../half.h"
 #include "../ewise.h"
 #include "../tensor.h"
 #include "../view.h"
@@ -171,8 +172,8 @@ static bool check_tensors(const char *op, const nb_tensor *x, const nb_tensor *w
                false;
     const nb_tensor *all[3] = {x, weight, bias};
     if (!nb__check_devices(op, bias ? 3 : 2, all)) return false;
-    if (!nb__is_floating(x->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 input, got %s", op,
+    if (!nb__is_float_kind(x->dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 (or float16 or bfloat16) input, got %s", op,
                         nb_dtype_name(x->dtype)),
                false;
     for (int i = 1; i < 3; i++)
@@ -268,8 +269,32 @@ typedef nb_tensor *(*batched_fn)(const char *op, const nb_tensor *x, const nb_te
                                  const nb_tensor *bias, const void *options);
 
 static nb_tensor *run_batched(const char *op, batched_fn f, int ndim, const nb_tensor *x, const nb_tensor *weight,
+                              const nb_tensor *bias, const void *options);
+
+/* run_batched's arguments but the tensors, for its float32 route */
+typedef struct conv_call {
+    const char *op;
+    batched_fn f;
+    int ndim;
+    const void *options;
+} conv_call;
+
+static nb_tensor *conv_in_float32(nb_tensor *const *w, const void *ctx)
+{
+    const conv_call *c = ctx;
+    return run_batched(c->op, c->f, c->ndim, w[0], w[1], w[2], c->options);
+}
+
+/* Half inputs (x, weight and bias of one dtype, checked) run in float32, rounded once
+ * (lib/half.c). */
+static nb_tensor *run_batched(const char *op, batched_fn f, int ndim, const nb_tensor *x, const nb_tensor *weight,
                               const nb_tensor *bias, const void *options)
 {
+    bool taken;
+    const conv_call call = {op, f, ndim, options};
+    nb_tensor *h = nb__via_float32(3, (const nb_tensor *const[]){x, weight, bias}, x->dtype, conv_in_float32, &call,
+                                   &taken);
+    if (taken) return h;
     nb__tracking_pause();
     nb_tensor *xb = x->ndim == ndim ? nb_retain((nb_tensor *)x) : nb_unsqueeze(x, 0);
     nb_tensor *y = xb ? f(op, xb, weight, bias, options) : NULL;

@@ -21,8 +21,8 @@ nb_conv2d_layer *nb_conv2d_layer_new(int64_t in_channels, int64_t out_channels, 
     if (o.groups <= 0 || in_channels % o.groups || out_channels % o.groups)
         return nb__fail(NB_ERR_ARGUMENT, "%s: groups (%lld) must divide in_channels (%lld) and out_channels (%lld)",
                         op, (long long)o.groups, (long long)in_channels, (long long)out_channels);
-    if (!nb__is_floating(opts.dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 parameters, got %s", op,
+    if (!nb__is_float_kind(opts.dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 (or float16 or bfloat16) parameters, got %s", op,
                         nb_dtype_name(opts.dtype));
     nb_conv2d_layer *l = calloc(1, sizeof *l);
     if (!l) return nb__fail(NB_ERR_MEMORY, "%s: out of memory", op);

@@ -8,6 +8,7 @@
 #include "../dtype.h"
 #include "../error.h"
 #include "../ewise.h"
+#include "../half.h"
 #include "../random.h"
 #include "../tensor.h"
 #include "../view.h"
@@ -27,6 +28,12 @@ nb_tensor *nb_dropout(const nb_tensor *x, double p, bool training)
     if (!(p >= 0 && p <= 1))
         return nb__fail(NB_ERR_ARGUMENT, "%s: expected a dropout probability between 0 and 1, got %g", op, p);
     if (!training || p == 0) return nb__alias(op, x);
+    if (nb__is_half(x->dtype)) { /* the mask and product in float32, rounded once (lib/half.c) */
+        nb_tensor *w = nb__widen(x);
+        nb_tensor *r = w ? nb_dropout(w, p, training) : NULL;
+        nb_release(w);
+        return nb__narrow(r, x->dtype);
+    }
     if (!nb__is_floating(x->dtype))
         return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 tensor, got %s", op, nb_dtype_name(x->dtype));
 

@@ -3,6 +3,7 @@
 #include "../dtype.h"
 #include "../error.h"
 #include "../tensor.h"
+#include "../half.h"
 #include "layers.h"
 
 #include <stdlib.h>
@@ -20,8 +21,8 @@ nb_embedding_layer *nb_embedding_layer_new(int64_t num_embeddings, int64_t embed
                             (long long)padding_idx, (long long)num_embeddings);
         if (padding_idx < 0) padding_idx += num_embeddings;
     }
-    if (!nb__is_floating(opts.dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 parameters, got %s", op,
+    if (!nb__is_float_kind(opts.dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 (or float16 or bfloat16) parameters, got %s", op,
                         nb_dtype_name(opts.dtype));
     const int64_t shape[2] = {num_embeddings, embedding_dim};
     int64_t numel;
@@ -33,7 +34,9 @@ nb_embedding_layer *nb_embedding_layer_new(int64_t num_embeddings, int64_t embed
     l->padding_idx = padding_idx;
     opts.requires_grad = false;
     nb__tracking_pause(); /* the layer owns its weight: no open scope may release it */
-    nb_tensor *w = nb_randn(2, shape, opts); /* (num_embeddings, embedding_dim) */
+    const nb_dtype dtype = opts.dtype;
+    if (nb__is_half(dtype)) opts.dtype = NB_FLOAT32; /* drawn in float32 (the draws' dtypes), rounded once */
+    nb_tensor *w = nb__narrow(nb_randn(2, shape, opts), dtype); /* (num_embeddings, embedding_dim) */
     bool ok = w != NULL;
     if (ok && padding_idx != NB_NO_PADDING) {
         nb_tensor *row = nb_select(w, 0, padding_idx); /* (embedding_dim,) */

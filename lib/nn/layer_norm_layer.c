@@ -27,8 +27,8 @@ nb_layer_norm_layer *nb_layer_norm_layer_new(int n, const int64_t *normalized_sh
     if (!nb__checked_numel(op, n, normalized_shape, &numel)) return NULL;
     if (!(eps >= 0) || isinf(eps))
         return nb__fail(NB_ERR_ARGUMENT, "%s: eps must be finite and at least 0, got %g", op, eps);
-    if (!nb__is_floating(opts.dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 parameters, got %s", op,
+    if (!nb__is_float_kind(opts.dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 (or float16 or bfloat16) parameters, got %s", op,
                         nb_dtype_name(opts.dtype));
     nb_layer_norm_layer *l = calloc(1, sizeof *l);
     if (!l) return nb__fail(NB_ERR_MEMORY, "%s: out of memory", op);

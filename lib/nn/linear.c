@@ -16,8 +16,8 @@ nb_linear *nb_linear_new(int64_t in_features, int64_t out_features, bool bias, n
     if (in_features <= 0 || out_features <= 0)
         return nb__fail(NB_ERR_ARGUMENT, "%s: in_features and out_features must be positive, got %lld and %lld",
                         op, (long long)in_features, (long long)out_features);
-    if (!nb__is_floating(opts.dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 parameters, got %s", op,
+    if (!nb__is_float_kind(opts.dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 (or float16 or bfloat16) parameters, got %s", op,
                         nb_dtype_name(opts.dtype));
     nb_linear *l = calloc(1, sizeof *l);
     if (!l) return nb__fail(NB_ERR_MEMORY, "%s: out of memory", op);

@@ -8,6 +8,7 @@
 #include "../device.h"
 #include "../dtype.h"
 #include "../error.h"
+#include "../half.h"
 #include "../ewise.h"
 #include "../tensor.h"
 
@@ -27,8 +28,9 @@ typedef struct pool_request {
 static bool check_input(const char *op, const nb_tensor *x)
 {
     if (nb__is_null(op, "input", x)) return false;
-    if (!nb__is_floating(x->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 input, got %s", op, nb_dtype_name(x->dtype)),
+    if (!nb__is_float_kind(x->dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 (or float16 or bfloat16) input, got %s", op,
+                        nb_dtype_name(x->dtype)),
                false;
     char xs[160];
     bool fits = x->ndim == 3 || x->ndim == 4;
@@ -124,11 +126,33 @@ static const nb_node_kind node_kinds[] = {
     [NBK_POOL_ADAPTIVE_AVG] = NB_NODE_ADAPTIVE_AVG_POOL2D,
 };
 
+static nb_tensor *pool_run(const char *op, const nb_tensor *x, const pool_request *r, const int64_t *out,
+                           nb_tensor **indices);
+
+/* pool_run's arguments but x, for its float32 route */
+typedef struct pool_call {
+    const char *op;
+    const pool_request *r;
+    const int64_t *out;
+    nb_tensor **indices;
+} pool_call;
+
+static nb_tensor *pool_in_float32(nb_tensor *const *w, const void *ctx)
+{
+    const pool_call *c = ctx;
+    return pool_run(c->op, w[0], c->r, c->out, c->indices);
+}
+
 /* Runs a checked request over x into an output of x's leading sizes and out; for max pooling
- * *indices receives the indices when asked (indices not NULL). */
+ * *indices receives the indices when asked (indices not NULL). A half x is pooled in float32 and
+ * rounded once (lib/half.c). */
 static nb_tensor *pool_run(const char *op, const nb_tensor *x, const pool_request *r, const int64_t *out,
                            nb_tensor **indices)
 {
+    bool taken;
+    const pool_call call = {op, r, out, indices};
+    nb_tensor *h = nb__via_float32(1, &x, x->dtype, pool_in_float32, &call, &taken);
+    if (taken) return h;
     const nb_device dev = x->storage->device;
     int64_t shape[4], numel;
     memcpy(shape, x->shape, (size_t)x->ndim * sizeof(int64_t));

@@ -19,7 +19,8 @@
  * kernel advances, and each group's rate a 0-d float64 on the device that the kernel reads
  * (rewritten by nb_optimizer_set_lr and the schedules), so nothing on the host changes from step
  * to step, a captured step replays correctly and a replay uses the rate set before it. A
- * non-contiguous parameter or grad is stepped through a contiguous copy. */
+ * non-contiguous parameter or grad is stepped through a contiguous copy. Under the gradient
+ * scaler the kernel also reads its found-inf flag and, where it is set, changes nothing. */
 #include "optimizer.h"
 
 #include "../device.h"
@@ -153,7 +154,8 @@ static bool adam_step_group(nb_optimizer *opt, nb_optim_group *g)
 {
     const adam_optimizer *a = (const adam_optimizer *)opt;
     adam_batch b = {.args = {.beta1 = a->o.beta1, .beta2 = a->o.beta2, .eps = a->o.eps,
-                             .weight_decay = g->weight_decay, .decoupled = a->decoupled}};
+                             .weight_decay = g->weight_decay, .decoupled = a->decoupled,
+                             .found_inf = opt->found_inf ? (const float *)nb__ptr(opt->found_inf) : NULL}};
     for (int i = 0; i < nb_params_count(g->params); i++) {
         nb_tensor *p = nb_params_get(g->params, i);
         if (p->grad && !add(&b, g, p, &g->state[i])) return drop(&b), false;
@@ -172,11 +174,11 @@ static void adam_describe(const nb_optimizer *opt, char *buf, size_t size)
 static const nb_optimizer_vtable adam_vtable = {.name = "Adam", .step_group = adam_step_group,
                                                 .prepare_group = adam_prepare_group,
                                                 .slot_names = {"exp_avg", "exp_avg_sq"}, .counts_steps = true,
-                                                .describe = adam_describe};
+                                                .describe = adam_describe, .skips_on_device = true};
 static const nb_optimizer_vtable adamw_vtable = {.name = "AdamW", .step_group = adam_step_group,
                                                  .prepare_group = adam_prepare_group,
                                                  .slot_names = {"exp_avg", "exp_avg_sq"}, .counts_steps = true,
-                                                 .describe = adam_describe};
+                                                 .describe = adam_describe, .skips_on_device = true};
 
 static nb_optimizer *adam_new(const char *op, int n, const nb_param_group *groups, nb_adam_options o, bool decoupled)
 {

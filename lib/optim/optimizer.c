@@ -141,6 +141,14 @@ nb_status nb_optimizer_step(nb_optimizer *opt)
     return nb_last_status() != NB_OK ? nb_last_status() : NB_ERR_ARGUMENT;
 }
 
+nb_status nb__optimizer_step_unless(nb_optimizer *opt, const nb_tensor *found_inf)
+{
+    opt->found_inf = found_inf;
+    const nb_status st = nb_optimizer_step(opt);
+    opt->found_inf = NULL;
+    return st;
+}
+
 void nb_optimizer_zero_grad(nb_optimizer *opt)
 {
     if (nb__is_null("nb_optimizer_zero_grad", "optimizer", opt)) return;

@@ -45,6 +45,9 @@ typedef struct nb_optimizer_vtable {
     const char *slot_names[2];
     bool counts_steps;
     void (*describe)(const nb_optimizer *opt, char *buf, size_t size);
+    /* Whether step_group honours opt->found_inf on the device (the fused Adam kernels); the
+     * gradient scaler decides the others' skips on the host. */
+    bool skips_on_device;
 } nb_optimizer_vtable;
 
 /* The shared part. SGD and Adam allocate a larger struct with this as its first member, so
@@ -54,6 +57,9 @@ struct nb_optimizer {
     nb_optim_group *groups; /* (ngroups,) */
     int ngroups;
     int64_t schedule_step; /* the step of the last nb_optimizer_schedule_step (0 before any) */
+    /* during a step of the gradient scaler: its found-inf flag (a 0-d float32 on the parameters'
+     * device), where a nonzero value makes the step change nothing; NULL otherwise */
+    const nb_tensor *found_inf;
 };
 
 /* Allocates an optimizer of size bytes (>= sizeof(nb_optimizer)) with its groups set from
@@ -65,6 +71,9 @@ nb_optimizer *nb__optimizer_new(const char *op, size_t size, const nb_optimizer_
 /* Makes room in g for the state of n parameters (its list may have grown); false (and an error)
  * when out of memory. */
 bool nb__optim_grow_state(nb_optim_group *g, int n);
+/* nb_optimizer_step, changing nothing where found_inf (a 0-d float32 on the parameters' device)
+ * holds a nonzero value when the step runs; for an optimizer whose vtable skips_on_device. */
+nb_status nb__optimizer_step_unless(nb_optimizer *opt, const nb_tensor *found_inf);
 /* An error naming op and option unless value is a number >= 0 (and < 1 when below_one). */
 bool nb__optim_check_option(const char *op, const char *option, double value, bool below_one);
 
