@@ -23,6 +23,8 @@
  * The gradients come from autograd: the product's (weight and input columns), the bias's
  * broadcast add, and the column nodes, each of which is the other's adjoint: the gradient of
  * im2col is col2im of the gradient, and that of col2im is im2col. */
+#include "../autocast.h"
+#include "../half.h"
 #include "../autograd/autograd.h"
 #include "../autograd/backward.h"
 #include "../device.h"
@@ -171,8 +173,8 @@ static bool check_tensors(const char *op, const nb_tensor *x, const nb_tensor *w
                false;
     const nb_tensor *all[3] = {x, weight, bias};
     if (!nb__check_devices(op, bias ? 3 : 2, all)) return false;
-    if (!nb__is_floating(x->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 input, got %s", op,
+    if (!nb__is_float_kind(x->dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 input (or float16, bfloat16), got %s", op,
                         nb_dtype_name(x->dtype)),
                false;
     for (int i = 1; i < 3; i++)
@@ -270,6 +272,12 @@ typedef nb_tensor *(*batched_fn)(const char *op, const nb_tensor *x, const nb_te
 static nb_tensor *run_batched(const char *op, batched_fn f, int ndim, const nb_tensor *x, const nb_tensor *weight,
                               const nb_tensor *bias, const void *options)
 {
+    if (nb__is_half(x->dtype)) { /* in float32, rounded once (lib/half.c) */
+        nb_tensor *wx = nb__widen(x), *ww = nb__widen(weight), *wb = bias ? nb__widen(bias) : NULL;
+        nb_tensor *r = wx && ww && (wb || !bias) ? run_batched(op, f, ndim, wx, ww, wb, options) : NULL;
+        nb_release(wx), nb_release(ww), nb_release(wb);
+        return nb__narrow(r, x->dtype);
+    }
     nb__tracking_pause();
     nb_tensor *xb = x->ndim == ndim ? nb_retain((nb_tensor *)x) : nb_unsqueeze(x, 0);
     nb_tensor *y = xb ? f(op, xb, weight, bias, options) : NULL;
@@ -346,6 +354,9 @@ nb_tensor *nb_conv2d(const nb_tensor *x, const nb_tensor *weight, const nb_tenso
                      const nb_conv2d_options *options)
 {
     const char *op = "nb_conv2d";
+    nb__autocast ac; /* input, weight and bias in the autocast dtype */
+    if (nb__autocast_lower(&ac, NB__AUTOCAST_ALL, 3, (const nb_tensor *[]){x, weight, bias}))
+        return nb__autocast_done(&ac, nb_conv2d(ac.t[0], ac.t[1], ac.t[2], options));
     const nb_conv2d_options o = options ? *options : NB_CONV2D_DEFAULTS;
     if (!check_tensors(op, x, weight, bias, 4, "(N, C, H, W)") || !check_conv2d_options(op, &o)) return NULL;
     return run_batched(op, conv2d_batched, 4, x, weight, bias, &o);
@@ -375,6 +386,9 @@ nb_tensor *nb_conv1d(const nb_tensor *x, const nb_tensor *weight, const nb_tenso
                      const nb_conv1d_options *options)
 {
     const char *op = "nb_conv1d";
+    nb__autocast ac; /* input, weight and bias in the autocast dtype */
+    if (nb__autocast_lower(&ac, NB__AUTOCAST_ALL, 3, (const nb_tensor *[]){x, weight, bias}))
+        return nb__autocast_done(&ac, nb_conv1d(ac.t[0], ac.t[1], ac.t[2], options));
     const nb_conv1d_options o = options ? *options : NB_CONV1D_DEFAULTS;
     if (!check_tensors(op, x, weight, bias, 3, "(N, C, L)")) return NULL;
     const nb_conv2d_options o2 = {.stride = {1, o.stride}, .padding = {0, o.padding}, .dilation = {1, o.dilation},
@@ -451,6 +465,9 @@ nb_tensor *nb_conv_transpose2d(const nb_tensor *x, const nb_tensor *weight, cons
                                const nb_conv_transpose2d_options *options)
 {
     const char *op = "nb_conv_transpose2d";
+    nb__autocast ac; /* input, weight and bias in the autocast dtype */
+    if (nb__autocast_lower(&ac, NB__AUTOCAST_ALL, 3, (const nb_tensor *[]){x, weight, bias}))
+        return nb__autocast_done(&ac, nb_conv_transpose2d(ac.t[0], ac.t[1], ac.t[2], options));
     const nb_conv_transpose2d_options o = options ? *options : NB_CONV_TRANSPOSE2D_DEFAULTS;
     if (!check_tensors(op, x, weight, bias, 4, "(N, C, H, W)") ||
         !check_numbers(op, o.stride, o.padding, o.dilation, o.groups, 2))
