@@ -518,3 +518,45 @@ Test(amp, a_weight_used_twice, AMP)
     cr_assert_eq(nb_backward(nb_sum(nb_mm(nb_mm(x, w2), w2))), NB_OK);
     assert_near(g, nb_grad(w2), 0.03, "the shared weight's gradient");
 }
+
+/* Convolutions and attention of half inputs (what autocast gives them): the float32 op on the
+ * inputs' exact values, rounded once to their dtype, bit for bit; their gradients in the half
+ * dtype. */
+Test(amp, half_convolution_and_attention, AMP)
+{
+    static const nb_dtype halves[2] = {NB_FLOAT16, NB_BFLOAT16};
+    for (int d = 0; d < 2; d++) {
+        const nb_dtype h = halves[d];
+        nb_manual_seed(10);
+        nb_tensor *x = nb_requires_grad_(nb_to_dtype(nb_randn(NB_SHAPE(2, 3, 7, 6), NB_OPTS(NB_FLOAT32)), h), true);
+        nb_tensor *w = nb_to_dtype(nb_randn(NB_SHAPE(4, 3, 3, 3), NB_OPTS(NB_FLOAT32)), h);
+        nb_tensor *b = nb_to_dtype(nb_randn(NB_SHAPE(4), NB_OPTS(NB_FLOAT32)), h);
+        nb_tensor *got = nb_conv2d(x, w, b, NULL);
+        cr_assert_not_null(got, "%s", nb_last_error());
+        nb_tensor *want = nb_to_dtype(nb_conv2d(nb_to_dtype(x, NB_FLOAT32), nb_to_dtype(w, NB_FLOAT32),
+                                                nb_to_dtype(b, NB_FLOAT32), NULL),
+                                      h);
+        cr_assert_eq(nb_dtype_of(got), h);
+        cr_assert_eq(memcmp(nb_data(nb_contiguous(got)), nb_data(nb_contiguous(want)), (size_t)nb_numel(want) * 2), 0,
+                     "%s conv2d", nb_dtype_name(h));
+        cr_assert_eq(nb_backward(nb_sum(nb_to_dtype(got, NB_FLOAT32))), NB_OK, "%s", nb_last_error());
+        cr_assert_eq(nb_dtype_of(nb_grad(x)), h);
+
+        nb_tensor *q = nb_to_dtype(nb_randn(NB_SHAPE(2, 5, 8), NB_OPTS(NB_FLOAT32)), h);
+        nb_tensor *k = nb_to_dtype(nb_randn(NB_SHAPE(2, 6, 8), NB_OPTS(NB_FLOAT32)), h);
+        nb_tensor *v = nb_to_dtype(nb_randn(NB_SHAPE(2, 6, 4), NB_OPTS(NB_FLOAT32)), h);
+        got = nb_scaled_dot_product_attention(q, k, v, NULL);
+        cr_assert_not_null(got, "%s", nb_last_error());
+        want = nb_to_dtype(nb_scaled_dot_product_attention(nb_to_dtype(q, NB_FLOAT32), nb_to_dtype(k, NB_FLOAT32),
+                                                           nb_to_dtype(v, NB_FLOAT32), NULL),
+                           h);
+        cr_assert_eq(nb_dtype_of(got), h);
+        cr_assert_eq(memcmp(nb_data(nb_contiguous(got)), nb_data(nb_contiguous(want)), (size_t)nb_numel(want) * 2), 0,
+                     "%s attention", nb_dtype_name(h));
+        /* a mask of another floating dtype than the query's is refused as before */
+        nb_tensor *mask = nb_zeros(NB_SHAPE(5, 6), NB_OPTS(NB_FLOAT32));
+        const nb_sdpa_options o = {.attn_mask = mask};
+        cr_assert_null(nb_scaled_dot_product_attention(q, k, v, &o));
+        assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_scaled_dot_product_attention"));
+    }
+}
