@@ -25,6 +25,56 @@ static _Thread_local frame *stack;                                   /* (cap,), 
 static _Thread_local int depth, cap;
 static _Thread_local int off; /* > 0 inside an autocast op or a backward pass */
 
+/* Casts of float32 parameters (leaves that require grad) to a region's dtype, kept until the
+ * outermost region ends, as PyTorch does: a weight used by several ops of a forward pass is
+ * converted once. A cast is reused only while its source's storage is at the version it was
+ * made from (an in-place update makes a new one), and only made while grad mode is on (a cast
+ * made under no-grad has no history to carry gradients back). */
+typedef struct cached {
+    nb_tensor *src, *cast; /* references of the cache's own */
+    uint64_t version;
+    nb_dtype dtype;
+} cached;
+static _Thread_local cached *cache; /* (ncached,) */
+static _Thread_local int ncached, cache_cap;
+
+static void clear_cache(void)
+{
+    for (int i = 0; i < ncached; i++) {
+        nb__release_ref(cache[i].src);
+        nb__release_ref(cache[i].cast);
+    }
+    free(cache);
+    cache = NULL, ncached = cache_cap = 0;
+}
+
+int nb__autocast_cache_size(void) { return ncached; }
+
+/* t (a float32 leaf that requires grad) cast to dtype, from the cache or made and cached; a new
+ * reference (nb_retain's) for the caller. NULL on failure. */
+static nb_tensor *cached_cast(const nb_tensor *t, nb_dtype dtype)
+{
+    for (int i = 0; i < ncached; i++)
+        if (cache[i].src == t && cache[i].dtype == dtype) {
+            if (cache[i].version == t->storage->version) return nb_retain(cache[i].cast);
+            nb__release_ref(cache[i].src); /* stale: updated in place since */
+            nb__release_ref(cache[i].cast);
+            cache[i] = cache[--ncached];
+            break;
+        }
+    nb_tensor *cast = nb_to_dtype(t, dtype);
+    if (!cast) return NULL;
+    if (ncached == cache_cap) {
+        int grown = cache_cap ? 2 * cache_cap : 16;
+        cached *c = realloc(cache, (size_t)grown * sizeof *c);
+        if (!c) return cast; /* not cached, still cast */
+        cache = c, cache_cap = grown;
+    }
+    cache[ncached++] = (cached){.src = nb__retain_ref((nb_tensor *)t), .cast = nb__retain_ref(cast),
+                                .version = t->storage->version, .dtype = dtype};
+    return cast;
+}
+
 static bool known_device(nb_device_type device) { return device == NB_CPU || device == NB_CUDA; }
 
 static nb_status push(const char *op, nb_device_type device, bool on, nb_dtype dtype)
@@ -72,6 +122,7 @@ nb_status nb_autocast_end(void)
     if (depth == 0) {
         free(stack);
         stack = NULL, cap = 0;
+        clear_cache();
     }
     return NB_OK;
 }
@@ -102,7 +153,8 @@ static bool applies(unsigned devices, int n, const nb_tensor *const *in, nb_devi
 }
 
 /* Casts the inputs on device of a floating dtype other than float64 (PyTorch's eligible
- * tensors) to dtype; turns autocast off until nb__autocast_done. */
+ * tensors) to dtype, float32 parameters to a half dtype through the cache; turns autocast off
+ * until nb__autocast_done. */
 static void cast_all(nb__autocast *ac, nb_device_type device, nb_dtype dtype, int n, const nb_tensor *const *in)
 {
     ac->n = n;
@@ -110,7 +162,12 @@ static void cast_all(nb__autocast *ac, nb_device_type device, nb_dtype dtype, in
         const nb_tensor *t = in[i];
         const bool eligible = t && t->storage->device.type == device && t->dtype != dtype &&
                               (t->dtype == NB_FLOAT32 || nb__is_half(t->dtype));
-        ac->t[i] = eligible ? nb_to_dtype(t, dtype) : t ? nb_retain((nb_tensor *)t) : NULL;
+        const bool parameter = eligible && t->dtype == NB_FLOAT32 && nb__is_half(dtype) && t->requires_grad &&
+                               !t->grad_fn && nb_is_grad_enabled();
+        ac->t[i] = parameter  ? cached_cast(t, dtype)
+                   : eligible ? nb_to_dtype(t, dtype)
+                   : t        ? nb_retain((nb_tensor *)t)
+                              : NULL;
     }
     off++;
 }

@@ -38,5 +38,7 @@ bool nb__autocast_active(nb_device_type device);
  * ops run in the dtypes their forward ops had. */
 void nb__autocast_suspend(void);
 void nb__autocast_resume(void);
+/* Tests: how many parameter casts this thread's regions hold. */
+int nb__autocast_cache_size(void);
 
 #endif /* NB_AUTOCAST_H */

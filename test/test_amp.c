@@ -560,3 +560,41 @@ Test(amp, half_convolution_and_attention, AMP)
         assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_scaled_dot_product_attention"));
     }
 }
+
+int nb__autocast_cache_size(void); /* lib/autocast.h: the parameter casts this thread's regions hold */
+
+/* A float32 parameter is cast once per outermost region, as PyTorch caches it; an in-place update
+ * makes a new cast, a cast made under no-grad is not kept (it would carry no gradient), and the
+ * cache is emptied when the outermost region ends. */
+Test(amp, parameter_casts_are_cached_per_region, AMP)
+{
+    nb_manual_seed(12);
+    nb_tensor *w = nb_requires_grad_(nb_randn(NB_SHAPE(4, 4), NB_OPTS(NB_FLOAT32)), true);
+    nb_tensor *x = nb_randn(NB_SHAPE(2, 4), NB_OPTS(NB_FLOAT32));
+    nb_autocast_begin(NB_CPU, NB_BFLOAT16);
+    nb_no_grad_begin();
+    nb_tensor *y0 = nb_mm(x, w);
+    nb_no_grad_end();
+    cr_assert_eq(nb__autocast_cache_size(), 0, "a cast made under no-grad was cached");
+    nb_tensor *y1 = nb_mm(x, w);
+    nb_autocast_begin(NB_CPU, NB_BFLOAT16); /* a nested region shares the outer one's cache */
+    nb_tensor *y2 = nb_mm(y1, w);
+    nb_autocast_end();
+    cr_assert_eq(nb__autocast_cache_size(), 1, "the weight was cast %d times", nb__autocast_cache_size());
+    cr_assert_eq(memcmp(nb_data(y0), nb_data(y1), 2 * 4 * sizeof(uint16_t)), 0);
+    /* an update in place: the next use sees the new values */
+    nb_no_grad_begin();
+    nb_mul_scalar_(w, 2.0);
+    nb_no_grad_end();
+    nb_tensor *y3 = nb_mm(x, w);
+    cr_assert_eq(nb__autocast_cache_size(), 1);
+    nb_tensor *loss = nb_sum(nb_to_dtype(nb_add(y2, y3), NB_FLOAT32));
+    nb_autocast_end();
+    cr_assert_eq(nb__autocast_cache_size(), 0, "the cache outlived its region");
+    nb_tensor *want3 = nb_mul_scalar(nb_to_dtype(y1, NB_FLOAT32), 2.0); /* powers of two scale exactly */
+    assert_near(y3, want3, 0.0, "the product after the update");
+    /* the gradient reaches the parameter through the cached casts, in float32 */
+    cr_assert_eq(nb_backward(loss), NB_OK, "%s", nb_last_error());
+    cr_assert_not_null(nb_grad(w));
+    cr_assert_eq(nb_dtype_of(nb_grad(w)), NB_FLOAT32);
+}
