@@ -102,7 +102,7 @@ Test(amp, tf32_products_on_cuda, AMP_CUDA)
     nb_tensor *f32 = nb_to(nb_mm(ga, gb), NB_DEVICE_CPU);
     nb_set_float32_matmul_precision("high");
     nb_tensor *tf32 = nb_to(nb_mm(ga, gb), NB_DEVICE_CPU);
-    nb_tensor *tf32_batched = nb_to(nb_matmul(nb_unsqueeze(ga, 0), gb), NB_DEVICE_CPU);
+    nb_tensor *tf32_batched = nb_to(nb_matmul(nb_unsqueeze(ga, 0), nb_unsqueeze(gb, 0)), NB_DEVICE_CPU); /* strided-batched */
     nb_set_float32_matmul_precision("highest");
     nb_tensor *again = nb_to(nb_mm(ga, gb), NB_DEVICE_CPU);
     cr_assert_not_null(again, "%s", nb_last_error());
@@ -124,11 +124,14 @@ Test(amp, half_products_on_cuda, AMP_CUDA)
         nb_manual_seed(5);
         nb_tensor *a = nb_to_dtype(nb_randn(NB_SHAPE(2, 64, 96), NB_OPTS(NB_FLOAT32)), halves[d]);
         nb_tensor *b = nb_to_dtype(nb_randn(NB_SHAPE(96, 40), NB_OPTS(NB_FLOAT32)), halves[d]);
-        nb_tensor *ga = nb_to(a, NB_DEVICE_CUDA(0)), *gb = nb_to(b, NB_DEVICE_CUDA(0));
+        nb_tensor *b3 = nb_to_dtype(nb_randn(NB_SHAPE(2, 96, 40), NB_OPTS(NB_FLOAT32)), halves[d]);
+        nb_tensor *ga = nb_to(a, NB_DEVICE_CUDA(0)), *gb = nb_to(b, NB_DEVICE_CUDA(0)), *gb3 = nb_to(b3, NB_DEVICE_CUDA(0));
         const double tol = halves[d] == NB_FLOAT16 ? 1e-6 : 3e-5;
         char what[64];
-        snprintf(what, sizeof what, "%s matmul", nb_dtype_name(halves[d]));
+        snprintf(what, sizeof what, "%s matmul folded into one product", nb_dtype_name(halves[d]));
         cuda_assert_close(nb_matmul(ga, gb), nb_matmul(a, b), NB_DEVICE_CUDA(0), tol, what);
+        snprintf(what, sizeof what, "%s batched matmul", nb_dtype_name(halves[d]));
+        cuda_assert_close(nb_matmul(ga, gb3), nb_matmul(a, b3), NB_DEVICE_CUDA(0), tol, what);
         snprintf(what, sizeof what, "%s mm of a transposed view", nb_dtype_name(halves[d]));
         nb_tensor *a2 = nb_select(a, 0, 1), *ga2 = nb_select(ga, 0, 1);
         cuda_assert_close(nb_mm(nb_t(gb), nb_t(ga2)), nb_mm(nb_t(b), nb_t(a2)), NB_DEVICE_CUDA(0), tol, what);
