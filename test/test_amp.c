@@ -190,6 +190,7 @@ Test(amp, refusals, AMP)
 /* The inputs of the table's ops (gen_autocast.py's inputs()), of one floating dtype, on device. */
 typedef struct inputs {
     nb_tensor *a, *b, *a3, *b3, *x, *w, *bias, *x3, *w3, *b4, *x4, *w4, *wt4, *ln_w, *ln_b, *p, *pt, *labels;
+    nb_tensor *bn_w, *bn_b, *running_mean, *running_var; /* float32, as a layer's */
 } inputs;
 
 static nb_tensor *draw(nb_dtype dtype, nb_device device, int ndim, const int64_t *shape)
@@ -214,6 +215,10 @@ static inputs make_inputs(nb_dtype dtype, nb_device device)
     t.pt = nb_sigmoid(t.p);
     const int64_t labels[4] = {1, 0, 5, 2};
     t.labels = nb_to(nb_from_array(labels, NB_SHAPE(4), NB_OPTS(NB_INT64)), device);
+    t.bn_w = draw(NB_FLOAT32, device, NB_SHAPE(3));
+    t.bn_b = draw(NB_FLOAT32, device, NB_SHAPE(3));
+    t.running_mean = nb_to(nb_zeros(NB_SHAPE(3), NB_OPTS(NB_FLOAT32)), device);
+    t.running_var = nb_to(nb_ones(NB_SHAPE(3), NB_OPTS(NB_FLOAT32)), device);
     cr_assert_not_null(t.labels, "%s", nb_last_error());
     return t;
 }
@@ -223,7 +228,8 @@ static const char *const op_names[] = {
     "mm", "matmul", "linear", "conv1d", "conv2d", "conv_transpose2d", "softmax", "log_softmax", "layer_norm",
     "sum", "sum_dim", "cumsum", "prod", "prod_dim", "norm", "logsumexp", "exp", "log", "log1p", "pow_scalar",
     "rsqrt", "reciprocal", "softplus", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy",
-    "nll_loss", "bce_with_logits", "add", "mul", "relu", "gelu", "mean", "tanh",
+    "nll_loss", "bce_with_logits", "add", "mul", "relu", "gelu", "mean", "tanh", "batch_norm", "max_pool2d",
+    "avg_pool2d", "adaptive_avg_pool2d",
 };
 #define NOPS (int)(sizeof op_names / sizeof op_names[0])
 
@@ -269,6 +275,10 @@ static nb_tensor *run_op(int i, const inputs *t)
     case 33: return nb_gelu(t->a, false);
     case 34: return nb_mean(t->a);
     case 35: return nb_tanh(t->a);
+    case 36: return nb_batch_norm(t->x4, t->running_mean, t->running_var, t->bn_w, t->bn_b, true, 0.1, 1e-5);
+    case 37: return nb_max_pool2d(t->x4, &(nb_max_pool2d_options){.kernel_size = {2, 2}});
+    case 38: return nb_avg_pool2d(t->x4, &(nb_avg_pool2d_options){.kernel_size = {2, 2}, .count_include_pad = true});
+    case 39: return nb_adaptive_avg_pool2d(t->x4, 2, 3);
     }
     cr_assert_fail("no op %d", i);
     return NULL;
@@ -600,4 +610,33 @@ Test(amp, parameter_casts_are_cached_per_region, AMP)
     cr_assert_eq(nb_backward(loss), NB_OK, "%s", nb_last_error());
     cr_assert_not_null(nb_grad(w));
     cr_assert_eq(nb_dtype_of(nb_grad(w)), NB_FLOAT32);
+}
+
+/* Batch norm of a half input (a convolution's output under autocast) with float32 parameters and
+ * running statistics: the float32 op on the input's exact values, rounded once to its dtype, the
+ * statistics updated as the float32 op updates them; pooling of a half input likewise. */
+Test(amp, half_batch_norm_and_pooling, AMP)
+{
+    nb_manual_seed(13);
+    nb_tensor *x = nb_to_dtype(nb_randn(NB_SHAPE(2, 3, 5, 4), NB_OPTS(NB_FLOAT32)), NB_BFLOAT16);
+    nb_tensor *w = nb_randn(NB_SHAPE(3), NB_OPTS(NB_FLOAT32)), *b = nb_randn(NB_SHAPE(3), NB_OPTS(NB_FLOAT32));
+    nb_tensor *rm[2] = {nb_zeros(NB_SHAPE(3), NB_OPTS(NB_FLOAT32)), nb_zeros(NB_SHAPE(3), NB_OPTS(NB_FLOAT32))};
+    nb_tensor *rv[2] = {nb_ones(NB_SHAPE(3), NB_OPTS(NB_FLOAT32)), nb_ones(NB_SHAPE(3), NB_OPTS(NB_FLOAT32))};
+    nb_tensor *got = nb_batch_norm(x, rm[0], rv[0], w, b, true, 0.1, 1e-5);
+    cr_assert_not_null(got, "%s", nb_last_error());
+    nb_tensor *want = nb_to_dtype(nb_batch_norm(nb_to_dtype(x, NB_FLOAT32), rm[1], rv[1], w, b, true, 0.1, 1e-5),
+                                  NB_BFLOAT16);
+    cr_assert_eq(nb_dtype_of(got), NB_BFLOAT16);
+    cr_assert_eq(memcmp(nb_data(got), nb_data(want), (size_t)nb_numel(want) * 2), 0);
+    cr_assert_eq(memcmp(nb_data(rm[0]), nb_data(rm[1]), 3 * sizeof(float)), 0);
+    cr_assert_eq(memcmp(nb_data(rv[0]), nb_data(rv[1]), 3 * sizeof(float)), 0);
+    nb_tensor *p = nb_max_pool2d(x, &(nb_max_pool2d_options){.kernel_size = {2, 2}});
+    nb_tensor *p32 = nb_to_dtype(nb_max_pool2d(nb_to_dtype(x, NB_FLOAT32), &(nb_max_pool2d_options){.kernel_size = {2, 2}}),
+                                 NB_BFLOAT16);
+    cr_assert_eq(nb_dtype_of(p), NB_BFLOAT16);
+    cr_assert_eq(memcmp(nb_data(p), nb_data(p32), (size_t)nb_numel(p32) * 2), 0);
+    /* float64 parameters with a half input are refused as before */
+    nb_tensor *w64 = nb_to_dtype(w, NB_FLOAT64);
+    cr_assert_null(nb_batch_norm(x, NULL, NULL, w64, NULL, true, 0.1, 1e-5));
+    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_batch_norm", "bfloat16"));
 }

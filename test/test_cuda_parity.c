@@ -1401,6 +1401,9 @@ static const char *const half_rows[] = {
     "conv1d(x[:, :, 0], w[:, :, 0], b, stride 2, padding 1)",
     "conv_transpose2d(x, w.transpose(0, 1), b, stride 2, padding (1,0), output_padding 1)", "sdpa(q, k, v)",
     "sdpa(q, k, v, bool mask tril(ones(L, S), 1))", "sdpa(q, k, v, additive mask -2 tril(ones(L, S)))",
+    /* pooling too (batch norm takes a half input with float32 parameters and statistics: suite amp) */
+    "max_pool2d(x, (3,2), (2,1), (1,1), (1,2), ceil)", "max_pool2d(x, (3,2), (2,1), (1,1), (1,2), ceil) indices",
+    "avg_pool2d(x, 3, 2, 1, ceil, count_include_pad=False)", "adaptive_avg_pool2d(x, (3,5))",
 };
 #define NHALF (int)(sizeof half_rows / sizeof half_rows[0])
 

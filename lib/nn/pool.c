@@ -8,6 +8,7 @@
 #include "../device.h"
 #include "../dtype.h"
 #include "../error.h"
+#include "../half.h"
 #include "../ewise.h"
 #include "../tensor.h"
 
@@ -27,8 +28,9 @@ typedef struct pool_request {
 static bool check_input(const char *op, const nb_tensor *x)
 {
     if (nb__is_null(op, "input", x)) return false;
-    if (!nb__is_floating(x->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 input, got %s", op, nb_dtype_name(x->dtype)),
+    if (!nb__is_float_kind(x->dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 input (or float16, bfloat16), got %s", op,
+                        nb_dtype_name(x->dtype)),
                false;
     char xs[160];
     bool fits = x->ndim == 3 || x->ndim == 4;
@@ -129,6 +131,12 @@ static const nb_node_kind node_kinds[] = {
 static nb_tensor *pool_run(const char *op, const nb_tensor *x, const pool_request *r, const int64_t *out,
                            nb_tensor **indices)
 {
+    if (nb__is_half(x->dtype)) { /* in float32, rounded once (lib/half.c): max pooling exactly */
+        nb_tensor *w = nb__widen(x);
+        nb_tensor *y = w ? pool_run(op, w, r, out, indices) : NULL;
+        nb_release(w);
+        return nb__narrow(y, x->dtype);
+    }
     const nb_device dev = x->storage->device;
     int64_t shape[4], numel;
     memcpy(shape, x->shape, (size_t)x->ndim * sizeof(int64_t));

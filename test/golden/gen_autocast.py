@@ -42,6 +42,7 @@ def inputs(dtype):
         "ln_w": r(6), "ln_b": r(6),
         "p": (torch.rand(4, 6, generator=g) + 0.5).to(dtype),
         "labels": torch.tensor([1, 0, 5, 2]),
+        "bn_w": torch.randn(3, generator=g), "bn_b": torch.randn(3, generator=g),  # float32: a layer's parameters
     }
 
 
@@ -83,6 +84,10 @@ OPS = [
     ("gelu", lambda t: F.gelu(t["a"])),
     ("mean", lambda t: torch.mean(t["a"])),
     ("tanh", lambda t: torch.tanh(t["a"])),
+    ("batch_norm", lambda t: F.batch_norm(t["x4"], torch.zeros(3), torch.ones(3), t["bn_w"], t["bn_b"], True)),
+    ("max_pool2d", lambda t: F.max_pool2d(t["x4"], 2)),
+    ("avg_pool2d", lambda t: F.avg_pool2d(t["x4"], 2)),
+    ("adaptive_avg_pool2d", lambda t: F.adaptive_avg_pool2d(t["x4"], (2, 3))),
 ]
 
 
