@@ -218,7 +218,6 @@ static nb_status gemm_any(int device, const nbk_gemm_args *g)
     return st;
 }
 
-
 nb_status nbk_cuda_gemm(int device, const nbk_gemm_args *g)
 {
     if (g->dtype != NB_FLOAT32 && g->dtype != NB_FLOAT64)
