@@ -414,10 +414,39 @@ NB_API nb_tensor *nb_argsort(const nb_tensor *t, int dim, bool descending);
 
 /* ---------------------------------------------------------------- linear algebra */
 
-/* (n, k) x (k, m) -> (n, m), float32 or float64; transposed views are multiplied without a copy. */
+/* (n, k) x (k, m) -> (n, m), float32 or float64 (or float16, bfloat16: cuBLAS's half GEMM on
+ * CUDA, float32 accumulation; float32 BLIS then rounded on the CPU); transposed views are
+ * multiplied without a copy. */
 NB_API nb_tensor *nb_mm(const nb_tensor *a, const nb_tensor *b);
 /* PyTorch's matmul: 1-D operands (dot, matrix-vector), batched with broadcast batch dims. */
 NB_API nb_tensor *nb_matmul(const nb_tensor *a, const nb_tensor *b);
+/* float32 products' precision, process-wide (torch.set_float32_matmul_precision): "highest" (the
+ * default) or "high"/"medium", which let CUDA's float32 products (nb_mm, nb_matmul, the linear
+ * layer, the convolutions) use TF32 tensor cores; the CPU's stay float32. Else NB_ERR_ARGUMENT. */
+NB_API nb_status nb_set_float32_matmul_precision(const char *precision);
+/* The current setting's name: "highest", "high" or "medium". */
+NB_API const char *nb_get_float32_matmul_precision(void);
+
+/* ---------------------------------------------------------------- autocast */
+
+/* Automatic mixed precision, torch.autocast's semantics. A region is thread-local and nests;
+ * inside one enabled for a device type, ops on tensors of that type cast their floating inputs
+ * (float64 excepted) as PyTorch's lists say: the products (nb_mm, nb_matmul, the linear layer,
+ * the convolutions, attention) to the region's dtype; the losses and nb_prod to float32, and on
+ * CUDA also softmax, log_softmax, layer norm, sum, cumsum, norm, logsumexp, exp, log, pow and the
+ * others of PyTorch's CUDA float32 list; every other op runs in its inputs' promoted dtype. The
+ * casts are recorded ops (float32 parameters keep float32 gradients); backward passes run
+ * without autocast. */
+/* Opens a region on device (NB_CPU or NB_CUDA) with dtype NB_FLOAT16 or NB_BFLOAT16. */
+NB_API nb_status nb_autocast_begin(nb_device_type device, nb_dtype dtype);
+/* Opens a region with autocast off on device (torch.autocast(enabled=False)). */
+NB_API nb_status nb_autocast_begin_disabled(nb_device_type device);
+/* Closes the innermost region; with none open, NB_ERR_ARGUMENT. */
+NB_API nb_status nb_autocast_end(void);
+/* Whether autocast is on for device on this thread. */
+NB_API bool nb_autocast_enabled(nb_device_type device);
+/* The dtype of device's current region, or its default (CPU bfloat16, CUDA float16). */
+NB_API nb_dtype nb_autocast_dtype(nb_device_type device);
 
 /* ---------------------------------------------------------------- autograd */
 

@@ -92,6 +92,9 @@ typedef struct nbk_device {
     /* out (n,) of dtype = start + i·step, computed in double and converted as cast converts */
     nb_status (*arange)(nbk_call c, nb_dtype dtype, double start, double step, int64_t n, void *out);
     nb_status (*gemm)(nbk_call c, const nbk_gemm_args *g);
+    /* float16 or bfloat16 operands and result (g->dtype), accumulated in float32; NULL where the
+     * device has no half product (lib/ then multiplies in float32 and rounds once) */
+    nb_status (*gemm_half)(nbk_call c, const nbk_gemm_args *g);
     nb_status (*reduce)(nbk_call c, nbk_reduce_op op, nb_dtype dtype, const nbk_reduce_plan *p);
     /* products, scans and sorts along rows (kernels/rows.h) */
     nb_status (*rows)(nbk_call c, nbk_rows_op op, const nbk_rows_args *a);

@@ -14,10 +14,12 @@ typedef struct nbk_matrix {
 } nbk_matrix;
 
 typedef struct nbk_gemm_args {
-    nb_dtype dtype;         /* float32 or float64, for all three */
+    nb_dtype dtype;         /* float32 or float64 (float16, bfloat16: gemm_half), for all three */
     int64_t batch, n, k, m; /* batch products (n, k) x (k, m) -> (n, m) */
     nbk_matrix a, b;        /* (batch, n, k) and (batch, k, m) */
     nbk_matrix c;           /* (batch, n, m), dense and row-major: rs = m, cs = 1, bs = n·m */
+    bool tf32;              /* float32 only: the device may round the operands to TF32 (CUDA's
+                             * tensor cores; nb_set_float32_matmul_precision); the CPU ignores it */
 } nbk_gemm_args;
 
 #endif /* NB_KERNELS_GEMM_H */

@@ -1,6 +1,7 @@
 /* ewise.c — elementwise ops: the table of dtype rules, the shared broadcasting path, and the
  * public entry points (arithmetic, math, comparisons, where, masked_fill, in-place forms). */
 #include "ewise.h"
+#include "autocast.h"
 
 #include "autograd/record.h"
 #include "dispatch.h"
@@ -258,10 +259,26 @@ static void release_all(int n, nb_tensor **ts)
     for (int k = 0; k < n; k++) nb_release(ts[k]);
 }
 
+/* The device types whose autocast runs op in float32: PyTorch's CUDA list (exp, log, log1p, expm1,
+ * reciprocal, rsqrt, pow, softplus); its CPU list names none of the elementwise ops. */
+static unsigned autocast_fp32_devices(nb_ew_op op)
+{
+    switch (op) {
+    case NB_EW_EXP: case NB_EW_LOG: case NB_EW_LOG1P: case NB_EW_EXPM1: case NB_EW_RECIPROCAL: case NB_EW_RSQRT:
+    case NB_EW_POW: case NB_EW_POW_SCALAR: case NB_EW_SQUARE: case NB_EW_SOFTPLUS:
+        return NB__AUTOCAST_CUDA;
+    default:
+        return 0;
+    }
+}
+
 nb_tensor *nb__ewise(const char *name, nb_ew_op op, int n, const nb_tensor *const *in, nb_scalars s)
 {
     for (int k = 0; k < n; k++)
         if (!in[k]) return nb__fail(NB_ERR_NULL, "%s: input %d is NULL", name, k + 1);
+    nb__autocast ac;
+    if (nb__autocast_fp32(&ac, autocast_fp32_devices(op), n, in))
+        return nb__autocast_done(&ac, nb__ewise(name, op, n, (const nb_tensor *const *)ac.t, s));
     if (!nb__check_devices(name, n, in)) return NULL;
     nb_dtype dt;
     if (!compute_dtype(name, op, n, in, s, &dt)) return NULL;

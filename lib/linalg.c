@@ -7,10 +7,12 @@
  * its cases to that with views (unsqueeze, expand, reshape), each recorded by lib/view.c, so
  * gradients flow back through them to the caller's tensors. */
 #include "autograd/record.h"
+#include "autocast.h"
 #include "device.h"
 #include "dtype.h"
 #include "half.h"
 #include "error.h"
+#include "precision.h"
 #include "ewise.h"
 
 #include <string.h>
@@ -69,9 +71,11 @@ static nb_tensor *product(const char *name, const nb_tensor *a, const nb_tensor 
     nb_tensor *out = nb__alloc(name, nd, shape, a->dtype, dev);
     if (!out) return NULL;
     const nbk_gemm_args g = {.dtype = a->dtype, .batch = batched ? a->shape[0] : 1, .n = n, .k = k, .m = m,
-                             .a = as_matrix(a), .b = as_matrix(b), .c = as_matrix(out)};
+                             .a = as_matrix(a), .b = as_matrix(b), .c = as_matrix(out),
+                             .tf32 = a->dtype == NB_FLOAT32 && nb__float32_matmul_tf32()};
     const nbk_device *table = nb__device_table(dev.type); /* the allocation found it */
-    if (nb__kernel_status(name, table->gemm(nb__call(name, dev), &g)) != NB_OK ||
+    nb_status (*gemm)(nbk_call, const nbk_gemm_args *) = nb__is_half(a->dtype) ? table->gemm_half : table->gemm;
+    if (nb__kernel_status(name, gemm(nb__call(name, dev), &g)) != NB_OK ||
         !nb__autograd_record_mm(name, out, a, b)) {
         nb_release(out);
         return NULL;
@@ -79,9 +83,17 @@ static nb_tensor *product(const char *name, const nb_tensor *a, const nb_tensor 
     return out;
 }
 
-/* float16 and bfloat16 operands: converted to float32, multiplied by the float32 GEMM (BLIS's
- * sgemm, cuBLAS's) and the product rounded once (lib/half.c); cuBLAS's half GEMMs on tensor cores
- * are a later step. */
+/* Whether a and b (float16 or bfloat16) are multiplied as they are, by the device's half GEMM
+ * (CUDA: cublasGemmEx on tensor cores, float32 accumulation, rounded once to the half dtype). */
+static bool has_half_gemm(const nb_tensor *a)
+{
+    const nbk_device *table = nb__device_table(a->storage->device.type);
+    return table && table->gemm_half;
+}
+
+/* float16 and bfloat16 operands on a device without a half GEMM (the CPU, whose BLIS has none
+ * that nabla uses): converted to float32, multiplied by BLIS's sgemm and the product rounded once
+ * (lib/half.c). The conversions cost two passes over the operands and one over the result. */
 static nb_tensor *half_product(nb_tensor *(*op)(const nb_tensor *, const nb_tensor *), const nb_tensor *a,
                                const nb_tensor *b)
 {
@@ -97,6 +109,9 @@ static nb_tensor *half_product(nb_tensor *(*op)(const nb_tensor *, const nb_tens
 nb_tensor *nb_mm(const nb_tensor *a, const nb_tensor *b)
 {
     if (nb__is_null("nb_mm", "a", a) || nb__is_null("nb_mm", "b", b)) return NULL;
+    nb__autocast ac;
+    if (nb__autocast_lower(&ac, NB__AUTOCAST_ALL, 2, (const nb_tensor *[]){a, b}))
+        return nb__autocast_done(&ac, nb_mm(ac.t[0], ac.t[1]));
     if (a->ndim != 2 || b->ndim != 2) {
         char as[160], bs[160];
         return nb__fail(NB_ERR_SHAPE,
@@ -107,7 +122,7 @@ nb_tensor *nb_mm(const nb_tensor *a, const nb_tensor *b)
     }
     if (!check_dtypes_devices("nb_mm", a, b)) return NULL;
     if (!inner_sizes_match("nb_mm", a, b, a->shape[1], b->shape[0])) return NULL;
-    if (nb__is_half(a->dtype)) return half_product(nb_mm, a, b);
+    if (nb__is_half(a->dtype) && !has_half_gemm(a)) return half_product(nb_mm, a, b);
     return product("nb_mm", a, b);
 }
 
@@ -205,6 +220,9 @@ static bool batch_shape(const nb_tensor *a, const nb_tensor *b, int *nd, int64_t
 nb_tensor *nb_matmul(const nb_tensor *a, const nb_tensor *b)
 {
     if (nb__is_null("nb_matmul", "a", a) || nb__is_null("nb_matmul", "b", b)) return NULL;
+    nb__autocast ac;
+    if (nb__autocast_lower(&ac, NB__AUTOCAST_ALL, 2, (const nb_tensor *[]){a, b}))
+        return nb__autocast_done(&ac, nb_matmul(ac.t[0], ac.t[1]));
     if (a->ndim == 0 || b->ndim == 0) {
         char as[160], bs[160];
         return nb__fail(NB_ERR_SHAPE, "nb_matmul: both tensors need at least 1 dim, got %s (%d-D) and %s (%d-D)",
@@ -212,7 +230,7 @@ nb_tensor *nb_matmul(const nb_tensor *a, const nb_tensor *b)
                         nb__shape_string(b->ndim, b->shape, bs, sizeof bs), b->ndim);
     }
     if (!check_dtypes_devices("nb_matmul", a, b)) return NULL;
-    if (nb__is_half(a->dtype)) return half_product(nb_matmul, a, b);
+    if (nb__is_half(a->dtype) && !has_half_gemm(a)) return half_product(nb_matmul, a, b);
     int64_t ka = a->shape[a->ndim - 1], kb = b->shape[b->ndim == 1 ? 0 : b->ndim - 2];
     if (!inner_sizes_match("nb_matmul", a, b, ka, kb)) return NULL;
 

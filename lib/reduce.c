@@ -8,6 +8,7 @@
 #include "half.h"
 #include "error.h"
 #include "reduce.h"
+#include "autocast.h"
 #include "tensor.h"
 
 #include <stdio.h>
@@ -259,7 +260,12 @@ static nb_tensor *reduce_dim(const char *name, reduce_kind kind, const nb_tensor
 
 /* ---------------------------------------------------------------- public entry points */
 
-nb_tensor *nb_sum(const nb_tensor *t) { return reduce_all("nb_sum", SUM, t); }
+nb_tensor *nb_sum(const nb_tensor *t)
+{
+    nb__autocast ac; /* float32 under CUDA's autocast */
+    if (nb__autocast_fp32(&ac, NB__AUTOCAST_CUDA, 1, &t)) return nb__autocast_done(&ac, nb_sum(ac.t[0]));
+    return reduce_all("nb_sum", SUM, t);
+}
 nb_tensor *nb_mean(const nb_tensor *t) { return reduce_all("nb_mean", MEAN, t); }
 nb_tensor *nb_max(const nb_tensor *t) { return reduce_all("nb_max", MAX, t); }
 nb_tensor *nb_min(const nb_tensor *t) { return reduce_all("nb_min", MIN, t); }
@@ -268,6 +274,9 @@ nb_tensor *nb_argmin(const nb_tensor *t) { return reduce_all("nb_argmin", ARGMIN
 
 nb_tensor *nb_sum_dim(const nb_tensor *t, int dim, bool keepdim)
 {
+    nb__autocast ac; /* float32 under CUDA's autocast */
+    if (nb__autocast_fp32(&ac, NB__AUTOCAST_CUDA, 1, &t))
+        return nb__autocast_done(&ac, nb_sum_dim(ac.t[0], dim, keepdim));
     return reduce_dim("nb_sum_dim", SUM, t, dim, keepdim);
 }
 nb_tensor *nb_mean_dim(const nb_tensor *t, int dim, bool keepdim)

@@ -3,6 +3,7 @@
  * extreme rules hold as for a single dim), over the input's own strides; the kept dims are
  * written to a contiguous output. amax/amin record a node whose backward shares the gradient
  * evenly among the elements that tie for the extreme, as torch.amax does. */
+#include "autocast.h"
 #include "autograd/record.h"
 #include "device.h"
 #include "dtype.h"
@@ -161,6 +162,9 @@ static nb_tensor *reduce_dims(const char *name, dims_kind kind, const nb_tensor 
 
 nb_tensor *nb_sum_dims(const nb_tensor *t, int n, const int *dims, bool keepdim)
 {
+    nb__autocast ac; /* float32 under CUDA's autocast */
+    if (nb__autocast_fp32(&ac, NB__AUTOCAST_CUDA, 1, &t))
+        return nb__autocast_done(&ac, nb_sum_dims(ac.t[0], n, dims, keepdim));
     return reduce_dims("nb_sum_dims", SUM, t, n, dims, keepdim);
 }
 nb_tensor *nb_mean_dims(const nb_tensor *t, int n, const int *dims, bool keepdim)

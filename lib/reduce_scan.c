@@ -2,6 +2,7 @@
  * nb_topk and nb_argsort (kernels/rows.h: their rules, the same on every device). The dim is
  * moved last and the input made contiguous (no copy when it already is), so the device sees
  * (rows, n); results are given back in the input's dim order, contiguous. */
+#include "autocast.h"
 #include "autograd/node.h"
 #include "autograd/record.h"
 #include "device.h"
@@ -120,6 +121,9 @@ static nb_tensor *prod_rows(const char *name, const nb_tensor *t, int d, nb_tens
 
 static nb_tensor *prod(const char *name, const nb_tensor *t, int dim, bool whole, bool keepdim)
 {
+    nb__autocast ac; /* float32 under autocast, on the CPU and CUDA */
+    if (nb__autocast_fp32(&ac, NB__AUTOCAST_ALL, 1, &t))
+        return nb__autocast_done(&ac, prod(name, ac.t[0], dim, whole, keepdim));
     if (t && nb__is_half(t->dtype)) { /* in float32, rounded once (lib/half.c) */
         nb_tensor *w = nb__widen(t);
         nb_tensor *r = w ? prod(name, w, dim, whole, keepdim) : NULL;
@@ -186,6 +190,8 @@ nb_tensor *nb__prod_others(const nb_tensor *t, int d)
 nb_tensor *nb_cumsum(const nb_tensor *t, int dim)
 {
     const char *name = "nb_cumsum";
+    nb__autocast ac; /* float32 under CUDA's autocast */
+    if (nb__autocast_fp32(&ac, NB__AUTOCAST_CUDA, 1, &t)) return nb__autocast_done(&ac, nb_cumsum(ac.t[0], dim));
     if (t && nb__is_half(t->dtype)) { /* in float32, rounded once (lib/half.c) */
         nb_tensor *w = nb__widen(t);
         nb_tensor *r = w ? nb_cumsum(w, dim) : NULL;

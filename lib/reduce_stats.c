@@ -4,6 +4,7 @@
  * pass of the device over rows (kernels/rows.h) with its own node; and nb_norm (p = 1, 2 or
  * infinity), computed from other ops (abs, square, sums, sqrt, amax) and recorded as one
  * NormBackward, whose gradient is PyTorch's (0 where a 2-norm is 0). */
+#include "autocast.h"
 #include "autograd/node.h"
 #include "autograd/record.h"
 #include "device.h"
@@ -170,6 +171,9 @@ nb_tensor *nb_std(const nb_tensor *t, int n, const int *dims, double correction,
 nb_tensor *nb_logsumexp(const nb_tensor *t, int n, const int *dims, bool keepdim)
 {
     const char *name = "nb_logsumexp";
+    nb__autocast ac; /* float32 under CUDA's autocast */
+    if (nb__autocast_fp32(&ac, NB__AUTOCAST_CUDA, 1, &t))
+        return nb__autocast_done(&ac, nb_logsumexp(ac.t[0], n, dims, keepdim));
     if (t && nb__is_half(t->dtype)) { /* in float32, rounded once (lib/half.c) */
         nb_tensor *w = nb__widen(t);
         nb_tensor *r = w ? nb_logsumexp(w, n, dims, keepdim) : NULL;
@@ -194,6 +198,9 @@ nb_tensor *nb_logsumexp(const nb_tensor *t, int n, const int *dims, bool keepdim
 nb_tensor *nb_norm(const nb_tensor *t, double p, int n, const int *dims, bool keepdim)
 {
     const char *name = "nb_norm";
+    nb__autocast ac; /* float32 under CUDA's autocast */
+    if (nb__autocast_fp32(&ac, NB__AUTOCAST_CUDA, 1, &t))
+        return nb__autocast_done(&ac, nb_norm(ac.t[0], p, n, dims, keepdim));
     if (t && nb__is_half(t->dtype)) { /* in float32, rounded once (lib/half.c) */
         nb_tensor *w = nb__widen(t);
         nb_tensor *r = w ? nb_norm(w, p, n, dims, keepdim) : NULL;

@@ -1427,6 +1427,18 @@ static const char *const half_rows[] = {
     "log_softmax(a, 1)", "cross_entropy(logits, labels)", "nll_loss(log_softmax(logits), labels, weight)",
     "layer_norm(x, w.shape, w, b)", "rms_norm(x, w.shape, w)", "mse_loss(a, b)", "huber_loss(a, b, mean, 1.25)",
     "bce_with_logits(a, b)",
+    /* the products on CUDA run cuBLAS's half GEMM (float32 accumulation, one rounding) where the
+     * CPU rounds BLIS's float32 product once: within cuda_assert_match's half tolerances
+     * (normalised MSE 1e-6 for float16, 3e-5 for bfloat16: a unit in the last place here and there) */
+    "matmul(a, b) as one 2-D product",
+    /* the convolutions and attention take half inputs through float32 (autocast casts to them) */
+    "conv2d(x, w, b, stride (2,1), padding 1, dilation (1,2))", "conv2d(x[:, :2], w[:, :1], b, stride (1,2), groups 2)",
+    "conv1d(x[:, :, 0], w[:, :, 0], b, stride 2, padding 1)",
+    "conv_transpose2d(x, w.transpose(0, 1), b, stride 2, padding (1,0), output_padding 1)", "sdpa(q, k, v)",
+    "sdpa(q, k, v, bool mask tril(ones(L, S), 1))", "sdpa(q, k, v, additive mask -2 tril(ones(L, S)))",
+    /* pooling too (batch norm takes a half input with float32 parameters and statistics: suite amp) */
+    "max_pool2d(x, (3,2), (2,1), (1,1), (1,2), ceil)", "max_pool2d(x, (3,2), (2,1), (1,1), (1,2), ceil) indices",
+    "avg_pool2d(x, 3, 2, 1, ceil, count_include_pad=False)", "adaptive_avg_pool2d(x, (3,5))",
 };
 #define NHALF (int)(sizeof half_rows / sizeof half_rows[0])
 

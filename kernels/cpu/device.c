@@ -369,6 +369,7 @@ const nbk_device nbk_cpu_device = {
     .cast = cast,
     .arange = arange,
     .gemm = gemm,
+    .gemm_half = NULL, /* lib/linalg.c converts half operands to float32 for BLIS's sgemm */
     .reduce = reduce,
     .rows = rows,
     .sort = sort,

@@ -93,6 +93,8 @@ nb_status nbk_cuda_sort(int device, const nbk_sort_args *a);
  * take as it is (an expanded or overlapping matrix dim) is copied into a dense buffer from the
  * caching allocator first. k = 0 gives zeros. */
 nb_status nbk_cuda_gemm(int device, const nbk_gemm_args *g);
+/* float16 or bfloat16 operands and result, float32 accumulation (cublasGemmEx, tensor cores) */
+nb_status nbk_cuda_gemm_half(int device, const nbk_gemm_args *g);
 
 /* ---------------------------------------------------------------- random numbers (random.cu) */
 

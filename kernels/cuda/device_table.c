@@ -109,6 +109,8 @@ static nb_status arange(nbk_call c, nb_dtype dtype, double start, double step, i
 
 static nb_status gemm(nbk_call c, const nbk_gemm_args *g) { return queued(c, nbk_cuda_gemm(c.device, g)); }
 
+static nb_status gemm_half(nbk_call c, const nbk_gemm_args *g) { return queued(c, nbk_cuda_gemm_half(c.device, g)); }
+
 static nb_status reduce(nbk_call c, nbk_reduce_op op, nb_dtype dtype, const nbk_reduce_plan *p)
 {
     if (op == NBK_REDUCE_SUM) return queued(c, nbk_cuda_sum(c.device, dtype, p));
@@ -262,6 +264,7 @@ const nbk_device nbk_cuda_device = {
     .cast = cast,
     .arange = arange,
     .gemm = gemm,
+    .gemm_half = gemm_half,
     .reduce = reduce,
     .rows = rows,
     .sort = sort,

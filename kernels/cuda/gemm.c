@@ -1,5 +1,10 @@
 /* gemm.c — matrix products through cuBLAS (cublasSgemm/Dgemm, or their strided-batched forms),
- * one handle per device, created on first use and bound to the device's stream.
+ * one handle per device, created on first use and bound to the device's stream. float16 and
+ * bfloat16 operands go through cublasGemmEx (or its strided-batched form): half operands, a half
+ * result, float32 accumulation (CUBLAS_COMPUTE_32F) on tensor cores; a float32 product whose
+ * arguments allow TF32 (nb_set_float32_matmul_precision "high" or "medium") goes through
+ * cublasGemmEx with CUBLAS_COMPUTE_32F_FAST_TF32, which rounds the operands to TF32 (10 mantissa
+ * bits) on tensor cores and accumulates in float32.
  *
  * cuBLAS is column-major and nabla row-major, so C = A·B is computed as Cᵀ = Bᵀ·Aᵀ: the operands
  * swap places and each is handed over as its transpose. A row-major operand (unit column stride)
@@ -110,6 +115,29 @@ nb_status nbk_cuda_blas_ready(int device, cudaStream_t stream)
     return st;
 }
 
+/* cublasGemmEx's type of a float32, float16 or bfloat16 operand */
+static cudaDataType ex_type(nb_dtype dtype)
+{
+    return dtype == NB_FLOAT16 ? CUDA_R_16F : dtype == NB_BFLOAT16 ? CUDA_R_16BF : CUDA_R_32F;
+}
+
+/* Cᵀ (m, n) = Bᵀ (m, k) · Aᵀ (k, n) through cublasGemmEx: half or float32 operands and result of
+ * g's dtype, alpha and beta float32, the accumulation compute (float32, or float32 with TF32
+ * inputs). Returns the cuBLAS status. */
+static cublasStatus_t product_ex(cublasHandle_t h, const nbk_gemm_args *g, cublasComputeType_t compute,
+                                 cublasOperation_t op_a, int64_t ld_a, cublasOperation_t op_b, int64_t ld_b,
+                                 int64_t ld_c)
+{
+    const float one = 1.0f, zero = 0.0f;
+    const cudaDataType t = ex_type(g->dtype);
+    if (g->batch == 1)
+        return cublasGemmEx_64(h, op_b, op_a, g->m, g->n, g->k, &one, g->b.data, t, ld_b, g->a.data, t, ld_a, &zero,
+                               g->c.data, t, ld_c, compute, CUBLAS_GEMM_DEFAULT);
+    return cublasGemmStridedBatchedEx_64(h, op_b, op_a, g->m, g->n, g->k, &one, g->b.data, t, ld_b, g->b.bs,
+                                         g->a.data, t, ld_a, g->a.bs, &zero, g->c.data, t, ld_c, g->c.bs, g->batch,
+                                         compute, CUBLAS_GEMM_DEFAULT);
+}
+
 /* Cᵀ (m, n) = Bᵀ (m, k) · Aᵀ (k, n), column-major, for operands cuBLAS takes as they are. */
 static nb_status product(int device, cudaStream_t stream, const nbk_gemm_args *g, cublasOperation_t op_a,
                          int64_t ld_a, cublasOperation_t op_b, int64_t ld_b, int64_t ld_c)
@@ -119,7 +147,14 @@ static nb_status product(int device, cudaStream_t stream, const nbk_gemm_args *g
     nb_status st = handle_of(device, stream, &h);
     if (st == NB_OK) {
         cublasStatus_t s;
-        if (g->dtype == NB_FLOAT32) {
+        const char *what;
+        if (g->dtype == NB_FLOAT16 || g->dtype == NB_BFLOAT16) {
+            s = product_ex(h, g, CUBLAS_COMPUTE_32F, op_a, ld_a, op_b, ld_b, ld_c);
+            what = "cublasGemmEx";
+        } else if (g->dtype == NB_FLOAT32 && g->tf32) {
+            s = product_ex(h, g, CUBLAS_COMPUTE_32F_FAST_TF32, op_a, ld_a, op_b, ld_b, ld_c);
+            what = "cublasGemmEx (TF32)";
+        } else if (g->dtype == NB_FLOAT32) {
             const float one = 1.0f, zero = 0.0f;
             if (g->batch == 1)
                 s = cublasSgemm_64(h, op_b, op_a, g->m, g->n, g->k, &one, (const float *)g->b.data, ld_b,
@@ -129,6 +164,7 @@ static nb_status product(int device, cudaStream_t stream, const nbk_gemm_args *g
                                                  (const float *)g->b.data, ld_b, g->b.bs,
                                                  (const float *)g->a.data, ld_a, g->a.bs, &zero,
                                                  (float *)g->c.data, ld_c, g->c.bs, g->batch);
+            what = "cublasSgemm";
         } else {
             const double one = 1.0, zero = 0.0;
             if (g->batch == 1)
@@ -139,17 +175,17 @@ static nb_status product(int device, cudaStream_t stream, const nbk_gemm_args *g
                                                  (const double *)g->b.data, ld_b, g->b.bs,
                                                  (const double *)g->a.data, ld_a, g->a.bs, &zero,
                                                  (double *)g->c.data, ld_c, g->c.bs, g->batch);
+            what = "cublasDgemm";
         }
-        st = blas_check(s, device, g->dtype == NB_FLOAT32 ? "cublasSgemm" : "cublasDgemm");
+        st = blas_check(s, device, what);
     }
     nbk_cuda_unlock(device);
     return st;
 }
 
-nb_status nbk_cuda_gemm(int device, const nbk_gemm_args *g)
+/* Any product of a checked dtype: operands cuBLAS cannot take are staged, then one call. */
+static nb_status gemm_any(int device, const nbk_gemm_args *g)
 {
-    if (g->dtype != NB_FLOAT32 && g->dtype != NB_FLOAT64)
-        return nbk_fail(NB_ERR_DTYPE, "cuBLAS products take float32 or float64, got %s", nb_dtype_name(g->dtype));
     if (g->batch <= 0 || g->n <= 0 || g->m <= 0) return NB_OK; /* an empty result */
     cudaStream_t stream;
     nb_status st = nbk_cuda_use(device, &stream);
@@ -182,3 +218,17 @@ nb_status nbk_cuda_gemm(int device, const nbk_gemm_args *g)
     return st;
 }
 
+nb_status nbk_cuda_gemm(int device, const nbk_gemm_args *g)
+{
+    if (g->dtype != NB_FLOAT32 && g->dtype != NB_FLOAT64)
+        return nbk_fail(NB_ERR_DTYPE, "cuBLAS products take float32 or float64, got %s", nb_dtype_name(g->dtype));
+    return gemm_any(device, g);
+}
+
+nb_status nbk_cuda_gemm_half(int device, const nbk_gemm_args *g)
+{
+    if (g->dtype != NB_FLOAT16 && g->dtype != NB_BFLOAT16)
+        return nbk_fail(NB_ERR_DTYPE, "cuBLAS's half products take float16 or bfloat16, got %s",
+                        nb_dtype_name(g->dtype));
+    return gemm_any(device, g);
+}

@@ -1,6 +1,7 @@
 /* engine.c — backward: runs the recorded nodes in dependency order (a node runs once every
  * gradient it will receive has arrived), sums gradients per node, accumulates into leaves or
  * captures them for nb_grad_of, and frees saved tensors as it goes unless the graph is kept. */
+#include "../autocast.h"
 #include "../error.h"
 #include "../ewise.h"
 #include "autograd.h"
@@ -209,6 +210,7 @@ static nb_status run(run_args *a)
     uint64_t epoch = a->epoch = atomic_fetch_add(&epochs, 1);
     node_list seen = {0}, ready = {0};
     nb_no_grad_begin();
+    nb__autocast_suspend();
     bool ok = count_dependencies(a, epoch, &seen);
     if (ok) mark_needed(a, &seen);
     for (int r = 0; r < a->nroots && ok; r++) {
@@ -225,6 +227,7 @@ static nb_status run(run_args *a)
         nb_release(seen.items[i]->grad_buffer);
         seen.items[i]->grad_buffer = NULL;
     }
+    nb__autocast_resume();
     nb_no_grad_end();
     free(seen.items);
     free(ready.items);

@@ -8,6 +8,7 @@
  * restores what rounding 1 + e lost, so a tiny loss (a confident right answer) keeps its digits.
  * Each side is smooth where it is chosen (-|x| is taken as -x or x by a where, not by abs), so
  * at x = 0 the gradient is sigmoid's, as PyTorch's. */
+#include "../autocast.h"
 #include "../autograd/autograd.h"
 #include "../dtype.h"
 #include "../half.h"
@@ -61,6 +62,11 @@ nb_tensor *nb_binary_cross_entropy_with_logits(const nb_tensor *input, const nb_
     const nb_bce_with_logits_options o = options ? *options : (nb_bce_with_logits_options){0};
     if (nb__is_null(op, "input", input) || nb__is_null(op, "target", target)) return NULL;
     const nb_tensor *four[4] = {input, target, o.weight, o.pos_weight};
+    nb__autocast ac; /* float32 under autocast, on the CPU and CUDA */
+    if (nb__autocast_fp32(&ac, NB__AUTOCAST_ALL, 4, four)) {
+        const nb_bce_with_logits_options co = {.weight = ac.t[2], .pos_weight = ac.t[3], .reduction = o.reduction};
+        return nb__autocast_done(&ac, nb_binary_cross_entropy_with_logits(ac.t[0], ac.t[1], &co));
+    }
     if (nb__any_half(4, four) && nb__is_float_kind(input->dtype) && nb__is_float_kind(target->dtype) &&
         (!o.weight || nb__is_float_kind(o.weight->dtype)) && (!o.pos_weight || nb__is_float_kind(o.pos_weight->dtype))) {
         /* in float32, rounded once to the promoted dtype of input and target (lib/half.c) */

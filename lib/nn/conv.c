@@ -23,6 +23,8 @@
  * The gradients come from autograd: the product's (weight and input columns), the bias's
  * broadcast add, and the column nodes, each of which is the other's adjoint: the gradient of
  * im2col is col2im of the gradient, and that of col2im is im2col. */
+#include "../autocast.h"
+#include "../half.h"
 #include "../autograd/autograd.h"
 #include "../autograd/backward.h"
 #include "../device.h"
@@ -371,6 +373,9 @@ nb_tensor *nb_conv2d(const nb_tensor *x, const nb_tensor *weight, const nb_tenso
                      const nb_conv2d_options *options)
 {
     const char *op = "nb_conv2d";
+    nb__autocast ac; /* input, weight and bias in the autocast dtype */
+    if (nb__autocast_lower(&ac, NB__AUTOCAST_ALL, 3, (const nb_tensor *[]){x, weight, bias}))
+        return nb__autocast_done(&ac, nb_conv2d(ac.t[0], ac.t[1], ac.t[2], options));
     const nb_conv2d_options o = options ? *options : NB_CONV2D_DEFAULTS;
     if (!check_tensors(op, x, weight, bias, 4, "(N, C, H, W)") || !check_conv2d_options(op, &o)) return NULL;
     return run_batched(op, conv2d_batched, 4, x, weight, bias, &o);
@@ -400,6 +405,9 @@ nb_tensor *nb_conv1d(const nb_tensor *x, const nb_tensor *weight, const nb_tenso
                      const nb_conv1d_options *options)
 {
     const char *op = "nb_conv1d";
+    nb__autocast ac; /* input, weight and bias in the autocast dtype */
+    if (nb__autocast_lower(&ac, NB__AUTOCAST_ALL, 3, (const nb_tensor *[]){x, weight, bias}))
+        return nb__autocast_done(&ac, nb_conv1d(ac.t[0], ac.t[1], ac.t[2], options));
     const nb_conv1d_options o = options ? *options : NB_CONV1D_DEFAULTS;
     if (!check_tensors(op, x, weight, bias, 3, "(N, C, L)")) return NULL;
     const nb_conv2d_options o2 = {.stride = {1, o.stride}, .padding = {0, o.padding}, .dilation = {1, o.dilation},
@@ -476,6 +484,9 @@ nb_tensor *nb_conv_transpose2d(const nb_tensor *x, const nb_tensor *weight, cons
                                const nb_conv_transpose2d_options *options)
 {
     const char *op = "nb_conv_transpose2d";
+    nb__autocast ac; /* input, weight and bias in the autocast dtype */
+    if (nb__autocast_lower(&ac, NB__AUTOCAST_ALL, 3, (const nb_tensor *[]){x, weight, bias}))
+        return nb__autocast_done(&ac, nb_conv_transpose2d(ac.t[0], ac.t[1], ac.t[2], options));
     const nb_conv_transpose2d_options o = options ? *options : NB_CONV_TRANSPOSE2D_DEFAULTS;
     if (!check_tensors(op, x, weight, bias, 4, "(N, C, H, W)") ||
         !check_numbers(op, o.stride, o.padding, o.dilation, o.groups, 2))

@@ -1,6 +1,7 @@
 /* linear.c — the fully connected layer y = x W^T + b: its parameters, initialised like
  * PyTorch's nn.Linear from nabla's seeded generator, and its forward pass composed from recorded
  * ops (mm or matmul, then add), so autograd reaches W and b. */
+#include "../autocast.h"
 #include "../dtype.h"
 #include "../error.h"
 #include "../ewise.h"
@@ -45,12 +46,11 @@ void nb_linear_free(nb_linear *l)
     free(l);
 }
 
-nb_tensor *nb_linear_forward(const nb_linear *l, const nb_tensor *x)
+/* x W^T (+ b) for the layer l, with its weight w and bias b (cast by autocast, or l's own) */
+static nb_tensor *linear(const char *op, const nb_linear *l, const nb_tensor *x, const nb_tensor *w,
+                         const nb_tensor *b)
 {
-    const char *op = "nb_linear_forward";
-    if (nb__is_null(op, "layer", l) || nb__is_null(op, "input", x) || nb__is_null(op, "weight", l->weight))
-        return NULL;
-    const nb_tensor *w = l->weight;
+    if (nb__is_null(op, "input", x) || nb__is_null(op, "weight", w)) return NULL;
     if (x->ndim < 1 || x->shape[x->ndim - 1] != l->in_features) {
         char xs[160];
         return nb__fail(NB_ERR_SHAPE, "%s: expected (N, %lld) input, got %s", op, (long long)l->in_features,
@@ -66,12 +66,23 @@ nb_tensor *nb_linear_forward(const nb_linear *l, const nb_tensor *x)
     nb__tracking_pause();
     nb_tensor *wt = nb_t(w);                                      /* (in, out) */
     nb_tensor *xw = x->ndim == 2 ? nb_mm(x, wt) : nb_matmul(x, wt); /* (N, out) */
-    nb_tensor *y = l->bias ? nb_add(xw, l->bias) : nb_retain(xw);
+    nb_tensor *y = b ? nb_add(xw, b) : nb_retain(xw);
     nb_release(wt);
     nb_release(xw);
     nb__tracking_resume();
     if (y) nb__scope_register(y);
     return y;
+}
+
+nb_tensor *nb_linear_forward(const nb_linear *l, const nb_tensor *x)
+{
+    const char *op = "nb_linear_forward";
+    if (nb__is_null(op, "layer", l) || nb__is_null(op, "input", x) || nb__is_null(op, "weight", l->weight))
+        return NULL;
+    nb__autocast ac; /* input, weight and bias in the autocast dtype, as torch's linear */
+    if (nb__autocast_lower(&ac, NB__AUTOCAST_ALL, 3, (const nb_tensor *[]){x, l->weight, l->bias}))
+        return nb__autocast_done(&ac, linear(op, l, ac.t[0], ac.t[1], ac.t[2]));
+    return linear(op, l, x, l->weight, l->bias);
 }
 
 nb_status nb_linear_params(const nb_linear *l, nb_params *p)

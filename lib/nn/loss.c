@@ -3,6 +3,7 @@
  * (composed from recorded ops). Nothing is read back to the host: the labels are checked by the
  * device (on a GPU a bad one is reported at the next synchronisation, and the loss is NaN) and
  * the backward reads the loss's gradient where it lies. */
+#include "../autocast.h"
 #include "../autograd/autograd.h"
 #include "../autograd/backward.h"
 #include "../device.h"
@@ -149,6 +150,9 @@ static nb_tensor *xent_loss(const char *op, nb_node_kind kind, const nb_tensor *
 nb_tensor *nb_cross_entropy(const nb_tensor *logits, const nb_tensor *labels)
 {
     const char *op = "nb_cross_entropy";
+    nb__autocast ac; /* float32 under autocast, on the CPU and CUDA */
+    if (nb__autocast_fp32(&ac, NB__AUTOCAST_ALL, 2, (const nb_tensor *[]){logits, labels}))
+        return nb__autocast_done(&ac, nb_cross_entropy(ac.t[0], ac.t[1]));
     if (logits && nb__is_half(logits->dtype)) { /* in float32, rounded once (lib/half.c) */
         nb_tensor *w = nb__widen(logits);
         nb_tensor *r = w ? nb_cross_entropy(w, labels) : NULL;
@@ -171,6 +175,9 @@ nb_tensor *nb_cross_entropy(const nb_tensor *logits, const nb_tensor *labels)
 static nb_tensor *xent_with_options(const char *op, nb_node_kind kind, const nb_tensor *input,
                                     const nb_tensor *labels, const nb_tensor *weight, nb_node_args o)
 {
+    nb__autocast ac; /* float32 under autocast, on the CPU and CUDA */
+    if (nb__autocast_fp32(&ac, NB__AUTOCAST_ALL, 3, (const nb_tensor *[]){input, labels, weight}))
+        return nb__autocast_done(&ac, xent_with_options(op, kind, ac.t[0], ac.t[1], ac.t[2], o));
     if (input && nb__is_half(input->dtype) && (!weight || weight->dtype == input->dtype)) {
         /* in float32, rounded once (lib/half.c) */
         nb_tensor *w = nb__widen(input), *ww = weight ? nb__widen(weight) : NULL;
@@ -268,6 +275,9 @@ nb_tensor *nb_mse_loss(const nb_tensor *pred, const nb_tensor *target)
 {
     const char *op = "nb_mse_loss";
     if (nb__is_null(op, "pred", pred) || nb__is_null(op, "target", target)) return NULL;
+    nb__autocast ac; /* float32 under autocast, on the CPU and CUDA */
+    if (nb__autocast_fp32(&ac, NB__AUTOCAST_ALL, 2, (const nb_tensor *[]){pred, target}))
+        return nb__autocast_done(&ac, nb_mse_loss(ac.t[0], ac.t[1]));
     const nb_tensor *pair[2] = {pred, target};
     if (nb__any_half(2, pair) && nb__is_float_kind(pred->dtype) && nb__is_float_kind(target->dtype)) {
         /* in float32, rounded once to the promoted dtype (lib/half.c) */

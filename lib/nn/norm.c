@@ -2,6 +2,7 @@
  * fused kernel of the device forward (kernels/norm.h), and their autograd nodes LayerNormBackward
  * and RmsNormBackward, whose backward is one fused call giving the gradients of the input, the
  * weight and the bias from the saved input, weight and per-row statistics. */
+#include "../autocast.h"
 #include "../autograd/autograd.h"
 #include "../autograd/backward.h"
 #include "../device.h"
@@ -124,6 +125,9 @@ static nb_tensor *norm_op(const char *op, bool rms, const nb_tensor *x, int n, c
                           const nb_tensor *weight, const nb_tensor *bias, double eps)
 {
     const nb_tensor *three[3] = {x, weight, bias};
+    nb__autocast ac; /* layer norm in float32 under CUDA's autocast; RMS norm is on no list */
+    if (nb__autocast_fp32(&ac, rms ? 0 : NB__AUTOCAST_CUDA, 3, three))
+        return nb__autocast_done(&ac, norm_op(op, rms, ac.t[0], n, normalized_shape, ac.t[1], ac.t[2], eps));
     if (x && nb__any_half(3, three)) { /* in float32, rounded once to x's dtype (lib/half.c) */
         nb_tensor *wx = nb__widen(x), *ww = weight ? nb__widen(weight) : NULL, *wb = bias ? nb__widen(bias) : NULL;
         nb_tensor *r = wx && (ww || !weight) && (wb || !bias)

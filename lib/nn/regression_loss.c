@@ -1,6 +1,7 @@
 /* regression_loss.c — nb_l1_loss, nb_smooth_l1_loss and nb_huber_loss (PyTorch's, with
  * reduction), and the reduction helpers of reduction.h. Each is composed from recorded
  * elementwise ops and a reduction, so it runs on every device and its gradient is theirs. */
+#include "../autocast.h"
 #include "../autograd/autograd.h"
 #include "../dtype.h"
 #include "../half.h"
@@ -69,6 +70,9 @@ static nb_tensor *pointwise(const nb_tensor *input, const nb_tensor *target, int
 static nb_tensor *regression_loss(const char *op, const nb_tensor *input, const nb_tensor *target,
                                   nb_reduction reduction, int kind, double t)
 {
+    nb__autocast ac; /* float32 under autocast, on the CPU and CUDA */
+    if (nb__autocast_fp32(&ac, NB__AUTOCAST_ALL, 2, (const nb_tensor *[]){input, target}))
+        return nb__autocast_done(&ac, regression_loss(op, ac.t[0], ac.t[1], reduction, kind, t));
     const nb_tensor *pair[2] = {input, target};
     if (input && target && nb__any_half(2, pair) && nb__is_float_kind(input->dtype) &&
         nb__is_float_kind(target->dtype)) { /* in float32, rounded once to the promoted dtype (lib/half.c) */

@@ -1,6 +1,7 @@
 /* softmax.c — nb_softmax and nb_log_softmax along any dim: argument checks, the device's kernels
  * (kernels/softmax.h) and their autograd nodes, SoftmaxBackward and LogSoftmaxBackward, whose backward is one fused
  * kernel over the saved output. */
+#include "../autocast.h"
 #include "../autograd/autograd.h"
 #include "../autograd/backward.h"
 #include "../device.h"
@@ -59,6 +60,9 @@ nb_status nb__backward_log_softmax(nb_node *node, nb_tensor *g, nb_tensor **gi)
 static nb_tensor *softmax_op(const char *name, nb_node_kind kind, const nb_tensor *x, int dim, bool take_log)
 {
     if (nb__is_null(name, "tensor", x)) return NULL;
+    nb__autocast ac; /* float32 under CUDA's autocast */
+    if (nb__autocast_fp32(&ac, NB__AUTOCAST_CUDA, 1, &x))
+        return nb__autocast_done(&ac, softmax_op(name, kind, ac.t[0], dim, take_log));
     if (nb__is_half(x->dtype)) { /* in float32, rounded once (lib/half.c) */
         nb_tensor *w = nb__widen(x);
         nb_tensor *r = w ? softmax_op(name, kind, w, dim, take_log) : NULL;
