@@ -17,6 +17,8 @@
 #define FORMAT_VERSION "1"
 #define OPTIM_PREFIX "optimizer/"
 #define LOADER_ORDER "loader/order"
+#define SCALER_SCALE "grad_scaler/scale"
+#define SCALER_TRACKER "grad_scaler/growth_tracker"
 #define SCALAR_PREFIX "scalar."
 
 /* ---------------------------------------------------------------- growable lists for a save */
@@ -229,6 +231,12 @@ nb_status nb_checkpoint_save(const char *path, const nb_checkpoint *c)
     }
     bool ok = !c->optimizer || add_optimizer(path, &e, c->state, c->optimizer);
     if (ok && c->loader) add_loader(&e, c->loader);
+    if (ok && c->scaler) {
+        nb_tensor *scale, *tracker;
+        nb__grad_scaler_state(c->scaler, &scale, &tracker);
+        add_meta(&e, "grad_scaler", "%s", scale ? "scaled" : "new");
+        if (scale) add_tensor(&e, scale, SCALER_SCALE), add_tensor(&e, tracker, SCALER_TRACKER);
+    }
     for (int i = 0; ok && i < c->nscalars; i++) {
         char key[300];
         snprintf(key, sizeof key, SCALAR_PREFIX "%s", c->scalar_names[i]);
@@ -426,9 +434,10 @@ static bool load_from(const load_ctx *x, const nb_checkpoint *c)
     const char *version = meta_get(x, "version");
     if (ours && (!version || strcmp(version, FORMAT_VERSION) != 0))
         return bad_meta(x, "version", version, FORMAT_VERSION " (the version this nabla reads)");
-    if (!ours && (c->optimizer || c->loader || c->nscalars > 0))
+    if (!ours && (c->optimizer || c->loader || c->scaler || c->nscalars > 0))
         return nb__fail(NB_ERR_ARGUMENT, LOAD_OP ": %s: not a nabla checkpoint (no \"format\" metadata): it can "
-                        "restore the state list alone, not an optimizer, a loader or scalars", x->path), false;
+                        "restore the state list alone, not an optimizer, a loader, a scaler or scalars", x->path),
+               false;
     if (!check_state(x)) return false;
 
     nb_rng_state rng = {0, 0};
@@ -458,9 +467,15 @@ static bool load_from(const load_ctx *x, const nb_checkpoint *c)
     char op[4200]; /* what the loader's and the optimizer's messages start with */
     snprintf(op, sizeof op, LOAD_OP ": %s", x->path);
     ok = ok && (!c->loader || nb__loader_check_place(op, c->loader, &place));
+    const nb_tensor *scale = dict_find(x, SCALER_SCALE), *tracker = dict_find(x, SCALER_TRACKER);
+    if (ok && c->scaler && !meta_get(x, "grad_scaler"))
+        ok = nb__fail(NB_ERR_ARGUMENT, "%s: the file holds no gradient scaler state", op) != NULL;
+    ok = ok && (!c->scaler || nb__grad_scaler_check(op, scale, tracker));
     ok = ok && (!c->optimizer ||
                 nb__optim_restore(op, c->optimizer, ngroups, groups, schedule_step, lookup_slot, (void *)x));
     ok = ok && (!c->loader || nb__loader_restore(op, c->loader, &place));
+    nb_device device = nb_params_count(c->state) > 0 ? nb_device_of(nb_params_get(c->state, 0)) : NB_DEVICE_CPU;
+    ok = ok && (!c->scaler || nb__grad_scaler_restore(op, c->scaler, scale, tracker, device));
     ok = ok && restore_state(x);
     if (ok && ours) nb_rng_set_state(rng);
     if (ok) memcpy(c->scalars, scalars, (size_t)c->nscalars * sizeof *scalars);

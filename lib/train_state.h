@@ -62,4 +62,15 @@ typedef const nb_tensor *(*nb__optim_lookup)(void *ctx, const nb_tensor *param, 
 bool nb__optim_restore(const char *op, nb_optimizer *opt, int ngroups, const nb__optim_group_place *groups,
                        int64_t schedule_step, nb__optim_lookup lookup, void *ctx);
 
+/* ---------------------------------------------------------------- a gradient scaler's state */
+
+/* s's scale (0-d float32) and growth tracker (0-d int64), borrowed; both NULL before its first
+ * nb_grad_scaler_scale. */
+void nb__grad_scaler_state(const nb_grad_scaler *s, nb_tensor **scale, nb_tensor **growth_tracker);
+/* An error naming op unless scale and growth_tracker could be a scaler's state (both or neither). */
+bool nb__grad_scaler_check(const char *op, const nb_tensor *scale, const nb_tensor *growth_tracker);
+/* s takes the saved values (made on device if it has no scale yet; none: as a new scaler). */
+bool nb__grad_scaler_restore(const char *op, nb_grad_scaler *s, const nb_tensor *scale,
+                             const nb_tensor *growth_tracker, nb_device device);
+
 #endif /* NB_TRAIN_STATE_H */

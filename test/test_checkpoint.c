@@ -486,3 +486,60 @@ Test(checkpoint, bad_requests_are_refused)
     nb_params_free(p), nb_params_free(q), nb_params_free(other);
     nb_release(t);
 }
+
+/* ---------------------------------------------------------------- a gradient scaler */
+
+/* Steps of net n with AdamW under scaler (growth every 2 clean steps); an Inf loss on step 3. */
+static void scaled_steps(net *n, nb_optimizer *opt, nb_grad_scaler *scaler, int64_t first, int64_t last)
+{
+    for (int64_t s = first; s < last; s++) {
+        nb_scope_begin();
+        nb_tensor *x, *y;
+        random_batch(6, NB_DEVICE_CPU, &x, &y);
+        nb_tensor *loss = nb_cross_entropy(nb_linear_forward(n->l2, nb_relu(nb_linear_forward(n->l1, x))), y);
+        if (s == 3) loss = nb_mul_scalar(loss, INFINITY);
+        cr_assert_eq(nb_backward(nb_grad_scaler_scale(scaler, loss)), NB_OK, "%s", nb_last_error());
+        cr_assert_eq(nb_grad_scaler_step(scaler, opt), NB_OK, "%s", nb_last_error());
+        cr_assert_eq(nb_grad_scaler_update(scaler), NB_OK, "%s", nb_last_error());
+        nb_optimizer_zero_grad(opt);
+        nb_release(x), nb_release(y);
+        cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
+    }
+}
+
+Test(checkpoint, grad_scaler_resumes_bit_for_bit)
+{
+    const nb_grad_scaler_options so = {.init_scale = 1024, .growth_interval = 2};
+    nb_manual_seed(3);
+    net a = net_new(NB_DEVICE_CPU);
+    nb_optimizer *oa = optimizer_for(&a, USE_ADAMW);
+    nb_grad_scaler *sa = nb_grad_scaler_new(so);
+    const char *path = tmp_path("scaled.safetensors");
+    cr_assert_eq(nb_checkpoint_save(path, &(nb_checkpoint){.state = a.all, .optimizer = oa, .scaler = sa}), NB_OK,
+                 "%s", nb_last_error()); /* before its first step: a new scaler's state */
+    scaled_steps(&a, oa, sa, 0, 5);
+    const double saved_scale = nb_grad_scaler_get_scale(sa);
+    cr_assert_eq(saved_scale, 1024.0, "doubled after steps 0-1, halved at step 3's Inf: %g", saved_scale);
+    cr_assert_eq(nb_checkpoint_save(path, &(nb_checkpoint){.state = a.all, .optimizer = oa, .scaler = sa}), NB_OK,
+                 "%s", nb_last_error());
+    scaled_steps(&a, oa, sa, 5, 9);
+
+    nb_manual_seed(4);
+    net b = net_new(NB_DEVICE_CPU);
+    nb_optimizer *ob = optimizer_for(&b, USE_ADAMW);
+    nb_grad_scaler *sb = nb_grad_scaler_new(so);
+    cr_assert_eq(nb_checkpoint_load(path, &(nb_checkpoint){.state = b.all, .optimizer = ob, .scaler = sb}), NB_OK,
+                 "%s", nb_last_error());
+    cr_assert_eq(nb_grad_scaler_get_scale(sb), saved_scale);
+    scaled_steps(&b, ob, sb, 5, 9);
+    assert_params_bit_equal(&a, &b);
+    cr_assert_eq(nb_grad_scaler_get_scale(sb), nb_grad_scaler_get_scale(sa));
+
+    const char *plain = tmp_path("unscaled.safetensors");
+    cr_assert_eq(nb_checkpoint_save(plain, &(nb_checkpoint){.state = b.all}), NB_OK, "%s", nb_last_error());
+    refused_load(plain, &(nb_checkpoint){.state = b.all, .scaler = sb}, NB_ERR_ARGUMENT, 2,
+                 (const char *[]){plain, "no gradient scaler state"});
+    nb_grad_scaler_free(sa), nb_grad_scaler_free(sb);
+    nb_optimizer_free(oa), nb_optimizer_free(ob);
+    net_free(&a), net_free(&b);
+}

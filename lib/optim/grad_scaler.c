@@ -21,6 +21,7 @@
 #include "../error.h"
 #include "../ewise.h"
 #include "../graph.h"
+#include "../train_state.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -348,4 +349,44 @@ nb_tensor *nb_grad_scaler_get_scale_tensor(const nb_grad_scaler *s)
 {
     if (nb__is_null("nb_grad_scaler_get_scale_tensor", "scaler", s)) return NULL;
     return s->scale;
+}
+
+/* ---------------------------------------------------------------- its state, for checkpoints */
+
+void nb__grad_scaler_state(const nb_grad_scaler *s, nb_tensor **scale, nb_tensor **growth_tracker)
+{
+    *scale = s->scale;
+    *growth_tracker = s->growth_tracker;
+}
+
+bool nb__grad_scaler_check(const char *op, const nb_tensor *scale, const nb_tensor *growth_tracker)
+{
+    if (!scale != !growth_tracker)
+        return nb__fail(NB_ERR_ARGUMENT, "%s: the gradient scaler's state has its %s but not its %s", op,
+                        scale ? "scale" : "growth tracker", scale ? "growth tracker" : "scale"), false;
+    if (scale && (scale->ndim != 0 || !nb__is_float_kind(scale->dtype) || growth_tracker->ndim != 0 ||
+                  growth_tracker->dtype != NB_INT64))
+        return nb__fail(NB_ERR_ARGUMENT, "%s: the gradient scaler's scale must be a 0-d float and its growth tracker "
+                        "a 0-d int64 (got %s with %d dims, %s with %d dims)", op, nb_dtype_name(scale->dtype),
+                        scale->ndim, nb_dtype_name(growth_tracker->dtype), growth_tracker->ndim), false;
+    return true;
+}
+
+bool nb__grad_scaler_restore(const char *op, nb_grad_scaler *s, const nb_tensor *scale,
+                             const nb_tensor *growth_tracker, nb_device device)
+{
+    if (!nb__grad_scaler_check(op, scale, growth_tracker) || !check_not_capturing(op, "a restored scale"))
+        return false;
+    if (!scale) { /* saved before its first step: as a new scaler */
+        nb_release(s->scale), s->scale = NULL;
+        nb_release(s->growth_tracker), s->growth_tracker = NULL;
+        return true;
+    }
+    nb__tracking_pause();
+    nb_no_grad_begin();
+    bool ok = s->scale || make_scale(op, s, device);
+    ok = ok && nb_copy_(s->scale, scale) && nb_copy_(s->growth_tracker, growth_tracker);
+    nb_no_grad_end();
+    nb__tracking_resume();
+    return ok;
 }
