@@ -12,6 +12,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* each test runs in a scope, which releases its temporaries */
+static void gs_setup(void)
+{
+    nb_test_setup();
+    nb_scope_begin();
+}
+static void gs_teardown(void) { cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error()); }
+#define GS .init = gs_setup, .fini = gs_teardown
+
 /* golden grad_scaler/NAME */
 static nb_tensor *gs_golden(const char *name)
 {
@@ -89,7 +98,7 @@ static void check_trajectory(const char *name, nb_grad_scaler_options so, bool a
     assert_ok();
 }
 
-Test(grad_scaler, sgd_with_growth_interval_3_matches_pytorch, .init = nb_test_setup)
+Test(grad_scaler, sgd_with_growth_interval_3_matches_pytorch, GS)
 {
     check_trajectory("sgd_interval3",
                      (nb_grad_scaler_options){.init_scale = 0x1p100, .growth_factor = 2, .backoff_factor = 0.5,
@@ -97,7 +106,7 @@ Test(grad_scaler, sgd_with_growth_interval_3_matches_pytorch, .init = nb_test_se
                      false, 0.01);
 }
 
-Test(grad_scaler, adam_with_growth_interval_3_matches_pytorch, .init = nb_test_setup)
+Test(grad_scaler, adam_with_growth_interval_3_matches_pytorch, GS)
 {
     check_trajectory("adam_interval3",
                      (nb_grad_scaler_options){.init_scale = 1024, .growth_factor = 4, .backoff_factor = 0.25,
@@ -105,7 +114,7 @@ Test(grad_scaler, adam_with_growth_interval_3_matches_pytorch, .init = nb_test_s
                      true, 0.05);
 }
 
-Test(grad_scaler, adam_at_the_defaults_matches_pytorch, .init = nb_test_setup, .timeout = 120)
+Test(grad_scaler, adam_at_the_defaults_matches_pytorch, GS, .timeout = 120)
 {
     check_trajectory("adam_defaults", (nb_grad_scaler_options){.init_scale = 65536}, true, 1e-3);
 }
@@ -131,7 +140,7 @@ static void adam_run(int n, const float (*rows)[6], float *w_out)
     assert_ok();
 }
 
-Test(grad_scaler, a_skipped_step_changes_no_parameter_moment_or_step_count, .init = nb_test_setup)
+Test(grad_scaler, a_skipped_step_changes_no_parameter_moment_or_step_count, GS)
 {
     const float inf = INFINITY;
     const float with_skip[4][6] = {{1, -2, 3, 0.5f, -1, 2}, {0.1f, inf, 0, 1, 1, 1}, {-1, 2, -3, 4, 0.25f, 1},
@@ -166,7 +175,7 @@ Test(grad_scaler, a_skipped_step_changes_no_parameter_moment_or_step_count, .ini
     assert_ok();
 }
 
-Test(grad_scaler, unscaled_grads_are_the_grads_times_the_inverse_scale, .init = nb_test_setup)
+Test(grad_scaler, unscaled_grads_are_the_grads_times_the_inverse_scale, GS)
 {
     const float xs[6] = {1.5f, -2.25f, 3, 1e-3f, -7, 0.1f};
     const double scales[2] = {1024, 3}; /* 1/3 is inexact: float32(1 / 3.0) is the factor */
@@ -202,7 +211,7 @@ Test(grad_scaler, unscaled_grads_are_the_grads_times_the_inverse_scale, .init = 
     assert_ok();
 }
 
-Test(grad_scaler, float64_grads_are_unscaled_in_float64, .init = nb_test_setup)
+Test(grad_scaler, float64_grads_are_unscaled_in_float64, GS)
 {
     nb_tensor *w = nb_requires_grad_(nb_ones(NB_SHAPE(3), NB_OPTS(NB_FLOAT64)), true);
     nb_params *params = nb_params_new();
@@ -267,7 +276,7 @@ static void train_mlp(nb_dtype dtype, bool scaled, int steps, float *out, double
     assert_ok();
 }
 
-Test(grad_scaler, a_float16_model_under_the_scaler_trains_as_the_float32_one, .init = nb_test_setup)
+Test(grad_scaler, a_float16_model_under_the_scaler_trains_as_the_float32_one, GS)
 {
     enum { N = 8 * 16 + 16 * 4, STEPS = 20 };
     float ref[N], half[N], bf[N];
@@ -290,7 +299,7 @@ Test(grad_scaler, a_float16_model_under_the_scaler_trains_as_the_float32_one, .i
     cr_log_info("largest differences from float32: float16 %g, bfloat16 %g", worst_half, worst_bf);
 }
 
-Test(grad_scaler, disabled_passes_everything_through, .init = nb_test_setup)
+Test(grad_scaler, disabled_passes_everything_through, GS)
 {
     nb_grad_scaler *s = nb_grad_scaler_new((nb_grad_scaler_options){.disabled = true});
     cr_assert_not_null(s, "%s", nb_last_error());
@@ -308,7 +317,7 @@ Test(grad_scaler, disabled_passes_everything_through, .init = nb_test_setup)
     assert_ok();
 }
 
-Test(grad_scaler, options_default_and_bad_ones_are_refused, .init = nb_test_setup)
+Test(grad_scaler, options_default_and_bad_ones_are_refused, GS)
 {
     nb_grad_scaler *s = nb_grad_scaler_new((nb_grad_scaler_options){0});
     cr_assert_eq(nb_grad_scaler_get_scale(s), 65536.0);
@@ -328,7 +337,7 @@ Test(grad_scaler, options_default_and_bad_ones_are_refused, .init = nb_test_setu
     assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_grad_scaler_new", "growth_interval -2", "> 0"));
 }
 
-Test(grad_scaler, misuse_is_refused_with_a_message, .init = nb_test_setup)
+Test(grad_scaler, misuse_is_refused_with_a_message, GS)
 {
     nb_tensor *w = make_w();
     nb_params *params = nb_params_new();
@@ -399,7 +408,7 @@ Test(grad_scaler, misuse_is_refused_with_a_message, .init = nb_test_setup)
     assert_ok();
 }
 
-Test(grad_scaler, sgd_skips_on_the_host_and_several_optimizers_combine_their_flags, .init = nb_test_setup)
+Test(grad_scaler, sgd_skips_on_the_host_and_several_optimizers_combine_their_flags, GS)
 {
     nb_tensor *a = nb_requires_grad_(nb_ones(NB_SHAPE(2), NB_OPTS(NB_FLOAT32)), true);
     nb_tensor *b = nb_requires_grad_(nb_ones(NB_SHAPE(2), NB_OPTS(NB_FLOAT32)), true);
