@@ -46,6 +46,13 @@ static bool parse_double(const char *s, double *out)
     return true;
 }
 
+bool sample_parse_amp(const char *s, nb_dtype *out)
+{
+    if (strcmp(s, "bf16") == 0) return *out = NB_BFLOAT16, true;
+    if (strcmp(s, "fp16") == 0) return *out = NB_FLOAT16, true;
+    return false;
+}
+
 bool sample_parse_device(const char *s, nb_device *out)
 {
     if (strcmp(s, "cpu") == 0) {

@@ -34,6 +34,8 @@ typedef enum sample_parse_result {
 
 /* "cpu", "cuda" or "cuda:N" into *out; false for anything else. */
 bool sample_parse_device(const char *s, nb_device *out);
+/* --amp's value: "bf16" or "fp16" into *out (NB_BFLOAT16, NB_FLOAT16); false for anything else. */
+bool sample_parse_amp(const char *s, nb_dtype *out);
 /* Parses argv into opts, which holds the defaults on entry. */
 sample_parse_result sample_parse_args(int argc, char **argv, sample_options *opts);
 

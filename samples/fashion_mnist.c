@@ -108,6 +108,7 @@ int main(int argc, char **argv)
     model m = {0};
     nb_optimizer *opt = NULL;
     nb_loader *loader = NULL;
+    nb_grad_scaler *scaler = NULL;
     nb_tensor *test_images = NULL, *test_labels = NULL;
     loss_log log = {0};
     nb_clear_error();
@@ -125,14 +126,15 @@ int main(int argc, char **argv)
     opt = nb_sgd_new(m.params, (nb_sgd_options){.lr = opts.lr, .momentum = opts.momentum});
     loader = nb_loader_new(data.train_images, data.train_labels,
                            (nb_loader_options){.batch_size = opts.batch, .shuffle = true});
-    if (!opt || !loader) {
+    if (opts.amp == NB_FLOAT16) scaler = nb_grad_scaler_new((nb_grad_scaler_options){0}); /* PyTorch's defaults */
+    if (!opt || !loader || (opts.amp == NB_FLOAT16 && !scaler)) {
         fprintf(stderr, "%s: %s\n", prog, nb_last_error());
         goto done;
     }
 
-    const fashion_model fm = {.impl = &m, .forward = model_forward, .params = m.params};
-    fashion_trainer t = {.prog = prog, .opts = &opts, .model = fm, .opt = opt, .loader = loader, .log = &log,
-                         .state = m.params, .terminal = isatty(STDOUT_FILENO)};
+    const fashion_model fm = {.impl = &m, .forward = model_forward, .params = m.params, .amp = opts.amp};
+    fashion_trainer t = {.prog = prog, .opts = &opts, .model = fm, .opt = opt, .loader = loader, .scaler = scaler,
+                         .log = &log, .state = m.params, .terminal = isatty(STDOUT_FILENO)};
     if (opts.load_path && !fashion_resume(&t, opts.epochs > 0)) goto done;
 
     char device[32] = "cpu";
@@ -140,6 +142,7 @@ int main(int argc, char **argv)
     printf("model 784-%lld-10 (ReLU), SGD lr %g momentum %g, batch %lld, %d epoch%s, seed %lld, %s",
            (long long)opts.hidden, opts.lr, opts.momentum, (long long)opts.batch, opts.epochs,
            opts.epochs == 1 ? "" : "s", (long long)opts.seed, device);
+    if (opts.amp != NB_FLOAT32) printf(", amp %s", opts.amp == NB_BFLOAT16 ? "bf16" : "fp16 (loss scaling)");
     if (opts.load_path) printf(", from %s", opts.load_path);
     printf("\n");
     fflush(stdout);
@@ -163,6 +166,7 @@ done:
     log_close(&log, false);
     nb_loader_free(loader);
     nb_optimizer_free(opt);
+    nb_grad_scaler_free(scaler);
     model_free(&m);
     nb_release(test_images);
     nb_release(test_labels);

@@ -22,6 +22,7 @@ fashion_options fashion_default_options(void)
         .seed = 0,
         .threads = 0,
         .device = NB_DEVICE_CPU,
+        .amp = NB_FLOAT32,
     };
 }
 
@@ -54,6 +55,7 @@ static void print_usage(FILE *f, const char *prog, const fashion_options *d)
                 "  --save FILE         write a checkpoint of the whole training state at the end\n"
                 "  --save-every N      also write it every N steps\n"
                 "  --stop-after N      stop after N steps of this run, writing the checkpoint (--save)\n"
+                "  --amp bf16|fp16     mixed precision: autocast to bfloat16, or float16 with loss scaling\n"
                 "  --log FILE          write every step's loss as CSV (step,loss)\n"
                 "  --train-size N      train on the first N training images (default: all)\n"
                 "  --test-size N       evaluate on the first N test images (default: all)\n",
@@ -77,6 +79,7 @@ static void print_usage(FILE *f, const char *prog, const fashion_options *d)
             "  --save FILE     write a checkpoint of the whole training state at the end\n"
             "  --save-every N  also write it every N steps\n"
             "  --stop-after N  stop after N steps of this run, writing the checkpoint (--save)\n"
+            "  --amp bf16|fp16 mixed precision: autocast to bfloat16, or float16 with loss scaling\n"
             "  --log FILE      write every step's loss as CSV (step,loss)\n"
             "  --train-size N  train on the first N training images (default: all)\n"
             "  --test-size N   evaluate on the first N test images (default: all)\n",
@@ -109,7 +112,7 @@ static bool parse_number(const char *s, double min, double max, bool max_open, d
 enum flag_id {
     FLAG_DATA, FLAG_HIDDEN, FLAG_EPOCHS, FLAG_LR, FLAG_MOMENTUM, FLAG_BATCH, FLAG_SEED,
     FLAG_THREADS, FLAG_DEVICE, FLAG_LOAD, FLAG_SAVE, FLAG_LOG, FLAG_WEIGHT_DECAY, FLAG_TRAIN_SIZE,
-    FLAG_TEST_SIZE, FLAG_SAVE_EVERY, FLAG_STOP_AFTER, FLAG_COUNT
+    FLAG_TEST_SIZE, FLAG_SAVE_EVERY, FLAG_STOP_AFTER, FLAG_AMP, FLAG_COUNT
 };
 
 typedef struct flag {
@@ -135,6 +138,7 @@ static const flag flags[FLAG_COUNT] = {
     [FLAG_TEST_SIZE] = {"--test-size", "a whole number from 1 to 10000"},
     [FLAG_SAVE_EVERY] = {"--save-every", "a whole number of steps from 1 to 9223372036854775807"},
     [FLAG_STOP_AFTER] = {"--stop-after", "a whole number of steps from 1 to 9223372036854775807"},
+    [FLAG_AMP] = {"--amp", "bf16 or fp16"},
 };
 
 /* Whether a flag belongs to the sample (the MLP's or the CNN's). */
@@ -173,6 +177,7 @@ static bool set_flag(enum flag_id id, const char *value, fashion_options *o)
     case FLAG_TEST_SIZE: return parse_int64(value, 1, 10000, &o->test_size);
     case FLAG_SAVE_EVERY: return parse_int64(value, 1, INT64_MAX, &o->save_every);
     case FLAG_STOP_AFTER: return parse_int64(value, 1, INT64_MAX, &o->stop_after);
+    case FLAG_AMP: return sample_parse_amp(value, &o->amp);
     case FLAG_COUNT: break;
     }
     return false;

@@ -20,6 +20,7 @@ typedef struct fashion_options {
     const char *load_path; /* --load FILE: a checkpoint to resume from */
     int64_t save_every;    /* --save-every N: also save every N steps; 0: at the end only */
     int64_t stop_after;    /* --stop-after N: end after N steps of this run (saving); 0: no limit */
+    nb_dtype amp;          /* --amp bf16|fp16: autocast's dtype (fp16 with a gradient scaler); float32: off */
     const char *log_path;  /* --log FILE: a CSV "step,loss" of every step */
     int64_t train_size;    /* --train-size N: train on the first N images only; 0: all */
     int64_t test_size;     /* --test-size N: evaluate on the first N test images only; 0: all */

@@ -6,6 +6,15 @@
 
 #define EVAL_BATCH 1000 /* test rows classified per step */
 
+nb_tensor *fashion_forward(const fashion_model *m, const nb_tensor *x)
+{
+    if (m->amp == NB_FLOAT32) return m->forward(m->impl, x);
+    if (nb_autocast_begin(nb_device_of(x).type, m->amp) != NB_OK) return NULL;
+    nb_tensor *logits = m->forward(m->impl, x);
+    nb_autocast_end();
+    return logits;
+}
+
 double fashion_evaluate(const char *prog, const fashion_model *m, const nb_tensor *images, const nb_tensor *labels)
 {
     int64_t n = nb_size(images, 0), correct = 0;
@@ -17,7 +26,7 @@ double fashion_evaluate(const char *prog, const fashion_model *m, const nb_tenso
         nb_scope_begin();
         nb_tensor *x = nb_narrow(images, 0, first, rows);                          /* (rows, 784) */
         nb_tensor *y = nb_narrow(labels, 0, first, rows);                          /* (rows,) */
-        nb_tensor *predicted = nb_argmax_dim(m->forward(m->impl, x), 1, false);    /* (rows,) */
+        nb_tensor *predicted = nb_argmax_dim(fashion_forward(m, x), 1, false);     /* (rows,) */
         nb_tensor *hits = nb_sum(nb_eq(predicted, y));                             /* int64 */
         correct += (int64_t)nb_item(hits);
         if (nb_scope_end() != NB_OK) {
@@ -38,8 +47,8 @@ static const char *const scalar_names[NSCALARS] = {"step", "epoch_loss_sum", "ep
 static nb_checkpoint checkpoint_of(fashion_trainer *t, bool training, double *scalars)
 {
     if (!training) return (nb_checkpoint){.state = t->state};
-    return (nb_checkpoint){.state = t->state, .optimizer = t->opt, .loader = t->loader, .nscalars = NSCALARS,
-                           .scalar_names = scalar_names, .scalars = scalars};
+    return (nb_checkpoint){.state = t->state, .optimizer = t->opt, .loader = t->loader, .scaler = t->scaler,
+                           .nscalars = NSCALARS, .scalar_names = scalar_names, .scalars = scalars};
 }
 
 bool fashion_resume(fashion_trainer *t, bool training)
@@ -94,11 +103,17 @@ static bool train_epoch(fashion_trainer *t, int epoch, bool resumed, double *mea
         }
         nb_tensor *x = nb_to(x_cpu, t->opts->device);        /* (B, 784) */
         nb_tensor *y = nb_to(y_cpu, t->opts->device);        /* (B,) */
-        nb_tensor *logits = t->model.forward(t->model.impl, x); /* (B, 10) */
-        nb_tensor *loss = nb_cross_entropy(logits, y);
+        nb_tensor *logits = fashion_forward(&t->model, x);     /* (B, 10) */
+        nb_tensor *loss = nb_cross_entropy(logits, y);         /* float32 under autocast too */
         double loss_value = nb_item(loss);
-        nb_backward(loss);
-        nb_optimizer_step(t->opt);
+        if (t->scaler) {
+            nb_backward(nb_grad_scaler_scale(t->scaler, loss));
+            nb_grad_scaler_step(t->scaler, t->opt);             /* skipped after an Inf or NaN gradient */
+            nb_grad_scaler_update(t->scaler);
+        } else {
+            nb_backward(loss);
+            nb_optimizer_step(t->opt);
+        }
         nb_optimizer_zero_grad(t->opt);
         if (nb_scope_end() != NB_OK) break;
 

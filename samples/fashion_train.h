@@ -15,6 +15,7 @@ typedef struct fashion_model {
     const void *impl;
     nb_tensor *(*forward)(const void *impl, const nb_tensor *x);
     nb_params *params;
+    nb_dtype amp; /* forwards run under autocast to this dtype; NB_FLOAT32: in float32 */
 } fashion_model;
 
 typedef struct fashion_trainer {
@@ -22,6 +23,7 @@ typedef struct fashion_trainer {
     const fashion_options *opts;
     fashion_model model;
     nb_optimizer *opt;
+    nb_grad_scaler *scaler; /* float16's loss scaling (--amp fp16), or NULL */
     nb_loader *loader; /* shuffled batches of the training set, on the CPU */
     loss_log *log;
     nb_params *state;  /* what a checkpoint holds by name: the parameters and buffers */
@@ -40,6 +42,8 @@ bool fashion_resume(fashion_trainer *t, bool training);
 /* Writes the whole training state to opts->save_path; false after a message. */
 bool fashion_save(fashion_trainer *t);
 
+/* The logits of images x (B, 784) on device, under autocast when m->amp asks for it. */
+nb_tensor *fashion_forward(const fashion_model *m, const nb_tensor *x);
 /* The share of images (N, 784) whose highest logit is their label (N,), in percent, in eval mode
  * (the model's mode is restored after); negative (after a message) on a failure. */
 double fashion_evaluate(const char *prog, const fashion_model *m, const nb_tensor *images, const nb_tensor *labels);
