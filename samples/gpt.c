@@ -5,7 +5,7 @@
  *       [--dropout F] [--lr F] [--warmup N] [--weight-decay F] [--clip F] [--eval-every N]
  *       [--eval-batches N] [--seed N]
  *       [--threads N] [--device cpu|cuda[:N]] [--replay] [--load FILE] [--save FILE] [--save-every N]
- *       [--stop-after N] [--log FILE]
+ *       [--stop-after N] [--amp bf16|fp16] [--log FILE]
  *       [--prompt TEXT] [--temperature F] [--top-k N] [--sample-chars N]
  *
  * Training draws batch random windows of context characters from the first 90% of the text with
@@ -17,6 +17,7 @@
  * PyTorch names, AdamW's state, the generator, the step) at the end, --save-every N also every N
  * steps, and --stop-after N ends the run after N steps with one; --load resumes such a run bit for
  * bit. Exit status: 0, 1 on a failure, 2 on a bad command line. */
+#include "common.h"
 #include "gpt_model.h"
 #include "text_data.h"
 
@@ -42,6 +43,7 @@ typedef struct gpt_options {
     bool replay;
     const char *load, *save, *log;
     int64_t save_every, stop_after; /* 0: at the end only; no limit */
+    nb_dtype amp;                   /* --amp: autocast's dtype; NB_FLOAT32: off */
     const char *prompt;
     double temperature;
     int64_t top_k, sample_chars;
@@ -52,7 +54,7 @@ static const gpt_options defaults = {
     .steps = 2000, .batch = 32, .context = 128, .width = 128, .layers = 4, .heads = 4,
     .dropout = 0.0, .lr = 1e-3, .weight_decay = 0.1, .clip = 1.0, .warmup = 100,
     .eval_every = 250, .eval_batches = 20, .seed = 0,
-    .prompt = "\n", .temperature = 1.0, .top_k = 0, .sample_chars = 500,
+    .prompt = "\n", .temperature = 1.0, .top_k = 0, .sample_chars = 500, .amp = NB_FLOAT32,
 };
 
 static void usage(FILE *f)
@@ -84,6 +86,7 @@ static void usage(FILE *f)
             "  --save FILE         write a checkpoint of the whole training state at the end\n"
             "  --save-every N      also write it every N steps\n"
             "  --stop-after N      stop after N steps of this run, writing the checkpoint (--save)\n"
+            "  --amp bf16|fp16     mixed precision: autocast to bfloat16, or float16 with loss scaling\n"
             "  --log FILE          write CSV step,train_loss,val_loss (val_loss at estimates only)\n"
             "  --prompt TEXT       the sample's beginning (default a newline)\n"
             "  --temperature F     divides the logits before sampling (default %g)\n"
@@ -122,6 +125,13 @@ static bool parse_double(const char *flag, const char *s, double min, double max
     }
     *out = v;
     return true;
+}
+
+static bool parse_amp(const char *flag, const char *s, nb_dtype *out)
+{
+    if (sample_parse_amp(s, out)) return true;
+    fprintf(stderr, "%s: %s: expected bf16 or fp16, got \"%s\"\n", prog, flag, s);
+    return false;
 }
 
 static bool parse_device(const char *s, nb_device *out)
@@ -182,6 +192,7 @@ static int parse_args(int argc, char **argv, gpt_options *o)
                   : strcmp(flag, "--save") == 0          ? (o->save = value, true)
                   : strcmp(flag, "--save-every") == 0    ? parse_int(flag, value, 1, &o->save_every)
                   : strcmp(flag, "--stop-after") == 0    ? parse_int(flag, value, 1, &o->stop_after)
+                  : strcmp(flag, "--amp") == 0           ? parse_amp(flag, value, &o->amp)
                   : strcmp(flag, "--log") == 0           ? (o->log = value, true)
                   : strcmp(flag, "--prompt") == 0        ? (o->prompt = value, true)
                   : strcmp(flag, "--temperature") == 0   ? parse_double(flag, value, 1e-6, INFINITY, true, &o->temperature)
@@ -248,16 +259,32 @@ typedef struct step_inputs {
     nb_tensor *x, *y; /* int64 (batch, context) on the device */
 } step_inputs;
 
-/* One training step (zero the gradients in place, forward, backward, clipping, AdamW); returns its
- * loss, kept out of its scope (the caller releases it), or NULL when an op failed. Nothing in it
- * reads a value back to the host, so it can be captured and replayed. */
-static nb_tensor *train_step(gpt_model *m, nb_optimizer *opt, const step_inputs *in, double clip)
+/* The mean loss of (x, y), under autocast with --amp (the loss itself comes out in float32). */
+static nb_tensor *loss_of(gpt_model *m, const gpt_options *o, const nb_tensor *x, const nb_tensor *y)
+{
+    if (o->amp == NB_FLOAT32) return gpt_loss(m, x, y);
+    if (nb_autocast_begin(o->device.type, o->amp) != NB_OK) return NULL;
+    nb_tensor *loss = gpt_loss(m, x, y);
+    nb_autocast_end();
+    return loss;
+}
+
+/* One training step (zero the gradients in place, forward, backward, clipping, AdamW); with a
+ * scaler (--amp fp16) the loss is scaled, the gradients unscaled before clipping, and a step with
+ * an Inf or NaN gradient skipped (all decided on the device). Returns its loss, kept out of its
+ * scope (the caller releases it), or NULL when an op failed. Nothing in it reads a value back to
+ * the host, so it can be captured and replayed. */
+static nb_tensor *train_step(gpt_model *m, nb_optimizer *opt, nb_grad_scaler *scaler, const step_inputs *in,
+                             const gpt_options *o)
 {
     nb_scope_begin();
     nb_params_zero_grad(m->params);
-    nb_tensor *loss = gpt_loss(m, in->x, in->y);
-    bool ok = loss && nb_backward(loss) == NB_OK &&
-              (clip == 0 || nb_clip_grad_norm_tensor_(m->params, clip, 2.0) != NULL) && nb_optimizer_step(opt) == NB_OK;
+    nb_tensor *loss = loss_of(m, o, in->x, in->y);
+    bool ok = loss && nb_backward(scaler ? nb_grad_scaler_scale(scaler, loss) : loss) == NB_OK &&
+              (!scaler || nb_grad_scaler_unscale_(scaler, opt) == NB_OK) &&
+              (o->clip == 0 || nb_clip_grad_norm_tensor_(m->params, o->clip, 2.0) != NULL) &&
+              (scaler ? nb_grad_scaler_step(scaler, opt) == NB_OK && nb_grad_scaler_update(scaler) == NB_OK
+                      : nb_optimizer_step(opt) == NB_OK);
     if (ok) nb_keep(loss);
     return nb_scope_end() == NB_OK && ok ? loss : NULL;
 }
@@ -281,7 +308,7 @@ static double estimate(gpt_model *m, const text_data *d, const gpt_options *o, b
     for (int64_t b = 0; b < o->eval_batches && !isnan(sum); b++) {
         nb_scope_begin();
         nb_tensor *x, *y;
-        sum = text_batch(d, val, o->batch, o->context, o->device, &x, &y) ? sum + nb_item(gpt_loss(m, x, y)) : NAN;
+        sum = text_batch(d, val, o->batch, o->context, o->device, &x, &y) ? sum + nb_item(loss_of(m, o, x, y)) : NAN;
         if (nb_scope_end() != NB_OK) sum = NAN;
     }
     nb_no_grad_end();
@@ -389,18 +416,19 @@ static int64_t count_parameters(const nb_params *p)
 /* The training state a checkpoint holds: the parameters by name, AdamW's state (and its schedule
  * step), the generator (inside nb_checkpoint) and the steps taken, in *step. Without opt (an
  * evaluation), the parameters alone. */
-static nb_checkpoint checkpoint_of(gpt_model *m, nb_optimizer *opt, double *step)
+static nb_checkpoint checkpoint_of(gpt_model *m, nb_optimizer *opt, nb_grad_scaler *scaler, double *step)
 {
     static const char *const names[1] = {"step"};
     if (!opt) return (nb_checkpoint){.state = m->params};
-    return (nb_checkpoint){.state = m->params, .optimizer = opt, .nscalars = 1, .scalar_names = names,
-                           .scalars = step};
+    return (nb_checkpoint){.state = m->params, .optimizer = opt, .scaler = scaler, .nscalars = 1,
+                           .scalar_names = names, .scalars = step};
 }
 
-static bool save_checkpoint(gpt_model *m, nb_optimizer *opt, int64_t steps_done, const char *path)
+static bool save_checkpoint(gpt_model *m, nb_optimizer *opt, nb_grad_scaler *scaler, int64_t steps_done,
+                            const char *path)
 {
     double step = (double)steps_done;
-    nb_checkpoint c = checkpoint_of(m, opt, &step);
+    nb_checkpoint c = checkpoint_of(m, opt, scaler, &step);
     if (nb_checkpoint_save(path, &c) == NB_OK) return true;
     fprintf(stderr, "%s: cannot save the checkpoint: %s\n", prog, nb_last_error());
     return false;
@@ -409,10 +437,11 @@ static bool save_checkpoint(gpt_model *m, nb_optimizer *opt, int64_t steps_done,
 /* Restores --load: the whole training state when this run trains, the weights alone when it only
  * evaluates (--steps 0, which also reads weights saved by PyTorch). The steps already taken go
  * into *start. */
-static bool load_checkpoint(gpt_model *m, nb_optimizer *opt, const gpt_options *o, int64_t *start)
+static bool load_checkpoint(gpt_model *m, nb_optimizer *opt, nb_grad_scaler *scaler, const gpt_options *o,
+                            int64_t *start)
 {
     double step = 0;
-    nb_checkpoint c = checkpoint_of(m, o->steps > 0 ? opt : NULL, &step);
+    nb_checkpoint c = checkpoint_of(m, o->steps > 0 ? opt : NULL, scaler, &step);
     if (nb_checkpoint_load(o->load, &c) != NB_OK) {
         fprintf(stderr, "%s: cannot load the checkpoint: %s\n", prog, nb_last_error());
         return false;
@@ -429,11 +458,14 @@ static bool train(gpt_model *m, const text_data *d, const gpt_options *o, bool *
     nb_params *decay = nb_params_new(), *rest = nb_params_new();
     nb_optimizer *opt = decay && rest ? optimizer_of(m, o, decay, rest) : NULL;
     const nb_lr_schedule schedule = schedule_of(o);
+    /* float16 needs loss scaling (PyTorch's GradScaler defaults); bfloat16 has float32's range */
+    nb_grad_scaler *scaler = o->amp == NB_FLOAT16 ? nb_grad_scaler_new((nb_grad_scaler_options){0}) : NULL;
     step_inputs in = {nb_zeros(NB_SHAPE(o->batch, o->context), NB_OPTS(NB_INT64, .device = o->device)),
                       nb_zeros(NB_SHAPE(o->batch, o->context), NB_OPTS(NB_INT64, .device = o->device))};
     csv_log log;
-    if (!opt || !in.x || !in.y || !log_open(&log, o->log)) {
+    if (!opt || !in.x || !in.y || (o->amp == NB_FLOAT16 && !scaler) || !log_open(&log, o->log)) {
         if (nb_last_status() != NB_OK) fprintf(stderr, "%s: %s\n", prog, nb_last_error());
+        nb_grad_scaler_free(scaler);
         nb_optimizer_free(opt);
         nb_params_free(decay);
         nb_params_free(rest);
@@ -444,7 +476,7 @@ static bool train(gpt_model *m, const text_data *d, const gpt_options *o, bool *
     nb_graph *graph = NULL;
     nb_tensor *graph_loss = NULL; /* the captured step's loss, rewritten by each replay */
     int64_t start = 0;
-    bool ok = !o->load || load_checkpoint(m, opt, o, &start);
+    bool ok = !o->load || load_checkpoint(m, opt, scaler, o, &start);
     fflush(stdout);
     double window_start = now(), window_loss = 0;
     int64_t window_steps = 0;
@@ -454,7 +486,7 @@ static bool train(gpt_model *m, const text_data *d, const gpt_options *o, bool *
         ok = ok && next_batch(d, o, &in);
         if (ok && o->replay && step == start + 1 && !graph) { /* an eager step made the gradients and AdamW's state */
             if (nb_graph_capture_begin(o->device) == NB_OK) {
-                graph_loss = train_step(m, opt, &in, o->clip);
+                graph_loss = train_step(m, opt, scaler, &in, o);
                 graph = nb_graph_capture_end();
             }
             if (!graph) {
@@ -470,7 +502,7 @@ static bool train(gpt_model *m, const text_data *d, const gpt_options *o, bool *
             ok = nb_graph_replay(graph) == NB_OK;
             loss = graph_loss;
         } else if (ok) {
-            loss = train_step(m, opt, &in, o->clip);
+            loss = train_step(m, opt, scaler, &in, o);
         }
         double value = ok && loss ? nb_item(loss) : NAN;
         if (!graph) nb_release(loss);
@@ -505,14 +537,15 @@ static bool train(gpt_model *m, const text_data *d, const gpt_options *o, bool *
         log_row(&log, step + 1, value, val);
         *stopped = o->stop_after > 0 && step + 1 - start == o->stop_after && !last;
         bool save = *stopped || (o->save_every > 0 && (step + 1) % o->save_every == 0) || (last && o->save);
-        if (save && !save_checkpoint(m, opt, step + 1, o->save)) ok = false;
+        if (save && !save_checkpoint(m, opt, scaler, step + 1, o->save)) ok = false;
         if (*stopped)
             printf("stopped after %lld steps of this run, at step %lld: checkpoint written to %s\n",
                    (long long)o->stop_after, (long long)step + 1, o->save);
     }
-    if (ok && o->save && start >= o->steps) ok = save_checkpoint(m, opt, start, o->save); /* nothing left to train */
+    if (ok && o->save && start >= o->steps) ok = save_checkpoint(m, opt, scaler, start, o->save); /* nothing left to train */
     nb_release(graph_loss);
     nb_graph_release(graph);
+    nb_grad_scaler_free(scaler);
     nb_optimizer_free(opt);
     nb_params_free(decay);
     nb_params_free(rest);
@@ -567,6 +600,9 @@ int main(int argc, char **argv)
     if (!m) goto done;
     printf("model: %lld layers, %lld heads, width %lld, context %lld: %lld parameters\n", (long long)o.layers,
            (long long)o.heads, (long long)o.width, (long long)o.context, (long long)count_parameters(m->params));
+    if (o.amp != NB_FLOAT32)
+        printf("mixed precision: autocast to %s%s\n", o.amp == NB_BFLOAT16 ? "bfloat16" : "float16",
+               o.amp == NB_FLOAT16 ? " with loss scaling" : "");
     fflush(stdout);
     bool stopped;
     if (!train(m, &d, &o, &stopped)) goto done;

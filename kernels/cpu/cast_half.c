@@ -74,11 +74,19 @@ __attribute__((target("avx2"))) static void bf16_to_f32_avx2(int64_t n, float *o
     for (; i < n; i++) out[i] = nbk_bf16_to_f32(in[i]);
 }
 
-/* F16C from cpuid (leaf 1, ecx): clang's __builtin_cpu_supports does not know "f16c" */
+/* F16C from cpuid (leaf 1, ecx): clang's __builtin_cpu_supports does not know "f16c". Asked once
+ * and remembered: cpuid is slow (under a hypervisor it traps, microseconds a call), and every
+ * conversion asks. */
 static bool have_f16c(void)
 {
-    unsigned eax, ebx, ecx, edx;
-    return __builtin_cpu_supports("avx2") && __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C);
+    static int known = -1; /* -1: not asked yet; a race only asks twice */
+    int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (k < 0) {
+        unsigned eax, ebx, ecx, edx;
+        k = __builtin_cpu_supports("avx2") && __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C);
+        __atomic_store_n(&known, k, __ATOMIC_RELAXED);
+    }
+    return k;
 }
 static bool have_avx2(void) { return __builtin_cpu_supports("avx2"); }
 
