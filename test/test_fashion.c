@@ -371,6 +371,26 @@ Test(samples, fashion_samples_resume_bit_for_bit, .init = nb_test_setup)
     remove_tree(dir);
 }
 
+/* --amp bf16 and fp16 (loss scaling) train the convolutional network as float32 does: one short
+ * epoch each, accuracies within 6 points. */
+Test(samples, fashion_cnn_trains_under_mixed_precision, .init = nb_test_setup)
+{
+    skip_without_data();
+    double acc[3];
+    const char *amp[3] = {NULL, "bf16", "fp16"};
+    for (int k = 0; k < 3; k++) {
+        const char *args[16] = {"--train-size", "1024", "--test-size", "500", "--epochs", "1", "--batch", "64", NULL};
+        if (amp[k]) args[8] = "--amp", args[9] = amp[k], args[10] = NULL;
+        run_result r = run_sample("fashion_cnn", args);
+        assert_exit(&r, 0);
+        if (amp[k]) assert_contains(r.out, k == 1 ? ", amp bf16" : ", amp fp16 (loss scaling)", "the model line");
+        cr_assert_eq(accuracies(r.out, &acc[k], 1), 1, "no accuracy in:\n%s", r.out);
+        free_result(&r);
+    }
+    cr_assert(fabs(acc[1] - acc[0]) < 6 && fabs(acc[2] - acc[0]) < 6, "accuracies: float32 %.2f, bf16 %.2f, fp16 %.2f",
+              acc[0], acc[1], acc[2]);
+}
+
 Test(samples, fashion_cnn_bad_flags_print_usage, .init = nb_test_setup)
 {
     const char *const cases[][3] = {

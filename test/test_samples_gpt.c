@@ -121,10 +121,48 @@ Test(samples, gpt_resumes_bit_for_bit, .init = nb_test_setup)
                                                 "--warmup", "3", "--eval-every", "4", "--eval-batches", "1",
                                                 "--sample-chars", "8", NULL},
                                "5", "validation loss: ");
+    /* float16 with loss scaling: the scaler's scale and growth tracker resume too */
+    assert_resumes_bit_for_bit("gpt", dir,
+                               (const char *[]){"--data", text, SMALL, "--steps", "8", "--amp", "fp16",
+                                                "--eval-every", "4", "--eval-batches", "1", "--sample-chars", "8",
+                                                NULL},
+                               "3", "validation loss: ");
     run_result r = run_sample("gpt", (const char *[]){"--data", text, "--stop-after", "3", NULL});
     assert_exit(&r, 2);
     assert_contains(r.err, "--stop-after writes the checkpoint named by --save", "stderr");
     free_result(&r);
+    free(text);
+    remove_tree(dir);
+}
+
+/* --amp: bfloat16 autocast, and float16 with loss scaling, train the model as float32 does (the
+ * losses within 0.05 after 30 steps); a bad value is refused. */
+Test(samples, gpt_trains_under_mixed_precision, .init = nb_test_setup)
+{
+    char *dir = make_tmpdir(), *text = write_text(dir);
+    double val[3];
+    const char *amp[3] = {NULL, "bf16", "fp16"};
+    for (int k = 0; k < 3; k++) {
+        const char *args[32] = {"--data", text, SMALL, "--steps", "30", "--lr", "3e-3", "--eval-every", "100",
+                                "--eval-batches", "2", "--sample-chars", "5", NULL};
+        if (amp[k]) {
+            int n = 0;
+            while (args[n]) n++;
+            args[n] = "--amp", args[n + 1] = amp[k], args[n + 2] = NULL;
+        }
+        run_result r = run_sample("gpt", args);
+        assert_exit(&r, 0);
+        if (amp[k]) assert_contains(r.out, k == 1 ? "autocast to bfloat16" : "autocast to float16 with loss scaling",
+                                    "the precision line");
+        val[k] = value_after(r.out, "validation loss: ");
+        free_result(&r);
+    }
+    cr_assert(fabs(val[1] - val[0]) < 0.05 && fabs(val[2] - val[0]) < 0.05,
+              "validation losses: float32 %g, bf16 %g, fp16 %g", val[0], val[1], val[2]);
+    run_result bad = run_sample("gpt", (const char *[]){"--data", text, "--amp", "fp8", NULL});
+    assert_exit(&bad, 2);
+    assert_contains(bad.err, "--amp: expected bf16 or fp16, got \"fp8\"", "stderr");
+    free_result(&bad);
     free(text);
     remove_tree(dir);
 }
