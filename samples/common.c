@@ -13,17 +13,20 @@
 static void print_usage(FILE *f, const sample_options *defaults)
 {
     fprintf(f,
-            "usage: %s [--data DIR] [--out DIR] [--iters N] [--lr F] [--device cpu|cuda[:N]]%s\n"
+            "usage: %s [--data DIR] [--out DIR] [--iters N] [--lr F] [--device cpu|cuda[:N]]%s%s\n"
             "  --data DIR    load DIR/x.npy, y.npy, w1.npy, w2.npy (float32) instead of drawing them\n"
             "  --out DIR     write DIR/w1.npy, DIR/w2.npy and DIR/losses.npy (every step's loss)\n"
             "  --iters N     training steps (default %d)\n"
             "  --lr F        learning rate (default %g)\n"
             "  --device D    cpu (default) or cuda[:N]\n"
-            "%s",
-            defaults->prog, defaults->takes_replay ? " [--replay]" : "", defaults->iters, defaults->lr,
+            "%s%s",
+            defaults->prog, defaults->takes_replay ? " [--replay]" : "",
+            defaults->takes_dtype ? "\n       [--dtype float32|float64|float16|bfloat16]" : "", defaults->iters,
+            defaults->lr,
             defaults->takes_replay
                 ? "  --replay      on cuda, capture one step into a CUDA graph and replay it for the rest\n"
-                : "");
+                : "",
+            defaults->takes_dtype ? "  --dtype T     train in dtype T (default float32)\n" : "");
 }
 
 static bool parse_int(const char *s, int *out)

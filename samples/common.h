@@ -21,6 +21,7 @@ typedef struct sample_options {
     double lr;            /* --lr F, finite */
     nb_device device;     /* --device cpu | cuda | cuda:N */
     bool takes_replay;    /* the sample offers --replay */
+    bool takes_dtype;     /* the sample offers --dtype (read by the sample itself; listed in the usage) */
     bool replay;          /* --replay: capture one step into a CUDA graph and replay it */
 } sample_options;
 

@@ -113,7 +113,8 @@ static bool convert(nb_tensor **t, nb_dtype dtype)
 int main(int argc, char **argv)
 {
     sample_options opts = {
-        .prog = "mlp_manual", .iters = 500, .lr = 1e-6, .device = NB_DEVICE_CPU, .takes_replay = true};
+        .prog = "mlp_manual", .iters = 500, .lr = 1e-6, .device = NB_DEVICE_CPU, .takes_replay = true,
+        .takes_dtype = true};
     nb_dtype dtype = NB_FLOAT32;
     if (!take_dtype(&argc, argv, &dtype)) return SAMPLE_EXIT_USAGE;
     sample_mlp_data data;
