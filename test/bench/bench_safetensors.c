@@ -2,8 +2,10 @@
  * 64 MiB) against copying the same file with read/write in this process, as cp does.
  *
  *   save         nb_save_safetensors: header, data written from the tensors, fsync, rename
- *   cp           read the saved file in 8 MiB chunks and write a copy, fsync (what a save must
- *                at least do: move the bytes once and make them durable)
+ *   cp           read the saved file in 8 MiB chunks and write them over the copy the last
+ *                repeat left (O_TRUNC, as cp over an existing file), fsync: what a save that
+ *                replaces a file must at least do (move the bytes once, make them durable, free the
+ *                old file's blocks)
  *   load         nb_load_safetensors reading every tensor into fresh memory
  *   read         read the whole file into a buffer (the least a copying load does)
  *   mmap load    nb_load_safetensors with .mmap: tensors are views of the mapping (nothing read yet)
@@ -101,8 +103,7 @@ int main(void)
             fprintf(stderr, "save failed: %s\n", nb_last_error());
             return 1;
         }
-        double s = now_s() - t0, c = copy_file(path, copy);
-        unlink(copy);
+        double s = now_s() - t0, c = copy_file(path, copy); /* over the last repeat's copy */
         double l = load(path, false, false), r = read_file(path, buf, size), m = load(path, true, false);
         double ms = load(path, true, true), ls = load(path, false, true);
         if (rep == 0) continue;
@@ -110,6 +111,7 @@ int main(void)
         t_map = best(t_map, m), t_map_sum = best(t_map_sum, ms), t_load_sum = best(t_load_sum, ls);
     }
     unlink(path);
+    unlink(copy);
     rmdir(dir);
     free(buf);
     for (int i = 0; i < TENSORS; i++) nb_release(ts[i]);
