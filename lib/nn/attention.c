@@ -10,7 +10,6 @@
 #include "../device.h"
 #include "../dtype.h"
 #include "../error.h"
-#include "../half.h"
 #include "../ewise.h"
 #include "../random.h"
 #include "../tensor.h"
@@ -256,17 +255,6 @@ nb_tensor *nb_scaled_dot_product_attention(const nb_tensor *q, const nb_tensor *
         nb_sdpa_options co = o;
         co.attn_mask = ac.t[3];
         return nb__autocast_done(&ac, nb_scaled_dot_product_attention(ac.t[0], ac.t[1], ac.t[2], &co));
-    }
-    if (q && k && v && nb__is_half(q->dtype) && k->dtype == q->dtype && v->dtype == q->dtype &&
-        (!o.attn_mask || o.attn_mask->dtype == NB_BOOL || o.attn_mask->dtype == q->dtype)) {
-        /* in float32, rounded once (lib/half.c) */
-        nb_sdpa_options wo = o;
-        nb_tensor *wq = nb__widen(q), *wk = nb__widen(k), *wv = nb__widen(v);
-        nb_tensor *wm = o.attn_mask ? nb__widen(o.attn_mask) : NULL;
-        wo.attn_mask = wm;
-        nb_tensor *r = wq && wk && wv && (wm || !o.attn_mask) ? nb_scaled_dot_product_attention(wq, wk, wv, &wo) : NULL;
-        nb_release(wq), nb_release(wk), nb_release(wv), nb_release(wm);
-        return nb__narrow(r, q->dtype);
     }
     sdpa_shape sh;
     if (!check_args(q, k, v, &o, &sh)) return NULL;

@@ -9,7 +9,6 @@
 #include "../device.h"
 #include "../dtype.h"
 #include "../error.h"
-#include "../half.h"
 #include "../ewise.h"
 #include "../half.h"
 #include "../tensor.h"
@@ -177,16 +176,6 @@ nb_tensor *nb_batch_norm(const nb_tensor *x, nb_tensor *running_mean, nb_tensor 
                          const nb_tensor *weight, const nb_tensor *bias, bool training, double momentum, double eps)
 {
     const char *op = "nb_batch_norm";
-    if (x && nb__is_half(x->dtype) && (!weight || weight->dtype != NB_FLOAT64)) {
-        /* in float32, rounded once to x's dtype (lib/half.c); float32 running statistics are
-         * updated in place as they are */
-        nb_tensor *wx = nb__widen(x), *ww = nb__widen(weight), *wb = nb__widen(bias);
-        nb_tensor *r = wx && (ww || !weight) && (wb || !bias)
-                           ? nb_batch_norm(wx, running_mean, running_var, ww, wb, training, momentum, eps)
-                           : NULL;
-        nb_release(wx), nb_release(ww), nb_release(wb);
-        return nb__narrow(r, x->dtype);
-    }
     int64_t n, c, s;
     if (!check_batch_norm(op, x, running_mean, running_var, weight, bias, training, momentum, eps, &n, &c, &s))
         return NULL;

@@ -30,7 +30,6 @@
 #include "../device.h"
 #include "../dtype.h"
 #include "../error.h"
-#include "../half.h"
 #include "../ewise.h"
 #include "../tensor.h"
 #include "../view.h"
