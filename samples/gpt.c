@@ -3,7 +3,7 @@
  *
  *   gpt [--data PATH] [--steps N] [--batch N] [--context N] [--width N] [--layers N] [--heads N]
  *       [--dropout F] [--lr F] [--warmup N] [--weight-decay F] [--clip F] [--eval-every N]
- *       [--eval-batches N] [--seed N]
+ *       [--eval-batches N] [--eval-windows N] [--seed N]
  *       [--threads N] [--device cpu|cuda[:N]] [--replay] [--load FILE] [--save FILE] [--save-every N]
  *       [--stop-after N] [--amp bf16|fp16] [--log FILE]
  *       [--prompt TEXT] [--temperature F] [--top-k N] [--sample-chars N]
@@ -13,10 +13,13 @@
  * recipe: two parameter groups, only the blocks' matrices decaying; a linear warm-up then a cosine
  * schedule; the gradients' norm clipped at 1.0); every
  * eval-every steps (and at the end) the loss is estimated on eval-batches batches of each part in
- * eval mode. --save writes the whole training state (nb_checkpoint: the weights under their
- * PyTorch names, AdamW's state, the generator, the step) at the end, --save-every N also every N
- * steps, and --stop-after N ends the run after N steps with one; --load resumes such a run bit for
- * bit. Exit status: 0, 1 on a failure, 2 on a bad command line. */
+ * eval mode. At the end, a deterministic validation loss: the mean loss over the first
+ * eval-windows consecutive, non-overlapping windows of the validation part (test/gpt_torch_eval.py
+ * computes the same of a saved model in PyTorch). --save writes the whole training state
+ * (nb_checkpoint: the weights under their PyTorch names, AdamW's state, the generator, the step)
+ * at the end, --save-every N also every N steps, and --stop-after N ends the run after N steps
+ * with one; --load resumes such a run bit for bit. Exit status: 0, 1 on a failure, 2 on a bad
+ * command line. */
 #include "common.h"
 #include "gpt_model.h"
 #include "text_data.h"
@@ -38,6 +41,7 @@ typedef struct gpt_options {
     double dropout, lr, weight_decay, clip;
     int64_t warmup;
     int64_t eval_every, eval_batches, seed;
+    int64_t eval_windows;
     int threads;
     nb_device device;
     bool replay;
@@ -53,7 +57,7 @@ static const gpt_options defaults = {
     .data = TEXT_DEFAULT_PATH,
     .steps = 2000, .batch = 32, .context = 128, .width = 128, .layers = 4, .heads = 4,
     .dropout = 0.0, .lr = 1e-3, .weight_decay = 0.1, .clip = 1.0, .warmup = 100,
-    .eval_every = 250, .eval_batches = 20, .seed = 0,
+    .eval_every = 250, .eval_batches = 20, .seed = 0, .eval_windows = 512,
     .prompt = "\n", .temperature = 1.0, .top_k = 0, .sample_chars = 500, .amp = NB_FLOAT32,
 };
 
@@ -78,6 +82,8 @@ static void usage(FILE *f)
             "  --clip F            clip the gradients' global norm at F; 0: no clipping (default %g)\n"
             "  --eval-every N      estimate train and validation loss every N steps (default %lld)\n"
             "  --eval-batches N    batches per estimate (default %lld)\n"
+            "  --eval-windows N    the final validation loss over the validation part's first N windows;\n"
+            "                      0: none (default %lld)\n"
             "  --seed N            seed of the weights, the batches and the sample (default %lld)\n"
             "  --threads N         threads for large ops (default: nabla's)\n"
             "  --device D          cpu (default), cuda or cuda:N\n"
@@ -94,7 +100,7 @@ static void usage(FILE *f)
             "  --sample-chars N    characters to generate (default %lld)\n",
             prog, d->data, (long long)d->steps, (long long)d->batch, (long long)d->context, (long long)d->width,
             (long long)d->layers, (long long)d->heads, d->dropout, d->lr, (long long)d->warmup, d->weight_decay, d->clip,
-            (long long)d->eval_every, (long long)d->eval_batches, (long long)d->seed, d->temperature,
+            (long long)d->eval_every, (long long)d->eval_batches, (long long)d->eval_windows, (long long)d->seed, d->temperature,
             (long long)d->top_k, (long long)d->sample_chars);
 }
 
@@ -185,6 +191,7 @@ static int parse_args(int argc, char **argv, gpt_options *o)
                   : strcmp(flag, "--clip") == 0          ? parse_double(flag, value, 0, INFINITY, true, &o->clip)
                   : strcmp(flag, "--eval-every") == 0    ? parse_int(flag, value, 1, &o->eval_every)
                   : strcmp(flag, "--eval-batches") == 0  ? parse_int(flag, value, 1, &o->eval_batches)
+                  : strcmp(flag, "--eval-windows") == 0  ? parse_int(flag, value, 0, &o->eval_windows)
                   : strcmp(flag, "--seed") == 0          ? parse_int(flag, value, 0, &o->seed)
                   : strcmp(flag, "--threads") == 0       ? parse_int(flag, value, 1, &threads) && (o->threads = (int)threads)
                   : strcmp(flag, "--device") == 0        ? parse_device(value, &o->device)
@@ -314,6 +321,31 @@ static double estimate(gpt_model *m, const text_data *d, const gpt_options *o, b
     nb_no_grad_end();
     nb_module_train(m->root, true);
     return sum / (double)o->eval_batches;
+}
+
+/* The mean loss over the first o->eval_windows consecutive, non-overlapping windows of the
+ * validation part (as many as it holds when fewer; *windows says how many), batch windows at a
+ * time, in eval mode without gradients: each batch's mean loss weighted by its windows. */
+static double evaluate_windows(gpt_model *m, const text_data *d, const gpt_options *o, int64_t *windows)
+{
+    const int64_t fit = (text_part_length(d, true) - 1) / o->context;
+    const int64_t n = o->eval_windows < fit ? o->eval_windows : fit;
+    *windows = n;
+    nb_module_train(m->root, false);
+    nb_no_grad_begin();
+    double sum = 0;
+    for (int64_t first = 0; first < n && !isnan(sum); first += o->batch) {
+        const int64_t count = n - first < o->batch ? n - first : o->batch;
+        nb_scope_begin();
+        nb_tensor *x, *y;
+        sum = text_windows(d, true, first, count, o->context, o->device, &x, &y)
+                  ? sum + (double)count * nb_item(gpt_loss(m, x, y))
+                  : NAN;
+        if (nb_scope_end() != NB_OK) sum = NAN;
+    }
+    nb_no_grad_end();
+    nb_module_train(m->root, true);
+    return sum / (double)n;
 }
 
 /* ---------------------------------------------------------------- the log */
@@ -616,6 +648,15 @@ int main(int argc, char **argv)
         goto done;
     }
     printf("train loss: %.4f\nvalidation loss: %.4f\n", tr, val);
+    if (o.eval_windows > 0) {
+        int64_t windows;
+        double exact = evaluate_windows(m, &d, &o, &windows);
+        if (isnan(exact)) {
+            fprintf(stderr, "%s: evaluation failed: %s\n", prog, nb_last_error());
+            goto done;
+        }
+        printf("val loss (first %lld windows): %.6f\n", (long long)windows, exact);
+    }
     if (o.save) printf("checkpoint written to %s: %d parameters and AdamW's state\n", o.save,
                        nb_params_count(m->params));
     if (generate(m, &d, &o)) status = 0;

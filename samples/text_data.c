@@ -227,26 +227,22 @@ int64_t text_encode(const char *prog, const text_data *d, const char *s, int64_t
 
 int64_t text_part_length(const text_data *d, bool val) { return val ? d->n - d->n_train : d->n_train; }
 
-bool text_batch(const text_data *d, bool val, int64_t batch, int64_t context, nb_device device, nb_tensor **x,
-                nb_tensor **y)
+/* The windows of context + 1 tokens at part offsets starts[0..count) of the part from token base:
+ * *x the first context tokens of each, *y the last context, int64 (count, context) on device. */
+static bool windows_at(const text_data *d, int64_t base, const int64_t *starts, int64_t count, int64_t context,
+                       nb_device device, nb_tensor **x, nb_tensor **y)
 {
     *x = *y = NULL;
-    const int64_t base = val ? d->n_train : 0, len = text_part_length(d, val);
-    int64_t *starts = malloc((size_t)batch * sizeof *starts);              /* (batch,) */
-    int64_t *xs = malloc((size_t)(batch * context) * sizeof *xs);         /* (batch, context) */
-    int64_t *ys = malloc((size_t)(batch * context) * sizeof *ys);         /* (batch, context) */
-    nb_tensor *drawn = nb_randint(0, len - context, NB_SHAPE(batch), NB_OPTS(NB_INT64));
-    bool ok = starts && xs && ys && drawn &&
-              nb_copy_to_array(drawn, starts, (size_t)batch * sizeof *starts) == NB_OK;
-    nb_release(drawn);
-    for (int64_t b = 0; ok && b < batch; b++)
+    int64_t *xs = malloc((size_t)(count * context) * sizeof *xs); /* (count, context) */
+    int64_t *ys = malloc((size_t)(count * context) * sizeof *ys); /* (count, context) */
+    bool ok = xs && ys;
+    for (int64_t b = 0; ok && b < count; b++)
         for (int64_t t = 0; t < context; t++) {
             xs[b * context + t] = d->tokens[base + starts[b] + t];
             ys[b * context + t] = d->tokens[base + starts[b] + t + 1];
         }
-    nb_tensor *hx = ok ? nb_from_array(xs, NB_SHAPE(batch, context), NB_OPTS(NB_INT64)) : NULL;
-    nb_tensor *hy = ok ? nb_from_array(ys, NB_SHAPE(batch, context), NB_OPTS(NB_INT64)) : NULL;
-    free(starts);
+    nb_tensor *hx = ok ? nb_from_array(xs, NB_SHAPE(count, context), NB_OPTS(NB_INT64)) : NULL;
+    nb_tensor *hy = ok ? nb_from_array(ys, NB_SHAPE(count, context), NB_OPTS(NB_INT64)) : NULL;
     free(xs);
     free(ys);
     if (hx && hy) {
@@ -260,4 +256,30 @@ bool text_batch(const text_data *d, bool val, int64_t batch, int64_t context, nb
     nb_release(*y);
     *x = *y = NULL;
     return false;
+}
+
+bool text_batch(const text_data *d, bool val, int64_t batch, int64_t context, nb_device device, nb_tensor **x,
+                nb_tensor **y)
+{
+    *x = *y = NULL;
+    const int64_t base = val ? d->n_train : 0, len = text_part_length(d, val);
+    int64_t *starts = malloc((size_t)batch * sizeof *starts); /* (batch,) */
+    nb_tensor *drawn = nb_randint(0, len - context, NB_SHAPE(batch), NB_OPTS(NB_INT64));
+    bool ok = starts && drawn && nb_copy_to_array(drawn, starts, (size_t)batch * sizeof *starts) == NB_OK;
+    nb_release(drawn);
+    ok = ok && windows_at(d, base, starts, batch, context, device, x, y);
+    free(starts);
+    return ok;
+}
+
+bool text_windows(const text_data *d, bool val, int64_t first, int64_t count, int64_t context, nb_device device,
+                  nb_tensor **x, nb_tensor **y)
+{
+    *x = *y = NULL;
+    int64_t *starts = malloc((size_t)(count > 0 ? count : 1) * sizeof *starts); /* (count,) */
+    if (!starts) return false;
+    for (int64_t i = 0; i < count; i++) starts[i] = (first + i) * context;
+    bool ok = windows_at(d, val ? d->n_train : 0, starts, count, context, device, x, y);
+    free(starts);
+    return ok;
 }

@@ -2,7 +2,7 @@
  * folder (Debian's fortunes: those without the .dat and .u8 extensions) concatenated in sorted
  * order; read as UTF-8 (a byte that is not valid UTF-8 counts as the character of its value), its
  * sorted characters the vocabulary, split into the first 90% for training and the last 10% for
- * validation; random windows of it drawn with nabla's generator. */
+ * validation; random windows of it drawn with nabla's generator, or its first windows in order. */
 #ifndef NB_SAMPLES_TEXT_DATA_H
 #define NB_SAMPLES_TEXT_DATA_H
 
@@ -37,5 +37,11 @@ void text_put(FILE *f, const text_data *d, int64_t token);
 bool text_batch(const text_data *d, bool val, int64_t batch, int64_t context, nb_device device, nb_tensor **x,
                 nb_tensor **y);
 int64_t text_part_length(const text_data *d, bool val);
+/* count consecutive, non-overlapping windows of the training (validation) part, window first + i
+ * starting at token (first + i) * context of the part: *x its context tokens, *y the next ones,
+ * int64 (count, context) on device; the deterministic evaluation's batches. The caller checks
+ * (first + count) * context < text_part_length(d, val). False (the tensors NULL) when nabla failed. */
+bool text_windows(const text_data *d, bool val, int64_t first, int64_t count, int64_t context, nb_device device,
+                  nb_tensor **x, nb_tensor **y);
 
 #endif /* NB_SAMPLES_TEXT_DATA_H */

@@ -55,6 +55,7 @@ Test(samples, gpt_trains_logs_samples_and_checkpoints, .init = nb_test_setup)
     assert_contains(r.out, " ms/step", "the progress");
     assert_contains(r.out, "step 20: train loss ", "the estimates");
     assert_contains(r.out, ": 16 parameters and AdamW's state", "the checkpoint line");
+    assert_contains(r.out, "val loss (first 136 windows): ", "the deterministic validation loss");
     double val = value_after(r.out, "validation loss: ");
     cr_assert(val > 0 && val < log(19.0) - 0.5, "the validation loss %g should be well under ln 19", val);
     /* the sample: the prompt, then 40 characters of the text's vocabulary */
@@ -179,6 +180,55 @@ Test(samples, gpt_reads_the_fortunes_as_one_text, .init = nb_test_setup)
     free_result(&r);
 }
 
+/* The text of the line that starts with key (up to its newline), copied; fails when there is none. */
+static char *line_of(const char *text, const char *key)
+{
+    const char *p = strstr(text, key);
+    cr_assert(p != NULL, "no \"%s\" in:\n%s", key, text);
+    size_t n = strcspn(p, "\n");
+    char *line = malloc(n + 1);
+    cr_assert_not_null(line);
+    memcpy(line, p, n);
+    line[n] = '\0';
+    return line;
+}
+
+Test(samples, gpt_validation_windows_are_deterministic, .init = nb_test_setup)
+{
+    char *dir = make_tmpdir();
+    char *text = write_text(dir);
+    /* the same weights (seed 0) evaluated after estimates of different sizes, which draw different
+     * random batches: the windows' loss is the same to the last digit; 20 windows are batches of
+     * 8, 8 and 4 */
+    run_result a = run_sample("gpt", (const char *[]){"--data", text, SMALL, "--steps", "0", "--eval-batches", "1",
+                                                      "--eval-windows", "20", "--sample-chars", "0", NULL});
+    run_result b = run_sample("gpt", (const char *[]){"--data", text, SMALL, "--steps", "0", "--eval-batches", "3",
+                                                      "--eval-windows", "20", "--sample-chars", "0", NULL});
+    assert_exit(&a, 0);
+    assert_exit(&b, 0);
+    char *la = line_of(a.out, "val loss (first 20 windows): "), *lb = line_of(b.out, "val loss (first 20 windows): ");
+    cr_assert_str_eq(la, lb);
+    double v = value_after(a.out, "val loss (first 20 windows): ");
+    cr_assert(fabs(v - log(19.0)) < 0.5, "an untrained model's loss %g should be near ln 19", v);
+    /* the validation part (2190 characters) holds 136 windows of 16 and a next character */
+    run_result all = run_sample("gpt", (const char *[]){"--data", text, SMALL, "--steps", "0", "--eval-windows",
+                                                        "100000", "--sample-chars", "0", NULL});
+    assert_exit(&all, 0);
+    assert_contains(all.out, "val loss (first 136 windows): ", "every window");
+    run_result none = run_sample("gpt", (const char *[]){"--data", text, SMALL, "--steps", "0", "--eval-windows",
+                                                         "0", "--sample-chars", "0", NULL});
+    assert_exit(&none, 0);
+    cr_assert(strstr(none.out, "val loss (first") == NULL, "--eval-windows 0 evaluates no windows:\n%s", none.out);
+    free(la);
+    free(lb);
+    free_result(&a);
+    free_result(&b);
+    free_result(&all);
+    free_result(&none);
+    free(text);
+    remove_tree(dir);
+}
+
 Test(samples, gpt_refuses_bad_arguments_and_data, .init = nb_test_setup)
 {
     char *dir = make_tmpdir();
@@ -190,6 +240,7 @@ Test(samples, gpt_refuses_bad_arguments_and_data, .init = nb_test_setup)
     } cases[] = {
         {{"--width", "30", "--heads", "4", NULL}, 2, "--width 30 is not divisible by --heads 4"},
         {{"--steps", "-1", NULL}, 2, "--steps expects an integer of at least 0, got \"-1\""},
+        {{"--eval-windows", "-2", NULL}, 2, "--eval-windows expects an integer of at least 0, got \"-2\""},
         {{"--dropout", "1", NULL}, 2, "--dropout expects a number in [0, 1)"},
         {{"--replay", NULL}, 2, "--replay captures CUDA work: it needs --device cuda"},
         {{"--device", "tpu", NULL}, 2, "--device expects cpu, cuda or cuda:N, got \"tpu\""},

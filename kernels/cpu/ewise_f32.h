@@ -6,6 +6,8 @@
 #include "../iter.h"
 
 void nbk_cpu_gelu_f32(int64_t n, char **data, const int64_t *strides, const nb_scalars *s); /* c0: tanh */
+/* d[0] = d[1] (the gradient) times gelu's derivative at d[2]; c0: tanh */
+void nbk_cpu_gelu_backward_f32(int64_t n, char **data, const int64_t *strides, const nb_scalars *s);
 void nbk_cpu_silu_f32(int64_t n, char **data, const int64_t *strides, const nb_scalars *s);
 void nbk_cpu_erf_f32(int64_t n, char **data, const int64_t *strides, const nb_scalars *s);
 void nbk_cpu_sin_f32(int64_t n, char **data, const int64_t *strides, const nb_scalars *s);

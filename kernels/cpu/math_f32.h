@@ -121,6 +121,29 @@ static inline float gelu_f32(float x)
     return 0.5f * x * select_f32(e.big, tail, 1.0f + e.small);
 }
 
+/* d gelu / dx = Phi(x) + x phi(x), Phi taken as in gelu_f32 and phi(x) = e^(-x^2 / 2) / sqrt(2 pi) */
+static inline float gelu_grad_f32(float x)
+{
+    const float z = x * 0.70710678118654752f;
+    const erf_parts_f32 e = erf_parts(z);
+    const float tail = select_f32(-(uint32_t)(z < 0.0f), e.tail, 2.0f - e.tail);
+    const float cdf = 0.5f * select_f32(e.big, tail, 1.0f + e.small);
+    return cdf + x * exp_f32(-0.5f * x * x) * 0.39894228040143267794f;
+}
+
+/* d gelu_tanh / dx, PyTorch's formula 0.5 (1 + th) + 0.5 x (1 - th^2) beta (1 + 3 kappa x^2) with
+ * th = tanh(u): with e = e^(-2|u|), |th| = (1 - e) / (1 + e) and 1 - th^2 = 4 e / (1 + e)^2 (no
+ * cancellation where |th| nears 1) */
+static inline float gelu_tanh_grad_f32(float x)
+{
+    const float beta = 0.79788456080286535588f, kappa = 0.044715f;
+    const float u = beta * (x + kappa * x * x * x);
+    const float e = exp_f32(-2.0f * f32_from_bits(bits_of_f32(u) & 0x7fffffffu));
+    const float r = 1.0f / (1.0f + e);
+    const float th = f32_from_bits(bits_of_f32((1.0f - e) * r) | (bits_of_f32(u) & 0x80000000u));
+    return 0.5f * (1.0f + th) + 0.5f * x * (4.0f * e * r * r) * beta * (1.0f + 3.0f * kappa * x * x);
+}
+
 /* PyTorch's tanh form, 0.5 x (1 + tanh(u)), as the equal x / (1 + e^(-2u)) */
 static inline float gelu_tanh_f32(float x)
 {
