@@ -478,7 +478,7 @@ static bool load_from(const load_ctx *x, const nb_checkpoint *c)
     ok = ok && (!c->scaler || nb__grad_scaler_restore(op, c->scaler, scale, tracker, device));
     ok = ok && restore_state(x);
     if (ok && ours) nb_rng_set_state(rng);
-    if (ok) memcpy(c->scalars, scalars, (size_t)c->nscalars * sizeof *scalars);
+    if (ok && c->nscalars > 0) memcpy(c->scalars, scalars, (size_t)c->nscalars * sizeof *scalars);
     free(groups), free(scalars);
     return ok;
 }

@@ -476,13 +476,14 @@ Test(checkpoint, bad_requests_are_refused)
     nb_params *other = nb_params_new();
     nb_params_add(other, free_t);
     nb_optimizer *opt = nb_sgd_new(other, (nb_sgd_options){.lr = 0.1, .momentum = 0.5});
-    nb_tensor *loss = nb_sum(nb_mul(free_t, free_t));
-    nb_backward(loss);
+    nb_scope_begin();
+    nb_backward(nb_sum(nb_mul(free_t, free_t)));
+    nb_scope_end();
     nb_optimizer_step(opt);
     cr_assert_neq(nb_checkpoint_save(path, &(nb_checkpoint){.state = q, .optimizer = opt}), NB_OK);
     assert_error(NB_ERR_ARGUMENT, 1, (const char *[]){"not in the checkpoint's state list"});
     nb_optimizer_free(opt);
-    nb_release(loss), nb_release(free_t);
+    nb_release(free_t);
     nb_params_free(p), nb_params_free(q), nb_params_free(other);
     nb_release(t);
 }
