@@ -212,7 +212,9 @@ Test(checkpoint, unnamed_entries_are_saved_under_their_index)
     nb_tensor_dict_free(d);
     nb_fill_(t, 7);
     cr_assert_eq(nb_checkpoint_load(path, &(nb_checkpoint){.state = p}), NB_OK, "%s", nb_last_error());
-    cr_assert_eq(nb_item(nb_sum(t)), 15.0);
+    nb_tensor *sum = nb_sum(t);
+    cr_assert_eq(nb_item(sum), 15.0);
+    nb_release(sum);
     nb_params_free(p);
     nb_release(t);
 }
@@ -266,6 +268,7 @@ static nb_loader *loader_of(nb_tensor *rows)
 
 static void check_loader_resume(int taken_before_save)
 {
+    nb_scope_begin(); /* the batches and their concatenations */
     nb_tensor *rows = nb_reshape(nb_arange(0, 20, 1, (nb_options){.dtype = NB_FLOAT32}), NB_SHAPE(20, 1));
     nb_params *none = nb_params_new();
     nb_manual_seed(5);
@@ -294,6 +297,7 @@ static void check_loader_resume(int taken_before_save)
     nb_release(rest_a), nb_release(next_a), nb_release(rows);
     nb_loader_free(a), nb_loader_free(b);
     nb_params_free(none);
+    cr_assert_eq(nb_scope_end(), NB_OK, "%s", nb_last_error());
 }
 
 Test(checkpoint, loader_resumes_mid_epoch) { check_loader_resume(2); }
