@@ -143,7 +143,7 @@ void nb__autocast_resume(void)
 /* The device type of the first input, when a region is enabled for it and listed in devices. */
 static bool applies(unsigned devices, int n, const nb_tensor *const *in, nb_device_type *device)
 {
-    if (off > 0 || n > NB__AUTOCAST_MAX) return false;
+    if (devices == 0 || depth == 0 || off > 0 || n > NB__AUTOCAST_MAX) return false; /* most ops, most of the time */
     for (int i = 0; i < n; i++)
         if (in[i]) {
             *device = in[i]->storage->device.type;

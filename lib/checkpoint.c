@@ -2,6 +2,7 @@
  * model's tensors, the optimizer's state, the generator, the loader's place and user scalars) as
  * one safetensors file; the layout is documented in include/nabla/checkpoint.h. */
 #include "error.h"
+#include "safetensors.h"
 #include "tensor.h"
 #include "train_state.h"
 
@@ -271,12 +272,7 @@ static const char *meta_get(const load_ctx *x, const char *key)
 }
 
 /* The tensor named name, or NULL (no error). */
-static nb_tensor *dict_find(const load_ctx *x, const char *name)
-{
-    for (int i = 0; i < nb_tensor_dict_count(x->d); i++)
-        if (strcmp(nb_tensor_dict_name_at(x->d, i), name) == 0) return nb_tensor_dict_at(x->d, i);
-    return NULL;
-}
+static nb_tensor *dict_find(const load_ctx *x, const char *name) { return nb__tensor_dict_find(x->d, name); }
 
 static bool bad_meta(const load_ctx *x, const char *key, const char *value, const char *expected)
 {

@@ -27,5 +27,7 @@ bool nb__tensor_dict_set(const char *op, nb_tensor_dict *d, int i, const char *n
 bool nb__tensor_dict_set_meta(const char *op, nb_tensor_dict *d, int i, const char *key, const char *value);
 /* Builds the name index once every entry is set. */
 void nb__tensor_dict_finish(nb_tensor_dict *d);
+/* The tensor named name (borrowed), by the name index; NULL, and no error, when there is none. */
+nb_tensor *nb__tensor_dict_find(const nb_tensor_dict *d, const char *name);
 
 #endif /* NB_SAFETENSORS_INTERNAL_H */

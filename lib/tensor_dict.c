@@ -90,9 +90,8 @@ nb_tensor *nb_tensor_dict_at(const nb_tensor_dict *d, int i)
     return in_range("nb_tensor_dict_at", d, i) ? d->tensors[i] : NULL;
 }
 
-nb_tensor *nb_tensor_dict_get(const nb_tensor_dict *d, const char *name)
+nb_tensor *nb__tensor_dict_find(const nb_tensor_dict *d, const char *name)
 {
-    if (nb__is_null("nb_tensor_dict_get", "dict", d) || nb__is_null("nb_tensor_dict_get", "name", name)) return NULL;
     int lo = 0, hi = d->n - 1;
     while (lo <= hi) {
         int mid = lo + (hi - lo) / 2;
@@ -101,6 +100,14 @@ nb_tensor *nb_tensor_dict_get(const nb_tensor_dict *d, const char *name)
         if (c < 0) lo = mid + 1;
         else hi = mid - 1;
     }
+    return NULL;
+}
+
+nb_tensor *nb_tensor_dict_get(const nb_tensor_dict *d, const char *name)
+{
+    if (nb__is_null("nb_tensor_dict_get", "dict", d) || nb__is_null("nb_tensor_dict_get", "name", name)) return NULL;
+    nb_tensor *t = nb__tensor_dict_find(d, name);
+    if (t) return t;
     return nb__fail(NB_ERR_ARGUMENT, "nb_tensor_dict_get: no tensor named '%s' among the dict's %d", name, d->n);
 }
 

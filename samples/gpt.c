@@ -494,21 +494,14 @@ static bool train(gpt_model *m, const text_data *d, const gpt_options *o, bool *
     nb_grad_scaler *scaler = o->amp == NB_FLOAT16 ? nb_grad_scaler_new((nb_grad_scaler_options){0}) : NULL;
     step_inputs in = {nb_zeros(NB_SHAPE(o->batch, o->context), NB_OPTS(NB_INT64, .device = o->device)),
                       nb_zeros(NB_SHAPE(o->batch, o->context), NB_OPTS(NB_INT64, .device = o->device))};
-    csv_log log;
-    if (!opt || !in.x || !in.y || (o->amp == NB_FLOAT16 && !scaler) || !log_open(&log, o->log)) {
-        if (nb_last_status() != NB_OK) fprintf(stderr, "%s: %s\n", prog, nb_last_error());
-        nb_grad_scaler_free(scaler);
-        nb_optimizer_free(opt);
-        nb_params_free(decay);
-        nb_params_free(rest);
-        nb_release(in.x);
-        nb_release(in.y);
-        return false;
-    }
+    csv_log log = {0};
+    const bool made = opt && in.x && in.y && (o->amp != NB_FLOAT16 || scaler);
+    if (!made && nb_last_status() != NB_OK) fprintf(stderr, "%s: %s\n", prog, nb_last_error());
+    bool ok = made && log_open(&log, o->log);
     nb_graph *graph = NULL;
     nb_tensor *graph_loss = NULL; /* the captured step's loss, rewritten by each replay */
     int64_t start = 0;
-    bool ok = !o->load || load_checkpoint(m, opt, scaler, o, &start);
+    ok = ok && (!o->load || load_checkpoint(m, opt, scaler, o, &start));
     fflush(stdout);
     double window_start = now(), window_loss = 0;
     int64_t window_steps = 0;
@@ -574,7 +567,8 @@ static bool train(gpt_model *m, const text_data *d, const gpt_options *o, bool *
             printf("stopped after %lld steps of this run, at step %lld: checkpoint written to %s\n",
                    (long long)o->stop_after, (long long)step + 1, o->save);
     }
-    if (ok && o->save && start >= o->steps) ok = save_checkpoint(m, opt, scaler, start, o->save); /* nothing left to train */
+    if (ok && o->save && start >= o->steps) /* a checkpoint with nothing left to train */
+        ok = save_checkpoint(m, opt, scaler, start, o->save);
     nb_release(graph_loss);
     nb_graph_release(graph);
     nb_grad_scaler_free(scaler);
