@@ -31,10 +31,13 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "half.h"
 #include "random.h"
 
 typedef struct nbk_attention_args {
-    nb_dtype dtype;            /* float32 or float64: q, k, v, out, lse and the gradients */
+    nb_dtype dtype;            /* q, k, v, out and the gradients: float32 or float64, and where the device
+                                * takes them (nbk_device.half_attention) float16 or bfloat16, with
+                                * lse then float32 (else of dtype) */
     int64_t batch, l, s, e, ev;
     const void *q;             /* (batch, l, e), dense */
     const void *k;             /* (batch, s, e), dense */
@@ -62,8 +65,12 @@ NBK_ATT_HD double nbk_attention_bias(const nbk_attention_args *a, int64_t b, int
     if (!a->mask) return 0.0;
     const int64_t at = b * a->mask_bs + i * a->s + j;
     if (a->mask_dtype == NB_BOOL) return ((const bool *)a->mask)[at] ? 0.0 : -INFINITY;
-    if (a->mask_dtype == NB_FLOAT32) return (double)((const float *)a->mask)[at];
-    return ((const double *)a->mask)[at];
+    switch (a->mask_dtype) {
+    case NB_FLOAT32: return (double)((const float *)a->mask)[at];
+    case NB_FLOAT16: return (double)nbk_f16_to_f32(((const uint16_t *)a->mask)[at]);
+    case NB_BFLOAT16: return (double)nbk_bf16_to_f32(((const uint16_t *)a->mask)[at]);
+    default: return ((const double *)a->mask)[at];
+    }
 }
 
 /* True when a bool mask or causality removes element (b, i, j): it then has no gradient. */

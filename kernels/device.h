@@ -129,6 +129,9 @@ typedef struct nbk_device {
     /* convolution's columns (kernels/conv.h): a->cols from a->image, and a->image from a->cols */
     nb_status (*im2col)(nbk_call c, const nbk_conv_args *a);
     nb_status (*col2im)(nbk_call c, const nbk_conv_args *a);
+    /* whether im2col and col2im take float16 and bfloat16 columns (col2im summing in float32);
+     * where not, lib/ runs a half convolution in float32 and rounds its result once */
+    bool half_columns;
     /* 2-D pooling (kernels/pool.h): y (planes, out_h, out_w) from x (planes, in_h, in_w), with
      * int64 indices of y's shape for max pooling (NULL otherwise) */
     nb_status (*pool_forward)(nbk_call c, const nbk_pool_args *a, const void *x, void *y, int64_t *indices);
@@ -139,6 +142,9 @@ typedef struct nbk_device {
     /* gq, gk, gv (dense, of q's, k's and v's shapes) from the forward's out and lse and g (batch, l, ev) */
     nb_status (*attention_backward)(nbk_call c, const nbk_attention_args *a, const void *out, const void *lse,
                                     const void *g, void *gq, void *gk, void *gv);
+    /* whether the attention entries take float16 and bfloat16 q, k, v, out and gradients (lse
+     * float32, arithmetic in float32); where not, lib/ runs half attention in float32 */
+    bool half_attention;
     /* optimizers (kernels/optim.h): an Adam/AdamW step over a list of parameters (each step
      * count advanced first); a gradient norm's accumulator *acc (a double in the device's
      * memory) combined with a list's terms, with scratch of NBK_NORM_SCRATCH doubles there; and

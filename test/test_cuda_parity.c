@@ -1431,7 +1431,9 @@ static const char *const half_rows[] = {
      * CPU rounds BLIS's float32 product once: within cuda_assert_match's half tolerances
      * (normalised MSE 1e-6 for float16, 3e-5 for bfloat16: a unit in the last place here and there) */
     "matmul(a, b) as one 2-D product",
-    /* the convolutions and attention take half inputs through float32 (autocast casts to them) */
+    /* the convolutions and attention: on CUDA in the half dtype (half columns and GEMMs, which
+     * round the product before the bias is added; attention's kernels widen half tiles and round
+     * each output once), on the CPU through float32 (autocast casts to them) */
     "conv2d(x, w, b, stride (2,1), padding 1, dilation (1,2))", "conv2d(x[:, :2], w[:, :1], b, stride (1,2), groups 2)",
     "conv1d(x[:, :, 0], w[:, :, 0], b, stride 2, padding 1)",
     "conv_transpose2d(x, w.transpose(0, 1), b, stride 2, padding (1,0), output_padding 1)", "sdpa(q, k, v)",

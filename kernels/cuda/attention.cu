@@ -18,8 +18,14 @@
  * Every sum runs in an order fixed by the shapes, so results are the same on every run. A row's
  * rowsum(g out) is a serial sum (row_dot), the same in both kernels. Each lane owns the output
  * dims lane, lane + 32, ... of a row, so head dims up to 4 · 32 = 128 are taken. The per-element
- * math and the tiling are __host__ __device__ functions. */
+ * math and the tiling are __host__ __device__ functions.
+ *
+ * Element types: each kernel is written over the stored type S of q, k, v, out and the gradients
+ * and computes in T = compute_t<S> (half.cuh): float16 and bfloat16 rows are widened to float32
+ * as they are loaded into shared memory, every sum runs in float32, lse is float32, and each
+ * stored result is rounded once. Float32 and float64 are stored and computed as themselves. */
 #include "attention.h"
+#include "half.cuh"
 #include "internal.h"
 
 #include "../error.h"
@@ -29,13 +35,19 @@
 
 namespace {
 
+using nb_cuda::bf16;
+using nb_cuda::compute_t;
+using nb_cuda::f16;
+using nb_cuda::narrow;
+using nb_cuda::widen;
+
 constexpr int WARPS = 4;
 constexpr int THREADS = WARPS * 32;
 constexpr int DIMS_PER_LANE = NBK_CUDA_ATTENTION_MAX_HEAD / 32;
 constexpr unsigned FULL = 0xffffffffu;
 constexpr int64_t MAX_BLOCKS = 1 << 20;
 
-/* Tile sizes per element type (double tiles are smaller to fit shared memory). */
+/* Tile sizes per compute type (double tiles are smaller to fit shared memory). */
 template <class T> struct Tiles;
 template <> struct Tiles<float> {
     static constexpr int ROWS_PER_WARP = 4; /* query rows per warp: BQ = 16 */
@@ -81,11 +93,19 @@ __host__ __device__ inline double ex(double x) { return exp(x); }
 __host__ __device__ inline float lg(float x) { return logf(x); }
 __host__ __device__ inline double lg(double x) { return log(x); }
 
-/* sum_d x[d · xs] y[d · ys] for d < n, in order */
+/* sum_d x[d] y[d] for d < n, in order */
 template <class T> __host__ __device__ inline T dot(const T *x, const T *y, int64_t n)
 {
     T s = 0;
     for (int64_t d = 0; d < n; d++) s += x[d] * y[d];
+    return s;
+}
+
+/* dot of two stored rows in their compute type T: the same sum, each element widened */
+template <class S> __host__ __device__ inline compute_t<S> stored_dot(const S *x, const S *y, int64_t n)
+{
+    compute_t<S> s = 0;
+    for (int64_t d = 0; d < n; d++) s += widen(x[d]) * widen(y[d]);
     return s;
 }
 
@@ -123,22 +143,24 @@ template <class T> __device__ inline T warp_sum(T x)
     return x;
 }
 
-/* Copies rows [r0, r0 + n) of a (.., cols) dense matrix into shared rows of `stride` elements,
- * zeros past `limit` rows. */
-template <class T>
-__device__ inline void load_rows(T *dst, int64_t stride, const T *src, int64_t r0, int64_t n, int64_t limit,
-                                 int64_t cols)
+/* Copies rows [r0, r0 + n) of a (.., cols) dense matrix of stored S into shared rows of `stride`
+ * elements of its compute type, zeros past `limit` rows. */
+template <class S>
+__device__ inline void load_rows(compute_t<S> *dst, int64_t stride, const S *src, int64_t r0, int64_t n,
+                                 int64_t limit, int64_t cols)
 {
     for (int64_t x = threadIdx.x; x < n * cols; x += THREADS) {
         const int64_t r = x / cols, c = x - r * cols;
-        dst[r * stride + c] = r0 + r < limit ? src[(r0 + r) * cols + c] : (T)0;
+        dst[r * stride + c] = r0 + r < limit ? widen(src[(r0 + r) * cols + c]) : (compute_t<S>)0;
     }
 }
 
 /* ---------------------------------------------------------------- forward */
 
-template <class T> __global__ void __launch_bounds__(THREADS) forward_kernel(nbk_attention_args a, T *out, T *lse)
+template <class S>
+__global__ void __launch_bounds__(THREADS) forward_kernel(nbk_attention_args a, S *out, compute_t<S> *lse)
 {
+    using T = compute_t<S>;
     using C = Tiles<T>;
     constexpr int RPW = C::ROWS_PER_WARP, BQ = WARPS * RPW, BK = C::KEYS;
     extern __shared__ __align__(16) unsigned char smem[];
@@ -150,8 +172,8 @@ template <class T> __global__ void __launch_bounds__(THREADS) forward_kernel(nbk
     for (int64_t item = blockIdx.x; item < items; item += gridDim.x) {
         int64_t b, i0;
         item_of(item, tiles, BQ, &b, &i0);
-        const T *q = (const T *)a.q + b * a.l * a.e, *k = (const T *)a.k + b * a.s * a.e;
-        const T *v = (const T *)a.v + b * a.s * a.ev;
+        const S *q = (const S *)a.q + b * a.l * a.e, *k = (const S *)a.k + b * a.s * a.e;
+        const S *v = (const S *)a.v + b * a.s * a.ev;
         __syncthreads(); /* the previous item's readers are done */
         load_rows(qs, a.e, q, i0, BQ, a.l, a.e);
         T m[RPW], sum[RPW], o[RPW][DIMS_PER_LANE];
@@ -203,7 +225,7 @@ NB_UNROLL
 NB_UNROLL
             for (int c = 0; c < DIMS_PER_LANE; c++) {
                 const int64_t d = lane + 32 * c;
-                if (d < a.ev) out[(b * a.l + i) * a.ev + d] = none ? none_out : o[r][c] * inv;
+                if (d < a.ev) out[(b * a.l + i) * a.ev + d] = narrow<S>(none ? none_out : o[r][c] * inv);
             }
             if (lane == 0) lse[b * a.l + i] = none ? none_lse : m[r] + lg(sum[r]);
         }
@@ -212,10 +234,11 @@ NB_UNROLL
 
 /* ---------------------------------------------------------------- backward: dq */
 
-template <class T>
+template <class S>
 __global__ void __launch_bounds__(THREADS)
-    dq_kernel(nbk_attention_args a, const T *out, const T *lse, const T *g, T *gq)
+    dq_kernel(nbk_attention_args a, const S *out, const compute_t<S> *lse, const S *g, S *gq)
 {
+    using T = compute_t<S>;
     using C = Tiles<T>;
     constexpr int RPW = C::ROWS_PER_WARP, BQ = WARPS * RPW, BK = C::KEYS;
     extern __shared__ __align__(16) unsigned char smem[];
@@ -228,8 +251,8 @@ __global__ void __launch_bounds__(THREADS)
     for (int64_t item = blockIdx.x; item < items; item += gridDim.x) {
         int64_t b, i0;
         item_of(item, tiles, BQ, &b, &i0);
-        const T *q = (const T *)a.q + b * a.l * a.e, *k = (const T *)a.k + b * a.s * a.e;
-        const T *v = (const T *)a.v + b * a.s * a.ev, *gb = g + b * a.l * a.ev, *ob = out + b * a.l * a.ev;
+        const S *q = (const S *)a.q + b * a.l * a.e, *k = (const S *)a.k + b * a.s * a.e;
+        const S *v = (const S *)a.v + b * a.s * a.ev, *gb = g + b * a.l * a.ev, *ob = out + b * a.l * a.ev;
         __syncthreads();
         load_rows(qs, a.e, q, i0, BQ, a.l, a.e);
         load_rows(gs, a.ev, gb, i0, BQ, a.l, a.ev);
@@ -237,7 +260,7 @@ __global__ void __launch_bounds__(THREADS)
 NB_UNROLL
         for (int r = 0; r < RPW; r++) {
             const int64_t i = i0 + warp * RPW + r;
-            rowsum[r] = i < a.l ? dot(gb + i * a.ev, ob + i * a.ev, a.ev) : (T)0;
+            rowsum[r] = i < a.l ? stored_dot(gb + i * a.ev, ob + i * a.ev, a.ev) : (T)0;
             row_lse[r] = i < a.l ? lse[b * a.l + i] : (T)0;
 NB_UNROLL
             for (int c = 0; c < DIMS_PER_LANE; c++) dq[r][c] = 0;
@@ -276,7 +299,7 @@ NB_UNROLL
 NB_UNROLL
             for (int c = 0; c < DIMS_PER_LANE; c++) {
                 const int64_t d = lane + 32 * c;
-                if (d < a.e) gq[(b * a.l + i) * a.e + d] = (T)a.scale * dq[r][c];
+                if (d < a.e) gq[(b * a.l + i) * a.e + d] = narrow<S>((T)a.scale * dq[r][c]);
             }
         }
     }
@@ -284,10 +307,11 @@ NB_UNROLL
 
 /* ---------------------------------------------------------------- backward: dk, dv */
 
-template <class T>
+template <class S>
 __global__ void __launch_bounds__(THREADS)
-    dkv_kernel(nbk_attention_args a, const T *out, const T *lse, const T *g, T *gk, T *gv)
+    dkv_kernel(nbk_attention_args a, const S *out, const compute_t<S> *lse, const S *g, S *gk, S *gv)
 {
+    using T = compute_t<S>;
     using C = Tiles<T>;
     constexpr int KPW = C::KEYS_PER_WARP, BKEY = WARPS * KPW, QR = C::QROWS;
     extern __shared__ __align__(16) unsigned char smem[];
@@ -302,8 +326,8 @@ __global__ void __launch_bounds__(THREADS)
     for (int64_t item = blockIdx.x; item < items; item += gridDim.x) {
         int64_t b, j0;
         item_of(item, blocks, BKEY, &b, &j0);
-        const T *q = (const T *)a.q + b * a.l * a.e, *k = (const T *)a.k + b * a.s * a.e;
-        const T *v = (const T *)a.v + b * a.s * a.ev, *gb = g + b * a.l * a.ev, *ob = out + b * a.l * a.ev;
+        const S *q = (const S *)a.q + b * a.l * a.e, *k = (const S *)a.k + b * a.s * a.e;
+        const S *v = (const S *)a.v + b * a.s * a.ev, *gb = g + b * a.l * a.ev, *ob = out + b * a.l * a.ev;
         __syncthreads();
         load_rows(ks, a.e, k, j0, BKEY, a.s, a.e);
         load_rows(vs, a.ev, v, j0, BKEY, a.s, a.ev);
@@ -320,7 +344,7 @@ NB_UNROLL
             for (int64_t r = threadIdx.x; r < QR; r += THREADS) {
                 const bool in = i0 + r < a.l;
                 ls[r] = in ? lse[b * a.l + i0 + r] : (T)0;
-                rs[r] = in ? dot(gb + (i0 + r) * a.ev, ob + (i0 + r) * a.ev, a.ev) : (T)0;
+                rs[r] = in ? stored_dot(gb + (i0 + r) * a.ev, ob + (i0 + r) * a.ev, a.ev) : (T)0;
             }
             __syncthreads();
 NB_UNROLL
@@ -354,8 +378,8 @@ NB_UNROLL
 NB_UNROLL
             for (int c = 0; c < DIMS_PER_LANE; c++) {
                 const int64_t d = lane + 32 * c;
-                if (d < a.e) gk[(b * a.s + j) * a.e + d] = (T)a.scale * dk[kk][c];
-                if (d < a.ev) gv[(b * a.s + j) * a.ev + d] = dv[kk][c];
+                if (d < a.e) gk[(b * a.s + j) * a.e + d] = narrow<S>((T)a.scale * dk[kk][c]);
+                if (d < a.ev) gv[(b * a.s + j) * a.ev + d] = narrow<S>(dv[kk][c]);
             }
         }
     }
@@ -376,6 +400,11 @@ template <class K> nb_status shared_for(K kernel, size_t bytes, int device)
                           device, "allowing attention its shared memory");
 }
 
+nb_status unsupported(const nbk_attention_args *a)
+{
+    return nbk_fail(NB_ERR_DTYPE, "attention on CUDA takes floating dtypes, got dtype %d", (int)a->dtype);
+}
+
 nb_status head_dims_ok(const nbk_attention_args *a)
 {
     if (a->e <= NBK_CUDA_ATTENTION_MAX_HEAD && a->ev <= NBK_CUDA_ATTENTION_MAX_HEAD) return NB_OK;
@@ -383,42 +412,44 @@ nb_status head_dims_ok(const nbk_attention_args *a)
                     NBK_CUDA_ATTENTION_MAX_HEAD, (long long)a->e, (long long)a->ev);
 }
 
-template <class T> nb_status forward(int device, cudaStream_t stream, const nbk_attention_args *a, void *out, void *lse)
+template <class S> nb_status forward(int device, cudaStream_t stream, const nbk_attention_args *a, void *out, void *lse)
 {
+    using T = compute_t<S>;
     using C = Tiles<T>;
     constexpr int BQ = WARPS * C::ROWS_PER_WARP, BK = C::KEYS;
     const size_t bytes = (size_t)(BQ * a->e + BK * (a->e + 1) + BK * a->ev) * sizeof(T);
-    nb_status st = shared_for(forward_kernel<T>, bytes, device);
+    nb_status st = shared_for(forward_kernel<S>, bytes, device);
     if (st != NB_OK) return st;
     const int64_t items = a->batch * ((a->l + BQ - 1) / BQ);
-    forward_kernel<T><<<grid_for(items), THREADS, bytes, stream>>>(*a, (T *)out, (T *)lse);
+    forward_kernel<S><<<grid_for(items), THREADS, bytes, stream>>>(*a, (S *)out, (T *)lse);
     return nbk_cuda_check(cudaGetLastError(), device, "launching the attention kernel");
 }
 
-template <class T>
+template <class S>
 nb_status backward(int device, cudaStream_t stream, const nbk_attention_args *a, const void *out, const void *lse,
                    const void *g, void *gq, void *gk, void *gv)
 {
+    using T = compute_t<S>;
     using C = Tiles<T>;
     constexpr int BQ = WARPS * C::ROWS_PER_WARP, BK = C::KEYS, BKEY = WARPS * C::KEYS_PER_WARP, QR = C::QROWS;
     if (a->l > 0) {
         const size_t bytes = (size_t)(BQ * (a->e + a->ev) + BK * (a->e + 1) + BK * (a->ev + 1)) * sizeof(T);
-        nb_status st = shared_for(dq_kernel<T>, bytes, device);
+        nb_status st = shared_for(dq_kernel<S>, bytes, device);
         if (st != NB_OK) return st;
         const int64_t items = a->batch * ((a->l + BQ - 1) / BQ);
-        dq_kernel<T><<<grid_for(items), THREADS, bytes, stream>>>(*a, (const T *)out, (const T *)lse, (const T *)g,
-                                                                  (T *)gq);
+        dq_kernel<S><<<grid_for(items), THREADS, bytes, stream>>>(*a, (const S *)out, (const T *)lse, (const S *)g,
+                                                                  (S *)gq);
         st = nbk_cuda_check(cudaGetLastError(), device, "launching the attention dq kernel");
         if (st != NB_OK) return st;
     }
     if (a->s > 0) {
         const size_t bytes =
             (size_t)(BKEY * (a->e + a->ev) + QR * (a->e + 1) + QR * (a->ev + 1) + 2 * QR) * sizeof(T);
-        nb_status st = shared_for(dkv_kernel<T>, bytes, device);
+        nb_status st = shared_for(dkv_kernel<S>, bytes, device);
         if (st != NB_OK) return st;
         const int64_t items = a->batch * ((a->s + BKEY - 1) / BKEY);
-        dkv_kernel<T><<<grid_for(items), THREADS, bytes, stream>>>(*a, (const T *)out, (const T *)lse, (const T *)g,
-                                                                   (T *)gk, (T *)gv);
+        dkv_kernel<S><<<grid_for(items), THREADS, bytes, stream>>>(*a, (const S *)out, (const T *)lse, (const S *)g,
+                                                                   (S *)gk, (S *)gv);
         return nbk_cuda_check(cudaGetLastError(), device, "launching the attention dk, dv kernel");
     }
     return NB_OK;
@@ -432,8 +463,13 @@ extern "C" nb_status nbk_cuda_attention_forward(int device, const nbk_attention_
     if (st != NB_OK || a->batch == 0 || a->l == 0) return st;
     cudaStream_t stream;
     if ((st = nbk_cuda_use(device, &stream)) != NB_OK) return st;
-    return a->dtype == NB_FLOAT32 ? forward<float>(device, stream, a, out, lse)
-                                  : forward<double>(device, stream, a, out, lse);
+    switch (a->dtype) {
+    case NB_FLOAT32: return forward<float>(device, stream, a, out, lse);
+    case NB_FLOAT64: return forward<double>(device, stream, a, out, lse);
+    case NB_FLOAT16: return forward<f16>(device, stream, a, out, lse);
+    case NB_BFLOAT16: return forward<bf16>(device, stream, a, out, lse);
+    default: return unsupported(a);
+    }
 }
 
 extern "C" nb_status nbk_cuda_attention_backward(int device, const nbk_attention_args *a, const void *out,
@@ -452,6 +488,11 @@ extern "C" nb_status nbk_cuda_attention_backward(int device, const nbk_attention
                 "zeroing attention's dv");
         return st;
     }
-    return a->dtype == NB_FLOAT32 ? backward<float>(device, stream, a, out, lse, g, gq, gk, gv)
-                                  : backward<double>(device, stream, a, out, lse, g, gq, gk, gv);
+    switch (a->dtype) {
+    case NB_FLOAT32: return backward<float>(device, stream, a, out, lse, g, gq, gk, gv);
+    case NB_FLOAT64: return backward<double>(device, stream, a, out, lse, g, gq, gk, gv);
+    case NB_FLOAT16: return backward<f16>(device, stream, a, out, lse, g, gq, gk, gv);
+    case NB_BFLOAT16: return backward<bf16>(device, stream, a, out, lse, g, gq, gk, gv);
+    default: return unsupported(a);
+    }
 }

@@ -3,9 +3,12 @@
  * that read it in window order (i, then j) in the element type: no atomics, so the result depends
  * on the shapes only, and it is the CPU's (kernels/cpu/conv_typed.h adds the same terms in the same
  * order). Both are grid-stride loops over int64 indices; what one thread does for one
- * element is a __host__ __device__ function, so it can be run and checked on the CPU. */
+ * element is a __host__ __device__ function, so it can be run and checked on the CPU.
+ * float16 and bfloat16 columns are laid out as they are (a copy); col2im sums them in float32 and
+ * rounds each image element once. */
 #include "conv.h"
 
+#include "half.cuh"
 #include "internal.h"
 
 #include <stdint.h>
@@ -30,7 +33,7 @@ template <class T> __host__ __device__ inline T im2col_element(const nbk_conv_ar
     const int64_t i = r % a.kh;
     const int64_t p = r / a.kh; /* the plane: image·c + channel */
     const int64_t iy = y * a.sh - a.ph + i * a.dh, ix = x * a.sw - a.pw + j * a.dw;
-    if (iy < 0 || iy >= a.h || ix < 0 || ix >= a.w) return (T)0;
+    if (iy < 0 || iy >= a.h || ix < 0 || ix >= a.w) return T{}; /* +0 in every type */
     return img[(p * a.h + iy) * a.w + ix];
 }
 
@@ -43,7 +46,7 @@ template <class T> __host__ __device__ inline T col2im_element(const nbk_conv_ar
     const int64_t p = r / a.h;
     const int64_t L = a.oh * a.ow;
     const T *plane = col + p * a.kh * a.kw * L; /* (kh·kw, oh·ow) */
-    T s = 0;
+    compute_t<T> s = 0;
     for (int64_t i = 0; i < a.kh; i++) {
         const int64_t ty = iy + a.ph - i * a.dh;
         if (ty < 0 || ty % a.sh != 0 || ty / a.sh >= a.oh) continue;
@@ -51,10 +54,10 @@ template <class T> __host__ __device__ inline T col2im_element(const nbk_conv_ar
         for (int64_t j = 0; j < a.kw; j++) {
             const int64_t tx = ix + a.pw - j * a.dw;
             if (tx < 0 || tx % a.sw != 0 || tx / a.sw >= a.ow) continue;
-            s += plane[(i * a.kw + j) * L + y * a.ow + tx / a.sw];
+            s += widen(plane[(i * a.kw + j) * L + y * a.ow + tx / a.sw]);
         }
     }
-    return s;
+    return narrow<T>(s);
 }
 
 /* ---------------------------------------------------------------- kernels */
@@ -85,24 +88,30 @@ unsigned grid_of(int64_t items)
     return blocks < 1 ? 1u : (unsigned)(blocks < MAX_GRID ? blocks : MAX_GRID);
 }
 
+template <class T>
+void run(const nbk_conv_args &a, int64_t total, bool to_cols, unsigned grid, cudaStream_t stream)
+{
+    if (to_cols) im2col_kernel<T><<<grid, THREADS, 0, stream>>>(a, total);
+    else col2im_kernel<T><<<grid, THREADS, 0, stream>>>(a, total);
+}
+
 nb_status launch(int device, const nbk_conv_args *a, bool to_cols)
 {
     const int64_t total =
         to_cols ? a->n * a->c * a->kh * a->kw * a->oh * a->ow : a->n * a->c * a->h * a->w;
     if (total == 0) return NB_OK;
-    if (a->dtype != NB_FLOAT32 && a->dtype != NB_FLOAT64)
-        return nbk_fail(NB_ERR_DTYPE, "no CUDA convolution columns for dtype %d (float32 or float64 only)",
-                        (int)a->dtype);
     cudaStream_t stream;
     nb_status st = nbk_cuda_use(device, &stream);
     if (st != NB_OK) return st;
     const unsigned grid = grid_of(total);
-    if (to_cols) {
-        if (a->dtype == NB_FLOAT32) im2col_kernel<float><<<grid, THREADS, 0, stream>>>(*a, total);
-        else im2col_kernel<double><<<grid, THREADS, 0, stream>>>(*a, total);
-    } else {
-        if (a->dtype == NB_FLOAT32) col2im_kernel<float><<<grid, THREADS, 0, stream>>>(*a, total);
-        else col2im_kernel<double><<<grid, THREADS, 0, stream>>>(*a, total);
+    switch (a->dtype) {
+    case NB_FLOAT32: run<float>(*a, total, to_cols, grid, stream); break;
+    case NB_FLOAT64: run<double>(*a, total, to_cols, grid, stream); break;
+    case NB_FLOAT16: run<f16>(*a, total, to_cols, grid, stream); break;
+    case NB_BFLOAT16: run<bf16>(*a, total, to_cols, grid, stream); break;
+    default:
+        return nbk_fail(NB_ERR_DTYPE, "no CUDA convolution columns for dtype %d (floating dtypes only)",
+                        (int)a->dtype);
     }
     return nbk_cuda_check(cudaGetLastError(), device, to_cols ? "launching im2col" : "launching col2im");
 }

@@ -27,6 +27,29 @@ template <class T> __host__ __device__ inline T half_from_float(float v);
 template <> __host__ __device__ inline f16 half_from_float<f16>(float v) { return f16{nbk_f32_to_f16(v)}; }
 template <> __host__ __device__ inline bf16 half_from_float<bf16>(float v) { return bf16{nbk_f32_to_bf16(v)}; }
 
+/* The type a kernel storing T computes in: float for the half types, T itself otherwise. */
+template <class T> struct compute_of {
+    using type = T;
+};
+template <> struct compute_of<f16> {
+    using type = float;
+};
+template <> struct compute_of<bf16> {
+    using type = float;
+};
+template <class T> using compute_t = typename compute_of<T>::type;
+
+/* A stored element in its compute type, and a computed value stored as T (rounded once). */
+__host__ __device__ inline float widen(float x) { return x; }
+__host__ __device__ inline double widen(double x) { return x; }
+__host__ __device__ inline float widen(f16 x) { return to_float(x); }
+__host__ __device__ inline float widen(bf16 x) { return to_float(x); }
+template <class T> __host__ __device__ inline T narrow(compute_t<T> v)
+{
+    if constexpr (is_half<T>) return half_from_float<T>(v);
+    else return v;
+}
+
 } /* namespace nb_cuda */
 
 #endif /* NB_CUDA_HALF_CUH */

@@ -258,7 +258,9 @@ nb_tensor *nb_scaled_dot_product_attention(const nb_tensor *q, const nb_tensor *
     }
     sdpa_shape sh;
     if (!check_args(q, k, v, &o, &sh)) return NULL;
-    if (nb__is_half(q->dtype)) { /* in float32, rounded once (lib/half.c); a half mask widened too */
+    const bool half = nb__is_half(q->dtype);
+    if (half && !nb__device_table(q->storage->device.type)->half_attention) {
+        /* in float32, rounded once (lib/half.c); a half mask widened too */
         nb_tensor *wq = nb__widen(q), *wk = nb__widen(k), *wv = nb__widen(v);
         nb_tensor *wm = o.attn_mask ? nb__widen(o.attn_mask) : NULL;
         nb_sdpa_options wo = o;
@@ -286,7 +288,8 @@ nb_tensor *nb_scaled_dot_product_attention(const nb_tensor *q, const nb_tensor *
     out_shape[sh.batch_nd] = sh.l, out_shape[sh.batch_nd + 1] = sh.ev;
     const int64_t lse_shape[2] = {sh.nbatch, sh.l};
     if (ok) ok = (out = nb__alloc(OP, sh.batch_nd + 2, out_shape, q->dtype, dev)) != NULL;
-    if (ok) ok = (lse = nb__alloc(OP, 2, lse_shape, q->dtype, dev)) != NULL;
+    /* (nbatch, l): float32 for half inputs, which the device computes in float32 */
+    if (ok) ok = (lse = nb__alloc(OP, 2, lse_shape, half ? NB_FLOAT32 : q->dtype, dev)) != NULL;
     nb__tracking_resume();
     if (!ok) goto fail;
 

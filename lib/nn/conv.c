@@ -286,16 +286,19 @@ static nb_tensor *conv_in_float32(nb_tensor *const *w, const void *ctx)
     return run_batched(c->op, c->f, c->ndim, w[0], w[1], w[2], c->options);
 }
 
-/* Half inputs (x, weight and bias of one dtype, checked) run in float32, rounded once
- * (lib/half.c). */
+/* Half inputs (x, weight and bias of one dtype, checked) stay half on a device whose column
+ * kernels take them (CUDA: the products on tensor cores, kernels/device.h); elsewhere they run in
+ * float32, rounded once (lib/half.c). */
 static nb_tensor *run_batched(const char *op, batched_fn f, int ndim, const nb_tensor *x, const nb_tensor *weight,
                               const nb_tensor *bias, const void *options)
 {
-    bool taken;
-    const conv_call call = {op, f, ndim, options};
-    nb_tensor *h = nb__via_float32(3, (const nb_tensor *const[]){x, weight, bias}, x->dtype, conv_in_float32, &call,
-                                   &taken);
-    if (taken) return h;
+    if (!nb__device_table(x->storage->device.type)->half_columns) {
+        bool taken;
+        const conv_call call = {op, f, ndim, options};
+        nb_tensor *h = nb__via_float32(3, (const nb_tensor *const[]){x, weight, bias}, x->dtype, conv_in_float32,
+                                       &call, &taken);
+        if (taken) return h;
+    }
     nb__tracking_pause();
     nb_tensor *xb = x->ndim == ndim ? nb_retain((nb_tensor *)x) : nb_unsqueeze(x, 0);
     nb_tensor *y = xb ? f(op, xb, weight, bias, options) : NULL;
