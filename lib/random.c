@@ -187,7 +187,7 @@ void nb__rng_forget_device(nb_device d)
 static nb_tensor *with_requires_grad(const char *op, nb_tensor *t, bool requires_grad)
 {
     if (!t || !requires_grad) return t;
-    if (!nb__is_floating(t->dtype)) {
+    if (!nb__is_float_kind(t->dtype)) {
         nb__fail(NB_ERR_DTYPE, "%s: only floating point tensors can require gradients, got %s", op,
                  nb_dtype_name(t->dtype));
         nb_release(t);
@@ -197,16 +197,46 @@ static nb_tensor *with_requires_grad(const char *op, nb_tensor *t, bool requires
     return t;
 }
 
+/* The largest value of dtype (float16 or bfloat16) below b: b rounded, or the value before it
+ * when the rounding reached b. */
+static double half_below(nb_dtype dtype, double b)
+{
+    uint16_t h = nb_half_from_float(dtype, (float)b);
+    const float v = nb_half_to_float(dtype, h);
+    if (v < b) return v;
+    h = v > 0 ? (uint16_t)(h - 1) : v == 0 ? 0x8001 : (uint16_t)(h + 1); /* one step towards -inf */
+    return nb_half_to_float(dtype, h);
+}
+
+static nb_tensor *drawn(const char *op, int ndim, const int64_t *shape, nb_dtype dtype, nb_device device,
+                        nbk_random_args *a);
+
+/* A half draw: drawn as float32 and rounded once. A uniform value that rounds up to the bound b
+ * becomes the half value below it, so the draw stays in [a, b) as float32's does (where the
+ * dtype has a value in it). */
+static nb_tensor *drawn_half(const char *op, int ndim, const int64_t *shape, nb_dtype dtype, nb_device device,
+                             nbk_random_args *a)
+{
+    nb__tracking_pause();
+    nb_tensor *wide = drawn(op, ndim, shape, NB_FLOAT32, device, a);
+    nb_tensor *out = wide ? nb__convert(op, wide, dtype) : NULL;
+    nb_release(wide);
+    const double below = half_below(dtype, a->b);
+    if (out && a->kind == NBK_RANDOM_UNIFORM && below >= a->a) {
+        nb_tensor *kept = nb_clamp(out, -INFINITY, below);
+        nb_release(out);
+        out = kept;
+    }
+    nb__tracking_resume();
+    if (out) nb__scope_register(out);
+    return out;
+}
+
 /* A new dense tensor of shape on device filled by the draw a (its kind and parameters set). */
 static nb_tensor *drawn(const char *op, int ndim, const int64_t *shape, nb_dtype dtype, nb_device device,
                         nbk_random_args *a)
 {
-    if (nb__is_half(dtype)) { /* drawn as float32 (bernoulli's 0 and 1), then converted */
-        nb_tensor *wide = drawn(op, ndim, shape, NB_FLOAT32, device, a);
-        nb_tensor *out = wide ? nb__convert(op, wide, dtype) : NULL;
-        nb_release(wide);
-        return out;
-    }
+    if (nb__is_half(dtype)) return drawn_half(op, ndim, shape, dtype, device, a);
     nb_tensor *t = nb__alloc(op, ndim, shape, dtype, device);
     if (!t) return NULL;
     a->dtype = dtype;
@@ -222,8 +252,9 @@ static nb_tensor *drawn(const char *op, int ndim, const int64_t *shape, nb_dtype
 
 static nb_tensor *float_draw(const char *op, int ndim, const int64_t *shape, nb_options o, nbk_random_kind kind)
 {
-    if (o.dtype != NB_FLOAT32 && o.dtype != NB_FLOAT64)
-        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64, got %s", op, nb_dtype_name(o.dtype));
+    if (!nb__is_float_kind(o.dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected a floating dtype (float32, float64, float16 or bfloat16), got %s",
+                        op, nb_dtype_name(o.dtype));
     nbk_random_args a = {.kind = kind, .a = 0, .b = 1};
     return with_requires_grad(op, drawn(op, ndim, shape, o.dtype, o.device, &a), o.requires_grad);
 }
@@ -246,9 +277,6 @@ nb_tensor *nb_randint(int64_t low, int64_t high, int ndim, const int64_t *shape,
                         (long long)high);
     if ((int)o.dtype < 0 || o.dtype >= NB_DTYPE_COUNT)
         return nb__fail(NB_ERR_DTYPE, "%s: unknown dtype %d", op, (int)o.dtype);
-    if (nb__is_half(o.dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: %s draws are not supported; draw int64 and convert with nb_to_dtype",
-                        op, nb_dtype_name(o.dtype));
     nbk_random_args a = {.kind = NBK_RANDOM_RANDINT, .low = low, .range = (uint64_t)high - (uint64_t)low};
     return with_requires_grad(op, drawn(op, ndim, shape, o.dtype, o.device, &a), o.requires_grad);
 }
@@ -257,11 +285,14 @@ nb_tensor *nb_bernoulli(const nb_tensor *p)
 {
     const char *op = "nb_bernoulli";
     if (nb__is_null(op, "p", p)) return NULL;
-    if (!nb__is_floating(p->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 probabilities, got %s", op,
-                        nb_dtype_name(p->dtype));
-    nb_tensor *pc = nb__is_contiguous(p) ? NULL : nb__untrack(nb__convert(op, p, p->dtype));
-    if (!nb__is_contiguous(p) && !pc) return NULL;
+    if (!nb__is_float_kind(p->dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected floating probabilities (float32, float64, float16 or bfloat16), "
+                        "got %s", op, nb_dtype_name(p->dtype));
+    /* dense probabilities the kernels read: half ones as float32 (exact), the draw rounded back */
+    const nb_dtype read = nb__is_half(p->dtype) ? NB_FLOAT32 : p->dtype;
+    const bool as_is = read == p->dtype && nb__is_contiguous(p);
+    nb_tensor *pc = as_is ? NULL : nb__untrack(nb__convert(op, p, read));
+    if (!as_is && !pc) return NULL;
     const nb_tensor *probs = pc ? pc : p;
     nb_tensor *out = NULL;
     if (probs->storage->device.type == NB_CPU) { /* the CPU checks every probability first */
@@ -275,7 +306,7 @@ nb_tensor *nb_bernoulli(const nb_tensor *p)
             }
         }
     }
-    nbk_random_args a = {.kind = NBK_RANDOM_BERNOULLI, .b = 1, .probs = nb__ptr(probs), .probs_dtype = p->dtype};
+    nbk_random_args a = {.kind = NBK_RANDOM_BERNOULLI, .b = 1, .probs = nb__ptr(probs), .probs_dtype = read};
     out = drawn(op, p->ndim, p->shape, p->dtype, p->storage->device, &a);
 done:
     nb_release(pc);
@@ -299,9 +330,9 @@ nb_tensor *nb_multinomial(const nb_tensor *probs, int64_t num_samples, bool repl
     if (probs->ndim != 1 && probs->ndim != 2)
         return nb__fail(NB_ERR_SHAPE, "%s: expected 1 or 2 dims of probabilities, got %s", op,
                         nb__shape_string(probs->ndim, probs->shape, s, sizeof s));
-    if (!nb__is_floating(probs->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 probabilities, got %s", op,
-                        nb_dtype_name(probs->dtype));
+    if (!nb__is_float_kind(probs->dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected floating probabilities (float32, float64, float16 or bfloat16), "
+                        "got %s", op, nb_dtype_name(probs->dtype));
     const int64_t categories = probs->shape[probs->ndim - 1], rows = probs->ndim == 2 ? probs->shape[0] : 1;
     if (categories == 0)
         return nb__fail(NB_ERR_SHAPE, "%s: probabilities %s have no category", op,
@@ -315,11 +346,14 @@ nb_tensor *nb_multinomial(const nb_tensor *probs, int64_t num_samples, bool repl
     const int64_t shape[2] = {rows, num_samples}, *out_shape = probs->ndim == 2 ? shape : shape + 1;
     int64_t n; /* the output's and the counters' */
     if (!nb__checked_numel(op, probs->ndim, out_shape, &n)) return NULL;
-    nb_tensor *pc = nb__is_contiguous(probs) ? NULL : nb__untrack(nb__convert(op, probs, probs->dtype));
-    if (!nb__is_contiguous(probs) && !pc) return NULL;
+    /* dense probabilities the kernels read: half ones as float32 (exact) */
+    const nb_dtype read = nb__is_half(probs->dtype) ? NB_FLOAT32 : probs->dtype;
+    const bool as_is = read == probs->dtype && nb__is_contiguous(probs);
+    nb_tensor *pc = as_is ? NULL : nb__untrack(nb__convert(op, probs, read));
+    if (!as_is && !pc) return NULL;
     nbk_random_args a = {.kind = NBK_RANDOM_MULTINOMIAL,
                          .probs = nb__ptr(pc ? pc : probs),
-                         .probs_dtype = probs->dtype,
+                         .probs_dtype = read,
                          .rows = rows,
                          .categories = categories,
                          .samples = num_samples,
@@ -330,15 +364,17 @@ nb_tensor *nb_multinomial(const nb_tensor *probs, int64_t num_samples, bool repl
     return out;
 }
 
-/* Fills t in place by the draw a: straight into its memory when it is dense, else through a
- * dense draw copied in. Like fill_, the values cut t's gradient history. */
+/* Fills t in place by the draw a: straight into its memory when it is dense float32 or float64,
+ * else through a dense draw (a half one drawn as float32 and rounded) copied in. Like fill_, the
+ * values cut t's gradient history. */
 static nb_tensor *fill_drawn_(const char *op, nb_tensor *t, nbk_random_args *a)
 {
     if (nb__is_null(op, "tensor", t)) return NULL;
-    if (!nb__is_floating(t->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 tensor, got %s", op, nb_dtype_name(t->dtype));
+    if (!nb__is_float_kind(t->dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s: expected a floating tensor (float32, float64, float16 or bfloat16), got %s",
+                        op, nb_dtype_name(t->dtype));
     if (!nb__check_writable(op, t)) return NULL;
-    if (!nb__is_contiguous(t)) {
+    if (!nb__is_contiguous(t) || nb__is_half(t->dtype)) {
         nb__tracking_pause();
         nb_tensor *values = drawn(op, t->ndim, t->shape, t->dtype, t->storage->device, a);
         nb_tensor *done = values ? nb_copy_(t, values) : NULL;

@@ -217,10 +217,80 @@ Test(half, creation_and_item, H)
     const double heads = nb_item(nb_sum(coin));
     cr_assert(heads > 10 && heads < 54, "%g heads of 64", heads);
     cr_assert_eq(nb_item(nb_sum(nb_eq_scalar(nb_mul(coin, nb_rsub_scalar(coin, 1)), 0))), 64); /* 0 or 1 */
-    cr_assert_null(nb_rand(NB_SHAPE(2), NB_OPTS(NB_FLOAT16)));
-    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_rand", "float16", "float32 or float64"));
-    cr_assert_null(nb_randint(0, 5, NB_SHAPE(2), NB_OPTS(NB_BFLOAT16)));
-    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_randint", "bfloat16", "int64", "nb_to_dtype"));
+}
+
+/* Every element of got (half) is want's (float32) rounded, but where that reached bound: the half
+ * value below it. */
+static void assert_rounded_below(const nb_tensor *got, const nb_tensor *want, nb_dtype dt, double bound)
+{
+    cr_assert_eq(nb_dtype_of(got), dt);
+    nb_tensor *g = nb_contiguous(nb_to_dtype(got, NB_FLOAT32)), *w = nb_contiguous(want);
+    const float *gv = nb_data(g), *wv = nb_data(w);
+    for (int64_t i = 0; i < nb_numel(w); i++) {
+        const float r = nb_half_to_float(dt, nb_half_from_float(dt, wv[i]));
+        cr_assert(gv[i] == r || (r >= bound && gv[i] < bound && gv[i] >= r - 0x1p-7 * fabs(r)),
+                  "element %lld: %.9g from float32's %.9g (bound %g)", (long long)i, gv[i], wv[i], bound);
+        cr_assert(gv[i] < bound, "element %lld: %.9g reaches the bound %g", (long long)i, gv[i], bound);
+    }
+}
+
+Test(half, random_draws_are_float32_draws_rounded, H)
+{
+    for (int k = 0; k < 2; k++) {
+        const nb_dtype dt = k ? NB_BFLOAT16 : NB_FLOAT16;
+        /* the same counters as float32's draw, each value rounded once; uniform stays below 1 */
+        nb_manual_seed(11);
+        nb_tensor *u = nb_rand(NB_SHAPE(1 << 16), NB_OPTS(dt, .requires_grad = true));
+        nb_manual_seed(11);
+        nb_tensor *u32 = nb_rand(NB_SHAPE(1 << 16), NB_OPTS(NB_FLOAT32));
+        cr_assert(u && u32, "%s", nb_last_error());
+        cr_assert(nb_requires_grad(u) && nb_is_leaf(u));
+        assert_rounded_below(u, u32, dt, 1.0);
+        cr_assert_geq(nb_item(nb_amin(u32, 0, NULL, false)), 0.0);
+        cr_assert_gt(nb_item(nb_amax(u32, 0, NULL, false)), 1 - 0x1p-9, "no float32 value that rounds to 1 was drawn");
+        nb_manual_seed(12);
+        nb_tensor *n = nb_randn(NB_SHAPE(3, 700), NB_OPTS(dt));
+        nb_manual_seed(12);
+        nb_tensor *n32 = nb_randn(NB_SHAPE(3, 700), NB_OPTS(NB_FLOAT32));
+        assert_rounded_below(n, n32, dt, INFINITY);
+        nb_tensor *r = nb_randint(-3, 5, NB_SHAPE(500), NB_OPTS(dt));
+        cr_assert_not_null(r, "%s", nb_last_error());
+        cr_assert_eq(nb_dtype_of(r), dt);
+        cr_assert(nb_item(nb_amin(r, 0, NULL, false)) == -3 && nb_item(nb_amax(r, 0, NULL, false)) == 4);
+        cr_assert_eq(nb_item(nb_sum(nb_ne(r, nb_round(r)))), 0, "randint drew a non-integer");
+
+        /* in place, dense and strided: uniform_ on [-2, 3) and on a range one value wide */
+        nb_tensor *t = nb_empty(NB_SHAPE(40, 50), NB_OPTS(dt));
+        nb_manual_seed(13);
+        cr_assert_not_null(nb_uniform_(t, -2, 3), "%s", nb_last_error());
+        nb_manual_seed(13);
+        assert_rounded_below(t, nb_uniform_(nb_empty(NB_SHAPE(40, 50), NB_OPTS(NB_FLOAT32)), -2, 3), dt, 3);
+        nb_tensor *tt = nb_transpose(t, 0, 1);
+        cr_assert_not_null(nb_normal_(tt, 1, 0.5), "%s", nb_last_error());
+        const double mean = nb_item(nb_mean(t));
+        cr_assert(fabs(mean - 1) < 0.05, "normal_'s mean %g, expected about 1", mean);
+        cr_assert_not_null(nb_uniform_(t, 1, 1 + 0x1p-12), "%s", nb_last_error());
+        cr_assert_eq(nb_item(nb_amax(t, 0, NULL, false)), 1.0, "[1, 1 + 2^-12) holds only 1 in %s", nb_dtype_name(dt));
+
+        /* bernoulli and multinomial read half probabilities */
+        nb_tensor *p = nb_to_dtype(nb_from_array((float[]){0, 1, 0, 1, 0.5f}, NB_SHAPE(5), NB_OPTS(NB_FLOAT32)), dt);
+        nb_tensor *b = nb_bernoulli(p);
+        cr_assert_not_null(b, "%s", nb_last_error());
+        cr_assert_eq(nb_dtype_of(b), dt);
+        const float *bv = nb_data(nb_to_dtype(b, NB_FLOAT32));
+        cr_assert(bv[0] == 0 && bv[1] == 1 && bv[2] == 0 && bv[3] == 1 && (bv[4] == 0 || bv[4] == 1));
+        cr_assert_not_null(nb_bernoulli(nb_transpose(nb_reshape(nb_repeat(p, NB_SHAPE(2)), NB_SHAPE(2, 5)), 0, 1)),
+                           "%s", nb_last_error());
+        nb_tensor *m = nb_multinomial(nb_narrow(p, 0, 1, 3), 6, true); /* categories 1, 0, 1 */
+        cr_assert_not_null(m, "%s", nb_last_error());
+        const int64_t *mv = nb_data(m);
+        for (int i = 0; i < 6; i++) cr_assert(mv[i] == 0 || mv[i] == 2, "sample %d is %lld", i, (long long)mv[i]);
+    }
+    cr_assert_null(nb_rand(NB_SHAPE(2), NB_OPTS(NB_INT64)));
+    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_rand", "floating dtype", "int64"));
+    cr_assert_null(nb_uniform_(nb_zeros(NB_SHAPE(2), NB_OPTS(NB_INT64)), 0, 1));
+    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_uniform_", "floating tensor", "int64"));
+    assert_ok();
 }
 
 /* ---------------------------------------------------------------- data movement */

@@ -440,12 +440,12 @@ Test(random, argument_errors_are_named, RANDOM)
     cr_assert_null(nb_randint(0, 4, NB_SHAPE(-1), NB_OPTS(NB_INT64)));
     assert_error(NB_ERR_SHAPE, ERR_PARTS("nb_randint"));
     cr_assert_null(nb_rand(NB_SHAPE(3), NB_OPTS(NB_INT64)));
-    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_rand", "float32 or float64", "int64"));
+    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_rand", "float32, float64, float16 or bfloat16", "int64"));
 
     cr_assert_null(nb_bernoulli(NULL));
     assert_error(NB_ERR_NULL, ERR_PARTS("nb_bernoulli"));
     cr_assert_null(nb_bernoulli(i));
-    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_bernoulli", "float32 or float64", "int64"));
+    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_bernoulli", "float32, float64, float16 or bfloat16", "int64"));
     nb_tensor *bad = nb_from_array((double[]){0.5, 1.5}, NB_SHAPE(2), NB_OPTS(NB_FLOAT64));
     cr_assert_null(nb_bernoulli(bad));
     assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_bernoulli", "[0, 1]", "1.5", "element 1"));
@@ -482,7 +482,7 @@ Test(random, argument_errors_are_named, RANDOM)
     cr_assert_null(nb_uniform_(f, 0, INFINITY));
     assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_uniform_", "finite"));
     cr_assert_null(nb_uniform_(i, 0, 1));
-    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_uniform_", "float32 or float64", "int64"));
+    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_uniform_", "float32, float64, float16 or bfloat16", "int64"));
     cr_assert_null(nb_normal_(f, 0, -1));
     assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_normal_", "std >= 0", "-1"));
     cr_assert_null(nb_normal_(NULL, 0, 1));
