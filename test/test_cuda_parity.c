@@ -1441,6 +1441,9 @@ static const char *const half_rows[] = {
     /* pooling too (batch norm takes a half input with float32 parameters and statistics: suite amp) */
     "max_pool2d(x, (3,2), (2,1), (1,1), (1,2), ceil)", "max_pool2d(x, (3,2), (2,1), (1,1), (1,2), ceil) indices",
     "avg_pool2d(x, 3, 2, 1, ceil, count_include_pad=False)", "adaptive_avg_pool2d(x, (3,5))",
+    /* random draws: float32's counters and values, rounded once on every device */
+    "seed 77; rand((5, 6))", "seed 37; randn((333, 1031))", "seed 31; randint(-4, 9, (5, 6))",
+    "seed 41; bernoulli(sigmoid(a))", "seed 47; multinomial(a, 7, replacement)", "seed 59; uniform_(a, -1, 2)",
 };
 #define NHALF (int)(sizeof half_rows / sizeof half_rows[0])
 
