@@ -3,9 +3,11 @@
 # CUDA (build-gpu), the cuda suite verbosely (every test must run: a skip there means no device
 # was found: parity of every op forward and backward, graph capture and replay, fault reports),
 # the samples' cuda tests (eager and --replay against the CPU), the gradcheck table (its
-# cross-device row), the CPU thread choice on the host's cores, the CUDA benchmarks (eager
-# against replay and convolution against cuBLAS among them), fashion_cnn's epoch against
-# PyTorch's, and the seed sample's final loss on the GPU against the CPU. Run
+# cross-device row), the other suites' CUDA rows (autocast, the gradient scaler, checkpoints,
+# safetensors, DLPack, attention, the GPT), the CPU thread choice on the host's cores, the CUDA
+# benchmarks (eager against replay, convolution and the half products against cuBLAS, attention,
+# the GPT against PyTorch), the GPT and fashion_cnn under --amp against float32, fashion_cnn's
+# epoch against PyTorch's, and the seed sample's final loss on the GPU against the CPU. Run
 # from anywhere in the tree:
 #
 #   test/gpu_check.sh            # OUT=/some/dir test/gpu_check.sh also writes $OUT/gpu.log
@@ -63,14 +65,51 @@ step "the samples' cuda tests (eager and --replay against the cpu and PyTorch's 
 step "the gradcheck table (its ToBackward row moves between the cpu and cuda:0)"
 (cd test && timeout 120 ../build-gpu/test/test_autograd --filter 'gradcheck/*' --verbose) || failed "the gradcheck table"
 
+# the suites whose CUDA rows skip without a device; every one must pass here
+for suite in amp optim checkpoint safetensors interop nn gpt; do
+    step "the $suite suite (its CUDA rows)"
+    (cd test && NB_SAMPLES_DIR=$PWD/../build-gpu/samples timeout 240 ../build-gpu/test/test_$suite --jobs 8) ||
+        failed "the $suite suite"
+done
+
 step "CPU thread choice on this host's cores (default against fixed counts)"
 timeout 300 build-gpu/test/bench/bench_threads || failed "bench_threads"
 
 step "CUDA benchmarks"
-for b in cuda_mm cuda_add_bandwidth cuda_seed_loop cuda_replay cuda_conv; do
+for b in cuda_mm cuda_half_mm cuda_add_bandwidth cuda_seed_loop cuda_replay cuda_conv; do
     echo "-- bench_$b"
     timeout 120 build-gpu/test/bench/bench_$b || failed "bench_$b"
 done
+
+step "attention on cuda:0: fused against composed (and the CPU's against PyTorch's SDPA)"
+NB_PYTHON=${NB_PYTHON:-$(command -v python3)} timeout 300 build-gpu/test/bench/bench_attention --causal \
+    test/bench/sdpa_torch.py || failed "bench_attention"
+
+step "gpt on cuda:0: eager and --replay against PyTorch's eager and CUDA graphs"
+NB_PYTHON=${NB_PYTHON:-$(command -v python3)} timeout 300 build-gpu/test/bench/bench_gpt build-gpu/samples/gpt \
+    test/bench/gpt_torch.py cuda
+case $? in 0 | 77) ;; *) failed "bench_gpt on cuda" ;; esac
+
+# FORTUNES_DATA: a text file for gpt (default: the fortunes package's files)
+gpt_data=()
+[ -n "${FORTUNES_DATA:-}" ] && gpt_data=(--data "$FORTUNES_DATA")
+for amp in "" "--amp bf16" "--amp fp16"; do
+    for mode in "" "--replay"; do
+        step "gpt on cuda:0 ${amp:-float32} $mode: 300 steps"
+        # shellcheck disable=SC2086
+        timeout 120 build-gpu/samples/gpt --device cuda --steps 300 --eval-every 1000 $amp $mode "${gpt_data[@]}" |
+            grep -E "^step (100|200|300)/|val" || failed "gpt ${amp:-float32} $mode"
+    done
+done
+
+if [ -n "${FASHION_DATA:-}" ]; then
+    for amp in "" "--amp bf16" "--amp fp16"; do
+        step "fashion_cnn on cuda:0 ${amp:-float32}: one epoch"
+        # shellcheck disable=SC2086
+        timeout 120 build-gpu/samples/fashion_cnn --device cuda --epochs 1 $amp --data "$FASHION_DATA" | tail -3 ||
+            failed "fashion_cnn ${amp:-float32}"
+    done
+fi
 
 step "fashion_cnn's epoch on cuda:0 against PyTorch's (where the data set and PyTorch are there)"
 # FASHION_DATA: the data set's folder; NB_PYTHON: a Python with torch (see bench_fashion_cnn.c)
