@@ -126,7 +126,7 @@ static bool check_input(const char *name, reduce_kind kind, const nb_tensor *t)
 {
     if (nb__is_null(name, "tensor", t)) return false;
     if (kind == MEAN && !nb__is_floating(t->dtype)) {
-        nb__fail(NB_ERR_DTYPE, "%s: expected a floating dtype (float32 or float64), got %s", name,
+        nb__fail(NB_ERR_DTYPE, "%s: expected a floating dtype (float32, float64, float16 or bfloat16), got %s", name,
                  nb_dtype_name(t->dtype));
         return false;
     }

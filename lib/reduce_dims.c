@@ -114,7 +114,7 @@ static nb_tensor *reduce_dims(const char *name, dims_kind kind, const nb_tensor 
         return nb__narrow(r, t->dtype);
     }
     if (kind == MEAN && !nb__is_floating(t->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected a floating dtype (float32 or float64), got %s", name,
+        return nb__fail(NB_ERR_DTYPE, "%s: expected a floating dtype (float32, float64, float16 or bfloat16), got %s", name,
                         nb_dtype_name(t->dtype));
     uint32_t mask;
     if (!nb__reduce_dims_mask(name, t, n, dims, &mask)) return NULL;

@@ -22,7 +22,7 @@ static bool check(const char *name, const nb_tensor *t, bool ints_ok, int n, con
 {
     if (nb__is_null(name, "tensor", t)) return false;
     if (!ints_ok && !nb__is_floating(t->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected a floating dtype (float32 or float64), got %s", name,
+        return nb__fail(NB_ERR_DTYPE, "%s: expected a floating dtype (float32, float64, float16 or bfloat16), got %s", name,
                         nb_dtype_name(t->dtype)),
                false;
     return nb__reduce_dims_mask(name, t, n, dims, mask);

@@ -185,7 +185,7 @@ Test(nn, norm_errors, .init = nb_test_setup)
     cr_assert_null(nb_layer_norm(NULL, NB_SHAPE(4), NULL, NULL, 1e-5));
     assert_error(NB_ERR_NULL, ERR_PARTS("nb_layer_norm", "input"));
     cr_assert_null(nb_layer_norm(nb_zeros(NB_SHAPE(3, 4), NB_OPTS(NB_INT64)), NB_SHAPE(4), NULL, NULL, 1e-5));
-    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_layer_norm", "float32 or float64", "int64"));
+    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_layer_norm", "float32, float64, float16 or bfloat16", "int64"));
     cr_assert_null(nb_layer_norm(x, 0, NULL, NULL, NULL, 1e-5));
     assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_layer_norm", "normalized_shape", "at least one dim", "0 dims"));
     cr_assert_null(nb_rms_norm(x, 1, NULL, NULL, 1e-5));

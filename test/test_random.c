@@ -500,7 +500,7 @@ Test(random, argument_errors_are_named, RANDOM)
     cr_assert_null(nb_dropout(f, NAN, true));
     assert_error(NB_ERR_ARGUMENT, ERR_PARTS("nb_dropout", "nan"));
     cr_assert_null(nb_dropout(i, 0.5, true));
-    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_dropout", "float32 or float64", "int64"));
+    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_dropout", "float32, float64, float16 or bfloat16", "int64"));
     cr_assert_null(nb_dropout(NULL, 0.5, true));
     assert_error(NB_ERR_NULL, ERR_PARTS("nb_dropout"));
     cr_assert_eq(nb_scope_end(), NB_OK);

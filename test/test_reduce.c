@@ -881,11 +881,11 @@ Test(reduce, mean_needs_a_floating_dtype, .init = nb_test_setup)
     nb_tensor *b = nb_zeros(NB_SHAPE(2, 3), NB_OPTS(NB_BOOL));
     cr_assert_null(nb_mean(i));
     assert_error(NB_ERR_DTYPE,
-                 ERR_PARTS("nb_mean: expected a floating dtype (float32 or float64), got int64"));
+                 ERR_PARTS("nb_mean: expected a floating dtype (float32, float64, float16 or bfloat16), got int64"));
     cr_assert_null(nb_mean(b));
     assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_mean", "got bool"));
     cr_assert_null(nb_mean_dim(i, 0, false));
-    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_mean_dim", "float32 or float64", "got int64"));
+    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_mean_dim", "float32, float64, float16 or bfloat16", "got int64"));
     cr_assert_null(nb_mean_dim(b, 1, true));
     assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_mean_dim", "got bool"));
     nb_release(i);

@@ -35,7 +35,7 @@ nb_tensor *nb_dropout(const nb_tensor *x, double p, bool training)
         return nb__narrow(r, x->dtype);
     }
     if (!nb__is_floating(x->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 tensor, got %s", op, nb_dtype_name(x->dtype));
+        return nb__fail(NB_ERR_DTYPE, "%s: expected a floating tensor (float32, float64, float16 or bfloat16), got %s", op, nb_dtype_name(x->dtype));
 
     nb__tracking_pause();
     nb_tensor *mask = nb__alloc(op, x->ndim, x->shape, x->dtype, x->storage->device); /* like x, dense */

@@ -103,7 +103,7 @@ static bool check_cross_entropy(const char *op, const nb_tensor *logits, const n
     const nb_tensor *both[2] = {logits, labels};
     if (!nb__check_devices(op, 2, both)) return false;
     if (!nb__is_floating(logits->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 logits, got %s", op,
+        return nb__fail(NB_ERR_DTYPE, "%s: expected floating logits (float32, float64, float16 or bfloat16), got %s", op,
                         nb_dtype_name(logits->dtype)),
                false;
     if (labels->dtype != NB_INT64)
@@ -290,7 +290,7 @@ nb_tensor *nb_mse_loss(const nb_tensor *pred, const nb_tensor *target)
     const nb_tensor *both[2] = {pred, target};
     if (!nb__check_devices(op, 2, both)) return NULL;
     if (!nb__is_floating(pred->dtype) || !nb__is_floating(target->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 tensors, got %s and %s", op,
+        return nb__fail(NB_ERR_DTYPE, "%s: expected floating tensors (float32, float64, float16 or bfloat16), got %s and %s", op,
                         nb_dtype_name(pred->dtype), nb_dtype_name(target->dtype));
     int nd;
     int64_t shape[NB_MAX_DIMS];

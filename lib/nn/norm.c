@@ -32,7 +32,7 @@ static bool check_norm(const char *op, const nb_tensor *x, int n, const int64_t 
 {
     if (nb__is_null(op, "input", x)) return false;
     if (!nb__is_floating(x->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 input, got %s", op, nb_dtype_name(x->dtype)),
+        return nb__fail(NB_ERR_DTYPE, "%s: expected a floating input (float32, float64, float16 or bfloat16), got %s", op, nb_dtype_name(x->dtype)),
                false;
     if (n < 1 || !normalized_shape)
         return nb__fail(NB_ERR_ARGUMENT,

@@ -35,7 +35,7 @@ static bool check_pair(const char *op, const nb_tensor *input, const nb_tensor *
     const nb_tensor *both[2] = {input, target};
     if (!nb__check_devices(op, 2, both)) return false;
     if (!nb__is_floating(input->dtype) || !nb__is_floating(target->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected float32 or float64 input and target, got %s and %s", op,
+        return nb__fail(NB_ERR_DTYPE, "%s: expected a floating input and target (float32, float64, float16 or bfloat16), got %s and %s", op,
                         nb_dtype_name(input->dtype), nb_dtype_name(target->dtype)),
                false;
     int nd;

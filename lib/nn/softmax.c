@@ -70,7 +70,7 @@ static nb_tensor *softmax_op(const char *name, nb_node_kind kind, const nb_tenso
         return nb__narrow(r, x->dtype);
     }
     if (!nb__is_floating(x->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s: expected a float32 or float64 tensor, got %s", name,
+        return nb__fail(NB_ERR_DTYPE, "%s: expected a floating tensor (float32, float64, float16 or bfloat16), got %s", name,
                         nb_dtype_name(x->dtype));
     const nb_device dev = x->storage->device;
     int d = nb__wrap_dim(name, dim, x->ndim);
