@@ -1,15 +1,12 @@
 /* attention.cu — scaled dot-product attention on the GPU (kernels/attention.h), fused in the
  * style of flash attention: no (l, s) matrix is ever written to global memory.
  *
- * Forward: a block per (batch, tile of BQ query rows), in a grid-stride loop. The block's query
- * rows sit in shared memory; tiles of KEYS keys and their values stream through shared memory,
- * and each warp keeps, for each of its rows, the running maximum, the running sum of exps and
- * the output accumulator (the online softmax): lane j scores key j of the tile, the warp takes the
- * tile's maximum and sum by butterfly shuffles, rescales what it has and adds the tile's weighted
- * values. The output is divided by the sum at the end and lse = max + log(sum) is kept.
+ * Forward: a block per (batch, tile of query rows), in a grid-stride loop, running the block code
+ * of attention_forward.cuh (register tiles for the scores and the weighted sum, an online softmax
+ * per row), which the tests also run on the host (nbk_cuda_attention_forward_on_host).
  *
  * Backward, in two kernels that never add into the same element from two threads (no atomics):
- *  - dq: a block per (batch, query tile), as the forward: each row's weights are recomputed from
+ *  - dq: a block per (batch, query tile), each warp owning a few rows: each row's weights are recomputed from
  *    its lse, ds = p (z g·v - rowsum(g out)), and dq += ds k over the key tiles in order;
  *  - dk, dv: a block per (batch, block of keys): each warp owns KEYS_PER_WARP keys; query tiles
  *    of QROWS rows (with their g, lse and rowsum(g out)) stream through shared memory in order,
@@ -25,6 +22,7 @@
  * as they are loaded into shared memory, every sum runs in float32, lse is float32, and each
  * stored result is rounded once. Float32 and float64 are stored and computed as themselves. */
 #include "attention.h"
+#include "attention_forward.cuh"
 #include "half.cuh"
 #include "internal.h"
 
@@ -32,6 +30,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 namespace {
 
@@ -88,10 +87,7 @@ __host__ __device__ inline int64_t first_query_tile(const nbk_attention_args &a,
 
 /* ---------------------------------------------------------------- per-element math */
 
-__host__ __device__ inline float ex(float x) { return expf(x); }
-__host__ __device__ inline double ex(double x) { return exp(x); }
-__host__ __device__ inline float lg(float x) { return logf(x); }
-__host__ __device__ inline double lg(double x) { return log(x); }
+using nb_cuda::attention::ex;
 
 /* sum_d x[d] y[d] for d < n, in order */
 template <class T> __host__ __device__ inline T dot(const T *x, const T *y, int64_t n)
@@ -152,83 +148,6 @@ __device__ inline void load_rows(compute_t<S> *dst, int64_t stride, const S *src
     for (int64_t x = threadIdx.x; x < n * cols; x += THREADS) {
         const int64_t r = x / cols, c = x - r * cols;
         dst[r * stride + c] = r0 + r < limit ? widen(src[(r0 + r) * cols + c]) : (compute_t<S>)0;
-    }
-}
-
-/* ---------------------------------------------------------------- forward */
-
-template <class S>
-__global__ void __launch_bounds__(THREADS) forward_kernel(nbk_attention_args a, S *out, compute_t<S> *lse)
-{
-    using T = compute_t<S>;
-    using C = Tiles<T>;
-    constexpr int RPW = C::ROWS_PER_WARP, BQ = WARPS * RPW, BK = C::KEYS;
-    extern __shared__ __align__(16) unsigned char smem[];
-    T *qs = (T *)smem;           /* (BQ, e) */
-    T *ks = qs + BQ * a.e;       /* (BK, e + 1) */
-    T *vs = ks + BK * (a.e + 1); /* (BK, ev) */
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    const int64_t tiles = (a.l + BQ - 1) / BQ, items = a.batch * tiles;
-    for (int64_t item = blockIdx.x; item < items; item += gridDim.x) {
-        int64_t b, i0;
-        item_of(item, tiles, BQ, &b, &i0);
-        const S *q = (const S *)a.q + b * a.l * a.e, *k = (const S *)a.k + b * a.s * a.e;
-        const S *v = (const S *)a.v + b * a.s * a.ev;
-        __syncthreads(); /* the previous item's readers are done */
-        load_rows(qs, a.e, q, i0, BQ, a.l, a.e);
-        T m[RPW], sum[RPW], o[RPW][DIMS_PER_LANE];
-NB_UNROLL
-        for (int r = 0; r < RPW; r++) {
-            m[r] = -INFINITY, sum[r] = 0;
-NB_UNROLL
-            for (int c = 0; c < DIMS_PER_LANE; c++) o[r][c] = 0;
-        }
-        const int64_t ntiles = key_tiles_for(a, i0, BQ, BK);
-        for (int64_t t = 0; t < ntiles; t++) {
-            const int64_t j0 = t * BK, j = j0 + lane;
-            __syncthreads();
-            load_rows(ks, a.e + 1, k, j0, BK, a.s, a.e);
-            load_rows(vs, a.ev, v, j0, BK, a.s, a.ev);
-            __syncthreads();
-NB_UNROLL
-            for (int r = 0; r < RPW; r++) {
-                const int row = warp * RPW + r;
-                const int64_t i = i0 + row;
-                const bool valid = lane < BK && j < a.s && i < a.l;
-                const T s = valid ? score(a, qs + row * a.e, ks + lane * (a.e + 1), b, i, j) : (T)-INFINITY;
-                const T tile_max = warp_max(s);
-                const T m_new = tile_max > m[r] ? tile_max : m[r];
-                if (m_new == (T)-INFINITY) continue; /* nothing allowed yet (the same on every lane) */
-                const T corr = ex(m[r] - m_new), p = ex(s - m_new);
-                sum[r] = sum[r] * corr + warp_sum(p);
-                const T pz = valid ? p * keep<T>(a, b, i, j) : (T)0;
-NB_UNROLL
-                for (int c = 0; c < DIMS_PER_LANE; c++) o[r][c] *= corr;
-                for (int jj = 0; jj < BK; jj++) {
-                    const T pj = __shfl_sync(FULL, pz, jj);
-NB_UNROLL
-                    for (int c = 0; c < DIMS_PER_LANE; c++) {
-                        const int64_t d = lane + 32 * c;
-                        if (d < a.ev) o[r][c] += pj * vs[jj * a.ev + d];
-                    }
-                }
-                m[r] = m_new;
-            }
-        }
-NB_UNROLL
-        for (int r = 0; r < RPW; r++) {
-            const int64_t i = i0 + warp * RPW + r;
-            if (i >= a.l) continue;
-            const bool none = m[r] == (T)-INFINITY; /* no key allowed: NaN, or 0 when there are no keys */
-            const T none_out = a.s > 0 ? (T)NAN : (T)0, none_lse = a.s > 0 ? (T)NAN : (T)-INFINITY;
-            const T inv = none ? (T)0 : (T)1 / sum[r];
-NB_UNROLL
-            for (int c = 0; c < DIMS_PER_LANE; c++) {
-                const int64_t d = lane + 32 * c;
-                if (d < a.ev) out[(b * a.l + i) * a.ev + d] = narrow<S>(none ? none_out : o[r][c] * inv);
-            }
-            if (lane == 0) lse[b * a.l + i] = none ? none_lse : m[r] + lg(sum[r]);
-        }
     }
 }
 
@@ -412,17 +331,78 @@ nb_status head_dims_ok(const nbk_attention_args *a)
                     NBK_CUDA_ATTENTION_MAX_HEAD, (long long)a->e, (long long)a->ev);
 }
 
-template <class S> nb_status forward(int device, cudaStream_t stream, const nbk_attention_args *a, void *out, void *lse)
+template <class S, int DV>
+__global__ void __launch_bounds__(nb_cuda::attention::FWD_THREADS)
+    forward_kernel(nbk_attention_args a, S *out, compute_t<S> *lse)
 {
+    using namespace nb_cuda::attention;
     using T = compute_t<S>;
-    using C = Tiles<T>;
-    constexpr int BQ = WARPS * C::ROWS_PER_WARP, BK = C::KEYS;
-    const size_t bytes = (size_t)(BQ * a->e + BK * (a->e + 1) + BK * a->ev) * sizeof(T);
-    nb_status st = shared_for(forward_kernel<S>, bytes, device);
+    constexpr int BQ = FwdTiles<T>::BQ;
+    extern __shared__ __align__(16) unsigned char smem[];
+    const FwdShared<T> sh = fwd_shared<T>((T *)smem, a);
+    BlockExec<T, DV> block;
+    const int64_t tiles = (a.l + BQ - 1) / BQ, items = a.batch * tiles;
+    for (int64_t item = blockIdx.x; item < items; item += gridDim.x) {
+        int64_t b, i0;
+        item_of(item, tiles, BQ, &b, &i0);
+        forward_item<S>(block, a, out, lse, sh, b, i0);
+    }
+}
+
+template <class S, int DV>
+nb_status forward_dims(int device, cudaStream_t stream, const nbk_attention_args *a, void *out, void *lse)
+{
+    using namespace nb_cuda::attention;
+    using T = compute_t<S>;
+    constexpr int BQ = FwdTiles<T>::BQ;
+    const size_t bytes = (size_t)fwd_shared_count<T>(*a) * sizeof(T);
+    nb_status st = shared_for(forward_kernel<S, DV>, bytes, device);
     if (st != NB_OK) return st;
     const int64_t items = a->batch * ((a->l + BQ - 1) / BQ);
-    forward_kernel<S><<<grid_for(items), THREADS, bytes, stream>>>(*a, (S *)out, (T *)lse);
+    forward_kernel<S, DV><<<grid_for(items), FWD_THREADS, bytes, stream>>>(*a, (S *)out, (T *)lse);
     return nbk_cuda_check(cudaGetLastError(), device, "launching the attention kernel");
+}
+
+/* The instance with registers for ev's output dims (kernels/cuda/attention_forward.cuh). */
+template <class S> nb_status forward(int device, cudaStream_t stream, const nbk_attention_args *a, void *out, void *lse)
+{
+    switch (nb_cuda::attention::dims_per_thread(a->ev)) {
+    case 4: return forward_dims<S, 4>(device, stream, a, out, lse);
+    case 8: return forward_dims<S, 8>(device, stream, a, out, lse);
+    default: return forward_dims<S, nb_cuda::attention::DV_MAX>(device, stream, a, out, lse);
+    }
+}
+
+/* The forward kernel's block code run on the host, item after item (host memory). */
+template <class S, int DV> nb_status forward_on_host_dims(const nbk_attention_args *a, void *out, void *lse)
+{
+    using namespace nb_cuda::attention;
+    using T = compute_t<S>;
+    constexpr int BQ = FwdTiles<T>::BQ;
+    T *buf = (T *)malloc((size_t)fwd_shared_count<T>(*a) * sizeof(T));
+    HostExec<T, DV> *host = (HostExec<T, DV> *)malloc(sizeof(HostExec<T, DV>));
+    if (!buf || !host) {
+        free(buf), free(host);
+        return nbk_fail(NB_ERR_MEMORY, "out of memory running the attention kernel on the host");
+    }
+    const FwdShared<T> sh = fwd_shared<T>(buf, *a);
+    const int64_t tiles = (a->l + BQ - 1) / BQ;
+    for (int64_t item = 0; item < a->batch * tiles; item++) {
+        int64_t b, i0;
+        item_of(item, tiles, BQ, &b, &i0);
+        forward_item<S>(*host, *a, (S *)out, (T *)lse, sh, b, i0);
+    }
+    free(buf), free(host);
+    return NB_OK;
+}
+
+template <class S> nb_status forward_on_host(const nbk_attention_args *a, void *out, void *lse)
+{
+    switch (nb_cuda::attention::dims_per_thread(a->ev)) {
+    case 4: return forward_on_host_dims<S, 4>(a, out, lse);
+    case 8: return forward_on_host_dims<S, 8>(a, out, lse);
+    default: return forward_on_host_dims<S, nb_cuda::attention::DV_MAX>(a, out, lse);
+    }
 }
 
 template <class S>
@@ -493,6 +473,19 @@ extern "C" nb_status nbk_cuda_attention_backward(int device, const nbk_attention
     case NB_FLOAT64: return backward<double>(device, stream, a, out, lse, g, gq, gk, gv);
     case NB_FLOAT16: return backward<f16>(device, stream, a, out, lse, g, gq, gk, gv);
     case NB_BFLOAT16: return backward<bf16>(device, stream, a, out, lse, g, gq, gk, gv);
+    default: return unsupported(a);
+    }
+}
+
+extern "C" nb_status nbk_cuda_attention_forward_on_host(const nbk_attention_args *a, void *out, void *lse)
+{
+    nb_status st = head_dims_ok(a);
+    if (st != NB_OK || a->batch == 0 || a->l == 0) return st;
+    switch (a->dtype) {
+    case NB_FLOAT32: return forward_on_host<float>(a, out, lse);
+    case NB_FLOAT64: return forward_on_host<double>(a, out, lse);
+    case NB_FLOAT16: return forward_on_host<f16>(a, out, lse);
+    case NB_BFLOAT16: return forward_on_host<bf16>(a, out, lse);
     default: return unsupported(a);
     }
 }

@@ -19,6 +19,9 @@ nb_status nbk_cuda_attention_forward(int device, const nbk_attention_args *a, vo
 /* gq (batch, l, e), gk (batch, s, e), gv (batch, s, ev) from out, lse and g (batch, l, ev) */
 nb_status nbk_cuda_attention_backward(int device, const nbk_attention_args *a, const void *out, const void *lse,
                                       const void *g, void *gq, void *gk, void *gv);
+/* The forward kernel's own block code run on the host over host memory, block after block: how
+ * the tests check it where there is no GPU. */
+nb_status nbk_cuda_attention_forward_on_host(const nbk_attention_args *a, void *out, void *lse);
 
 #ifdef __cplusplus
 }
