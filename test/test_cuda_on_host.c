@@ -1,6 +1,6 @@
 /* test_cuda_on_host.c — suite cuda: CUDA kernels whose block code also runs on the host, checked
  * here without a GPU against the CPU's kernels on the same arguments. The fused attention forward
- * (kernels/cuda/attention_forward.cuh) runs item after item through its host executor: partial
+ * and backward (kernels/cuda/attention_*.cuh) run item after item through the host executor: partial
  * tiles of rows and keys, causal items of every shape, bool and additive masks (shared and per
  * batch), rows with no key (NaN), no keys at all, dropout, head dims 1 to 128, float32, float64,
  * and float16 and bfloat16 (widened on load, rounded once). Built with CUDA only. */
@@ -66,6 +66,19 @@ static void assert_close_msg(const nb_tensor *got, const nb_tensor *want, double
     }
 }
 
+/* A kernel's result against the CPU's: as float32 or float64 within rtol and atol; a half one as
+ * the CPU's float32 result rounded once, within a unit of the dtype where float32's own last bits
+ * decide the rounding. */
+static void assert_result(const nb_tensor *got, const nb_tensor *want, nb_dtype dtype, double rtol, double atol,
+                          const char *what)
+{
+    if (dtype == NB_FLOAT16 || dtype == NB_BFLOAT16)
+        assert_close_msg(nb_to_dtype(got, NB_FLOAT32), nb_to_dtype(nb_to_dtype(want, dtype), NB_FLOAT32),
+                         dtype == NB_FLOAT16 ? 0x1p-10 : 0x1p-7, 1e-5, what);
+    else
+        assert_close_msg(got, want, rtol, atol, what);
+}
+
 /* Runs case c at dtype (inputs of in_dtype, widened to dtype for the CPU) on both kernels and
  * compares out and lse. For half inputs the CPU computes in float32 and its output is rounded. */
 static void check_case(const host_case *c, nb_dtype in_dtype)
@@ -106,14 +119,33 @@ static void check_case(const host_case *c, nb_dtype in_dtype)
     const double rtol = cpu_dtype == NB_FLOAT64 ? 1e-12 : 2e-6, atol = cpu_dtype == NB_FLOAT64 ? 1e-13 : 2e-6;
     assert_close_msg(lse, want_lse, rtol, atol, what);
     snprintf(what, sizeof what, "%s (%s): out", c->name, nb_dtype_name(in_dtype));
-    if (half) /* float32's output rounded once, but where float32's own last bits decide the rounding */
-        assert_close_msg(nb_to_dtype(out, NB_FLOAT32), nb_to_dtype(nb_to_dtype(want, in_dtype), NB_FLOAT32),
-                         in_dtype == NB_FLOAT16 ? 0x1p-10 : 0x1p-7, 1e-6, what);
-    else
-        assert_close_msg(out, want, rtol, atol, what);
+    assert_result(out, want, in_dtype, rtol, atol, what);
+
+    /* the backward from the CPU's forward (both kernels read the same out and lse) */
+    nb_tensor *g = values(c->batch * c->l * c->ev, in_dtype, 1), *wg = nb_contiguous(nb_to_dtype(g, cpu_dtype));
+    nb_tensor *out_in = nb_contiguous(nb_to_dtype(want, in_dtype)); /* the forward's output as the kernel keeps it */
+    nb_tensor *wout = nb_contiguous(nb_to_dtype(out_in, cpu_dtype));
+    nb_tensor *grads[3], *wants[3];
+    const int64_t sizes[3] = {c->batch * c->l * c->e, c->batch * c->s * c->e, c->batch * c->s * c->ev};
+    for (int i = 0; i < 3; i++) {
+        grads[i] = nb_full(NB_SHAPE(sizes[i]), 7, NB_OPTS(in_dtype)); /* every element must be written */
+        wants[i] = nb_zeros(NB_SHAPE(sizes[i]), NB_OPTS(cpu_dtype));
+    }
+    cr_assert_eq(nbk_cuda_attention_backward_on_host(&a, nb_data(out_in), nb_data(want_lse), nb_data(g),
+                                                     nb_data(grads[0]), nb_data(grads[1]), nb_data(grads[2])),
+                 NB_OK, "%s", c->name);
+    cr_assert_eq(nbk_cpu_attention_backward(&w, nb_data(wout), nb_data(want_lse), nb_data(wg), nb_data(wants[0]),
+                                            nb_data(wants[1]), nb_data(wants[2]), 1),
+                 NB_OK, "%s", c->name);
+    static const char *const names[3] = {"dq", "dk", "dv"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(what, sizeof what, "%s (%s): %s", c->name, nb_dtype_name(in_dtype), names[i]);
+        assert_result(grads[i], wants[i], in_dtype, cpu_dtype == NB_FLOAT64 ? 1e-11 : 2e-5,
+                      cpu_dtype == NB_FLOAT64 ? 1e-12 : 2e-5, what);
+    }
 }
 
-Test(cuda, attention_forward_block_code_on_the_host_equals_the_cpu, .init = nb_test_setup)
+Test(cuda, attention_block_code_on_the_host_equals_the_cpu, .init = nb_test_setup)
 {
     const nb_dtype dtypes[4] = {NB_FLOAT32, NB_FLOAT64, NB_FLOAT16, NB_BFLOAT16};
     for (int d = 0; d < 4; d++)

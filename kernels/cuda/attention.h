@@ -19,9 +19,11 @@ nb_status nbk_cuda_attention_forward(int device, const nbk_attention_args *a, vo
 /* gq (batch, l, e), gk (batch, s, e), gv (batch, s, ev) from out, lse and g (batch, l, ev) */
 nb_status nbk_cuda_attention_backward(int device, const nbk_attention_args *a, const void *out, const void *lse,
                                       const void *g, void *gq, void *gk, void *gv);
-/* The forward kernel's own block code run on the host over host memory, block after block: how
- * the tests check it where there is no GPU. */
+/* The kernels' own block code run on the host over host memory, block after block: how the tests
+ * check them where there is no GPU. The same arguments and results as the two above. */
 nb_status nbk_cuda_attention_forward_on_host(const nbk_attention_args *a, void *out, void *lse);
+nb_status nbk_cuda_attention_backward_on_host(const nbk_attention_args *a, const void *out, const void *lse,
+                                              const void *g, void *gq, void *gk, void *gv);
 
 #ifdef __cplusplus
 }
