@@ -1,11 +1,20 @@
 /* optim.c — the CPU's multi-tensor optimizer kernels (kernels/optim.h): a fused Adam/AdamW step,
  * one pass over each parameter's four arrays, the fused SGD step of a half parameter, and the
- * gradient norm and scale of clipping, one pass over the list each. Half elements are computed in
- * float32 and rounded once (kernels/half.h). Single-threaded: an optimizer's tensors are stepped one after another,
- * in order, so the results do not depend on the thread count. */
+ * gradient norm and scale of clipping, one pass over the list each. Single-threaded: an
+ * optimizer's tensors are stepped one after another, in order, so the results do not depend on
+ * the thread count.
+ *
+ * Half tensors (float16, bfloat16) are stepped in blocks of HALF_BLOCK elements: converted to
+ * float32 buffers (the CPU's vector conversions where it has them, kernels/half.h's otherwise;
+ * both exact), stepped by the float32 element functions, and rounded back once to nearest even.
+ * That is the rule of the typed half instantiations CUDA runs, at float32's speed. */
 #include "optim.h"
 
+#include "cast_half.h"
+
 #include <string.h>
+
+enum { HALF_BLOCK = 512 }; /* elements of a half tensor converted at a time (2 KB per float buffer) */
 
 #define T float
 #define SFX f32
@@ -18,26 +27,57 @@
 #undef T
 #undef SFX
 
-#define T float
-#define S uint16_t
-#define NBK_STORE nbk_f32_to_f16
-#define NBK_LOAD nbk_f16_to_f32
-#define SFX f16
-#include "../optim_adam_typed.h"
+/* the half SGD rule on float32 buffers (the half tensors' values, converted) */
+#define S float
+#define NBK_LOAD(x) (x)
+#define NBK_STORE(x) (x)
+#define SFX f32
 #include "../optim_sgd_typed.h"
 #undef SFX
-#undef NBK_LOAD
 #undef NBK_STORE
-#define NBK_LOAD nbk_bf16_to_f32
-#define NBK_STORE nbk_f32_to_bf16
-#define SFX bf16
-#include "../optim_adam_typed.h"
-#include "../optim_sgd_typed.h"
-#undef SFX
 #undef NBK_LOAD
-#undef NBK_STORE
 #undef S
-#undef T
+
+/* out (n,) float32 from in (n,) half bits of dtype */
+static void load_half(nb_dtype dtype, int64_t n, float *out, const uint16_t *in)
+{
+    if (nbk_cpu_half_to_f32(dtype, n, out, in)) return;
+    if (dtype == NB_FLOAT16)
+        for (int64_t i = 0; i < n; i++) out[i] = nbk_f16_to_f32(in[i]);
+    else
+        for (int64_t i = 0; i < n; i++) out[i] = nbk_bf16_to_f32(in[i]);
+}
+
+/* out (n,) half bits of dtype from in (n,) float32, rounded to nearest even */
+static void store_half(nb_dtype dtype, int64_t n, uint16_t *out, const float *in)
+{
+    if (nbk_cpu_f32_to_half(dtype, n, out, in)) return;
+    if (dtype == NB_FLOAT16)
+        for (int64_t i = 0; i < n; i++) out[i] = nbk_f32_to_f16(in[i]);
+    else
+        for (int64_t i = 0; i < n; i++) out[i] = nbk_f32_to_bf16(in[i]);
+}
+
+/* One half tensor's Adam step: the float32 rule (its scalars are those of the half types) on
+ * converted blocks. */
+static void adam_half(const nbk_adam_args *a, const nbk_adam_tensor *t, double step)
+{
+    const nbk_adam_scalars_f32 s = nbk_adam_scalars_of_f32(a, step);
+    uint16_t *p = t->param, *m = t->exp_avg, *v = t->exp_avg_sq; /* (numel,) each */
+    const uint16_t *g = t->grad;
+    float pf[HALF_BLOCK], gf[HALF_BLOCK], mf[HALF_BLOCK], vf[HALF_BLOCK]; /* (HALF_BLOCK,) each */
+    for (int64_t at = 0; at < t->numel; at += HALF_BLOCK) {
+        const int64_t n = t->numel - at < HALF_BLOCK ? t->numel - at : HALF_BLOCK;
+        load_half(a->dtype, n, pf, p + at);
+        load_half(a->dtype, n, gf, g + at);
+        load_half(a->dtype, n, mf, m + at);
+        load_half(a->dtype, n, vf, v + at);
+        for (int64_t i = 0; i < n; i++) nbk_adam_element_f32(pf, gf, mf, vf, i, &s);
+        store_half(a->dtype, n, p + at, pf);
+        store_half(a->dtype, n, m + at, mf);
+        store_half(a->dtype, n, v + at, vf);
+    }
+}
 
 void nbk_cpu_adam_step(const nbk_adam_args *a)
 {
@@ -51,16 +91,8 @@ void nbk_cpu_adam_step(const nbk_adam_args *a)
             float *p = t->param, *m = t->exp_avg, *v = t->exp_avg_sq; /* (numel,) each */
             const float *g = t->grad;
             for (int64_t i = 0; i < t->numel; i++) nbk_adam_element_f32(p, g, m, v, i, &s);
-        } else if (a->dtype == NB_FLOAT16) {
-            const nbk_adam_scalars_f16 s = nbk_adam_scalars_of_f16(a, step);
-            uint16_t *p = t->param, *m = t->exp_avg, *v = t->exp_avg_sq; /* (numel,) each */
-            const uint16_t *g = t->grad;
-            for (int64_t i = 0; i < t->numel; i++) nbk_adam_element_f16(p, g, m, v, i, &s);
-        } else if (a->dtype == NB_BFLOAT16) {
-            const nbk_adam_scalars_bf16 s = nbk_adam_scalars_of_bf16(a, step);
-            uint16_t *p = t->param, *m = t->exp_avg, *v = t->exp_avg_sq; /* (numel,) each */
-            const uint16_t *g = t->grad;
-            for (int64_t i = 0; i < t->numel; i++) nbk_adam_element_bf16(p, g, m, v, i, &s);
+        } else if (a->dtype == NB_FLOAT16 || a->dtype == NB_BFLOAT16) {
+            adam_half(a, t, step);
         } else {
             const nbk_adam_scalars_f64 s = nbk_adam_scalars_of_f64(a, step);
             double *p = t->param, *m = t->exp_avg, *v = t->exp_avg_sq; /* (numel,) each */
@@ -72,32 +104,30 @@ void nbk_cpu_adam_step(const nbk_adam_args *a)
 
 void nbk_cpu_sgd_step(const nbk_sgd_args *a)
 {
-    uint16_t *p = a->param, *buf = a->momentum_buffer; /* (numel,) each */
+    const nbk_sgd_scalars_f32 s = nbk_sgd_scalars_of_f32(a);
+    uint16_t *p = a->param, *buf = a->momentum_buffer; /* (numel,) each; buf NULL without momentum */
     const uint16_t *g = a->grad;                        /* (numel,) */
-    if (a->dtype == NB_FLOAT16) {
-        const nbk_sgd_scalars_f16 s = nbk_sgd_scalars_of_f16(a);
-        for (int64_t i = 0; i < a->numel; i++) nbk_sgd_element_f16(p, g, buf, i, &s);
-    } else {
-        const nbk_sgd_scalars_bf16 s = nbk_sgd_scalars_of_bf16(a);
-        for (int64_t i = 0; i < a->numel; i++) nbk_sgd_element_bf16(p, g, buf, i, &s);
+    float pf[HALF_BLOCK], gf[HALF_BLOCK], bf[HALF_BLOCK]; /* (HALF_BLOCK,) each */
+    for (int64_t at = 0; at < a->numel; at += HALF_BLOCK) {
+        const int64_t n = a->numel - at < HALF_BLOCK ? a->numel - at : HALF_BLOCK;
+        load_half(a->dtype, n, pf, p + at);
+        load_half(a->dtype, n, gf, g + at);
+        if (buf && !a->first) load_half(a->dtype, n, bf, buf + at);
+        for (int64_t i = 0; i < n; i++) nbk_sgd_element_f32(pf, gf, buf ? bf : NULL, i, &s);
+        store_half(a->dtype, n, p + at, pf);
+        if (buf) store_half(a->dtype, n, buf + at, bf);
     }
 }
 
-/* An element of each dtype as a double (a half one exactly, through float32). */
-#define AS_DOUBLE(v) ((double)(v))
-#define F16_AS_DOUBLE(v) ((double)nbk_f16_to_f32(v))
-#define BF16_AS_DOUBLE(v) ((double)nbk_bf16_to_f32(v))
-
-/* acc combined with the terms of n values of x (elements read by LOAD as doubles): a sum, or a
- * max */
-#define NORM_PASS(LOAD, x, n, p, acc)                                                             \
+/* acc combined with the terms of n values of x (float or double): a sum, or a max */
+#define NORM_PASS(x, n, p, acc)                                                                   \
     do {                                                                                          \
         if (isinf(p)) {                                                                           \
-            for (int64_t i = 0; i < (n); i++) acc = nbk_nan_max(acc, fabs(LOAD((x)[i])));          \
+            for (int64_t i = 0; i < (n); i++) acc = nbk_nan_max(acc, fabs((double)(x)[i]));        \
         } else if ((p) == 2) {                                                                    \
-            for (int64_t i = 0; i < (n); i++) acc += LOAD((x)[i]) * LOAD((x)[i]);                  \
+            for (int64_t i = 0; i < (n); i++) acc += (double)(x)[i] * (double)(x)[i];              \
         } else {                                                                                  \
-            for (int64_t i = 0; i < (n); i++) acc += nbk_norm_term(LOAD((x)[i]), p);               \
+            for (int64_t i = 0; i < (n); i++) acc += nbk_norm_term((double)(x)[i], p);             \
         }                                                                                         \
     } while (0)
 
@@ -107,16 +137,18 @@ void nbk_cpu_grad_norm(const nbk_grad_list *l, double norm_type, double *acc)
     for (int k = 0; k < l->n; k++) {
         if (l->dtype == NB_FLOAT32) {
             const float *g = l->grad[k]; /* (numel,) */
-            NORM_PASS(AS_DOUBLE, g, l->numel[k], norm_type, a);
-        } else if (l->dtype == NB_FLOAT16) {
+            NORM_PASS(g, l->numel[k], norm_type, a);
+        } else if (l->dtype == NB_FLOAT16 || l->dtype == NB_BFLOAT16) {
             const uint16_t *g = l->grad[k]; /* (numel,) */
-            NORM_PASS(F16_AS_DOUBLE, g, l->numel[k], norm_type, a);
-        } else if (l->dtype == NB_BFLOAT16) {
-            const uint16_t *g = l->grad[k]; /* (numel,) */
-            NORM_PASS(BF16_AS_DOUBLE, g, l->numel[k], norm_type, a);
+            float gf[HALF_BLOCK];           /* (HALF_BLOCK,) */
+            for (int64_t at = 0; at < l->numel[k]; at += HALF_BLOCK) {
+                const int64_t n = l->numel[k] - at < HALF_BLOCK ? l->numel[k] - at : HALF_BLOCK;
+                load_half(l->dtype, n, gf, g + at);
+                NORM_PASS(gf, n, norm_type, a);
+            }
         } else {
             const double *g = l->grad[k]; /* (numel,) */
-            NORM_PASS(AS_DOUBLE, g, l->numel[k], norm_type, a);
+            NORM_PASS(g, l->numel[k], norm_type, a);
         }
     }
     *acc = a;
@@ -131,14 +163,16 @@ void nbk_cpu_grad_scale(const nbk_grad_list *l, const double *acc, double norm_t
             float *g = l->grad[k]; /* (numel,) */
             const float c = (float)coef;
             for (int64_t i = 0; i < l->numel[k]; i++) g[i] *= c;
-        } else if (l->dtype == NB_FLOAT16) {
+        } else if (l->dtype == NB_FLOAT16 || l->dtype == NB_BFLOAT16) {
             uint16_t *g = l->grad[k]; /* (numel,) */
             const float c = (float)coef;
-            for (int64_t i = 0; i < l->numel[k]; i++) g[i] = nbk_f32_to_f16(nbk_f16_to_f32(g[i]) * c);
-        } else if (l->dtype == NB_BFLOAT16) {
-            uint16_t *g = l->grad[k]; /* (numel,) */
-            const float c = (float)coef;
-            for (int64_t i = 0; i < l->numel[k]; i++) g[i] = nbk_f32_to_bf16(nbk_bf16_to_f32(g[i]) * c);
+            float gf[HALF_BLOCK]; /* (HALF_BLOCK,) */
+            for (int64_t at = 0; at < l->numel[k]; at += HALF_BLOCK) {
+                const int64_t n = l->numel[k] - at < HALF_BLOCK ? l->numel[k] - at : HALF_BLOCK;
+                load_half(l->dtype, n, gf, g + at);
+                for (int64_t i = 0; i < n; i++) gf[i] *= c;
+                store_half(l->dtype, n, g + at, gf);
+            }
         } else {
             double *g = l->grad[k]; /* (numel,) */
             for (int64_t i = 0; i < l->numel[k]; i++) g[i] *= coef;
