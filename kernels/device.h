@@ -150,6 +150,8 @@ typedef struct nbk_device {
      * memory) combined with a list's terms, with scratch of NBK_NORM_SCRATCH doubles there; and
      * the list scaled by the clip coefficient of the norm *acc gives */
     nb_status (*adam_step)(nbk_call c, const nbk_adam_args *a);
+    /* the fused SGD step of one float16 or bfloat16 parameter (kernels/optim.h) */
+    nb_status (*sgd_step)(nbk_call c, const nbk_sgd_args *a);
     nb_status (*grad_norm)(nbk_call c, const nbk_grad_list *l, double norm_type, double *acc, double *scratch);
     nb_status (*grad_scale)(nbk_call c, const nbk_grad_list *l, const double *acc, double norm_type, double max_norm);
     /* the gradient scaler (kernels/optim.h): a list's non-finite check and unscale in one pass,

@@ -6,6 +6,7 @@
 #ifndef NB_KERNELS_OPTIM_H
 #define NB_KERNELS_OPTIM_H
 
+#include "half.h"
 #include "nabla.h"
 
 #include <math.h>
@@ -32,8 +33,10 @@ typedef struct nbk_adam_tensor {
 } nbk_adam_tensor;
 
 /* torch.optim.Adam / AdamW (PyTorch 1.13's single-tensor rule, amsgrad off) over n tensors of
- * dtype (float32 or float64). Each tensor's step count is first advanced by one; with t that
- * count, the rule of lib/optim/adam.c runs in the tensor's dtype (scalars converted to it). The
+ * dtype (float32, float64, float16 or bfloat16; param, grad, exp_avg and exp_avg_sq all of it).
+ * Each tensor's step count is first advanced by one; with t that count, the rule of
+ * lib/optim/adam.c runs in the tensor's dtype (scalars converted to it), a half tensor's in
+ * float32, rounding p, m and v once each to nearest even. The
  * rate is read where the kernel runs, from a double on the tensors' device (as the step counts),
  * so a replayed launch uses the rate written there before it. */
 typedef struct nbk_adam_args {
@@ -48,13 +51,28 @@ typedef struct nbk_adam_args {
     const float *found_inf;
 } nbk_adam_args;
 
-/* n gradients of dtype (float32 or float64), scaled in place by clipping. */
+/* n gradients of dtype (float32, float64, float16 or bfloat16), scaled in place by clipping (a
+ * half gradient in float32, rounded once). */
 typedef struct nbk_grad_list {
     nb_dtype dtype;
     int n;
     void *grad[NBK_MULTI_MAX];
     int64_t numel[NBK_MULTI_MAX];
 } nbk_grad_list;
+
+/* torch.optim.SGD's rule (lib/optim/sgd.c) fused into one pass over one parameter of dtype
+ * float16 or bfloat16 (float32 and float64 step through the elementwise kernels): each element
+ * in float32, op for op as float32's unfused rule, with p and the momentum buffer rounded once. */
+typedef struct nbk_sgd_args {
+    nb_dtype dtype;
+    void *param;
+    const void *grad;
+    void *momentum_buffer; /* NULL when momentum is 0 */
+    int64_t numel;
+    double lr, momentum, dampening, weight_decay;
+    bool nesterov;
+    bool first; /* the buffer's first step: it is set to the direction, not decayed */
+} nbk_sgd_args;
 
 /* What a tensor's step needs besides its elements: the bias corrections of step count t. */
 typedef struct nbk_adam_coef {
@@ -111,9 +129,10 @@ static inline NBK_OPTIM_HD double nbk_nan_max(double a, double b)
 
 #define NBK_SCALER_FLAGS 16 /* the found-inf flags one update combines (optimizers per step) */
 
-/* torch's _amp_foreach_non_finite_check_and_unscale_ over a list of float32 or float64
- * gradients: *found_inf = 1 when any element is Inf or NaN (it is never cleared here), and every
- * element is multiplied by inv_scale = float32(1 / double(*scale)). */
+/* torch's _amp_foreach_non_finite_check_and_unscale_ over a list of float32, float64 or
+ * bfloat16 gradients: *found_inf = 1 when any element is Inf or NaN (it is never cleared here),
+ * and every element is multiplied by inv_scale = float32(1 / double(*scale)) (a bfloat16 one in
+ * float32, rounded once). */
 typedef struct nbk_unscale_args {
     nbk_grad_list l;
     const float *scale;
@@ -139,6 +158,11 @@ static inline NBK_OPTIM_HD float nbk_unscale_f32(float g, float inv_scale) { ret
 static inline NBK_OPTIM_HD double nbk_unscale_f64(double g, float inv_scale)
 {
     return inv_scale == 1.0f ? g : g * (double)inv_scale;
+}
+/* A bfloat16 gradient's bits unscaled in float32 and rounded once. */
+static inline NBK_OPTIM_HD uint16_t nbk_unscale_bf16(uint16_t g, float inv_scale)
+{
+    return inv_scale == 1.0f ? g : nbk_f32_to_bf16(nbk_bf16_to_f32(g) * inv_scale);
 }
 
 /* The update itself, on the values where it runs (aten's amp_update_scale kernels): after a

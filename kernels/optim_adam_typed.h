@@ -1,6 +1,9 @@
 /* optim_adam_typed.h — one element of an Adam/AdamW step in type T, for both devices: included
  * once per dtype by kernels/cpu/optim.c and kernels/cuda/optim.cu, with T (float or double) and
- * SFX (f32 or f64) defined, after kernels/optim.h. It defines nbk_adam_scalars_SFX (the step's
+ * SFX (f32, f64, f16 or bf16) defined, after kernels/optim.h. A half dtype also defines S, the
+ * stored type (uint16_t bits), and NBK_LOAD / NBK_STORE, its conversions to and from T (float,
+ * rounding to nearest even), so each element is computed in float32 and p, m and v are rounded
+ * once each; without S the elements are stored as T. It defines nbk_adam_scalars_SFX (the step's
  * scalars converted to T, from the rate and step count read where it runs),
  * nbk_adam_scalars_of_SFX and nbk_adam_element_SFX.
  *
@@ -13,6 +16,13 @@
 #define NBK_CAT_(a, b) a##_##b
 #define NBK_CAT(a, b) NBK_CAT_(a, b)
 #define NBK_SCALARS NBK_CAT(nbk_adam_scalars, SFX)
+
+#ifndef S
+#define S T
+#define NBK_LOAD(x) (x)
+#define NBK_STORE(x) (x)
+#define NBK_ADAM_STORED_AS_T
+#endif
 
 typedef struct NBK_SCALARS {
     T decay;   /* AdamW: 1 - lr * weight_decay */
@@ -42,28 +52,34 @@ static inline NBK_OPTIM_HD NBK_SCALARS NBK_CAT(nbk_adam_scalars_of, SFX)(const n
 }
 
 /* Element i of one tensor. */
-static inline NBK_OPTIM_HD void NBK_CAT(nbk_adam_element, SFX)(T *p, const T *grad, T *m, T *v, int64_t i,
+static inline NBK_OPTIM_HD void NBK_CAT(nbk_adam_element, SFX)(S *p, const S *grad, S *m, S *v, int64_t i,
                                                                const NBK_SCALARS *s)
 {
-    T pi = p[i], g = grad[i];
+    T pi = NBK_LOAD(p[i]), g = NBK_LOAD(grad[i]);
     if (s->has_wd) {
         if (s->decoupled) pi = pi * s->decay;
         else g = g + s->wd * pi;
     }
-    T mi = m[i] * s->beta1;
+    T mi = NBK_LOAD(m[i]) * s->beta1;
     mi = mi + s->one_minus_beta1 * g;
     const T gg = g * g;
-    T vi = v[i] * s->beta2;
+    T vi = NBK_LOAD(v[i]) * s->beta2;
     vi = vi + s->one_minus_beta2 * gg;
     T d = (T)sqrt(vi); /* sqrt of a float is exact-rounded whether taken in float or double */
     d = d / s->bias_correction2_sqrt;
     d = d + s->eps;
     d = mi / d;
-    p[i] = pi + s->neg_step_size * d;
-    m[i] = mi;
-    v[i] = vi;
+    p[i] = NBK_STORE(pi + s->neg_step_size * d);
+    m[i] = NBK_STORE(mi);
+    v[i] = NBK_STORE(vi);
 }
 
+#ifdef NBK_ADAM_STORED_AS_T
+#undef S
+#undef NBK_LOAD
+#undef NBK_STORE
+#undef NBK_ADAM_STORED_AS_T
+#endif
 #undef NBK_SCALARS
 #undef NBK_CAT
 #undef NBK_CAT_

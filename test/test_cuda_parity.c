@@ -659,6 +659,43 @@ static nb_tensor *grad_scaler_of(nb_tensor *const *in)
 }
 FN(f_grad_scaler, grad_scaler_of(in))
 
+/* An optimizer (0: SGD with momentum 0.9, Nesterov and weight decay 0.01; 1: Adam, lr 0.01 and
+ * weight decay 0.01; 2: AdamW, the same) over two parameters holding a and b, stepped three times
+ * with the grads b and a: both parameters after the steps, flattened into one tensor. */
+static nb_tensor *optimizer_steps_of(nb_tensor *const *in, int which)
+{
+    nb_params *params = nb_params_new();
+    nb_tensor *leaf[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++) {
+        nb_no_grad_begin();
+        nb_tensor *c = nb_clone(in[k]);
+        nb_no_grad_end();
+        leaf[k] = c ? nb_requires_grad_(c, true) : NULL;
+        if (!leaf[k] || nb_params_add(params, leaf[k]) != NB_OK) {
+            nb_params_free(params);
+            return NULL;
+        }
+    }
+    nb_optimizer *opt =
+        which == 0 ? nb_sgd_new(params, (nb_sgd_options){.lr = 0.1, .momentum = 0.9, .nesterov = true,
+                                                         .weight_decay = 0.01})
+        : which == 1 ? nb_adam_new(params, (nb_adam_options){.lr = 0.01, .weight_decay = 0.01})
+                     : nb_adamw_new(params, (nb_adam_options){.lr = 0.01, .weight_decay = 0.01});
+    bool ok = opt != NULL;
+    for (int t = 0; t < 3 && ok; t++) {
+        nb_optimizer_zero_grad(opt);
+        ok = nb_backward_ex(leaf[0], in[1], false) == NB_OK && nb_backward_ex(leaf[1], in[0], false) == NB_OK &&
+             nb_optimizer_step(opt) == NB_OK;
+    }
+    nb_tensor *y = ok ? nb_cat(2, (nb_tensor *const[]){nb_flatten(leaf[0]), nb_flatten(leaf[1])}, 0) : NULL;
+    nb_optimizer_free(opt);
+    nb_params_free(params);
+    return y;
+}
+FN(f_sgd_steps, optimizer_steps_of(in, 0))
+FN(f_adam_steps, optimizer_steps_of(in, 1))
+FN(f_adamw_steps, optimizer_steps_of(in, 2))
+
 /* draws reseed first: the same seed must give the same values on every device */
 FN(f_randint, (nb_manual_seed(31), nb_randint(-4, 9, NB_SHAPE(5, 6), o)))
 FN(f_randn_large, (nb_manual_seed(37), nb_randn(NB_SHAPE(333, 1031), o)))
@@ -1100,6 +1137,12 @@ static const row rows[] = {
      FLOATS, NULL, 0},
     {"grad_scaler: scale(sum(a)), step and update over grads a, b", "nb_grad_scaler_scale", f_grad_scaler,
      SAME_SHAPE_PAIRS, "FF", FLOATS, NULL, 0},
+    {"sgd(momentum 0.9, nesterov, decay 0.01): 3 steps of leaves a, b with grads b, a", "nb_sgd_new",
+     f_sgd_steps, SAME_SHAPE_PAIRS, "FF", FLOATS, NULL, 0},
+    {"adam(0.01, decay 0.01): 3 steps of leaves a, b with grads b, a", "nb_adam_new", f_adam_steps,
+     SAME_SHAPE_PAIRS, "FF", FLOATS, NULL, 0},
+    {"adamw(0.01, decay 0.01): 3 steps of leaves a, b with grads b, a", "nb_adamw_new",
+     f_adamw_steps, SAME_SHAPE_PAIRS, "FF", FLOATS, NULL, 0},
     /* indexing and shape */
     {"index_select(a, 0, 7 indices)", "nb_index_select", f_index_select_0, TWO_OR_THREE_DIMS, "F", ALL,
      "IndexSelectBackward", 0},
@@ -1161,7 +1204,8 @@ static const struct {
 
 /* Public ops that hand their tensors back through pointers (returning a status): rows may name
  * them too, though the header reading only finds functions returning nb_tensor *. */
-static const char *const pointer_result_ops[] = {"nb_topk", "nb_to_dlpack"}; /* nb_to_dlpack: a DLManagedTensor */
+static const char *const pointer_result_ops[] = {"nb_topk", "nb_to_dlpack", /* nb_to_dlpack: a DLManagedTensor */
+                                                 "nb_sgd_new", "nb_adam_new", "nb_adamw_new"}; /* an nb_optimizer */
 
 static const char *const public_headers[] = {"../include/nabla.h", "../include/nabla/cuda.h",
                                              "../include/nabla/data.h", "../include/nabla/nn.h",
@@ -1444,6 +1488,12 @@ static const char *const half_rows[] = {
     /* random draws: float32's counters and values, rounded once on every device */
     "seed 77; rand((5, 6))", "seed 37; randn((333, 1031))", "seed 31; randint(-4, 9, (5, 6))",
     "seed 41; bernoulli(sigmoid(a))", "seed 47; multinomial(a, 7, replacement)", "seed 59; uniform_(a, -1, 2)",
+    /* the optimizers step half parameters (fused kernels: float32 per element, rounded once) and
+     * clip half gradients */
+    "sgd(momentum 0.9, nesterov, decay 0.01): 3 steps of leaves a, b with grads b, a",
+    "adam(0.01, decay 0.01): 3 steps of leaves a, b with grads b, a",
+    "adamw(0.01, decay 0.01): 3 steps of leaves a, b with grads b, a", "clip_grad_norm_tensor_(grads a, b; 0.5, 2)",
+    "clip_grad_norm_tensor_(grads a, b; 0.25, inf)", "clip_grad_norm_tensor_(grads a, b; 1e6, 3)",
 };
 #define NHALF (int)(sizeof half_rows / sizeof half_rows[0])
 

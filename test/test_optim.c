@@ -415,7 +415,7 @@ Test(optim, constructors_refuse_parameters_that_cannot_be_stepped, .init = nb_te
     cr_assert_eq(nb_params_add(p, w), NB_OK);
     cr_assert_eq(nb_params_add(p, labels), NB_OK);
     cr_assert_null(nb_sgd_new(p, (nb_sgd_options){.lr = 0.1}));
-    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_sgd_new", "parameter 1 is int64", "float32 or float64"));
+    assert_error(NB_ERR_DTYPE, ERR_PARTS("nb_sgd_new", "parameter 1 is int64", "float32, float64, float16 or bfloat16"));
 
     nb_params *q = nb_params_new();
     nb_tensor *made = nb_mul_scalar(w, 2.0); /* recorded: not a leaf */

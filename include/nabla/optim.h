@@ -28,8 +28,10 @@ typedef struct nb_adam_options {
 } nb_adam_options;
 
 /* The optimizer keeps a reference to params (which must outlive it; parameters added later are
- * stepped too) and its own state, made on each parameter's first step. Every parameter must be a
- * float32 or float64 leaf. Invalid options are refused (NULL and NB_ERR_ARGUMENT naming the option). */
+ * stepped too) and its own state, made on each parameter's first step (of the parameter's dtype).
+ * Every parameter must be a float32, float64, float16 or bfloat16 leaf; a half parameter's step
+ * computes each element in float32 and rounds it and its state once. Invalid options are refused
+ * (NULL and NB_ERR_ARGUMENT naming the option). */
 NB_API nb_optimizer *nb_sgd_new(nb_params *params, nb_sgd_options opts);
 NB_API nb_optimizer *nb_adam_new(nb_params *params, nb_adam_options opts);
 NB_API nb_optimizer *nb_adamw_new(nb_params *params, nb_adam_options opts);
@@ -70,8 +72,8 @@ NB_API void nb_optimizer_free(nb_optimizer *opt); /* NULL does nothing */
 
 /* torch.nn.utils.clip_grad_norm_ (error_if_nonfinite=False): the norm of order norm_type (> 0;
  * INFINITY for the largest magnitude) of all the parameters' gradients together, as if
- * concatenated; when max_norm / (norm + 1e-6) < 1 every gradient is scaled in place by it.
- * Parameters without a grad are skipped (no grads: 0). Returns the norm, or NaN with an error;
+ * concatenated; when max_norm / (norm + 1e-6) < 1 every gradient is scaled in place by it (a
+ * float16 or bfloat16 one in float32, rounded once). Parameters without a grad are skipped (no grads: 0). Returns the norm, or NaN with an error;
  * during a CUDA graph capture the work is queued and NaN returned with no error (use
  * nb_clip_grad_norm_tensor_ there). */
 NB_API double nb_clip_grad_norm_(nb_params *params, double max_norm, double norm_type);
@@ -168,8 +170,9 @@ NB_API nb_grad_scaler *nb_grad_scaler_new(nb_grad_scaler_options opts); /* NULL 
 NB_API nb_tensor *nb_grad_scaler_scale(nb_grad_scaler *scaler, const nb_tensor *loss);
 /* Once per step per optimizer (before its step, after backward): every gradient of opt's
  * parameters multiplied by 1 / scale in place, and opt's flag set when any holds an Inf or NaN,
- * one fused pass on the device per 64 gradients. A second call before nb_grad_scaler_update is
- * refused; so is a call after nb_grad_scaler_step. */
+ * one fused pass on the device per 64 gradients (bfloat16 ones in float32, rounded once; float16
+ * ones are refused, as PyTorch's unscale_ refuses them). A second call before
+ * nb_grad_scaler_update is refused; so is a call after nb_grad_scaler_step. */
 NB_API nb_status nb_grad_scaler_unscale_(nb_grad_scaler *scaler, nb_optimizer *opt);
 /* opt's step, after unscaling if nb_grad_scaler_unscale_ was not called this step; the step
  * changes nothing (parameters, moments, step counts) when a gradient was Inf or NaN. Once per

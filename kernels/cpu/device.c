@@ -320,6 +320,13 @@ static nb_status adam_step(nbk_call c, const nbk_adam_args *a)
     return NB_OK;
 }
 
+static nb_status sgd_step(nbk_call c, const nbk_sgd_args *a)
+{
+    (void)c;
+    nbk_cpu_sgd_step(a);
+    return NB_OK;
+}
+
 static nb_status grad_norm(nbk_call c, const nbk_grad_list *l, double norm_type, double *acc, double *scratch)
 {
     (void)c, (void)scratch;
@@ -393,6 +400,7 @@ const nbk_device nbk_cpu_device = {
     .attention_backward = attention_backward,
     .half_attention = false, /* lib/nn/attention.c runs half attention in float32 */
     .adam_step = adam_step,
+    .sgd_step = sgd_step,
     .grad_norm = grad_norm,
     .grad_scale = grad_scale,
     .grad_unscale = grad_unscale,

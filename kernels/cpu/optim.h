@@ -7,6 +7,8 @@
 
 /* Advances each tensor's step count and applies the Adam/AdamW rule to it. */
 void nbk_cpu_adam_step(const nbk_adam_args *a);
+/* The fused SGD step of one half parameter. */
+void nbk_cpu_sgd_step(const nbk_sgd_args *a);
 /* *acc combined with the sum of |g|^p (p 2, 1 or other; the largest |g| for p infinite). */
 void nbk_cpu_grad_norm(const nbk_grad_list *l, double norm_type, double *acc);
 /* Every gradient scaled by the clip coefficient of the norm *acc gives (when below 1). */

@@ -213,6 +213,8 @@ static nb_status attention_backward(nbk_call c, const nbk_attention_args *a, con
 
 static nb_status adam_step(nbk_call c, const nbk_adam_args *a) { return queued(c, nbk_cuda_adam_step(c.device, a)); }
 
+static nb_status sgd_step(nbk_call c, const nbk_sgd_args *a) { return queued(c, nbk_cuda_sgd_step(c.device, a)); }
+
 static nb_status grad_norm(nbk_call c, const nbk_grad_list *l, double norm_type, double *acc, double *scratch)
 {
     return queued(c, nbk_cuda_grad_norm(c.device, l, norm_type, acc, scratch));
@@ -289,6 +291,7 @@ const nbk_device nbk_cuda_device = {
     .attention_backward = attention_backward,
     .half_attention = true,
     .adam_step = adam_step,
+    .sgd_step = sgd_step,
     .grad_norm = grad_norm,
     .grad_scale = grad_scale,
     .grad_unscale = grad_unscale,

@@ -11,8 +11,11 @@
  * math is in __host__ __device__ functions. An Adam launch reads its rate and step counts from
  * device memory when it runs, so a replay of it uses the rate written there since, and skips the
  * whole step (step counts included) when the gradient scaler's found-inf flag it is given is set.
- * The scaler's unscale is one launch over the list, its update one thread. */
+ * The scaler's unscale is one launch over the list, its update one thread. A half SGD step is
+ * one grid-stride launch over its parameter. Half elements (float16, bfloat16) are computed in
+ * float32 and rounded once, with kernels/half.h's conversions, as on the CPU. */
 #include "block_sum.cuh"
+#include "half.cuh"
 #include "internal.h"
 #include "optim.h"
 
@@ -30,7 +33,34 @@
 #undef T
 #undef SFX
 
+#define T float
+#define S uint16_t
+#define NBK_LOAD nbk_f16_to_f32
+#define NBK_STORE nbk_f32_to_f16
+#define SFX f16
+#include "../optim_adam_typed.h"
+#include "../optim_sgd_typed.h"
+#undef SFX
+#undef NBK_LOAD
+#undef NBK_STORE
+#define NBK_LOAD nbk_bf16_to_f32
+#define NBK_STORE nbk_f32_to_bf16
+#define SFX bf16
+#include "../optim_adam_typed.h"
+#include "../optim_sgd_typed.h"
+#undef SFX
+#undef NBK_LOAD
+#undef NBK_STORE
+#undef S
+#undef T
+
 namespace {
+
+using nb_cuda::bf16;
+using nb_cuda::f16;
+using nb_cuda::half_from_float;
+using nb_cuda::is_half;
+using nb_cuda::to_float;
 
 constexpr int BLOCK = 256;               /* threads per block */
 constexpr int64_t CHUNK = BLOCK * 16;    /* elements of a chunk */
@@ -66,6 +96,13 @@ unsigned grid_for(int64_t chunks, int64_t cap)
     return chunks < 1 ? 1u : (unsigned)chunks;
 }
 
+/* An element as a double: a half one exactly, through float32. */
+template <class T> __host__ __device__ inline double as_double(T v)
+{
+    if constexpr (is_half<T>) return (double)to_float(v);
+    else return (double)v;
+}
+
 /* ---------------------------------------------------------------- Adam */
 
 struct AdamLaunch {
@@ -95,15 +132,55 @@ template <class T> __global__ void adam_kernel(AdamLaunch L)
         const nbk_adam_tensor &t = L.a.t[k];
         int64_t begin, end;
         chunk_range(L.chunk_start, k, c, t.numel, &begin, &end);
-        T *p = (T *)t.param, *m = (T *)t.exp_avg, *v = (T *)t.exp_avg_sq;
-        const T *g = (const T *)t.grad;
         if constexpr (std::is_same<T, float>::value) {
+            float *p = (float *)t.param, *m = (float *)t.exp_avg, *v = (float *)t.exp_avg_sq;
+            const float *g = (const float *)t.grad;
             const nbk_adam_scalars_f32 s = nbk_adam_scalars_of_f32(&L.a, *t.step);
             for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) nbk_adam_element_f32(p, g, m, v, i, &s);
-        } else {
+        } else if constexpr (std::is_same<T, double>::value) {
+            double *p = (double *)t.param, *m = (double *)t.exp_avg, *v = (double *)t.exp_avg_sq;
+            const double *g = (const double *)t.grad;
             const nbk_adam_scalars_f64 s = nbk_adam_scalars_of_f64(&L.a, *t.step);
             for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) nbk_adam_element_f64(p, g, m, v, i, &s);
+        } else { /* a half dtype: its bits */
+            uint16_t *p = (uint16_t *)t.param, *m = (uint16_t *)t.exp_avg, *v = (uint16_t *)t.exp_avg_sq;
+            const uint16_t *g = (const uint16_t *)t.grad;
+            if constexpr (std::is_same<T, f16>::value) {
+                const nbk_adam_scalars_f16 s = nbk_adam_scalars_of_f16(&L.a, *t.step);
+                for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x)
+                    nbk_adam_element_f16(p, g, m, v, i, &s);
+            } else {
+                const nbk_adam_scalars_bf16 s = nbk_adam_scalars_of_bf16(&L.a, *t.step);
+                for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x)
+                    nbk_adam_element_bf16(p, g, m, v, i, &s);
+            }
         }
+    }
+}
+
+/* ---------------------------------------------------------------- SGD of a half parameter */
+
+/* The first element thread `thread` of block `block` steps, and the stride between its
+ * elements, in a grid of `blocks` blocks of `threads` threads. */
+__host__ __device__ inline int64_t grid_first(unsigned block, unsigned threads, unsigned thread)
+{
+    return (int64_t)block * threads + thread;
+}
+__host__ __device__ inline int64_t grid_stride(unsigned blocks, unsigned threads) { return (int64_t)blocks * threads; }
+
+template <class T> __global__ void sgd_kernel(nbk_sgd_args a)
+{
+    uint16_t *p = (uint16_t *)a.param, *buf = (uint16_t *)a.momentum_buffer; /* (numel,) each */
+    const uint16_t *g = (const uint16_t *)a.grad;                            /* (numel,) */
+    const int64_t stride = grid_stride(gridDim.x, blockDim.x);
+    if constexpr (std::is_same<T, f16>::value) {
+        const nbk_sgd_scalars_f16 s = nbk_sgd_scalars_of_f16(&a);
+        for (int64_t i = grid_first(blockIdx.x, blockDim.x, threadIdx.x); i < a.numel; i += stride)
+            nbk_sgd_element_f16(p, g, buf, i, &s);
+    } else {
+        const nbk_sgd_scalars_bf16 s = nbk_sgd_scalars_of_bf16(&a);
+        for (int64_t i = grid_first(blockIdx.x, blockDim.x, threadIdx.x); i < a.numel; i += stride)
+            nbk_sgd_element_bf16(p, g, buf, i, &s);
     }
 }
 
@@ -146,7 +223,7 @@ template <class T> __global__ void norm_partials_kernel(GradLaunch L, double nor
         chunk_range(L.chunk_start, k, c, L.l.numel[k], &begin, &end);
         const T *g = (const T *)L.l.grad[k];
         for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x)
-            acc = combine(acc, nbk_norm_term((double)g[i], norm_type), is_max);
+            acc = combine(acc, nbk_norm_term(as_double(g[i]), norm_type), is_max);
     }
     acc = block_combine(acc, sh, is_max);
     if (threadIdx.x == 0) scratch[blockIdx.x] = acc;
@@ -162,18 +239,26 @@ __global__ void norm_finish_kernel(const double *scratch, int nparts, double nor
     if (threadIdx.x == 0) *acc = combine(*acc, v, is_max);
 }
 
+/* g * f, a half g in float32 rounded once (f is a float then) */
+template <class T, class F> __host__ __device__ inline T scaled(T g, F f)
+{
+    if constexpr (is_half<T>) return half_from_float<T>(to_float(g) * f);
+    else return g * f;
+}
+
 template <class T> __global__ void scale_kernel(GradLaunch L, const double *acc, double norm_type, double max_norm)
 {
     const double coef = nbk_clip_coef(nbk_grad_norm_of(*acc, norm_type), max_norm);
     if (coef == 1) return; /* torch multiplies by 1.0: nothing changes */
-    const T f = (T)coef;
+    using F = typename std::conditional<std::is_same<T, double>::value, double, float>::type;
+    const F f = (F)coef;
     const int64_t total = L.chunk_start[L.l.n];
     for (int64_t c = blockIdx.x; c < total; c += gridDim.x) {
         const int k = tensor_of_chunk(L.chunk_start, L.l.n, c);
         int64_t begin, end;
         chunk_range(L.chunk_start, k, c, L.l.numel[k], &begin, &end);
         T *g = (T *)L.l.grad[k];
-        for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) g[i] *= f;
+        for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) g[i] = scaled(g[i], f);
     }
 }
 
@@ -195,9 +280,14 @@ __host__ __device__ inline bool unscale_share(T *g, int64_t begin, int64_t end, 
     bool found = false;
     for (int64_t i = begin + thread; i < end; i += threads) {
         const T v = g[i];
-        found |= !isfinite(v);
-        if constexpr (std::is_same<T, float>::value) g[i] = nbk_unscale_f32(v, inv);
-        else g[i] = nbk_unscale_f64(v, inv);
+        if constexpr (std::is_same<T, bf16>::value) {
+            found |= !isfinite(to_float(v));
+            g[i] = bf16{nbk_unscale_bf16(v.bits, inv)};
+        } else {
+            found |= !isfinite(v);
+            if constexpr (std::is_same<T, float>::value) g[i] = nbk_unscale_f32(v, inv);
+            else g[i] = nbk_unscale_f64(v, inv);
+        }
     }
     return found;
 }
@@ -243,8 +333,21 @@ extern "C" nb_status nbk_cuda_adam_step(int device, const nbk_adam_args *a)
     if (st != NB_OK || L.chunk_start[a->n] == 0) return st;
     const unsigned grid = grid_for(L.chunk_start[a->n], MAX_BLOCKS);
     if (a->dtype == NB_FLOAT32) adam_kernel<float><<<grid, BLOCK, 0, stream>>>(L);
+    else if (a->dtype == NB_FLOAT16) adam_kernel<f16><<<grid, BLOCK, 0, stream>>>(L);
+    else if (a->dtype == NB_BFLOAT16) adam_kernel<bf16><<<grid, BLOCK, 0, stream>>>(L);
     else adam_kernel<double><<<grid, BLOCK, 0, stream>>>(L);
     return nbk_cuda_check(cudaGetLastError(), device, "launching the Adam kernel");
+}
+
+extern "C" nb_status nbk_cuda_sgd_step(int device, const nbk_sgd_args *a)
+{
+    cudaStream_t stream;
+    nb_status st = nbk_cuda_use(device, &stream);
+    if (st != NB_OK || a->numel == 0) return st;
+    const unsigned grid = grid_for((a->numel + BLOCK - 1) / BLOCK, MAX_BLOCKS);
+    if (a->dtype == NB_FLOAT16) sgd_kernel<f16><<<grid, BLOCK, 0, stream>>>(*a);
+    else sgd_kernel<bf16><<<grid, BLOCK, 0, stream>>>(*a);
+    return nbk_cuda_check(cudaGetLastError(), device, "launching the SGD kernel");
 }
 
 extern "C" nb_status nbk_cuda_grad_norm(int device, const nbk_grad_list *l, double norm_type, double *acc,
@@ -257,6 +360,8 @@ extern "C" nb_status nbk_cuda_grad_norm(int device, const nbk_grad_list *l, doub
     if (L.chunk_start[l->n] == 0) return NB_OK; /* only empty gradients: nothing to add */
     const unsigned grid = grid_for(L.chunk_start[l->n], NBK_NORM_SCRATCH);
     if (l->dtype == NB_FLOAT32) norm_partials_kernel<float><<<grid, BLOCK, 0, stream>>>(L, norm_type, scratch);
+    else if (l->dtype == NB_FLOAT16) norm_partials_kernel<f16><<<grid, BLOCK, 0, stream>>>(L, norm_type, scratch);
+    else if (l->dtype == NB_BFLOAT16) norm_partials_kernel<bf16><<<grid, BLOCK, 0, stream>>>(L, norm_type, scratch);
     else norm_partials_kernel<double><<<grid, BLOCK, 0, stream>>>(L, norm_type, scratch);
     st = nbk_cuda_check(cudaGetLastError(), device, "launching the gradient norm kernel");
     if (st != NB_OK) return st;
@@ -274,6 +379,8 @@ extern "C" nb_status nbk_cuda_grad_scale(int device, const nbk_grad_list *l, con
     if (L.chunk_start[l->n] == 0) return NB_OK;
     const unsigned grid = grid_for(L.chunk_start[l->n], MAX_BLOCKS);
     if (l->dtype == NB_FLOAT32) scale_kernel<float><<<grid, BLOCK, 0, stream>>>(L, acc, norm_type, max_norm);
+    else if (l->dtype == NB_FLOAT16) scale_kernel<f16><<<grid, BLOCK, 0, stream>>>(L, acc, norm_type, max_norm);
+    else if (l->dtype == NB_BFLOAT16) scale_kernel<bf16><<<grid, BLOCK, 0, stream>>>(L, acc, norm_type, max_norm);
     else scale_kernel<double><<<grid, BLOCK, 0, stream>>>(L, acc, norm_type, max_norm);
     return nbk_cuda_check(cudaGetLastError(), device, "launching the gradient scale kernel");
 }
@@ -289,6 +396,7 @@ extern "C" nb_status nbk_cuda_grad_unscale(int device, const nbk_unscale_args *a
     if (L.chunk_start[a->l.n] == 0) return NB_OK; /* only empty gradients: nothing to check */
     const unsigned grid = grid_for(L.chunk_start[a->l.n], MAX_BLOCKS);
     if (a->l.dtype == NB_FLOAT32) unscale_kernel<float><<<grid, BLOCK, 0, stream>>>(L);
+    else if (a->l.dtype == NB_BFLOAT16) unscale_kernel<bf16><<<grid, BLOCK, 0, stream>>>(L);
     else unscale_kernel<double><<<grid, BLOCK, 0, stream>>>(L);
     return nbk_cuda_check(cudaGetLastError(), device, "launching the gradient unscale kernel");
 }

@@ -13,6 +13,8 @@ extern "C" {
 
 /* Advances every step count of a (one launch), then steps every tensor of a (one launch). */
 nb_status nbk_cuda_adam_step(int device, const nbk_adam_args *a);
+/* The fused SGD step of one half parameter (one launch). */
+nb_status nbk_cuda_sgd_step(int device, const nbk_sgd_args *a);
 /* *acc combined with the list's norm terms: per-block partial results into scratch
  * (NBK_NORM_SCRATCH doubles), then one block combines them in a fixed order. */
 nb_status nbk_cuda_grad_norm(int device, const nbk_grad_list *l, double norm_type, double *acc, double *scratch);

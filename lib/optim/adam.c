@@ -15,7 +15,8 @@
  *
  * A step is fused: the device's adam_step kernel (kernels/optim.h) updates up to NBK_MULTI_MAX
  * parameters of one dtype and device per call, each element in one pass, rounding as the
- * unfused rule's ops did. Each parameter's step count is a 0-d float64 on its device that the
+ * unfused rule's ops did (a float16 or bfloat16 parameter's, with state of its dtype: computed
+ * in float32, p, m and v rounded once each). Each parameter's step count is a 0-d float64 on its device that the
  * kernel advances, and each group's rate a 0-d float64 on the device that the kernel reads
  * (rewritten by nb_optimizer_set_lr and the schedules), so nothing on the host changes from step
  * to step, a captured step replays correctly and a replay uses the rate set before it. A

@@ -8,10 +8,13 @@
  * grad_scale kernel scales every gradient by min(1, max_norm / (total + 1e-6)), reading total
  * on the device. Nothing is read back until nb_clip_grad_norm_ returns the value, so
  * nb_clip_grad_norm_tensor_ can be captured into a CUDA graph. A non-contiguous gradient is
- * measured and scaled through a contiguous copy that is written back. */
+ * measured and scaled through a contiguous copy that is written back. A float16 or bfloat16
+ * gradient's terms are taken from its exact values, and it is scaled in float32 and rounded once;
+ * the norm returned has the first gradient's dtype (rounded once from float64). */
 #include "optimizer.h"
 
 #include "../device.h"
+#include "../dtype.h"
 #include "../error.h"
 #include "../ewise.h"
 #include "../graph.h"
@@ -120,9 +123,9 @@ static bool check(const char *op, nb_params *params, double max_norm, double nor
                             nb__device_string(g->storage->device, a, sizeof a), first,
                             nb__device_string(*device, b, sizeof b)), false;
         }
-        if (g->dtype != NB_FLOAT32 && g->dtype != NB_FLOAT64)
-            return nb__fail(NB_ERR_DTYPE, "%s: the grad of parameter %d is %s; expected float32 or float64", op, i,
-                            nb_dtype_name(g->dtype)), false;
+        if (!nb__is_float_kind(g->dtype))
+            return nb__fail(NB_ERR_DTYPE, "%s: the grad of parameter %d is %s; expected float32, float64, float16 or "
+                            "bfloat16", op, i, nb_dtype_name(g->dtype)), false;
     }
     return true;
 }

@@ -3,6 +3,9 @@
  *   scale(loss)   = loss * scale                    (recorded: backward gives scaled grads)
  *   unscale_(opt) : found_inf[opt] = 0; for each grad g of opt: found_inf[opt] |= !isfinite(g);
  *                   g *= float32(1 / double(scale))  (one fused device call per NBK_MULTI_MAX grads)
+ *                   float16 grads are refused, as torch's unscale_ refuses them ("Attempting to
+ *                   unscale FP16 gradients."); bfloat16 ones, which it lets through, are unscaled
+ *                   in float32 and rounded once
  *   step(opt)     : unscale_ unless done; opt's step unless found_inf[opt]
  *   update()      : aten's _amp_update_scale_ with the sum of this step's flags (kernels/optim.h)
  *
@@ -168,10 +171,13 @@ static bool check_grads(const char *op, const nb_grad_scaler *s, const nb_optimi
             const nb_tensor *g = nb_params_get(opt->groups[k].params, i)->grad;
             if (!g) continue;
             char a[32], b[32];
-            if (g->dtype != NB_FLOAT32 && g->dtype != NB_FLOAT64)
-                return nb__fail(NB_ERR_DTYPE, "%s: the grad of parameter %d (group %d) is %s; expected float32 or "
-                                "float64 (keep float32 parameters and compute in half)", op, i, k,
-                                nb_dtype_name(g->dtype)), false;
+            if (g->dtype == NB_FLOAT16) /* torch: "Attempting to unscale FP16 gradients." */
+                return nb__fail(NB_ERR_DTYPE, "%s: the grad of parameter %d (group %d) is float16: float16 "
+                                "gradients are not unscaled (PyTorch's GradScaler refuses them too); keep float32 "
+                                "parameters and compute in float16, or use bfloat16 parameters", op, i, k), false;
+            if (g->dtype != NB_FLOAT32 && g->dtype != NB_FLOAT64 && g->dtype != NB_BFLOAT16)
+                return nb__fail(NB_ERR_DTYPE, "%s: the grad of parameter %d (group %d) is %s; expected float32, "
+                                "float64 or bfloat16", op, i, k, nb_dtype_name(g->dtype)), false;
             if (!nb__same_device(g->storage->device, s->scale->storage->device))
                 return nb__fail(NB_ERR_DEVICE, "%s: the grad of parameter %d (group %d) is on %s but the scale is on "
                                 "%s: a scaler serves one device", op, i, k,

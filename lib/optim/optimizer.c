@@ -9,6 +9,7 @@
 #include "../error.h"
 #include "../ewise.h"
 #include "../graph.h"
+#include "../iter.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -28,9 +29,9 @@ bool nb__optim_check_option(const char *op, const char *option, double value, bo
 /* An error naming op unless t can be stepped: a floating-point leaf. */
 static bool check_param(const char *op, const char *kind, int i, const nb_tensor *t)
 {
-    if (!nb__is_floating(t->dtype))
-        return nb__fail(NB_ERR_DTYPE, "%s%s: parameter %d is %s; optimizers step float32 or float64 tensors", op,
-                        kind, i, nb_dtype_name(t->dtype)), false;
+    if (!nb__is_float_kind(t->dtype))
+        return nb__fail(NB_ERR_DTYPE, "%s%s: parameter %d is %s; optimizers step float32, float64, float16 or "
+                        "bfloat16 tensors", op, kind, i, nb_dtype_name(t->dtype)), false;
     if (t->grad_fn)
         return nb__fail(NB_ERR_ARGUMENT, "%s%s: parameter %d is not a leaf (it was made by %s); optimizers step "
                         "leaves, such as the tensors a model creates", op, kind, i, nb_grad_fn_name(t)), false;
@@ -262,9 +263,44 @@ bool nb__optim_apply(nb_ew_op op, nb_tensor *out, int n, const nb_tensor *a, con
     return nb__optim_apply_as(STEP_OP, op, out, n, a, b, c0);
 }
 
+/* The ops the optimizers apply to half tensors (there are no half elementwise kernels): a fill
+ * (a float32 value rounded once) and a copy (a multiplication by 1 of a tensor of out's dtype),
+ * both through the device's conversion. */
+static bool apply_half(const char *name, nb_ew_op op, nb_tensor *out, int n, const nb_tensor *a, double c0)
+{
+    const nb_device device = out->storage->device;
+    nb_iter it;
+    if (op == NB_EW_MUL_SCALAR && n == 1 && c0 == 1.0 && a->dtype == out->dtype) {
+        nb__iter_build(&it, out, 1, &a);
+        if (nb__run_cast(name, a->dtype, out->dtype, &it, device) != NB_OK) return false;
+    } else if (op == NB_EW_FILL) {
+        nb_tensor *v = nb__untrack(nb__alloc(name, 0, NULL, NB_FLOAT32, device)); /* the value, broadcast */
+        nb_scalars s = {c0, 0};
+        const nb_tensor *src = v;
+        bool ok = false;
+        if (v) {
+            const nb_tensor *none[1] = {NULL};
+            nb__iter_build(&it, v, 0, none);
+            ok = nb__run_ewise(name, NB_EW_FILL, NB_FLOAT32, &it, &s, device) == NB_OK;
+        }
+        if (ok) {
+            nb__iter_build(&it, out, 1, &src);
+            ok = nb__run_cast(name, NB_FLOAT32, out->dtype, &it, device) == NB_OK;
+        }
+        nb_release(v);
+        if (!ok) return false;
+    } else {
+        return nb__fail(NB_ERR_UNSUPPORTED, "%s: no %s kernel for this optimizer update", name,
+                        nb_dtype_name(out->dtype)), false;
+    }
+    nb__bump_version(out);
+    return true;
+}
+
 bool nb__optim_apply_as(const char *name, nb_ew_op op, nb_tensor *out, int n, const nb_tensor *a, const nb_tensor *b,
                         double c0)
 {
+    if (nb__is_half(out->dtype)) return apply_half(name, op, out, n, a, c0);
     const nb_tensor *in[2] = {a, b};
     nb_iter it;
     nb__iter_build(&it, out, n, in);

@@ -6,23 +6,80 @@
  *                  d = d + momentum * buf (Nesterov) or d = buf
  *   p = p - lr * d
  *
- * A step allocates at most one temporary per parameter (for weight decay or Nesterov). */
+ * A float32 or float64 step runs the rule op by op through the elementwise kernels and allocates at
+ * most one temporary per parameter (for weight decay or Nesterov). A float16 or bfloat16 step is
+ * fused: the device's sgd_step kernel (kernels/optim.h) runs the same ops in float32 on each
+ * element and rounds p and buf once each (a non-contiguous parameter or grad goes through a
+ * contiguous copy). */
 #include "optimizer.h"
 
+#include "../device.h"
+#include "../dtype.h"
 #include "../error.h"
+#include "../ewise.h"
 #include "../graph.h"
 #include "../train_state.h"
 
 #include <stdio.h>
+
+#define STEP_OP "nb_optimizer_step"
 
 typedef struct sgd_optimizer {
     nb_optimizer base; /* first: the shared part */
     nb_sgd_options o;  /* o.lr and o.weight_decay are the groups' defaults */
 } sgd_optimizer;
 
+/* A contiguous copy of t in no scope, or NULL (and an error). */
+static nb_tensor *contiguous_copy(const nb_tensor *t)
+{
+    nb_tensor *c = nb__optim_like(t);
+    if (c && !nb__optim_apply(NB_EW_MUL_SCALAR, c, 1, t, NULL, 1.0)) nb_release(c), c = NULL;
+    return c;
+}
+
+/* The fused step of a half parameter p (its momentum buffer made first, when it has none). */
+static bool sgd_step_half(const nb_sgd_options *o, const nb_optim_group *g, nb_tensor *p, const nb_tensor *grad,
+                          nb_optim_state *state)
+{
+    const bool first = o->momentum != 0 && !state->slots[0];
+    if (first && !(state->slots[0] = nb__optim_like(p))) return false;
+    nb_tensor *pc = nb__is_contiguous(p) ? NULL : contiguous_copy(p);
+    nb_tensor *gc = nb__is_contiguous(grad) ? NULL : contiguous_copy(grad);
+    bool ok = (nb__is_contiguous(p) || pc) && (nb__is_contiguous(grad) || gc);
+    if (ok) {
+        const nbk_sgd_args a = {.dtype = p->dtype,
+                                .param = nb__ptr(pc ? pc : p),
+                                .grad = nb__ptr(gc ? gc : grad),
+                                .momentum_buffer = o->momentum != 0 ? nb__ptr(state->slots[0]) : NULL,
+                                .numel = nb_numel(p),
+                                .lr = g->lr,
+                                .momentum = o->momentum,
+                                .dampening = o->dampening,
+                                .weight_decay = g->weight_decay,
+                                .nesterov = o->nesterov,
+                                .first = first};
+        const nb_device device = p->storage->device;
+        const nbk_device *dev = nb__device_for(STEP_OP, device);
+        ok = dev && nb__kernel_status(STEP_OP, dev->sgd_step(nb__call(STEP_OP, device), &a)) == NB_OK;
+    }
+    if (ok && pc) ok = nb__optim_apply(NB_EW_MUL_SCALAR, p, 1, pc, NULL, 1.0); /* written back */
+    else if (ok) nb__bump_version(p);
+    if (ok && state->slots[0]) nb__bump_version(state->slots[0]);
+    if (!ok && first) nb_release(state->slots[0]), state->slots[0] = NULL;
+    nb_release(pc);
+    nb_release(gc);
+    return ok;
+}
+
 static bool sgd_step_param(const nb_sgd_options *o, const nb_optim_group *g, nb_tensor *p, const nb_tensor *grad,
                            nb_optim_state *state)
 {
+    if (o->momentum != 0 && !state->slots[0] && nb__graph_capturing())
+        return nb__fail(NB_ERR_ARGUMENT, "nb_optimizer_step (sgd): the momentum buffer is made on a "
+                        "parameter's first step, which a replay must not repeat; run one step "
+                        "before nb_graph_capture_begin"),
+               false;
+    if (nb__is_half(p->dtype)) return sgd_step_half(o, g, p, grad, state);
     nb_tensor *tmp = NULL; /* shaped like p: the decayed or Nesterov direction */
     const nb_tensor *d = grad;
     bool ok = true;
@@ -33,12 +90,6 @@ static bool sgd_step_param(const nb_sgd_options *o, const nb_optim_group *g, nb_
     }
     if (ok && o->momentum != 0) {
         nb_tensor *buf = state->slots[0];
-        if (!buf && nb__graph_capturing())
-            return nb_release(tmp),
-                   nb__fail(NB_ERR_ARGUMENT, "nb_optimizer_step (sgd): the momentum buffer is made on a "
-                            "parameter's first step, which a replay must not repeat; run one step "
-                            "before nb_graph_capture_begin"),
-                   false;
         if (!buf) {
             buf = state->slots[0] = nb__optim_like(p);
             ok = buf && nb__optim_apply(NB_EW_MUL_SCALAR, buf, 1, d, NULL, 1.0); /* a copy of d */
