@@ -1,10 +1,10 @@
 /* attention.cu — scaled dot-product attention on the GPU (kernels/attention.h), fused in the
  * style of flash attention: no (l, s) matrix is ever written to global memory.
  *
- * Three kernels, each a grid-stride loop of a block per work item running block code written
+ * Two kernels, each a grid-stride loop of a block per work item running block code written
  * once over an executor (attention_tiles.cuh): the forward (attention_forward.cuh: a batch and a
  * tile of query rows, register tiles for the scores and the weighted sum, an online softmax per
- * row), and the backward's dq and dk, dv items (attention_backward.cuh, which recompute the
+ * row), and the backward (attention_backward.cuh: dq items and dk, dv items, which recompute the
  * weights from the forward's lse; no atomics). The same block code runs on the host through
  * nbk_cuda_attention_*_on_host, which is how the tests check it without a GPU. Each kernel has
  * registers for 4, 8 or 16 head dims per thread, chosen by the head dims (up to 128).
@@ -54,36 +54,15 @@ __global__ void __launch_bounds__(THREADS) forward_kernel(nbk_attention_args a, 
 
 template <class S, int DV>
 __global__ void __launch_bounds__(THREADS)
-    query_kernel(nbk_attention_args a, const S *out, const compute_t<S> *lse, const S *g, S *gq)
+    backward_kernel(nbk_attention_args a, const S *out, const compute_t<S> *lse, const S *g, S *gq, S *gk, S *gv)
 {
     using T = compute_t<S>;
-    constexpr int BQ = Tiles<T>::BQ;
     extern __shared__ __align__(16) unsigned char smem[];
     const BwdShared<T> sh = bwd_shared<T>((T *)smem, a);
-    BlockExec<QueryThread<T, DV>> block;
-    const int64_t tiles = (a.l + BQ - 1) / BQ, items = a.batch * tiles;
-    for (int64_t item = blockIdx.x; item < items; item += gridDim.x) {
-        int64_t b, i0;
-        item_of(item, tiles, BQ, &b, &i0);
-        query_item<S>(block, a, out, lse, g, gq, sh, b, i0);
-    }
-}
-
-template <class S, int DV>
-__global__ void __launch_bounds__(THREADS)
-    key_kernel(nbk_attention_args a, const S *out, const compute_t<S> *lse, const S *g, S *gk, S *gv)
-{
-    using T = compute_t<S>;
-    constexpr int BK = Tiles<T>::BK;
-    extern __shared__ __align__(16) unsigned char smem[];
-    const BwdShared<T> sh = bwd_shared<T>((T *)smem, a);
-    BlockExec<KeyThread<T, DV>> block;
-    const int64_t tiles = (a.s + BK - 1) / BK, items = a.batch * tiles;
-    for (int64_t item = blockIdx.x; item < items; item += gridDim.x) {
-        int64_t b, j0;
-        item_of(item, tiles, BK, &b, &j0);
-        key_item<S>(block, a, out, lse, g, gk, gv, sh, b, j0);
-    }
+    BlockExec<BwdThread<T, DV>> block;
+    const int64_t items = query_items<T>(a) + key_items<T>(a);
+    for (int64_t item = blockIdx.x; item < items; item += gridDim.x)
+        backward_item<S>(block, a, out, lse, g, gq, gk, gv, sh, item);
 }
 
 /* ---------------------------------------------------------------- launches */
@@ -134,26 +113,13 @@ nb_status backward_dims(int device, cudaStream_t stream, const nbk_attention_arg
                         const void *lse, const void *g, void *gq, void *gk, void *gv)
 {
     using T = compute_t<S>;
-    constexpr int BQ = Tiles<T>::BQ, BK = Tiles<T>::BK;
     const size_t bytes = (size_t)bwd_shared_count<T>(*a) * sizeof(T);
-    if (a->l > 0) {
-        nb_status st = shared_for(query_kernel<S, DV>, bytes, device);
-        if (st != NB_OK) return st;
-        const int64_t items = a->batch * ((a->l + BQ - 1) / BQ);
-        query_kernel<S, DV><<<grid_for(items), THREADS, bytes, stream>>>(*a, (const S *)out, (const T *)lse,
-                                                                         (const S *)g, (S *)gq);
-        st = nbk_cuda_check(cudaGetLastError(), device, "launching the attention dq kernel");
-        if (st != NB_OK) return st;
-    }
-    if (a->s > 0) {
-        nb_status st = shared_for(key_kernel<S, DV>, bytes, device);
-        if (st != NB_OK) return st;
-        const int64_t items = a->batch * ((a->s + BK - 1) / BK);
-        key_kernel<S, DV><<<grid_for(items), THREADS, bytes, stream>>>(*a, (const S *)out, (const T *)lse,
-                                                                       (const S *)g, (S *)gk, (S *)gv);
-        return nbk_cuda_check(cudaGetLastError(), device, "launching the attention dk, dv kernel");
-    }
-    return NB_OK;
+    nb_status st = shared_for(backward_kernel<S, DV>, bytes, device);
+    if (st != NB_OK) return st;
+    const int64_t items = query_items<T>(*a) + key_items<T>(*a);
+    backward_kernel<S, DV><<<grid_for(items), THREADS, bytes, stream>>>(*a, (const S *)out, (const T *)lse,
+                                                                        (const S *)g, (S *)gq, (S *)gk, (S *)gv);
+    return nbk_cuda_check(cudaGetLastError(), device, "launching the attention backward kernel");
 }
 
 template <class S> nb_status forward(int device, cudaStream_t stream, const nbk_attention_args *a, void *out, void *lse)
@@ -204,20 +170,11 @@ nb_status backward_on_host_dims(const nbk_attention_args *a, const void *out, co
                                 void *gq, void *gk, void *gv)
 {
     using T = compute_t<S>;
-    constexpr int BQ = Tiles<T>::BQ, BK = Tiles<T>::BK;
-    const int64_t count = bwd_shared_count<T>(*a);
-    nb_status st = on_host<QueryThread<T, DV>, T>(count, [&](HostExec<QueryThread<T, DV>> &host, T *buf) {
+    return on_host<BwdThread<T, DV>, T>(bwd_shared_count<T>(*a), [&](HostExec<BwdThread<T, DV>> &host, T *buf) {
         const BwdShared<T> sh = bwd_shared<T>(buf, *a);
-        for (int64_t b = 0; b < a->batch; b++)
-            for (int64_t i0 = 0; i0 < a->l; i0 += BQ)
-                query_item<S>(host, *a, (const S *)out, (const T *)lse, (const S *)g, (S *)gq, sh, b, i0);
-    });
-    if (st != NB_OK) return st;
-    return on_host<KeyThread<T, DV>, T>(count, [&](HostExec<KeyThread<T, DV>> &host, T *buf) {
-        const BwdShared<T> sh = bwd_shared<T>(buf, *a);
-        for (int64_t b = 0; b < a->batch; b++)
-            for (int64_t j0 = 0; j0 < a->s; j0 += BK)
-                key_item<S>(host, *a, (const S *)out, (const T *)lse, (const S *)g, (S *)gk, (S *)gv, sh, b, j0);
+        for (int64_t item = 0; item < query_items<T>(*a) + key_items<T>(*a); item++)
+            backward_item<S>(host, *a, (const S *)out, (const T *)lse, (const S *)g, (S *)gq, (S *)gk, (S *)gv, sh,
+                             item);
     });
 }
 

@@ -1,7 +1,7 @@
 /* attention_backward.cuh — the backward of fused scaled dot-product attention (kernels/attention.h
- * gives the math), as two kinds of work item that never add into the same element from two
- * threads (no atomics), written over an executor (attention_tiles.cuh) so the tests run this same
- * code on the host. Included by attention.cu.
+ * gives the math), as two kinds of work item of one kernel that never add into the same element
+ * from two threads (no atomics), written over an executor (attention_tiles.cuh) so the tests run
+ * this same code on the host. Included by attention.cu.
  *
  *  - dk, dv item: a batch and a tile of BK keys. For each query tile of BQ rows that attends
  *    them (causal items start at the diagonal's tile), in order: the rows of q and g, their lse
@@ -54,17 +54,23 @@ template <class T> __host__ __device__ inline BwdShared<T> bwd_shared(T *base, c
     return s;
 }
 
-/* A dk, dv thread's registers: its tiles of keys ty + TY i by dims tx + TX c. */
-template <class T, int DV> struct KeyThread {
+/* A thread's registers: in a dq item its tile of rows ty + TY i by dims tx + TX c, in a dk, dv
+ * item its tiles of keys ty + TY i by dims tx + TX c (an item uses only its own). */
+template <class T, int DV> struct BwdThread {
     static constexpr int dims = DV;
+    T dq[Tiles<T>::BQ / TY][DV];
     T dk[Tiles<T>::BK / TY][DV], dv[Tiles<T>::BK / TY][DV];
 };
 
-/* A dq thread's registers: its tile of rows ty + TY i by dims tx + TX c. */
-template <class T, int DV> struct QueryThread {
-    static constexpr int dims = DV;
-    T dq[Tiles<T>::BQ / TY][DV];
-};
+/* The items of a backward: dq items of BQ rows first, then dk, dv items of BK keys. */
+template <class T> __host__ __device__ inline int64_t query_items(const nbk_attention_args &a)
+{
+    return a.batch * ((a.l + Tiles<T>::BQ - 1) / Tiles<T>::BQ);
+}
+template <class T> __host__ __device__ inline int64_t key_items(const nbk_attention_args &a)
+{
+    return a.batch * ((a.s + Tiles<T>::BK - 1) / Tiles<T>::BK);
+}
 
 /* Thread t's share of loading query rows [i0, i0 + BQ) of batch b: q, g, lse, rowsum(g out). */
 template <class S>
@@ -206,6 +212,24 @@ NB_UNROLL
             }
         }
     });
+}
+
+/* Backward item `item` (query_items<T> dq items, then key_items<T> dk, dv items). */
+template <class S, class Exec>
+__host__ __device__ void backward_item(Exec &block, const nbk_attention_args &a, const S *out, const compute_t<S> *lse,
+                                       const S *g, S *gq, S *gk, S *gv, const BwdShared<compute_t<S>> &sh,
+                                       int64_t item)
+{
+    using T = compute_t<S>;
+    const int64_t nq = query_items<T>(a);
+    int64_t b, first;
+    if (item < nq) {
+        item_of(item, (a.l + Tiles<T>::BQ - 1) / Tiles<T>::BQ, Tiles<T>::BQ, &b, &first);
+        query_item<S>(block, a, out, lse, g, gq, sh, b, first);
+    } else {
+        item_of(item - nq, (a.s + Tiles<T>::BK - 1) / Tiles<T>::BK, Tiles<T>::BK, &b, &first);
+        key_item<S>(block, a, out, lse, g, gk, gv, sh, b, first);
+    }
 }
 
 } /* namespace attention */
