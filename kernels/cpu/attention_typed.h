@@ -81,7 +81,7 @@ SIMD_CLONES static void TYPED(ds_row)(const T *restrict p, T *restrict d, int64_
 }
 
 /* Adds the explicit mask's rows [i0, i0 + rows) of batch b, keys [0, keys), to sc (rows, keys),
- * rows ld apart: 0 or -inf for a bool mask, the values of a floating one (of T, as the op checks). */
+ * rows ld apart: 0 or -inf for a bool mask, the values of a floating one (as nbk_attention_bias). */
 static void TYPED(add_mask)(const nbk_attention_args *a, int64_t b, int64_t i0, int64_t rows, int64_t keys, T *sc,
                             int64_t ld)
 {
@@ -91,9 +91,12 @@ static void TYPED(add_mask)(const nbk_attention_args *a, int64_t b, int64_t i0, 
         if (a->mask_dtype == NB_BOOL) {
             const bool *m = (const bool *)a->mask + at;
             for (int64_t j = 0; j < keys; j++) x[j] += m[j] ? (T)0 : (T)-INFINITY;
+        } else if (a->mask_dtype == NB_FLOAT32) {
+            const float *m = (const float *)a->mask + at;
+            for (int64_t j = 0; j < keys; j++) x[j] += (T)m[j];
         } else {
-            const T *m = (const T *)a->mask + at;
-            for (int64_t j = 0; j < keys; j++) x[j] += m[j];
+            const double *m = (const double *)a->mask + at;
+            for (int64_t j = 0; j < keys; j++) x[j] += (T)m[j];
         }
     }
 }
