@@ -2,8 +2,8 @@
  * against PyTorch 1.13's explicit composition (golden/attention, made by golden/gen_attention.py)
  * in both dtypes, with causal, bool and additive masks, broadcast batch dims and strided inputs,
  * forward and the gradients of q, k and v; against the same composition in nabla; rows with no
- * key (NaN), empty sizes, dropout's mask against the generator's own draws, results that do not
- * depend on the thread count, and every error. */
+ * key (NaN), empty sizes, dropout's mask against the generator's own draws (causal too), results
+ * that do not depend on the thread count, and every error. */
 #include "helpers.h"
 
 #include "../kernels/attention.h"
@@ -249,6 +249,41 @@ Test(nn, attention_dropout_is_the_generators_mask, .init = nb_test_setup)
         nb_tensor *none = nb_scaled_dot_product_attention(q, k, v, &opts);
         assert_close(none, nb_zeros(NB_SHAPE(2, 3, 7, 3), NB_OPTS(dtypes[d].dtype)), 0, 0);
         cr_assert_eq(nb_rng_get_state().offset, at.offset);
+        cr_assert_eq(nb_scope_end(), NB_OK);
+    }
+}
+
+/* Causality with dropout over several query blocks, more queries than keys (the last rows attend
+ * every key): the causal softmax times the generator's mask, composed. */
+Test(nn, attention_causal_dropout_equals_the_composition, .init = nb_test_setup)
+{
+    enum { B = 2, L = 70, S = 66 };
+    for (int d = 0; d < 2; d++) {
+        nb_scope_begin();
+        nb_manual_seed(31);
+        const nb_options o = NB_OPTS(dtypes[d].dtype, .requires_grad = true);
+        nb_tensor *q = nb_randn(NB_SHAPE(B, L, 4), o), *k = nb_randn(NB_SHAPE(B, S, 4), o);
+        nb_tensor *v = nb_randn(NB_SHAPE(B, S, 3), o);
+        const nb_rng_state before = nb_rng_get_state();
+        nb_sdpa_options opts = {.dropout_p = 0.2, .is_causal = true};
+        nb_tensor *y = nb_scaled_dot_product_attention(q, k, v, &opts);
+        cr_assert(y != NULL, "%s", nb_last_error());
+        static double z[B * L * S]; /* (B, L, S) dropout's factors */
+        const nbk_attention_args a = {.batch = B, .l = L, .s = S, .dropout_p = 0.2, .seed = before.seed,
+                                      .offset = before.offset};
+        for (int b = 0; b < B; b++)
+            for (int i = 0; i < L; i++)
+                for (int j = 0; j < S; j++) z[(b * L + i) * S + j] = nbk_attention_keep(&a, b, i, j);
+        nb_tensor *zt = nb_to_dtype(nb_from_array(z, NB_SHAPE(B, L, S), NB_OPTS(NB_FLOAT64)), dtypes[d].dtype);
+        nb_tensor *future = nb_logical_not(nb_tril(nb_ones(NB_SHAPE(L, S), NB_OPTS(NB_BOOL)), 0));
+        nb_tensor *x = nb_masked_fill(nb_mul_scalar(nb_matmul(q, nb_transpose(k, -2, -1)), 0.5), future, -INFINITY);
+        nb_tensor *plain = nb_matmul(nb_mul(nb_softmax(x, -1), zt), v);
+        assert_close(y, plain, dtypes[d].rtol, dtypes[d].atol);
+        nb_tensor *g = nb_randn(NB_SHAPE(B, L, 3), NB_OPTS(dtypes[d].dtype));
+        nb_tensor *wrt[3] = {q, k, v}, *gf[3] = {NULL}, *gp[3] = {NULL};
+        cr_assert_eq(nb_grad_of(1, &y, &g, 3, wrt, gf, false), NB_OK, "%s", nb_last_error());
+        cr_assert_eq(nb_grad_of(1, &plain, &g, 3, wrt, gp, false), NB_OK, "%s", nb_last_error());
+        for (int t = 0; t < 3; t++) assert_close(gf[t], gp[t], dtypes[d].rtol * 10, dtypes[d].atol * 10);
         cr_assert_eq(nb_scope_end(), NB_OK);
     }
 }
