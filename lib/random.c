@@ -221,8 +221,8 @@ static nb_tensor *drawn_half(const char *op, int ndim, const int64_t *shape, nb_
     nb_tensor *wide = drawn(op, ndim, shape, NB_FLOAT32, device, a);
     nb_tensor *out = wide ? nb__convert(op, wide, dtype) : NULL;
     nb_release(wide);
-    const double below = half_below(dtype, a->b);
-    if (out && a->kind == NBK_RANDOM_UNIFORM && below >= a->a) {
+    const double below = out && a->kind == NBK_RANDOM_UNIFORM ? half_below(dtype, a->b) : -INFINITY;
+    if (below >= a->a) {
         nb_tensor *kept = nb_clamp(out, -INFINITY, below);
         nb_release(out);
         out = kept;

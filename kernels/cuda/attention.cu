@@ -24,13 +24,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <type_traits>
 
 namespace {
 
 using namespace nb_cuda::attention;
-using nb_cuda::bf16;
+using nb_cuda::by_floating_dtype;
 using nb_cuda::compute_t;
-using nb_cuda::f16;
 
 constexpr int64_t MAX_BLOCKS = 1 << 20;
 
@@ -92,8 +92,22 @@ nb_status head_dims_ok(const nbk_attention_args *a)
                     NBK_CUDA_ATTENTION_MAX_HEAD, (long long)a->e, (long long)a->ev);
 }
 
-/* The registers per thread for the head dims: 4, 8 or 16 (attention_tiles.cuh). */
-int dims_of(const nbk_attention_args *a) { return dims_per_thread(a->e > a->ev ? a->e : a->ev); }
+/* f(S{}, DV) for a's stored type S and the registers per thread DV its head dims need (4, 8 or
+ * 16, a std::integral_constant: attention_tiles.cuh), or unsupported(a): the one dispatch of every
+ * entry below. */
+template <class F> nb_status by_type_and_dims(const nbk_attention_args *a, F f)
+{
+    return by_floating_dtype(
+        a->dtype,
+        [&](auto s) {
+            switch (dims_per_thread(a->e > a->ev ? a->e : a->ev)) {
+            case 4: return f(s, std::integral_constant<int, 4>{});
+            case 8: return f(s, std::integral_constant<int, 8>{});
+            default: return f(s, std::integral_constant<int, DV_MAX>{});
+            }
+        },
+        [&] { return unsupported(a); });
+}
 
 template <class S, int DV>
 nb_status forward_dims(int device, cudaStream_t stream, const nbk_attention_args *a, void *out, void *lse)
@@ -120,26 +134,6 @@ nb_status backward_dims(int device, cudaStream_t stream, const nbk_attention_arg
     backward_kernel<S, DV><<<grid_for(items), THREADS, bytes, stream>>>(*a, (const S *)out, (const T *)lse,
                                                                         (const S *)g, (S *)gq, (S *)gk, (S *)gv);
     return nbk_cuda_check(cudaGetLastError(), device, "launching the attention backward kernel");
-}
-
-template <class S> nb_status forward(int device, cudaStream_t stream, const nbk_attention_args *a, void *out, void *lse)
-{
-    switch (dims_of(a)) {
-    case 4: return forward_dims<S, 4>(device, stream, a, out, lse);
-    case 8: return forward_dims<S, 8>(device, stream, a, out, lse);
-    default: return forward_dims<S, DV_MAX>(device, stream, a, out, lse);
-    }
-}
-
-template <class S>
-nb_status backward(int device, cudaStream_t stream, const nbk_attention_args *a, const void *out, const void *lse,
-                   const void *g, void *gq, void *gk, void *gv)
-{
-    switch (dims_of(a)) {
-    case 4: return backward_dims<S, 4>(device, stream, a, out, lse, g, gq, gk, gv);
-    case 8: return backward_dims<S, 8>(device, stream, a, out, lse, g, gq, gk, gv);
-    default: return backward_dims<S, DV_MAX>(device, stream, a, out, lse, g, gq, gk, gv);
-    }
 }
 
 /* ---------------------------------------------------------------- the block code on the host */
@@ -178,26 +172,6 @@ nb_status backward_on_host_dims(const nbk_attention_args *a, const void *out, co
     });
 }
 
-template <class S> nb_status forward_on_host(const nbk_attention_args *a, void *out, void *lse)
-{
-    switch (dims_of(a)) {
-    case 4: return forward_on_host_dims<S, 4>(a, out, lse);
-    case 8: return forward_on_host_dims<S, 8>(a, out, lse);
-    default: return forward_on_host_dims<S, DV_MAX>(a, out, lse);
-    }
-}
-
-template <class S>
-nb_status backward_on_host(const nbk_attention_args *a, const void *out, const void *lse, const void *g, void *gq,
-                           void *gk, void *gv)
-{
-    switch (dims_of(a)) {
-    case 4: return backward_on_host_dims<S, 4>(a, out, lse, g, gq, gk, gv);
-    case 8: return backward_on_host_dims<S, 8>(a, out, lse, g, gq, gk, gv);
-    default: return backward_on_host_dims<S, DV_MAX>(a, out, lse, g, gq, gk, gv);
-    }
-}
-
 } // namespace
 
 extern "C" nb_status nbk_cuda_attention_forward(int device, const nbk_attention_args *a, void *out, void *lse)
@@ -206,13 +180,9 @@ extern "C" nb_status nbk_cuda_attention_forward(int device, const nbk_attention_
     if (st != NB_OK || a->batch == 0 || a->l == 0) return st;
     cudaStream_t stream;
     if ((st = nbk_cuda_use(device, &stream)) != NB_OK) return st;
-    switch (a->dtype) {
-    case NB_FLOAT32: return forward<float>(device, stream, a, out, lse);
-    case NB_FLOAT64: return forward<double>(device, stream, a, out, lse);
-    case NB_FLOAT16: return forward<f16>(device, stream, a, out, lse);
-    case NB_BFLOAT16: return forward<bf16>(device, stream, a, out, lse);
-    default: return unsupported(a);
-    }
+    return by_type_and_dims(a, [&](auto s, auto dv) {
+        return forward_dims<decltype(s), decltype(dv)::value>(device, stream, a, out, lse);
+    });
 }
 
 extern "C" nb_status nbk_cuda_attention_backward(int device, const nbk_attention_args *a, const void *out,
@@ -231,26 +201,18 @@ extern "C" nb_status nbk_cuda_attention_backward(int device, const nbk_attention
                 "zeroing attention's dv");
         return st;
     }
-    switch (a->dtype) {
-    case NB_FLOAT32: return backward<float>(device, stream, a, out, lse, g, gq, gk, gv);
-    case NB_FLOAT64: return backward<double>(device, stream, a, out, lse, g, gq, gk, gv);
-    case NB_FLOAT16: return backward<f16>(device, stream, a, out, lse, g, gq, gk, gv);
-    case NB_BFLOAT16: return backward<bf16>(device, stream, a, out, lse, g, gq, gk, gv);
-    default: return unsupported(a);
-    }
+    return by_type_and_dims(a, [&](auto s, auto dv) {
+        return backward_dims<decltype(s), decltype(dv)::value>(device, stream, a, out, lse, g, gq, gk, gv);
+    });
 }
 
 extern "C" nb_status nbk_cuda_attention_forward_on_host(const nbk_attention_args *a, void *out, void *lse)
 {
     nb_status st = head_dims_ok(a);
     if (st != NB_OK || a->batch == 0 || a->l == 0) return st;
-    switch (a->dtype) {
-    case NB_FLOAT32: return forward_on_host<float>(a, out, lse);
-    case NB_FLOAT64: return forward_on_host<double>(a, out, lse);
-    case NB_FLOAT16: return forward_on_host<f16>(a, out, lse);
-    case NB_BFLOAT16: return forward_on_host<bf16>(a, out, lse);
-    default: return unsupported(a);
-    }
+    return by_type_and_dims(a, [&](auto s, auto dv) {
+        return forward_on_host_dims<decltype(s), decltype(dv)::value>(a, out, lse);
+    });
 }
 
 extern "C" nb_status nbk_cuda_attention_backward_on_host(const nbk_attention_args *a, const void *out,
@@ -263,11 +225,7 @@ extern "C" nb_status nbk_cuda_attention_backward_on_host(const nbk_attention_arg
         memset(gv, 0, (size_t)(a->batch * a->s * a->ev) * nb_dtype_size(a->dtype));
         return NB_OK;
     }
-    switch (a->dtype) {
-    case NB_FLOAT32: return backward_on_host<float>(a, out, lse, g, gq, gk, gv);
-    case NB_FLOAT64: return backward_on_host<double>(a, out, lse, g, gq, gk, gv);
-    case NB_FLOAT16: return backward_on_host<f16>(a, out, lse, g, gq, gk, gv);
-    case NB_BFLOAT16: return backward_on_host<bf16>(a, out, lse, g, gq, gk, gv);
-    default: return unsupported(a);
-    }
+    return by_type_and_dims(a, [&](auto s, auto dv) {
+        return backward_on_host_dims<decltype(s), decltype(dv)::value>(a, out, lse, g, gq, gk, gv);
+    });
 }

@@ -104,16 +104,16 @@ nb_status launch(int device, const nbk_conv_args *a, bool to_cols)
     nb_status st = nbk_cuda_use(device, &stream);
     if (st != NB_OK) return st;
     const unsigned grid = grid_of(total);
-    switch (a->dtype) {
-    case NB_FLOAT32: run<float>(*a, total, to_cols, grid, stream); break;
-    case NB_FLOAT64: run<double>(*a, total, to_cols, grid, stream); break;
-    case NB_FLOAT16: run<f16>(*a, total, to_cols, grid, stream); break;
-    case NB_BFLOAT16: run<bf16>(*a, total, to_cols, grid, stream); break;
-    default:
-        return nbk_fail(NB_ERR_DTYPE, "no CUDA convolution columns for dtype %d (floating dtypes only)",
-                        (int)a->dtype);
-    }
-    return nbk_cuda_check(cudaGetLastError(), device, to_cols ? "launching im2col" : "launching col2im");
+    return by_floating_dtype(
+        a->dtype,
+        [&](auto t) {
+            run<decltype(t)>(*a, total, to_cols, grid, stream);
+            return nbk_cuda_check(cudaGetLastError(), device, to_cols ? "launching im2col" : "launching col2im");
+        },
+        [&] {
+            return nbk_fail(NB_ERR_DTYPE, "no CUDA convolution columns for dtype %d (floating dtypes only)",
+                            (int)a->dtype);
+        });
 }
 
 } /* namespace */

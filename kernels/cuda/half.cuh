@@ -5,6 +5,7 @@
 #define NB_CUDA_HALF_CUH
 
 #include "../half.h"
+#include "nabla.h"
 
 #include <type_traits>
 
@@ -48,6 +49,19 @@ template <class T> __host__ __device__ inline T narrow(compute_t<T> v)
 {
     if constexpr (is_half<T>) return half_from_float<T>(v);
     else return v;
+}
+
+/* f(T{}) with T the element type of a floating dtype (float, double, f16 or bf16), or other()
+ * for any other dtype: one dispatch for the launchers of kernels written over T. */
+template <class F, class G> auto by_floating_dtype(nb_dtype dtype, F f, G other) -> decltype(other())
+{
+    switch (dtype) {
+    case NB_FLOAT32: return f(float{});
+    case NB_FLOAT64: return f(double{});
+    case NB_FLOAT16: return f(f16{});
+    case NB_BFLOAT16: return f(bf16{});
+    default: return other();
+    }
 }
 
 } /* namespace nb_cuda */

@@ -57,6 +57,7 @@
 namespace {
 
 using nb_cuda::bf16;
+using nb_cuda::by_floating_dtype;
 using nb_cuda::f16;
 using nb_cuda::half_from_float;
 using nb_cuda::is_half;
@@ -308,6 +309,11 @@ template <class T> __global__ void unscale_kernel(UnscaleLaunch L)
 
 __global__ void scaler_update_kernel(nbk_scaler_update_args a) { nbk_scaler_update_at(&a); }
 
+nb_status not_floating(nb_dtype dtype, const char *what)
+{
+    return nbk_fail(NB_ERR_DTYPE, "no CUDA %s for dtype %d (floating dtypes only)", what, (int)dtype);
+}
+
 GradLaunch grad_launch(const nbk_grad_list *l)
 {
     GradLaunch L;
@@ -332,11 +338,13 @@ extern "C" nb_status nbk_cuda_adam_step(int device, const nbk_adam_args *a)
     st = nbk_cuda_check(cudaGetLastError(), device, "launching the Adam step-count kernel");
     if (st != NB_OK || L.chunk_start[a->n] == 0) return st;
     const unsigned grid = grid_for(L.chunk_start[a->n], MAX_BLOCKS);
-    if (a->dtype == NB_FLOAT32) adam_kernel<float><<<grid, BLOCK, 0, stream>>>(L);
-    else if (a->dtype == NB_FLOAT16) adam_kernel<f16><<<grid, BLOCK, 0, stream>>>(L);
-    else if (a->dtype == NB_BFLOAT16) adam_kernel<bf16><<<grid, BLOCK, 0, stream>>>(L);
-    else adam_kernel<double><<<grid, BLOCK, 0, stream>>>(L);
-    return nbk_cuda_check(cudaGetLastError(), device, "launching the Adam kernel");
+    return by_floating_dtype(
+        a->dtype,
+        [&](auto t) {
+            adam_kernel<decltype(t)><<<grid, BLOCK, 0, stream>>>(L);
+            return nbk_cuda_check(cudaGetLastError(), device, "launching the Adam kernel");
+        },
+        [&] { return not_floating(a->dtype, "Adam step"); });
 }
 
 extern "C" nb_status nbk_cuda_sgd_step(int device, const nbk_sgd_args *a)
@@ -359,11 +367,13 @@ extern "C" nb_status nbk_cuda_grad_norm(int device, const nbk_grad_list *l, doub
     const GradLaunch L = grad_launch(l);
     if (L.chunk_start[l->n] == 0) return NB_OK; /* only empty gradients: nothing to add */
     const unsigned grid = grid_for(L.chunk_start[l->n], NBK_NORM_SCRATCH);
-    if (l->dtype == NB_FLOAT32) norm_partials_kernel<float><<<grid, BLOCK, 0, stream>>>(L, norm_type, scratch);
-    else if (l->dtype == NB_FLOAT16) norm_partials_kernel<f16><<<grid, BLOCK, 0, stream>>>(L, norm_type, scratch);
-    else if (l->dtype == NB_BFLOAT16) norm_partials_kernel<bf16><<<grid, BLOCK, 0, stream>>>(L, norm_type, scratch);
-    else norm_partials_kernel<double><<<grid, BLOCK, 0, stream>>>(L, norm_type, scratch);
-    st = nbk_cuda_check(cudaGetLastError(), device, "launching the gradient norm kernel");
+    st = by_floating_dtype(
+        l->dtype,
+        [&](auto t) {
+            norm_partials_kernel<decltype(t)><<<grid, BLOCK, 0, stream>>>(L, norm_type, scratch);
+            return nbk_cuda_check(cudaGetLastError(), device, "launching the gradient norm kernel");
+        },
+        [&] { return not_floating(l->dtype, "gradient norm"); });
     if (st != NB_OK) return st;
     norm_finish_kernel<<<1, BLOCK, 0, stream>>>(scratch, (int)grid, norm_type, acc);
     return nbk_cuda_check(cudaGetLastError(), device, "launching the gradient norm's final kernel");
@@ -378,11 +388,13 @@ extern "C" nb_status nbk_cuda_grad_scale(int device, const nbk_grad_list *l, con
     const GradLaunch L = grad_launch(l);
     if (L.chunk_start[l->n] == 0) return NB_OK;
     const unsigned grid = grid_for(L.chunk_start[l->n], MAX_BLOCKS);
-    if (l->dtype == NB_FLOAT32) scale_kernel<float><<<grid, BLOCK, 0, stream>>>(L, acc, norm_type, max_norm);
-    else if (l->dtype == NB_FLOAT16) scale_kernel<f16><<<grid, BLOCK, 0, stream>>>(L, acc, norm_type, max_norm);
-    else if (l->dtype == NB_BFLOAT16) scale_kernel<bf16><<<grid, BLOCK, 0, stream>>>(L, acc, norm_type, max_norm);
-    else scale_kernel<double><<<grid, BLOCK, 0, stream>>>(L, acc, norm_type, max_norm);
-    return nbk_cuda_check(cudaGetLastError(), device, "launching the gradient scale kernel");
+    return by_floating_dtype(
+        l->dtype,
+        [&](auto t) {
+            scale_kernel<decltype(t)><<<grid, BLOCK, 0, stream>>>(L, acc, norm_type, max_norm);
+            return nbk_cuda_check(cudaGetLastError(), device, "launching the gradient scale kernel");
+        },
+        [&] { return not_floating(l->dtype, "gradient scale"); });
 }
 
 extern "C" nb_status nbk_cuda_grad_unscale(int device, const nbk_unscale_args *a)
