@@ -1,5 +1,6 @@
-/* conv.h — the arguments of the column kernels behind convolution (lib/nn/conv.c), read by every
- * device's im2col and col2im (kernels/cpu/conv.c, kernels/cuda/conv.cu).
+/* conv.h — the arguments of the kernels behind convolution (lib/nn/conv.c): the column kernels
+ * every device has (im2col and col2im: kernels/cpu/conv.c, kernels/cuda/conv.cu), and the whole
+ * convolution in one call where a device has it (kernels/cpu/conv2d.c).
  *
  * The image is (n, c, h, w) and the columns (n, c·kh·kw, oh·ow), both dense and row-major, of one
  * dtype (float32 or float64). Column row (ci·kh + i)·kw + j, column (y·ow + x) holds the image at
@@ -28,5 +29,16 @@ typedef struct nbk_conv_args {
     void *image;            /* (n, c, h, w): im2col reads it, col2im writes it */
     void *cols;             /* (n, c·kh·kw, oh·ow): im2col writes it, col2im reads it */
 } nbk_conv_args;
+
+/* A whole 2-D convolution: y (n, o, oh, ow) = the weight times the columns of x, per group, plus
+ * the bias. geo holds the image's and windows' sizes (its image and cols are unused); the input
+ * channels geo.c and the outputs o divide into groups. All of one dtype, dense and row-major. */
+typedef struct nbk_conv2d_args {
+    nbk_conv_args geo;
+    int64_t o, groups;
+    const void *x;      /* (n, c, h, w) */
+    const void *weight; /* (o, c / groups, kh, kw) */
+    const void *bias;   /* (o,), or NULL */
+} nbk_conv2d_args;
 
 #endif /* NB_KERNELS_CONV_H */

@@ -129,6 +129,11 @@ typedef struct nbk_device {
     /* convolution's columns (kernels/conv.h): a->cols from a->image, and a->image from a->cols */
     nb_status (*im2col)(nbk_call c, const nbk_conv_args *a);
     nb_status (*col2im)(nbk_call c, const nbk_conv_args *a);
+    /* the whole 2-D convolution (kernels/conv.h) where the device has it, NULL where lib/ composes
+     * it of im2col and gemm: y (n, o, oh, ow); and from gy (n, o, oh, ow) gx, gw and gb, each NULL
+     * when not wanted; float32 or float64 */
+    nb_status (*conv2d_forward)(nbk_call c, const nbk_conv2d_args *a, void *y);
+    nb_status (*conv2d_backward)(nbk_call c, const nbk_conv2d_args *a, const void *gy, void *gx, void *gw, void *gb);
     /* whether im2col and col2im take float16 and bfloat16 columns (col2im summing in float32);
      * where not, lib/ runs a half convolution in float32 and rounds its result once */
     bool half_columns;

@@ -147,7 +147,11 @@ bool parity_list_has(const char *list, const char *word)
     for (const char *p = list; p && *p;) {
         while (*p == ' ') p++;
         size_t len = strcspn(p, " ");
-        if (len == n && strncmp(p, word, n) == 0) return true;
+        const char *name = p;
+        size_t name_len = len;
+        const char *colon = memchr(p, ':', len); /* "cpu:Name": a word of one device's */
+        if (colon) name = colon + 1, name_len = len - (size_t)(name - p);
+        if (name_len == n && strncmp(name, word, n) == 0) return true;
         p += len;
     }
     return false;

@@ -37,7 +37,7 @@ char *parity_specs_string(int n, const parity_spec *specs, char *buf, size_t siz
 /* Appends to names (up to cap, each < 64 chars) every function that path declares as returning
  * `nb_tensor *`; returns the new count (the test fails if the file cannot be read). */
 int parity_tensor_functions(const char *path, char (*names)[64], int count, int cap);
-/* True when the space-separated list holds word. */
+/* True when the space-separated list holds word, alone or after a device's prefix ("cpu:word"). */
 bool parity_list_has(const char *list, const char *word);
 
 #endif /* NB_TEST_PARITY_HELPERS_H */

@@ -2,7 +2,10 @@
  * gradients of the input, weight and bias against PyTorch's (golden/conv, made by
  * golden/gen_conv.py) in both dtypes over strides, paddings (explicit, valid, same with an even
  * kernel), dilations, groups (depthwise included), 1x1 kernels, odd sizes, empty and unbatched
- * inputs, with and without bias, contiguous and not; and every error. */
+ * inputs, with and without bias, contiguous and not, both by the CPU's whole convolution and
+ * composed of columns and a product (CUDA's way); the two against each other over batches that
+ * split into chunks and tiles, gradients that do not depend on the thread count; and every
+ * error. */
 #include "helpers.h"
 
 #include <stdint.h>
@@ -37,6 +40,10 @@ static nb_tensor *gold(const char *name, const char *key, const char *tag)
 }
 
 static nb_tensor *leaf(nb_tensor *t) { return nb_requires_grad_(nb_detach(t), true); }
+
+/* lib/nn/conv.c: the CPU composes convolutions of im2col and a product, as CUDA does */
+void nb__conv_compose_on_cpu(bool on);
+bool nb__autograd_graph_has(const nb_tensor *t, const char *name);
 
 /* The case's op on (x, w, b) with its options (opts: gen_conv.py's row). */
 static nb_tensor *run_case(const int64_t *opts, nb_tensor *x, nb_tensor *w, nb_tensor *b)
@@ -94,12 +101,16 @@ static void check_case(const dtype_case *c, const char *name, bool strided)
 
 Test(conv, matches_pytorch_forward_and_gradients, .init = nb_test_setup)
 {
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        for (int k = 0; k < 2; k++)
-            for (int strided = 0; strided < 2; strided++) check_case(&cases[k], names[i], strided);
+    for (int composed = 0; composed < 2; composed++) {
+        nb__conv_compose_on_cpu(composed);
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            for (int k = 0; k < 2; k++)
+                for (int strided = 0; strided < 2; strided++) check_case(&cases[k], names[i], strided);
+    }
+    nb__conv_compose_on_cpu(false);
 }
 
-Test(conv, records_the_column_nodes, .init = nb_test_setup)
+Test(conv, records_the_whole_and_the_column_nodes, .init = nb_test_setup)
 {
     nb_scope_begin();
     nb_tensor *x = nb_requires_grad_(nb_ones(NB_SHAPE(1, 2, 5, 5), NB_OPTS(NB_FLOAT32)), true);
@@ -108,6 +119,12 @@ Test(conv, records_the_column_nodes, .init = nb_test_setup)
     cr_assert(y != NULL, "%s", nb_last_error());
     cr_assert_eq(nb_ndim(y), 4);
     cr_assert_eq(nb_shape(y)[2], 3);
+    cr_assert_str_eq(nb_grad_fn_name(y), "ConvolutionBackward");
+    nb__conv_compose_on_cpu(true);
+    nb_tensor *yc = nb_conv2d(x, w, NULL, NULL);
+    nb__conv_compose_on_cpu(false);
+    cr_assert(yc != NULL && nb__autograd_graph_has(yc, "Im2colBackward"), "%s", nb_last_error());
+    assert_close(yc, y, 0, 0);
     nb_tensor *wt = nb_ones(NB_SHAPE(2, 3, 3, 3), NB_OPTS(NB_FLOAT32));
     nb_tensor *z = nb_conv_transpose2d(x, wt, NULL, NULL);
     cr_assert(z != NULL, "%s", nb_last_error());
@@ -128,6 +145,100 @@ Test(conv, same_padding_keeps_the_size_and_defaults_match_null_options, .init = 
     cr_assert(nb_shape(y)[2] == 9 && nb_shape(y)[3] == 8);
     nb_conv2d_options d = NB_CONV2D_DEFAULTS;
     assert_close(nb_conv2d(x, w, NULL, NULL), nb_conv2d(x, w, NULL, &d), 0, 0);
+    cr_assert_eq(nb_scope_end(), NB_OK);
+}
+
+/* ---------------------------------------------------------------- the whole convolution */
+
+/* One layer: x (n, c, h, w), the weight (o, c / groups, kh, kw), bias or not, and options. */
+typedef struct layer_case {
+    const char *what;
+    int64_t n, c, h, w, o, kh, kw;
+    nb_conv2d_options opts;
+    bool bias;
+} layer_case;
+
+static const layer_case layers[] = {
+    {"37 images (chunks of 2 and 3), 3x3 same", 37, 3, 9, 7, 5, 3, 3, {{1, 1}, {1, 1}, {1, 1}, 1, 0}, true},
+    {"one image, stride 2, dilation (2,1)", 1, 4, 11, 10, 6, 3, 2, {{2, 2}, {2, 0}, {2, 1}, 1, 0}, true},
+    {"20 images, groups 3, no bias", 20, 6, 8, 8, 9, 3, 3, {{1, 2}, {1, 1}, {1, 1}, 3, 0}, false},
+    {"17 images, 1x1 (x is its own columns)", 17, 5, 6, 5, 4, 1, 1, {{1, 1}, {0, 0}, {1, 1}, 1, 0}, true},
+    {"9 images, 1x1 stride 2", 9, 3, 7, 7, 2, 1, 1, {{2, 2}, {0, 0}, {1, 1}, 1, 0}, true},
+    {"5 images of 1 MB of columns each (tiles of one)", 5, 32, 64, 64, 4, 3, 3, {{1, 1}, {1, 1}, {1, 1}, 1, 0}, true},
+    {"depthwise, 19 images", 19, 4, 5, 6, 4, 3, 3, {{1, 1}, {1, 1}, {1, 1}, 4, 0}, true},
+    {"windows wider than the image's padding", 3, 2, 4, 3, 3, 5, 5, {{1, 1}, {2, 2}, {1, 1}, 1, 0}, false},
+};
+
+/* y and the gradients (x, weight, bias) of a layer case for gy, by the whole op or composed;
+ * wants: which of x and the weight take gradients (the bias always, where there is one). */
+static void run_layer(const layer_case *l, nb_dtype dt, bool composed, bool want_x, bool want_w, nb_tensor **out)
+{
+    nb_manual_seed(41);
+    nb_tensor *x = nb_randn(NB_SHAPE(l->n, l->c, l->h, l->w), NB_OPTS(dt));
+    nb_tensor *w = nb_randn(NB_SHAPE(l->o, l->c / l->opts.groups, l->kh, l->kw), NB_OPTS(dt));
+    nb_tensor *b = l->bias ? nb_randn(NB_SHAPE(l->o), NB_OPTS(dt)) : NULL;
+    nb_tensor *in[3] = {want_x ? leaf(x) : x, want_w ? leaf(w) : w, b ? leaf(b) : NULL};
+    nb__conv_compose_on_cpu(composed);
+    nb_tensor *y = nb_conv2d(in[0], in[1], in[2], &l->opts);
+    nb__conv_compose_on_cpu(false);
+    cr_assert(y != NULL, "%s: %s", l->what, nb_last_error());
+    nb_tensor *gy = nb_randn(nb_ndim(y), nb_shape(y), NB_OPTS(dt));
+    nb_tensor *wrt[3], *grads[3] = {NULL};
+    int n = 0;
+    for (int i = 0; i < 3; i++)
+        if (in[i] && nb_requires_grad(in[i])) wrt[n++] = in[i];
+    cr_assert_eq(nb_grad_of(1, &y, &gy, n, wrt, grads, false), NB_OK, "%s: %s", l->what, nb_last_error());
+    out[0] = y;
+    for (int i = 0, k = 0; i < 3; i++) out[1 + i] = in[i] && nb_requires_grad(in[i]) ? grads[k++] : NULL;
+}
+
+Test(conv, whole_matches_composed_over_chunks_tiles_and_groups, .init = nb_test_setup)
+{
+    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++)
+        for (int k = 0; k < 2; k++)
+            for (int wants = 1; wants < 4; wants++) { /* x, the weight, or both */
+                nb_scope_begin();
+                nb_tensor *whole[4], *composed[4];
+                const bool want_x = wants & 1, want_w = wants & 2;
+                run_layer(&layers[i], cases[k].dtype, false, want_x, want_w, whole);
+                run_layer(&layers[i], cases[k].dtype, true, want_x, want_w, composed);
+                for (int j = 0; j < 4; j++) {
+                    cr_assert_eq(whole[j] == NULL, composed[j] == NULL, "%s: output %d", layers[i].what, j);
+                    if (whole[j]) assert_close(whole[j], composed[j], cases[k].rtol, cases[k].atol);
+                }
+                cr_assert_eq(nb_scope_end(), NB_OK);
+            }
+}
+
+Test(conv, gradients_do_not_depend_on_the_thread_count, .init = nb_test_setup)
+{
+    const int threads = nb_get_num_threads();
+    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
+        nb_scope_begin();
+        nb_tensor *one[4], *two[4];
+        nb_set_num_threads(1);
+        run_layer(&layers[i], NB_FLOAT32, false, true, true, one);
+        nb_set_num_threads(2);
+        run_layer(&layers[i], NB_FLOAT32, false, true, true, two);
+        for (int j = 0; j < 4; j++)
+            if (one[j]) assert_close(two[j], one[j], 0, 0);
+        cr_assert_eq(nb_scope_end(), NB_OK);
+    }
+    nb_set_num_threads(threads);
+}
+
+Test(conv, backward_refuses_an_input_modified_in_place, .init = nb_test_setup)
+{
+    nb_scope_begin();
+    nb_tensor *x = nb_requires_grad_(nb_randn(NB_SHAPE(2, 2, 5, 5), NB_OPTS(NB_FLOAT32)), true);
+    nb_tensor *h = nb_mul_scalar(x, 2.0);
+    nb_tensor *w = nb_requires_grad_(nb_randn(NB_SHAPE(3, 2, 3, 3), NB_OPTS(NB_FLOAT32)), true);
+    nb_tensor *y = nb_conv2d(h, w, NULL, NULL);
+    cr_assert(y != NULL, "%s", nb_last_error());
+    nb_add_scalar_(h, 1.0); /* the saved input changes */
+    cr_assert_eq(nb_backward(nb_sum(y)), NB_ERR_AUTOGRAD);
+    cr_assert(strstr(nb_last_error(), "ConvolutionBackward") != NULL, "%s", nb_last_error());
+    nb_clear_error();
     cr_assert_eq(nb_scope_end(), NB_OK);
 }
 

@@ -9,6 +9,8 @@
 /* internals the table checks itself against (lib/autograd/names.c) */
 int nb__autograd_node_names(const char **names, int cap);
 bool nb__autograd_graph_has(const nb_tensor *t, const char *name);
+/* lib/nn/conv.c: the CPU composes convolutions of im2col and a product, as CUDA does */
+void nb__conv_compose_on_cpu(bool on);
 
 enum { POSITIVE = 1, NONCONTIG = 2, NEEDS_CUDA = 4 }; /* NEEDS_CUDA: skipped without a CUDA device */
 
@@ -261,10 +263,22 @@ FN(f_embedding, nb_embedding(A, ints(NB_SHAPE(2, 3), (const int64_t[]){4, 1, 4, 
 FN(f_embedding_no_pad, nb_embedding(A, ints(NB_SHAPE(4), (const int64_t[]){2, 2, 0, 4}), NB_NO_PADDING))
 FN(f_conv2d, nb_conv2d(A, B, in[2],
                        &(nb_conv2d_options){.stride = {2, 1}, .padding = {1, 1}, .dilation = {1, 2}, .groups = 1}))
+FN(f_conv2d_1x1, nb_conv2d(A, B, in[2], NULL))
 FN(f_conv2d_groups_same, nb_conv2d(A, B, NULL,
                                    &(nb_conv2d_options){.stride = {1, 1}, .dilation = {1, 1}, .groups = 2,
                                                         .padding_rule = NB_CONV_PADDING_SAME}))
 FN(f_conv1d, nb_conv1d(A, B, NULL, &(nb_conv1d_options){.stride = 2, .padding = 1, .dilation = 2, .groups = 1}))
+
+/* f_conv2d and f_conv2d_groups_same composed of columns and a product (CUDA's way), on the CPU */
+static nb_tensor *composed(nb_grad_fn f, int n, nb_tensor *const *in)
+{
+    nb__conv_compose_on_cpu(true);
+    nb_tensor *y = f(n, in, NULL);
+    nb__conv_compose_on_cpu(false);
+    return y;
+}
+FN(f_conv2d_composed, composed(f_conv2d, n, in))
+FN(f_conv2d_groups_same_composed, composed(f_conv2d_groups_same, n, in))
 FN(f_conv_transpose2d, nb_conv_transpose2d(A, B, in[2],
                                            &(nb_conv_transpose2d_options){.stride = {2, 2},
                                                                           .padding = {1, 0},
@@ -475,12 +489,18 @@ static const gc_row rows[] = {
      {IN(S2(4, 3), 0), IN(S2(3, 3), NONCONTIG)}},
     {"EmbeddingBackward", "embedding(a(5,3), (2,3), padding 2: a row no index names)", f_embedding, 1, {IN(S2(5, 3), NONCONTIG)}},
     {"EmbeddingBackward", "embedding(a(5,3), (4,))", f_embedding_no_pad, 1, {IN(S2(5, 3), 0)}},
-    {"Im2colBackward", "conv2d(a(2,3,5,4), b(4,3,3,2), c(4)), stride (2,1), padding 1, dilation (1,2)", f_conv2d, 3,
-     {IN(S4(2, 3, 5, 4), NONCONTIG), IN(S4(4, 3, 3, 2), 0), IN(S1(4), 0)}},
-    {"Im2colBackward", "conv2d(a(1,4,5,5), b(4,2,3,2)), groups 2, padding same", f_conv2d_groups_same, 2,
+    {"ConvolutionBackward", "conv2d(a(2,3,5,4), b(4,3,3,2), c(4)), stride (2,1), padding 1, dilation (1,2)",
+     f_conv2d, 3, {IN(S4(2, 3, 5, 4), NONCONTIG), IN(S4(4, 3, 3, 2), 0), IN(S1(4), 0)}},
+    {"ConvolutionBackward", "conv2d(a(1,4,5,5), b(4,2,3,2)), groups 2, padding same", f_conv2d_groups_same, 2,
      {IN(S4(1, 4, 5, 5), 0), IN(S4(4, 2, 3, 2), NONCONTIG)}},
-    {"Im2colBackward", "conv1d(a(2,2,7), b(3,2,3)), stride 2, padding 1, dilation 2", f_conv1d, 2,
+    {"ConvolutionBackward", "conv2d(a(3,2,4,4), b(3,2,1,1), c(3)), 1x1: the input is its own columns", f_conv2d_1x1, 3,
+     {IN(S4(3, 2, 4, 4), NONCONTIG), IN(S4(3, 2, 1, 1), 0), IN(S1(3), 0)}},
+    {"ConvolutionBackward", "conv1d(a(2,2,7), b(3,2,3)), stride 2, padding 1, dilation 2", f_conv1d, 2,
      {IN(S3(2, 2, 7), 0), IN(S3(3, 2, 3), 0)}},
+    {"Im2colBackward", "composed: conv2d(a(2,3,5,4), b(4,3,3,2), c(4)), stride (2,1), padding 1, dilation (1,2)",
+     f_conv2d_composed, 3, {IN(S4(2, 3, 5, 4), NONCONTIG), IN(S4(4, 3, 3, 2), 0), IN(S1(4), 0)}},
+    {"Im2colBackward", "composed: conv2d(a(1,4,5,5), b(4,2,3,2)), groups 2, padding same",
+     f_conv2d_groups_same_composed, 2, {IN(S4(1, 4, 5, 5), 0), IN(S4(4, 2, 3, 2), NONCONTIG)}},
     {"Col2imBackward", "conv_transpose2d(a(2,4,3,3), b(4,2,3,3), c(4)), stride 2, padding (1,0), output_padding 1, groups 2",
      f_conv_transpose2d, 3, {IN(S4(2, 4, 3, 3), 0), IN(S4(4, 2, 3, 3), NONCONTIG), IN(S1(4), 0)}},
     {"MaxPool2DWithIndicesBackward", "max_pool2d(a(2,2,5,6), (3,2), (2,1), (1,1), (1,2), ceil)", f_max_pool2d, 1,

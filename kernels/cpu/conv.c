@@ -22,16 +22,33 @@
 #define SFX f64
 #include "conv_typed.h"
 
+void nbk_cpu_im2col_plane(const nbk_conv_args *a, const void *plane, void *cols, int64_t rs)
+{
+    if (a->dtype == NB_FLOAT32) im2col_plane_f32(a, plane, cols, rs);
+    else im2col_plane_f64(a, plane, cols, rs);
+}
+
+void nbk_cpu_col2im_plane(const nbk_conv_args *a, void *plane, const void *cols, int64_t rs)
+{
+    if (a->dtype == NB_FLOAT32) col2im_plane_f32(a, plane, cols, rs);
+    else col2im_plane_f64(a, plane, cols, rs);
+}
+
+/* Plane p = (image, channel) of a->image, and its columns in a->cols (kernels/conv.h's layout). */
 static void im2col_plane(const nbk_conv_args *a, int64_t p)
 {
-    if (a->dtype == NB_FLOAT32) im2col_plane_f32(a, p);
-    else im2col_plane_f64(a, p);
+    const size_t esize = nb_dtype_size(a->dtype);
+    const int64_t L = a->oh * a->ow;
+    nbk_cpu_im2col_plane(a, (const char *)a->image + (size_t)(p * a->h * a->w) * esize,
+                         (char *)a->cols + (size_t)(p * a->kh * a->kw * L) * esize, L);
 }
 
 static void col2im_plane(const nbk_conv_args *a, int64_t p)
 {
-    if (a->dtype == NB_FLOAT32) col2im_plane_f32(a, p);
-    else col2im_plane_f64(a, p);
+    const size_t esize = nb_dtype_size(a->dtype);
+    const int64_t L = a->oh * a->ow;
+    nbk_cpu_col2im_plane(a, (char *)a->image + (size_t)(p * a->h * a->w) * esize,
+                         (const char *)a->cols + (size_t)(p * a->kh * a->kw * L) * esize, L);
 }
 
 /* Threads by the column elements moved (an elementwise op's cost per element). */

@@ -287,6 +287,18 @@ static nb_status col2im(nbk_call c, const nbk_conv_args *a)
     return NB_OK;
 }
 
+static nb_status conv2d_forward(nbk_call c, const nbk_conv2d_args *a, void *y)
+{
+    (void)c;
+    return nbk_cpu_conv2d_forward(a, y, nbk_cpu_max_threads());
+}
+
+static nb_status conv2d_backward(nbk_call c, const nbk_conv2d_args *a, const void *gy, void *gx, void *gw, void *gb)
+{
+    (void)c;
+    return nbk_cpu_conv2d_backward(a, gy, gx, gw, gb, nbk_cpu_max_threads());
+}
+
 static nb_status pool_forward(nbk_call c, const nbk_pool_args *a, const void *x, void *y, int64_t *indices)
 {
     (void)c;
@@ -393,6 +405,8 @@ const nbk_device nbk_cpu_device = {
     .index_scatter = index_scatter,
     .im2col = im2col,
     .col2im = col2im,
+    .conv2d_forward = conv2d_forward,
+    .conv2d_backward = conv2d_backward,
     .half_columns = false, /* lib/nn/conv.c runs half convolutions in float32: BLIS has no half product */
     .pool_forward = pool_forward,
     .pool_backward = pool_backward,

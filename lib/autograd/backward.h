@@ -95,6 +95,7 @@ nb_status nb__backward_embedding(nb_node *n, nb_tensor *g, nb_tensor **gi);
 /* lib/nn/conv.c */
 nb_status nb__backward_im2col(nb_node *n, nb_tensor *g, nb_tensor **gi);
 nb_status nb__backward_col2im(nb_node *n, nb_tensor *g, nb_tensor **gi);
+nb_status nb__backward_convolution(nb_node *n, nb_tensor *g, nb_tensor **gi); /* lib/nn/conv_whole.c */
 
 /* 2-D pooling: max, average and adaptive average (lib/nn/pool.c) */
 nb_status nb__backward_pool2d(nb_node *n, nb_tensor *g, nb_tensor **gi);

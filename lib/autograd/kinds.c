@@ -101,6 +101,7 @@ const nb_node_def nb_node_defs[NB_NODE_KIND_COUNT] = {
     [NB_NODE_EMBEDDING] = {"EmbeddingBackward", nb__backward_embedding, {"the indices"}},
     [NB_NODE_IM2COL] = {"Im2colBackward", nb__backward_im2col, {NULL}},
     [NB_NODE_COL2IM] = {"Col2imBackward", nb__backward_col2im, {NULL}},
+    [NB_NODE_CONVOLUTION] = {"ConvolutionBackward", nb__backward_convolution, {"the input", "the weight"}},
     [NB_NODE_MAX_POOL2D] = {"MaxPool2DWithIndicesBackward", nb__backward_pool2d, {"the indices"}},
     [NB_NODE_AVG_POOL2D] = {"AvgPool2DBackward", nb__backward_pool2d, {NULL}},
     [NB_NODE_ADAPTIVE_AVG_POOL2D] = {"AdaptiveAvgPool2DBackward", nb__backward_pool2d, {NULL}},

@@ -108,6 +108,7 @@ typedef enum nb_node_kind {
     /* convolution's columns (args.conv; each the other's adjoint) */
     NB_NODE_IM2COL,
     NB_NODE_COL2IM,
+    NB_NODE_CONVOLUTION, /* args.conv; the input and weight saved */
     /* 2-D pooling (args.pool) */
     NB_NODE_MAX_POOL2D, /* slot 0 saves the int64 indices */
     NB_NODE_AVG_POOL2D,
@@ -132,8 +133,9 @@ typedef union nb_node_args {
     struct { int64_t n, c, s; bool has_weight, has_bias, training; } batch_norm; /* x as (n, c, s) */
     struct { int64_t ignore_index; double smoothing; int reduction; bool ignore, log_probs, has_weight; } xent;
     struct { int dim; double alpha; int64_t padding_idx; } index; /* padding_idx < 0: none */
-    /* the image (h, w), window, stride, top/left padding, dilation and windows (kernels/conv.h) */
-    struct { int64_t h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow; } conv;
+    /* the image (h, w), window, stride, top/left padding, dilation and windows (kernels/conv.h);
+     * a whole convolution's groups and whether it has a bias */
+    struct { int64_t h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups; bool has_bias; } conv;
     struct { int kernel[2], stride[2], padding[2], dilation[2]; bool count_include_pad; int64_t divisor; } pool;
     /* q, k, v folded to (batch, l, e), (batch, s, e), (batch, s, ev); the rest as kernels/attention.h */
     struct { int64_t batch, l, s, e, ev, mask_bs; double scale, dropout_p; uint64_t seed, offset; bool causal, has_mask; } attention;

@@ -1,7 +1,12 @@
 /* conv.c — convolution: nb_conv2d, nb_conv1d (a conv2d of height 1) and nb_conv_transpose2d,
- * with their two column nodes, Im2colBackward and Col2imBackward.
+ * with their two column nodes, Im2colBackward and Col2imBackward; the whole convolution's node is
+ * conv_whole.c's.
  *
- * How the work is done. A convolution is a matrix product over columns: im2col (the device's
+ * How the work is done. Where the device has the whole convolution (the CPU: kernels/cpu/conv2d.c,
+ * recorded as ConvolutionBackward by conv_whole.c), one call makes each image's columns and
+ * multiplies them while they are in cache, and the batch's columns are never held. Elsewhere
+ * (CUDA), and on the CPU for the tests that check this path (nb__conv_compose_on_cpu), the
+ * convolution is composed. A convolution is a matrix product over columns: im2col (the device's
  * kernel, kernels/conv.h) lays each window of the input out as a column, (N, C·kH·kW, oH·oW),
  * and the weight (O, C·kH·kW) multiplies them, per group, through nb_matmul and so the device's
  * gemm (BLIS, cuBLAS; one strided-batched call over the batch, the weight's batch stride 0). A
@@ -9,7 +14,7 @@
  * transposed convolution runs the other way: the weight's transpose makes the columns from the
  * input, and col2im (gather form, deterministic) sums them into the output.
  *
- * The choice by shape: a 1x1 kernel with stride 1 and no padding multiplies the input as it is;
+ * Composed, the choice by shape: a 1x1 kernel with stride 1 and no padding multiplies the input as it is;
  * every other shape takes explicit columns. Columns cost memory (kH·kW times the input: 231 MB at
  * the ResNet shape of test/bench/bench_conv.c) but keep one pair of kernels for every device,
  * dtype and option, with all the arithmetic in the vendor's gemm. A perf profile of that whole
@@ -20,7 +25,7 @@
  * The column buffers are ordinary tensors from the device's caching allocator, released as soon
  * as the op (or its backward) is done with them.
  *
- * The gradients come from autograd: the product's (weight and input columns), the bias's
+ * Composed, the gradients come from autograd: the product's (weight and input columns), the bias's
  * broadcast add, and the column nodes, each of which is the other's adjoint: the gradient of
  * im2col is col2im of the gradient, and that of col2im is im2col. */
 #include "../autocast.h"
@@ -33,6 +38,7 @@
 #include "../ewise.h"
 #include "../tensor.h"
 #include "../view.h"
+#include "conv_whole.h"
 
 #include <string.h>
 
@@ -232,10 +238,26 @@ static nb_tensor *too_large(const char *op, int dim)
 
 /* ---------------------------------------------------------------- the ops */
 
-/* y (N, O, oh, ow) of the columns' product plus bias; x (N, C, H, W) contiguous or not. */
+/* Whether the CPU composes its convolutions as CUDA does (im2col, then the product), in place
+ * of its whole-convolution kernel: off but for the tests that run that composition here. */
+static _Thread_local bool compose_on_cpu;
+
+/* A test hook (declared by the tests that use it). */
+void nb__conv_compose_on_cpu(bool on)
+{
+    compose_on_cpu = on;
+}
+
+/* y (N, O, oh, ow) of the columns' product plus bias, in one call where the device has the whole
+ * convolution; x (N, C, H, W) contiguous or not. */
 static nb_tensor *conv_forward(const char *op, const nb_tensor *x, const nb_tensor *weight, const nb_tensor *bias,
                                const conv_geometry *g, int64_t groups)
 {
+    const nb_device_type type = x->storage->device.type;
+    if (nb__device_table(type)->conv2d_forward && !(type == NB_CPU && compose_on_cpu)) {
+        const nbk_conv_args geo = args_of(g, x->dtype, x->shape[0], x->shape[1]);
+        return nb__conv2d_whole(op, x, weight, bias, &geo, groups);
+    }
     const int64_t n = x->shape[0], c = x->shape[1], o = weight->shape[0];
     const int64_t cg = c / groups, og = o / groups, k = cg * g->kh * g->kw, l = g->oh * g->ow;
     nb_tensor *t[8] = {NULL}, *out = NULL;
