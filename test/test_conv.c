@@ -2,12 +2,14 @@
  * gradients of the input, weight and bias against PyTorch's (golden/conv, made by
  * golden/gen_conv.py) in both dtypes over strides, paddings (explicit, valid, same with an even
  * kernel), dilations, groups (depthwise included), 1x1 kernels, odd sizes, empty and unbatched
- * inputs, with and without bias, contiguous and not, both by the CPU's whole convolution and
- * composed of columns and a product (CUDA's way); the two against each other over batches that
- * split into chunks and tiles, gradients that do not depend on the thread count; and every
- * error. */
+ * inputs, with and without bias, contiguous and not, both by the CPU's whole convolution (by
+ * columns, or by Winograd's transforms for 3x3 windows of 16 channels or more) and composed of
+ * columns and a product (CUDA's way); the two against each other over batches that split into
+ * chunks, tiles and Winograd's units, gradients that do not depend on the thread count; and
+ * every error. */
 #include "helpers.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +30,7 @@ static const char *const names[] = {
     "c2_basic", "c2_stride_pad", "c2_dilation", "c2_groups",  "c2_depthwise",  "c2_same_even",
     "c2_valid", "c2_1x1",        "c2_1x1_stride", "c2_empty", "c2_unbatched", "c1_basic",
     "c1_same",  "t2_basic",      "t2_stride",   "t2_groups_dilation", "t2_depthwise",
+    "c2_winograd", "c2_winograd_pad2", "c2_winograd_pad3",
 };
 
 /* golden/conv/NAME_KEY[_TAG].npy */
@@ -167,6 +170,14 @@ static const layer_case layers[] = {
     {"5 images of 1 MB of columns each (tiles of one)", 5, 32, 64, 64, 4, 3, 3, {{1, 1}, {1, 1}, {1, 1}, 1, 0}, true},
     {"depthwise, 19 images", 19, 4, 5, 6, 4, 3, 3, {{1, 1}, {1, 1}, {1, 1}, 4, 0}, true},
     {"windows wider than the image's padding", 3, 2, 4, 3, 3, 5, 5, {{1, 1}, {2, 2}, {1, 1}, 1, 0}, false},
+    /* 3x3, stride 1, 16 channels or more: Winograd's F(2x2, 3x3) */
+    {"Winograd: 21 images of 16 -> 24 channels, 7x5", 21, 16, 7, 5, 24, 3, 3, {{1, 1}, {1, 1}, {1, 1}, 1, 0}, true},
+    {"Winograd: one image, padding (0, 2)", 1, 16, 6, 9, 16, 3, 3, {{1, 1}, {0, 2}, {1, 1}, 1, 0}, false},
+    {"Winograd: padding 3 (the input's gradient by columns)", 2, 16, 4, 4, 16, 3, 3, {{1, 1}, {3, 3}, {1, 1}, 1, 0},
+     true},
+    {"Winograd: rows of one image per unit (40x33, 32 -> 32)", 2, 32, 40, 33, 32, 3, 3, {{1, 1}, {1, 1}, {1, 1}, 1, 0},
+     true},
+    {"Winograd: 1x1 output", 4, 16, 3, 3, 16, 3, 3, {{1, 1}, {0, 0}, {1, 1}, 1, 0}, true},
 };
 
 /* y and the gradients (x, weight, bias) of a layer case for gy, by the whole op or composed;
@@ -204,7 +215,11 @@ Test(conv, whole_matches_composed_over_chunks_tiles_and_groups, .init = nb_test_
                 run_layer(&layers[i], cases[k].dtype, true, want_x, want_w, composed);
                 for (int j = 0; j < 4; j++) {
                     cr_assert_eq(whole[j] == NULL, composed[j] == NULL, "%s: output %d", layers[i].what, j);
-                    if (whole[j]) assert_close(whole[j], composed[j], cases[k].rtol, cases[k].atol);
+                    /* Winograd's transforms round at the scale of the sums' terms, not of each
+                     * result: the absolute tolerance follows the largest result */
+                    if (whole[j])
+                        assert_close(whole[j], composed[j], cases[k].rtol,
+                                     cases[k].atol * fmax(1.0, nb_item(nb_max(nb_abs(composed[j])))));
                 }
                 cr_assert_eq(nb_scope_end(), NB_OK);
             }

@@ -17,12 +17,13 @@
 #include "conv.h"
 
 #include "blis_setup.h"
+#include "gemm.h"
 #include "host_cache.h"
 #include "threads.h"
+#include "winograd.h"
 
 #include "../error.h"
 
-#include <blis.h>
 #include <omp.h>
 #include <string.h>
 
@@ -35,32 +36,6 @@ enum { MAX_CHUNKS = 16 };
  * images, their columns at most TILE_BYTES. */
 enum { MAX_TILE = 8 };
 #define TILE_BYTES ((size_t)512 << 10)
-
-/* An operand of product: a row-major matrix of row stride rs, read as itself or transposed. */
-typedef struct operand {
-    const void *data;
-    int64_t rs;
-    bool transposed;
-} operand;
-
-/* c (m, n) = a (m, k) b (k, n) + beta c, c of row stride rsc, on nthreads BLIS threads. */
-static void product(nb_dtype dtype, int64_t m, int64_t n, int64_t k, operand a, operand b, double beta, void *c,
-                    int64_t rsc, int nthreads)
-{
-    rntm_t rntm = BLIS_RNTM_INITIALIZER;
-    bli_rntm_set_num_threads(nthreads, &rntm);
-    const trans_t ta = a.transposed ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE;
-    const trans_t tb = b.transposed ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE;
-    if (dtype == NB_FLOAT32) {
-        float one = 1, fbeta = (float)beta;
-        bli_sgemm_ex(ta, tb, m, n, k, &one, (float *)a.data, a.rs, 1, (float *)b.data, b.rs, 1, &fbeta, c, rsc, 1,
-                     NULL, &rntm);
-    } else {
-        double one = 1;
-        bli_dgemm_ex(ta, tb, m, n, k, &one, (double *)a.data, a.rs, 1, (double *)b.data, b.rs, 1, &beta, c, rsc, 1,
-                     NULL, &rntm);
-    }
-}
 
 /* The layer's sizes, per group. */
 typedef struct plan {
@@ -129,8 +104,8 @@ static void forward_image(const nbk_conv2d_args *a, const plan *p, int64_t i, vo
         const void *c = columns_of(a, p, i, gr, cols);
         char *yg = (char *)y + ((i * a->o + gr * p->og) * p->l) * (int64_t)p->esize; /* (og, l) */
         if (a->bias) fill_bias(a, p, gr, yg);
-        const operand w = {(const char *)a->weight + gr * p->og * p->k * (int64_t)p->esize, p->k, false};
-        product(a->geo.dtype, p->og, p->l, p->k, w, (operand){c, p->l, false}, a->bias ? 1.0 : 0.0, yg, p->l,
+        const nbk_operand w = {(const char *)a->weight + gr * p->og * p->k * (int64_t)p->esize, p->k, false};
+        nbk_cpu_product(a->geo.dtype, p->og, p->l, p->k, w, (nbk_operand){c, p->l, false}, a->bias ? 1.0 : 0.0, yg, p->l,
                 blis_threads);
     }
 }
@@ -139,6 +114,7 @@ nb_status nbk_cpu_conv2d_forward(const nbk_conv2d_args *a, void *y, int max_thre
 {
     const nbk_conv_args *g = &a->geo;
     if (g->n == 0 || a->o == 0 || g->oh * g->ow == 0) return NB_OK;
+    if (nbk_cpu_winograd_applies(a, false)) return nbk_cpu_winograd_forward(a, y, max_threads);
     nbk_blis_init();
     const plan p = plan_of(a, g->n, max_threads);
     if (p.k == 0) { /* no input channels: the output is the bias alone */
@@ -211,14 +187,14 @@ static void backward_tile(const nbk_conv2d_args *a, const plan *p, const grads *
             cols = s->cols;
         }
         char *part = (char *)d->gw_parts + ((chunk * a->o + gr * p->og) * p->k) * es; /* (og, k) */
-        product(dt, p->og, p->k, width, (operand){gy, width, false}, (operand){cols, width, true}, first ? 0.0 : 1.0,
+        nbk_cpu_product(dt, p->og, p->k, width, (nbk_operand){gy, width, false}, (nbk_operand){cols, width, true}, first ? 0.0 : 1.0,
                 part, p->k, blis_threads);
     }
     if (d->gx) {
         char *gx0 = (char *)d->gx + ((i0 * g->c + gr * p->cg) * plane) * es; /* (cg, h, w) of image i0 */
-        const operand w = {(const char *)a->weight + gr * p->og * p->k * es, p->k, true};
+        const nbk_operand w = {(const char *)a->weight + gr * p->og * p->k * es, p->k, true};
         /* the columns' gradient (k, width) = w^T (k, og) gy (og, width): x's own when direct */
-        product(dt, p->k, width, p->og, w, (operand){gy, width, false}, 0.0, p->direct ? gx0 : s->gcols, width,
+        nbk_cpu_product(dt, p->k, width, p->og, w, (nbk_operand){gy, width, false}, 0.0, p->direct ? gx0 : s->gcols, width,
                 blis_threads);
         if (!p->direct)
             for (int64_t q = 0; q < t; q++)
@@ -319,6 +295,11 @@ nb_status nbk_cpu_conv2d_backward(const nbk_conv2d_args *a, const void *gy, void
         if (gb) memset(gb, 0, (size_t)a->o * esize);
         if (!gb || g->n == 0 || g->oh * g->ow == 0) return NB_OK;
         gx = gw = NULL; /* the bias's gradient still sums gy */
+    }
+    if (gx && nbk_cpu_winograd_applies(a, true)) {
+        const nb_status st = nbk_cpu_winograd_input_grad(a, gy, gx, max_threads);
+        if (st != NB_OK || (!gw && !gb)) return st;
+        gx = NULL; /* the columns give the weight's and bias's gradients alone */
     }
     nbk_blis_init();
     plan p = plan_of(a, g->n, max_threads);

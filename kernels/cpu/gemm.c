@@ -162,3 +162,21 @@ nb_status nbk_cpu_gemm(const nbk_gemm_args *args, int max_threads)
     return nbk_fail(NB_ERR_MEMORY, "out of memory copying an operand of a (%lld, %lld) x (%lld, %lld) product",
                     (long long)g.n, (long long)g.k, (long long)g.k, (long long)g.m);
 }
+
+void nbk_cpu_product(nb_dtype dtype, int64_t m, int64_t n, int64_t k, nbk_operand a, nbk_operand b, double beta,
+                     void *c, int64_t rsc, int nthreads)
+{
+    rntm_t rntm = BLIS_RNTM_INITIALIZER;
+    bli_rntm_set_num_threads(nthreads, &rntm);
+    const trans_t ta = a.transposed ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE;
+    const trans_t tb = b.transposed ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE;
+    if (dtype == NB_FLOAT32) {
+        float one = 1, fbeta = (float)beta;
+        bli_sgemm_ex(ta, tb, m, n, k, &one, (float *)a.data, a.rs, 1, (float *)b.data, b.rs, 1, &fbeta, c, rsc, 1,
+                     NULL, &rntm);
+    } else {
+        double one = 1;
+        bli_dgemm_ex(ta, tb, m, n, k, &one, (double *)a.data, a.rs, 1, (double *)b.data, b.rs, 1, &beta, c, rsc, 1,
+                     NULL, &rntm);
+    }
+}

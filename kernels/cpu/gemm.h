@@ -20,4 +20,18 @@ int nbk_cpu_gemm_threads(int64_t batch, int64_t n, int64_t k, int64_t m, int max
  * NB_ERR_MEMORY when that buffer cannot be had. */
 nb_status nbk_cpu_gemm(const nbk_gemm_args *g, int max_threads);
 
+/* An operand of nbk_cpu_product: a row-major matrix of row stride rs, read as itself or
+ * transposed. */
+typedef struct nbk_operand {
+    const void *data;
+    int64_t rs;
+    bool transposed;
+} nbk_operand;
+
+/* c (m, n) = a (m, k) b (k, n) + beta c, float32 or float64, c row-major of row stride rsc, on
+ * nthreads BLIS threads (BLIS initialised by the caller: nbk_blis_init): for kernels that run
+ * their own products on their own scratch (conv2d.c, winograd.c). */
+void nbk_cpu_product(nb_dtype dtype, int64_t m, int64_t n, int64_t k, nbk_operand a, nbk_operand b, double beta,
+                     void *c, int64_t rsc, int nthreads);
+
 #endif /* NB_KERNELS_CPU_GEMM_H */

@@ -42,6 +42,11 @@ CASES = {
     "t2_groups_dilation": (TRANSPOSE2D, (1, 6, 4, 4), (6, 2, 3, 3), True,
                            {"stride": (2, 2), "padding": (1, 1), "output_padding": (1, 0), "groups": 3, "dilation": (2, 2)}),
     "t2_depthwise": (TRANSPOSE2D, (2, 4, 5, 5), (4, 1, 3, 3), False, {"groups": 4}),
+    # 3x3, stride 1, 16 or more channels: the CPU's Winograd path (forward; the input's gradient
+    # where the padding is at most 2)
+    "c2_winograd": (CONV2D, (3, 16, 9, 7), (20, 16, 3, 3), True, {"padding": (1, 1)}),
+    "c2_winograd_pad2": (CONV2D, (2, 17, 6, 8), (16, 17, 3, 3), False, {"padding": (2, 0)}),
+    "c2_winograd_pad3": (CONV2D, (1, 16, 5, 5), (16, 16, 3, 3), True, {"padding": (3, 3)}),
 }
 
 
