@@ -264,6 +264,8 @@ FN(f_embedding_no_pad, nb_embedding(A, ints(NB_SHAPE(4), (const int64_t[]){2, 2,
 FN(f_conv2d, nb_conv2d(A, B, in[2],
                        &(nb_conv2d_options){.stride = {2, 1}, .padding = {1, 1}, .dilation = {1, 2}, .groups = 1}))
 FN(f_conv2d_1x1, nb_conv2d(A, B, in[2], NULL))
+FN(f_conv2d_winograd, nb_conv2d(A, B, in[2], &(nb_conv2d_options){.stride = {1, 1}, .padding = {1, 2},
+                                                                   .dilation = {1, 1}, .groups = 1}))
 FN(f_conv2d_groups_same, nb_conv2d(A, B, NULL,
                                    &(nb_conv2d_options){.stride = {1, 1}, .dilation = {1, 1}, .groups = 2,
                                                         .padding_rule = NB_CONV_PADDING_SAME}))
@@ -495,6 +497,8 @@ static const gc_row rows[] = {
      {IN(S4(1, 4, 5, 5), 0), IN(S4(4, 2, 3, 2), NONCONTIG)}},
     {"ConvolutionBackward", "conv2d(a(3,2,4,4), b(3,2,1,1), c(3)), 1x1: the input is its own columns", f_conv2d_1x1, 3,
      {IN(S4(3, 2, 4, 4), NONCONTIG), IN(S4(3, 2, 1, 1), 0), IN(S1(3), 0)}},
+    {"ConvolutionBackward", "conv2d(a(2,16,3,4), b(16,16,3,3), c(16)), padding (1,2): Winograd's", f_conv2d_winograd, 3,
+     {IN(S4(2, 16, 3, 4), NONCONTIG), IN(S4(16, 16, 3, 3), 0), IN(S1(16), 0)}},
     {"ConvolutionBackward", "conv1d(a(2,2,7), b(3,2,3)), stride 2, padding 1, dilation 2", f_conv1d, 2,
      {IN(S3(2, 2, 7), 0), IN(S3(3, 2, 3), 0)}},
     {"Im2colBackward", "composed: conv2d(a(2,3,5,4), b(4,3,3,2), c(4)), stride (2,1), padding 1, dilation (1,2)",
