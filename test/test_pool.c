@@ -161,9 +161,10 @@ Test(nn, max_pool_of_a_window_all_nan_or_all_infinite, .init = nb_test_setup)
     cr_assert_eq(nb_scope_end(), NB_OK);
 }
 
-/* float32 max pooling runs typed loops (a vectorised one for 2x2, stride 2) and float64 the
- * per-element rule of kernels/pool.h: on data full of ties, NaNs and infinities both must give
- * the same maxima and indices. */
+/* float32 max pooling runs typed loops (for 2x2, stride 2, a vectorised one per row, or over
+ * the whole plane when its rows are short) and float64 the per-element rule of kernels/pool.h:
+ * on data full of ties, NaNs and infinities both must give the same maxima and indices, on
+ * planes of short rows (9 x 11) and long ones (5 x 41). */
 Test(nn, max_pool_float32_loops_follow_the_window_rule, .init = nb_test_setup)
 {
     enum { N = 2 * 3 * 9 * 11 };
@@ -177,12 +178,15 @@ Test(nn, max_pool_float32_loops_follow_the_window_rule, .init = nb_test_setup)
         {.kernel_size = {3, 3}, .stride = {2, 2}, .padding = {1, 1}},
         {.kernel_size = {2, 3}, .stride = {1, 2}, .dilation = {2, 1}, .ceil_mode = true},
     };
-    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+    for (size_t k = 0; k < 2 * sizeof opts / sizeof opts[0]; k++) {
         nb_scope_begin();
-        nb_tensor *x64 = nb_from_array(v, NB_SHAPE(2, 3, 9, 11), NB_OPTS(NB_FLOAT64));
+        const bool wide = k >= sizeof opts / sizeof opts[0];
+        nb_tensor *x64 = wide ? nb_from_array(v, NB_SHAPE(2, 1, 5, 41), NB_OPTS(NB_FLOAT64))
+                              : nb_from_array(v, NB_SHAPE(2, 3, 9, 11), NB_OPTS(NB_FLOAT64));
         nb_tensor *i32 = NULL, *i64 = NULL;
-        nb_tensor *y32 = nb_max_pool2d_with_indices(nb_to_dtype(x64, NB_FLOAT32), &opts[k], &i32);
-        nb_tensor *y64 = nb_max_pool2d_with_indices(x64, &opts[k], &i64);
+        const nb_max_pool2d_options *o = &opts[k % (sizeof opts / sizeof opts[0])];
+        nb_tensor *y32 = nb_max_pool2d_with_indices(nb_to_dtype(x64, NB_FLOAT32), o, &i32);
+        nb_tensor *y64 = nb_max_pool2d_with_indices(x64, o, &i64);
         cr_assert(y32 && y64, "%s", nb_last_error());
         const int64_t n = nb_numel(y64);
         const float *a = nb_data(y32);
