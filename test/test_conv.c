@@ -178,6 +178,10 @@ static const layer_case layers[] = {
     {"Winograd: rows of one image per unit (40x33, 32 -> 32)", 2, 32, 40, 33, 32, 3, 3, {{1, 1}, {1, 1}, {1, 1}, 1, 0},
      true},
     {"Winograd: 1x1 output", 4, 16, 3, 3, 16, 3, 3, {{1, 1}, {0, 0}, {1, 1}, 1, 0}, true},
+    {"Winograd: one image of one pixel (a unit of one tile)", 1, 16, 1, 1, 16, 3, 3, {{1, 1}, {1, 1}, {1, 1}, 1, 0},
+     true},
+    {"1x1 kernel, one channel, one pixel (matrices of one column)", 1, 1, 1, 1, 3, 1, 1, {{1, 1}, {0, 0}, {1, 1}, 1, 0},
+     true},
 };
 
 /* y and the gradients (x, weight, bias) of a layer case for gy, by the whole op or composed;

@@ -170,13 +170,19 @@ void nbk_cpu_product(nb_dtype dtype, int64_t m, int64_t n, int64_t k, nbk_operan
     bli_rntm_set_num_threads(nthreads, &rntm);
     const trans_t ta = a.transposed ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE;
     const trans_t tb = b.transposed ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE;
+    /* the strides of each matrix as stored, made acceptable to BLIS where a dim is 1 (a dense
+     * matrix always is) */
+    int64_t ars = a.rs, acs = 1, brs = b.rs, bcs = 1, crs = rsc, ccs = 1;
+    (void)nbk_cpu_gemm_layout(a.transposed ? k : m, a.transposed ? m : k, &ars, &acs);
+    (void)nbk_cpu_gemm_layout(b.transposed ? n : k, b.transposed ? k : n, &brs, &bcs);
+    (void)nbk_cpu_gemm_layout(m, n, &crs, &ccs);
     if (dtype == NB_FLOAT32) {
         float one = 1, fbeta = (float)beta;
-        bli_sgemm_ex(ta, tb, m, n, k, &one, (float *)a.data, a.rs, 1, (float *)b.data, b.rs, 1, &fbeta, c, rsc, 1,
+        bli_sgemm_ex(ta, tb, m, n, k, &one, (float *)a.data, ars, acs, (float *)b.data, brs, bcs, &fbeta, c, crs, ccs,
                      NULL, &rntm);
     } else {
         double one = 1;
-        bli_dgemm_ex(ta, tb, m, n, k, &one, (double *)a.data, a.rs, 1, (double *)b.data, b.rs, 1, &beta, c, rsc, 1,
-                     NULL, &rntm);
+        bli_dgemm_ex(ta, tb, m, n, k, &one, (double *)a.data, ars, acs, (double *)b.data, brs, bcs, &beta, c, crs,
+                     ccs, NULL, &rntm);
     }
 }
