@@ -13,7 +13,12 @@
  * The weight's and bias's gradients sum over the batch: the images split into a fixed number of
  * chunks (by the shapes, never by the threads), each chunk sums its images in order into its
  * own partial, and the partials are added in chunk order, so the gradients do not depend on the
- * thread count. */
+ * thread count.
+ *
+ * A 3x3, stride-1 convolution with enough channels goes to Winograd's transforms instead
+ * (winograd.c): its forward, and in the backward the input's and the weight's gradients; the
+ * columns then give the bias's gradient alone, or what Winograd cannot take (the input's
+ * gradient under a padding over 2). */
 #include "conv.h"
 
 #include "blis_setup.h"
@@ -298,9 +303,15 @@ nb_status nbk_cpu_conv2d_backward(const nbk_conv2d_args *a, const void *gy, void
     }
     if (gx && nbk_cpu_winograd_applies(a, true)) {
         const nb_status st = nbk_cpu_winograd_input_grad(a, gy, gx, max_threads);
-        if (st != NB_OK || (!gw && !gb)) return st;
-        gx = NULL; /* the columns give the weight's and bias's gradients alone */
+        if (st != NB_OK) return st;
+        gx = NULL;
     }
+    if (gw && nbk_cpu_winograd_applies(a, false)) {
+        const nb_status st = nbk_cpu_winograd_weight_grad(a, gy, gw, max_threads);
+        if (st != NB_OK) return st;
+        gw = NULL;
+    }
+    if (!gx && !gw && !gb) return NB_OK; /* what is left (the bias's gradient) comes below */
     nbk_blis_init();
     plan p = plan_of(a, g->n, max_threads);
     /* the weight's and bias's sums go by chunks; x's gradient alone takes the images freely */

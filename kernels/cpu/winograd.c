@@ -1,9 +1,11 @@
-/* winograd.c — 3x3 convolutions of stride 1 by Winograd's F(2x2, 3x3) on the CPU: the forward,
- * and the input's gradient (the same convolution of gy with the kernels rotated and their
- * channels swapped). Each 2x2 block of outputs takes 16 products of transformed values per
- * channel pair where the columns' product takes 36, so the products shrink 2.25 times; they
- * are 16 BLIS products per unit of work, (cout, cin) by (cin, the unit's tiles), and the
- * transforms around them are additions (winograd_typed.h).
+/* winograd.c — 3x3 convolutions of stride 1 by Winograd's F(2x2, 3x3) on the CPU: the forward;
+ * the input's gradient (the same convolution of gy with the kernels rotated and their channels
+ * swapped); and the weight's gradient (the transposed products: per tile, the gradient's
+ * transform times the input's, summed over the tiles, then untransformed). Each 2x2 block of
+ * outputs takes 16 products of transformed values per channel pair where the columns' product
+ * takes 36, so the products shrink 2.25 times; they are 16 BLIS products per unit of work,
+ * (cout, cin) by (cin, the unit's tiles), and the transforms around them are additions
+ * (winograd_typed.h).
  *
  * Work comes in units: a few whole images when an image has few tiles, else rows of one image's
  * tiles, each unit's transformed input and products kept within UNIT_BYTES so that they stay in
@@ -27,7 +29,12 @@
 #include <string.h>
 
 /* A unit's transformed input (16, cin, width) and products (16, cout, width) at most this big. */
-#define UNIT_BYTES ((size_t)1 << 20)
+#define UNIT_BYTES ((size_t)4 << 20)
+/* The weight's gradient sums over the units in a fixed number of chunks (by the shapes, never
+ * by the threads), each into its own transformed partial: at most this many, together at most
+ * PARTIAL_BYTES. */
+enum { MAX_CHUNKS = 16 };
+#define PARTIAL_BYTES ((size_t)64 << 20)
 
 typedef struct wino_plan {
     nb_dtype dtype;
@@ -211,4 +218,79 @@ nb_status nbk_cpu_winograd_input_grad(const nbk_conv2d_args *a, const void *gy, 
                    .in_w = g->ow, .cout = g->c, .out_h = g->h, .out_w = g->w, .pad_top = 2 - g->ph,
                    .pad_left = 2 - g->pw};
     return convolve(a, &w, true, gy, NULL, gx, max_threads);
+}
+
+/* Chunk j of the weight's gradient: its units' inputs and gradients transformed, and the 16
+ * products of each summed into the chunk's partial du (16, cout, cin) in unit order. */
+static void weight_chunk(const wino_plan *w, int64_t chunks, int64_t j, const void *x, const void *gy, char *du,
+                         const wino_scratch *s, int blis_threads)
+{
+    const int64_t es = (int64_t)w->esize, first = w->units * j / chunks, end = w->units * (j + 1) / chunks;
+    for (int64_t k = first; k < end; k++) {
+        const wino_unit unit = unit_of(w, k);
+        if (w->dtype == NB_FLOAT32) {
+            unit_input_f32(w, &unit, x, (float *)s->v, (float *)s->pad);
+            unit_grad_f32(w, &unit, gy, (float *)s->m, (float *)s->rows);
+        } else {
+            unit_input_f64(w, &unit, x, (double *)s->v, (double *)s->pad);
+            unit_grad_f64(w, &unit, gy, (double *)s->m, (double *)s->rows);
+        }
+        for (int64_t e = 0; e < 16; e++) /* du[e] (cout, cin) += gt[e] (cout, width) v[e]^T (width, cin) */
+            nbk_cpu_product(w->dtype, w->cout, w->cin, unit.width,
+                            (nbk_operand){s->m + e * w->cout * unit.width * es, unit.width, false},
+                            (nbk_operand){s->v + e * w->cin * unit.width * es, unit.width, true}, k == first ? 0.0 : 1.0,
+                            du + e * w->cout * w->cin * es, w->cin, blis_threads);
+    }
+}
+
+nb_status nbk_cpu_winograd_weight_grad(const nbk_conv2d_args *a, const void *gy, void *gw, int max_threads)
+{
+    const nbk_conv_args *g = &a->geo;
+    wino_plan w = {.dtype = g->dtype, .esize = nb_dtype_size(g->dtype), .n = g->n, .cin = g->c, .in_h = g->h,
+                   .in_w = g->w, .cout = a->o, .out_h = g->oh, .out_w = g->ow, .pad_top = g->ph, .pad_left = g->pw};
+    nbk_blis_init();
+    plan_units(&w);
+    const size_t part = (size_t)(16 * w.cout * w.cin) * w.esize; /* one chunk's du (16, cout, cin) */
+    int64_t chunks = w.units < MAX_CHUNKS ? w.units : MAX_CHUNKS;
+    if ((size_t)chunks * part > PARTIAL_BYTES) chunks = PARTIAL_BYTES / part > 1 ? (int64_t)(PARTIAL_BYTES / part) : 1;
+    const double flops = 2.0 * 16 * (double)(w.n * w.th * w.tw) * (double)w.cout * (double)w.cin;
+    const int threads = nbk_cpu_threads_for(flops, NBK_CPU_UNIT_GEMM_FLOPS, 0, max_threads);
+    const int across = chunks >= threads ? threads : 1;
+    size_t v_bytes, m_bytes, pad_bytes;
+    const size_t per_thread = (scratch_bytes(&w, &v_bytes, &m_bytes, &pad_bytes) + 63) / 64 * 64;
+    const size_t bytes = per_thread * (size_t)across + part * (size_t)chunks;
+    size_t capacity = 0;
+    char *scratch = nbk_host_alloc(bytes, &capacity);
+    if (!scratch) return nbk_fail(NB_ERR_MEMORY, "out of memory for the Winograd weight gradient (%zu bytes)", bytes);
+    char *parts = scratch + per_thread * (size_t)across; /* (chunks, 16, cout, cin) */
+    if (across == 1) {
+        const wino_scratch s = {scratch, scratch + v_bytes, scratch + v_bytes + m_bytes,
+                                scratch + v_bytes + m_bytes + pad_bytes};
+        for (int64_t j = 0; j < chunks; j++) weight_chunk(&w, chunks, j, a->x, gy, parts + part * (size_t)j, &s, threads);
+    } else {
+#pragma omp parallel for num_threads(across) schedule(static)
+        for (int64_t j = 0; j < chunks; j++) {
+            char *mine = scratch + per_thread * (size_t)omp_get_thread_num();
+            const wino_scratch s = {mine, mine + v_bytes, mine + v_bytes + m_bytes, mine + v_bytes + m_bytes + pad_bytes};
+            weight_chunk(&w, chunks, j, a->x, gy, parts + part * (size_t)j, &s, 1);
+        }
+    }
+    /* du = the chunks' partials added in chunk order (into the first), then each kernel's G^T du G */
+    const int64_t count = 16 * w.cout * w.cin, kernels = w.cout * w.cin;
+    for (int64_t j = 1; j < chunks; j++) {
+        if (w.dtype == NB_FLOAT32) {
+            float *sum = (float *)parts;
+            const float *p = (const float *)(parts + part * (size_t)j);
+            for (int64_t e = 0; e < count; e++) sum[e] += p[e];
+        } else {
+            double *sum = (double *)parts;
+            const double *p = (const double *)(parts + part * (size_t)j);
+            for (int64_t e = 0; e < count; e++) sum[e] += p[e];
+        }
+    }
+    for (int64_t kn = 0; kn < kernels; kn++) /* kernel kn = o·cin + c of du's (cout, cin) */
+        if (w.dtype == NB_FLOAT32) kernel_untransform_f32((const float *)parts + kn, kernels, (float *)gw + 9 * kn);
+        else kernel_untransform_f64((const double *)parts + kn, kernels, (double *)gw + 9 * kn);
+    nbk_host_free(scratch, capacity);
+    return NB_OK;
 }

@@ -15,6 +15,9 @@
 bool nbk_cpu_winograd_applies(const nbk_conv2d_args *a, bool input_gradient);
 /* y (n, o, oh, ow) of a's convolution, bias included. NB_OK, or NB_ERR_MEMORY (nbk_error). */
 nb_status nbk_cpu_winograd_forward(const nbk_conv2d_args *a, void *y, int max_threads);
+/* gw (o, c, 3, 3) from gy (n, o, oh, ow) and x, by the same transforms (the forward's conditions
+ * apply). */
+nb_status nbk_cpu_winograd_weight_grad(const nbk_conv2d_args *a, const void *gy, void *gw, int max_threads);
 /* gx (n, c, h, w) from gy (n, o, oh, ow). */
 nb_status nbk_cpu_winograd_input_grad(const nbk_conv2d_args *a, const void *gy, void *gx, int max_threads);
 

@@ -135,5 +135,66 @@ static void TYPED(unit_output)(const wino_plan *w, const wino_unit *u, const T *
         }
 }
 
+/* The gradient's side: with dY the 2x2 gradient of a tile's outputs, the gradient of its m is
+ * A dY A^T (4x4), of the transformed kernel dU = Σ over tiles (A dY A^T) ⊙ (B^T d B), and of the
+ * kernel G^T dU G. */
+
+/* One tile row's A dY A^T: the tw tiles' 2x2 gradients from the two rows g0, g1 (each 2 tw long,
+ * zeros past the output's edge), into gt[e·gs + tx]. */
+SIMD_CLONES static void TYPED(grad_row_transform)(const T *restrict g0, const T *restrict g1, int64_t tw,
+                                                  T *restrict gt, int64_t gs)
+{
+#pragma GCC ivdep /* the 16 rows of gt are apart */
+    for (int64_t tx = 0; tx < tw; tx++) {
+        const T a = g0[2 * tx], b = g0[2 * tx + 1], c = g1[2 * tx], d = g1[2 * tx + 1];
+        /* t = A dY: rows (y0, y0 + y1, y0 - y1, -y1), here by columns */
+        const T t00 = a, t01 = b, t10 = a + c, t11 = b + d, t20 = a - c, t21 = b - d, t30 = -c, t31 = -d;
+        /* t A^T, row by row: (u, u + v, u - v, -v) */
+        gt[0 * gs + tx] = t00, gt[1 * gs + tx] = t00 + t01, gt[2 * gs + tx] = t00 - t01, gt[3 * gs + tx] = -t01;
+        gt[4 * gs + tx] = t10, gt[5 * gs + tx] = t10 + t11, gt[6 * gs + tx] = t10 - t11, gt[7 * gs + tx] = -t11;
+        gt[8 * gs + tx] = t20, gt[9 * gs + tx] = t20 + t21, gt[10 * gs + tx] = t20 - t21, gt[11 * gs + tx] = -t21;
+        gt[12 * gs + tx] = t30, gt[13 * gs + tx] = t30 + t31, gt[14 * gs + tx] = t30 - t31, gt[15 * gs + tx] = -t31;
+    }
+}
+
+/* Unit u's gradient transform: gy (n, cout, out_h, out_w) into gt (16, cout, width), each tile
+ * row's two gradient rows first copied into rows (2, 2 tw) with zeros past the edges. */
+static void TYPED(unit_grad)(const wino_plan *w, const wino_unit *u, const T *gy, T *gt, T *rows)
+{
+    const int64_t rw = 2 * w->tw;
+    for (int64_t q = 0; q < u->images; q++)
+        for (int64_t o = 0; o < w->cout; o++) {
+            const T *plane = gy + ((u->image + q) * w->cout + o) * w->out_h * w->out_w; /* (out_h, out_w) */
+            for (int64_t ty = u->ty0; ty < u->ty1; ty++) {
+                for (int r = 0; r < 2; r++) {
+                    T *row = rows + r * rw;
+                    const int64_t y = 2 * ty + r;
+                    const int64_t have = y < w->out_h ? w->out_w : 0;
+                    if (have) memcpy(row, plane + y * w->out_w, (size_t)have * sizeof(T));
+                    for (int64_t x = have; x < rw; x++) row[x] = 0;
+                }
+                const int64_t col = q * u->tiles + (ty - u->ty0) * w->tw;
+                TYPED(grad_row_transform)(rows, rows + rw, w->tw, gt + o * u->width + col, w->cout * u->width);
+            }
+        }
+}
+
+/* dg (3x3, row-major) = G^T du G of one kernel's transformed gradient du[e·stride]. */
+static void TYPED(kernel_untransform)(const T *du, int64_t stride, T *dg)
+{
+    T t[3][4]; /* G^T du: rows (d0 + (d1 + d2)/2, (d1 - d2)/2, (d1 + d2)/2 + d3) */
+    for (int c = 0; c < 4; c++) {
+        const T d0 = du[c * stride], d1 = du[(4 + c) * stride], d2 = du[(8 + c) * stride], d3 = du[(12 + c) * stride];
+        t[0][c] = d0 + (d1 + d2) * (T)0.5;
+        t[1][c] = (d1 - d2) * (T)0.5;
+        t[2][c] = (d1 + d2) * (T)0.5 + d3;
+    }
+    for (int r = 0; r < 3; r++) { /* t G, the same rule along each row */
+        dg[3 * r + 0] = t[r][0] + (t[r][1] + t[r][2]) * (T)0.5;
+        dg[3 * r + 1] = (t[r][1] - t[r][2]) * (T)0.5;
+        dg[3 * r + 2] = (t[r][1] + t[r][2]) * (T)0.5 + t[r][3];
+    }
+}
+
 #undef T
 #undef SFX
