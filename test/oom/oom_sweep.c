@@ -1,5 +1,6 @@
 /* oom_sweep.c — out-of-memory injection: fails the Nth allocation nabla makes and sweeps
- * every N over a training step (autograd, cross entropy, SGD with momentum), an epoch of batches
+ * every N over a training step (autograd, cross entropy, SGD with momentum), a convolutional step
+ * (Winograd's transforms and the columns, forward and backward), an epoch of batches
  * from nb_loader (nested scopes, MSE, Adam), an npy load and save, IDX loads (raw and gzip) and a
  * checkpoint save and load. Each failure must give NB_ERR_MEMORY and a message, leak nothing and
  * leave the inputs unchanged (the batch tensors; the file on disk after a failed save, with no
@@ -357,6 +358,82 @@ static void train_cleanup(void)
     tr.fc1 = tr.fc2 = NULL, tr.params = NULL, tr.opt = NULL, tr.x = tr.y = tr.x_copy = tr.y_copy = NULL;
 }
 
+/* -- a convolutional step: conv 16 -> 16 (3x3: Winograd's transforms), ReLU, conv 16 -> 3 (by
+ *    columns), mean, backward, SGD, twice */
+
+static struct {
+    nb_conv2d_layer *c1, *c2;
+    nb_params *params;
+    nb_optimizer *opt;
+    nb_tensor *x, *x_copy; /* (3, 16, 5, 6) float32 */
+    nb_tensor *want[4];
+    bool have_want;
+} cv;
+
+static void conv_setup(void)
+{
+    nb_manual_seed(11);
+    const nb_options o = NB_OPTS(NB_FLOAT32, .requires_grad = false);
+    nb_conv2d_options same = NB_CONV2D_DEFAULTS;
+    same.padding[0] = same.padding[1] = 1;
+    cv.c1 = nb_conv2d_layer_new(16, 16, 3, 3, &same, true, o);
+    cv.c2 = nb_conv2d_layer_new(16, 3, 3, 3, &same, true, o);
+    cv.params = nb_params_new();
+    nb_conv2d_layer_params(cv.c1, cv.params);
+    nb_conv2d_layer_params(cv.c2, cv.params);
+    cv.opt = nb_sgd_new(cv.params, (nb_sgd_options){.lr = 0.1, .momentum = 0.9});
+    cv.x = nb_randn(NB_SHAPE(3, 16, 5, 6), o);
+    cv.x_copy = nb_clone(cv.x);
+    if (nb_last_status() != NB_OK) {
+        fprintf(stderr, "oom_sweep: the convolutional step's setup failed: %s\n", nb_last_error());
+        exit(1);
+    }
+}
+
+static nb_status conv_run(void)
+{
+    for (int step = 0; step < 2; step++) {
+        nb_scope_begin();
+        nb_tensor *h = nb_relu(nb_conv2d_layer_forward(cv.c1, cv.x)); /* (3, 16, 5, 6) */
+        nb_tensor *loss = nb_mean(nb_conv2d_layer_forward(cv.c2, h)); /* of (3, 3, 5, 6) */
+        nb_backward(loss);
+        nb_optimizer_step(cv.opt);
+        nb_optimizer_zero_grad(cv.opt);
+        nb_status st = nb_scope_end();
+        if (st != NB_OK) return st;
+    }
+    return NB_OK;
+}
+
+static const char *conv_check(bool failed)
+{
+    if (!same_tensor(cv.x, cv.x_copy)) return "the batch changed";
+    if (failed) return NULL;
+    for (int i = 0; i < 4; i++) {
+        nb_tensor *p = nb_params_get(cv.params, i);
+        if (!cv.have_want) cv.want[i] = nb_clone(p);
+        else if (!same_tensor(p, cv.want[i])) return "a step that reported no error gave other parameters";
+    }
+    cv.have_want = true;
+    return NULL;
+}
+
+static void conv_final(void)
+{
+    for (int i = 0; i < 4; i++) nb_release(cv.want[i]), cv.want[i] = NULL;
+    cv.have_want = false;
+}
+
+static void conv_cleanup(void)
+{
+    nb_optimizer_free(cv.opt);
+    nb_params_free(cv.params);
+    nb_conv2d_layer_free(cv.c1);
+    nb_conv2d_layer_free(cv.c2);
+    nb_release(cv.x), nb_release(cv.x_copy);
+    cv.c1 = cv.c2 = NULL, cv.params = NULL, cv.opt = NULL, cv.x = cv.x_copy = NULL;
+}
+
 /* -- an epoch from nb_loader (its thread allocates too, so N is not always the same allocation):
  *    shuffled batches of 4 of 10 rows, a linear layer, MSE kept out of an inner scope, Adam */
 
@@ -661,6 +738,7 @@ typedef struct suite {
 
 static const suite suites[] = {
     {"train_step", train_setup, train_run, train_check, train_cleanup, train_final, true},
+    {"conv_step", conv_setup, conv_run, conv_check, conv_cleanup, conv_final, true},
     {"loader_epoch", loader_setup, loader_run, loader_check, loader_cleanup, loader_final, true},
     {"npy_load", npy_setup, npy_load_run, npy_load_check, npy_cleanup, npy_final_cleanup, false},
     {"npy_save", npy_setup, npy_save_run, npy_save_check, npy_cleanup, npy_final_cleanup, false},
