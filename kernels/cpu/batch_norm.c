@@ -17,9 +17,7 @@
 /* Independent partial sums of a run of s elements. */
 #define LANES 8
 
-#define TYPED_PASTE(name, sfx) name##_##sfx
-#define TYPED_NAME(name, sfx) TYPED_PASTE(name, sfx)
-#define TYPED(name) TYPED_NAME(name, SFX)
+#include "typed.h" /* TYPED(name): name_SFX */
 
 #define T float
 #define SFX f32

@@ -15,9 +15,7 @@
 #include <string.h>
 
 /* TYPED(name) is name_SFX, so each dtype's loops get their own names (gather_rows_f32). */
-#define TYPED_PASTE(name, sfx) name##_##sfx
-#define TYPED_NAME(name, sfx) TYPED_PASTE(name, sfx)
-#define TYPED(name) TYPED_NAME(name, SFX)
+#include "typed.h" /* TYPED(name): name_SFX */
 
 #define T float
 #define SFX f32

@@ -25,9 +25,7 @@
 #define ROW_BLOCK 16
 /* The row loops are also compiled for x86-64-v3 (SIMD_CLONES, math_f32.h). */
 
-#define TYPED_PASTE(name, sfx) name##_##sfx
-#define TYPED_NAME(name, sfx) TYPED_PASTE(name, sfx)
-#define TYPED(name) TYPED_NAME(name, SFX)
+#include "typed.h" /* TYPED(name): name_SFX */
 
 #define T float
 #define SFX f32

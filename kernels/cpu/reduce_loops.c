@@ -17,9 +17,7 @@
 /* The typed file's helpers are inlined into its loops, where op and max/min are constants. */
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 /* TYPED(name) is name_SFX, so each dtype's functions get their own names (sum_row_f32). */
-#define TYPED_PASTE(name, sfx) name##_##sfx
-#define TYPED_NAME(name, sfx) TYPED_PASTE(name, sfx)
-#define TYPED(name) TYPED_NAME(name, SFX)
+#include "typed.h" /* TYPED(name): name_SFX */
 
 #define T float
 #define SFX f32

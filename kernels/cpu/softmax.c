@@ -47,9 +47,7 @@ static int64_t group_rows(int64_t n)
 /* softmax_typed.h is included once per dtype, with T the element type, SFX its name suffix and
  * EXP its exp. TYPED(name) is name_SFX, so each dtype's functions get their own names
  * (softmax_rows_f32). */
-#define TYPED_PASTE(name, sfx) name##_##sfx
-#define TYPED_NAME(name, sfx) TYPED_PASTE(name, sfx)
-#define TYPED(name) TYPED_NAME(name, SFX)
+#include "typed.h" /* TYPED(name): name_SFX */
 
 #define T float
 #define SFX f32

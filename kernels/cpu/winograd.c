@@ -52,9 +52,7 @@ typedef struct wino_unit {
     int64_t tiles, width;  /* tiles per image, (ty1 - ty0)·tw; all its tiles, images·tiles */
 } wino_unit;
 
-#define TYPED_PASTE(name, sfx) name##_##sfx
-#define TYPED_NAME(name, sfx) TYPED_PASTE(name, sfx)
-#define TYPED(name) TYPED_NAME(name, SFX)
+#include "typed.h" /* TYPED(name): name_SFX */
 
 #define T float
 #define SFX f32

@@ -57,19 +57,14 @@ static nbk_conv_args args_of(const conv_geometry *g, nb_dtype dtype, int64_t n, 
 
 static void save_geometry(nb_node *node, const conv_geometry *g)
 {
-    node->args.conv.h = g->h, node->args.conv.w = g->w;
-    node->args.conv.kh = g->kh, node->args.conv.kw = g->kw;
-    node->args.conv.sh = g->sh, node->args.conv.sw = g->sw;
-    node->args.conv.ph = g->ph, node->args.conv.pw = g->pw;
-    node->args.conv.dh = g->dh, node->args.conv.dw = g->dw;
-    node->args.conv.oh = g->oh, node->args.conv.ow = g->ow;
+    const nbk_conv_args a = args_of(g, NB_FLOAT32, 0, 0); /* the sizes alone */
+    nb__conv_node_save(node, &a);
 }
 
 static conv_geometry geometry_of(const nb_node *node)
 {
-    return (conv_geometry){node->args.conv.h,  node->args.conv.w,  node->args.conv.kh, node->args.conv.kw,
-                           node->args.conv.sh, node->args.conv.sw, node->args.conv.ph, node->args.conv.pw,
-                           node->args.conv.dh, node->args.conv.dw, node->args.conv.oh, node->args.conv.ow};
+    const nbk_conv_args a = nb__conv_node_geometry(node, NB_FLOAT32, 0, 0);
+    return (conv_geometry){a.h, a.w, a.kh, a.kw, a.sh, a.sw, a.ph, a.pw, a.dh, a.dw, a.oh, a.ow};
 }
 
 /* x (N, C, h, w), floating -> its columns (N, C·kh·kw, oh·ow), recording Im2colBackward. */

@@ -32,6 +32,25 @@ static nbk_conv2d_args args_for(const nbk_conv_args *geo, int64_t outputs, int64
                              .bias = bias ? nb__ptr(bias) : NULL};
 }
 
+void nb__conv_node_save(nb_node *node, const nbk_conv_args *g)
+{
+    node->args.conv.h = g->h, node->args.conv.w = g->w;
+    node->args.conv.kh = g->kh, node->args.conv.kw = g->kw;
+    node->args.conv.sh = g->sh, node->args.conv.sw = g->sw;
+    node->args.conv.ph = g->ph, node->args.conv.pw = g->pw;
+    node->args.conv.dh = g->dh, node->args.conv.dw = g->dw;
+    node->args.conv.oh = g->oh, node->args.conv.ow = g->ow;
+}
+
+nbk_conv_args nb__conv_node_geometry(const nb_node *node, nb_dtype dtype, int64_t n, int64_t c)
+{
+    return (nbk_conv_args){.dtype = dtype, .n = n, .c = c, .h = node->args.conv.h, .w = node->args.conv.w,
+                           .kh = node->args.conv.kh, .kw = node->args.conv.kw, .sh = node->args.conv.sh,
+                           .sw = node->args.conv.sw, .ph = node->args.conv.ph, .pw = node->args.conv.pw,
+                           .dh = node->args.conv.dh, .dw = node->args.conv.dw, .oh = node->args.conv.oh,
+                           .ow = node->args.conv.ow};
+}
+
 nb_tensor *nb__conv2d_whole(const char *op, const nb_tensor *x, const nb_tensor *weight, const nb_tensor *bias,
                             const nbk_conv_args *geo, int64_t groups)
 {
@@ -53,12 +72,7 @@ nb_tensor *nb__conv2d_whole(const char *op, const nb_tensor *x, const nb_tensor 
     if (nb__needs_graph(count, inputs)) {
         nb_node *node = nb__node_new(NB_NODE_CONVOLUTION, op, count, inputs);
         if (!node) goto fail;
-        node->args.conv.h = geo->h, node->args.conv.w = geo->w;
-        node->args.conv.kh = geo->kh, node->args.conv.kw = geo->kw;
-        node->args.conv.sh = geo->sh, node->args.conv.sw = geo->sw;
-        node->args.conv.ph = geo->ph, node->args.conv.pw = geo->pw;
-        node->args.conv.dh = geo->dh, node->args.conv.dw = geo->dw;
-        node->args.conv.oh = geo->oh, node->args.conv.ow = geo->ow;
+        nb__conv_node_save(node, geo);
         node->args.conv.groups = groups;
         node->args.conv.has_bias = bias != NULL;
         nb__set_history(out, node);
@@ -91,13 +105,7 @@ nb_status nb__backward_convolution(nb_node *node, nb_tensor *g, nb_tensor **gi)
         if (node->next[i].node)
             ok = (grads[i] = nb__alloc(node->op, node->input[i].ndim, node->input[i].shape, x->dtype, dev)) != NULL;
     if (ok) {
-        const nbk_conv_args geo = {.dtype = x->dtype, .n = x->shape[0], .c = x->shape[1],
-                                   .h = node->args.conv.h, .w = node->args.conv.w,
-                                   .kh = node->args.conv.kh, .kw = node->args.conv.kw,
-                                   .sh = node->args.conv.sh, .sw = node->args.conv.sw,
-                                   .ph = node->args.conv.ph, .pw = node->args.conv.pw,
-                                   .dh = node->args.conv.dh, .dw = node->args.conv.dw,
-                                   .oh = node->args.conv.oh, .ow = node->args.conv.ow};
+        const nbk_conv_args geo = nb__conv_node_geometry(node, x->dtype, x->shape[0], x->shape[1]);
         const nbk_conv2d_args a = args_for(&geo, w->shape[0], node->args.conv.groups, x, w, NULL);
         nb_status st = nb__device_table(dev.type)->conv2d_backward(
             nb__call(node->op, dev), &a, nb__ptr(gc ? gc : g), grads[0] ? nb__ptr(grads[0]) : NULL,

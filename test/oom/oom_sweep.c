@@ -329,24 +329,32 @@ static nb_status train_run(void)
     return NB_OK;
 }
 
-static const char *train_check(bool failed)
+/* A training scenario's parameters after a run that reported no error: the warm-up keeps them
+ * (want, count of them), every later run must give the same. */
+static const char *same_parameters(nb_params *params, nb_tensor **want, int count, bool *have_want)
 {
-    if (!same_tensor(tr.x, tr.x_copy) || !same_tensor(tr.y, tr.y_copy)) return "the batch tensors changed";
-    if (failed) return NULL;
-    for (int i = 0; i < 4; i++) {
-        nb_tensor *p = nb_params_get(tr.params, i);
-        if (!tr.have_want) tr.want[i] = nb_clone(p);
-        else if (!same_tensor(p, tr.want[i])) return "a step that reported no error gave other parameters";
+    for (int i = 0; i < count; i++) {
+        nb_tensor *p = nb_params_get(params, i);
+        if (!*have_want) want[i] = nb_clone(p);
+        else if (!same_tensor(p, want[i])) return "a step that reported no error gave other parameters";
     }
-    tr.have_want = true;
+    *have_want = true;
     return NULL;
 }
 
-static void train_final(void)
+static void release_parameters(nb_tensor **want, int count, bool *have_want)
 {
-    for (int i = 0; i < 4; i++) nb_release(tr.want[i]), tr.want[i] = NULL;
-    tr.have_want = false;
+    for (int i = 0; i < count; i++) nb_release(want[i]), want[i] = NULL;
+    *have_want = false;
 }
+
+static const char *train_check(bool failed)
+{
+    if (!same_tensor(tr.x, tr.x_copy) || !same_tensor(tr.y, tr.y_copy)) return "the batch tensors changed";
+    return failed ? NULL : same_parameters(tr.params, tr.want, 4, &tr.have_want);
+}
+
+static void train_final(void) { release_parameters(tr.want, 4, &tr.have_want); }
 
 static void train_cleanup(void)
 {
@@ -408,21 +416,10 @@ static nb_status conv_run(void)
 static const char *conv_check(bool failed)
 {
     if (!same_tensor(cv.x, cv.x_copy)) return "the batch changed";
-    if (failed) return NULL;
-    for (int i = 0; i < 4; i++) {
-        nb_tensor *p = nb_params_get(cv.params, i);
-        if (!cv.have_want) cv.want[i] = nb_clone(p);
-        else if (!same_tensor(p, cv.want[i])) return "a step that reported no error gave other parameters";
-    }
-    cv.have_want = true;
-    return NULL;
+    return failed ? NULL : same_parameters(cv.params, cv.want, 4, &cv.have_want);
 }
 
-static void conv_final(void)
-{
-    for (int i = 0; i < 4; i++) nb_release(cv.want[i]), cv.want[i] = NULL;
-    cv.have_want = false;
-}
+static void conv_final(void) { release_parameters(cv.want, 4, &cv.have_want); }
 
 static void conv_cleanup(void)
 {
