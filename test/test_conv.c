@@ -175,7 +175,12 @@ static const layer_case layers[] = {
     {"Winograd: one image, padding (0, 2)", 1, 16, 6, 9, 16, 3, 3, {{1, 1}, {0, 2}, {1, 1}, 1, 0}, false},
     {"Winograd: padding 3 (the input's gradient by columns)", 2, 16, 4, 4, 16, 3, 3, {{1, 1}, {3, 3}, {1, 1}, 1, 0},
      true},
-    {"Winograd: rows of one image per unit (40x33, 32 -> 32)", 2, 32, 40, 33, 32, 3, 3, {{1, 1}, {1, 1}, {1, 1}, 1, 0},
+    {"Winograd: 40x33, 32 -> 32", 2, 32, 40, 33, 32, 3, 3, {{1, 1}, {1, 1}, {1, 1}, 1, 0}, true},
+    /* Winograd's units are 4 MB of transformed tiles (2 KB a tile at 16 -> 16): an image of 2250
+     * tiles takes two units of rows; images of 1024 tiles go two to a unit, 20 units in 16 chunks */
+    {"Winograd: rows of one image per unit (2 images of 100x90)", 2, 16, 100, 90, 16, 3, 3,
+     {{1, 1}, {1, 1}, {1, 1}, 1, 0}, true},
+    {"Winograd: 40 images of 64x64, chunks of two units", 40, 16, 64, 64, 16, 3, 3, {{1, 1}, {1, 1}, {1, 1}, 1, 0},
      true},
     {"Winograd: 1x1 output", 4, 16, 3, 3, 16, 3, 3, {{1, 1}, {0, 0}, {1, 1}, 1, 0}, true},
     {"Winograd: one image of one pixel (a unit of one tile)", 1, 16, 1, 1, 16, 3, 3, {{1, 1}, {1, 1}, {1, 1}, 1, 0},
@@ -227,6 +232,65 @@ Test(conv, whole_matches_composed_over_chunks_tiles_and_groups, .init = nb_test_
                 }
                 cr_assert_eq(nb_scope_end(), NB_OK);
             }
+}
+
+/* A random layer case: small sizes, any stride, padding, dilation and groups, a third of them 3x3
+ * of stride 1 with 16 channels or more (Winograd's), valid for the window to fit. */
+static layer_case random_layer(uint64_t *state)
+{
+    uint64_t *s = state;
+#define DRAW(lo, hi) ((int64_t)((*s = *s * 6364136223846793005ull + 1442695040888963407ull) >> 33) % ((hi) - (lo) + 1) + (lo))
+    layer_case l = {.what = "a random layer", .bias = DRAW(0, 1) == 1};
+    const bool winograd = DRAW(0, 2) == 0;
+    l.opts.groups = winograd ? 1 : DRAW(1, 3);
+    l.n = DRAW(1, 20);
+    l.c = winograd ? DRAW(16, 20) : l.opts.groups * DRAW(1, 4);
+    l.o = winograd ? DRAW(16, 20) : l.opts.groups * DRAW(1, 4);
+    l.kh = winograd ? 3 : DRAW(1, 4), l.kw = winograd ? 3 : DRAW(1, 4);
+    for (int d = 0; d < 2; d++) {
+        l.opts.stride[d] = winograd ? 1 : DRAW(1, 3);
+        l.opts.dilation[d] = winograd ? 1 : DRAW(1, 2);
+        l.opts.padding[d] = DRAW(0, 3);
+    }
+    /* the input at least as large as the dilated window, less the padding */
+    const int64_t eh = l.opts.dilation[0] * (l.kh - 1) + 1, ew = l.opts.dilation[1] * (l.kw - 1) + 1;
+    l.h = DRAW(1, 9), l.w = DRAW(1, 9);
+    if (l.h + 2 * l.opts.padding[0] < eh) l.h = eh;
+    if (l.w + 2 * l.opts.padding[1] < ew) l.w = ew;
+#undef DRAW
+    static char what[200]; /* the case, for failure messages */
+    snprintf(what, sizeof what,
+             "x (%lld, %lld, %lld, %lld), weight (%lld, %lld, %lld, %lld), stride (%lld, %lld), padding (%lld, %lld), "
+             "dilation (%lld, %lld), groups %lld, %s bias",
+             (long long)l.n, (long long)l.c, (long long)l.h, (long long)l.w, (long long)l.o,
+             (long long)(l.c / l.opts.groups), (long long)l.kh, (long long)l.kw, (long long)l.opts.stride[0],
+             (long long)l.opts.stride[1], (long long)l.opts.padding[0], (long long)l.opts.padding[1],
+             (long long)l.opts.dilation[0], (long long)l.opts.dilation[1], (long long)l.opts.groups,
+             l.bias ? "with" : "no");
+    l.what = what;
+    return l;
+}
+
+Test(conv, whole_matches_composed_on_random_layers, .init = nb_test_setup)
+{
+    uint64_t state = 20261205;
+    for (int i = 0; i < 150; i++) {
+        const layer_case l = random_layer(&state);
+        nb_scope_begin();
+        nb_tensor *whole[4], *composed[4];
+        run_layer(&l, NB_FLOAT64, false, true, true, whole);
+        run_layer(&l, NB_FLOAT64, true, true, true, composed);
+        for (int j = 0; j < 4; j++) {
+            cr_assert_eq(whole[j] == NULL, composed[j] == NULL, "case %d, %s: output %d", i, l.what, j);
+            if (!whole[j]) continue;
+            cr_assert_eq(nb_numel(whole[j]), nb_numel(composed[j]), "case %d, %s: output %d", i, l.what, j);
+            const double scale = fmax(1.0, nb_item(nb_max(nb_abs(composed[j]))));
+            const double diff = nb_numel(whole[j]) ? nb_item(nb_max(nb_abs(nb_sub(whole[j], composed[j])))) : 0;
+            cr_assert(diff <= 1e-12 * scale, "case %d, %s: output %d differs by %g (the largest is %g)", i, l.what, j,
+                      diff, scale);
+        }
+        cr_assert_eq(nb_scope_end(), NB_OK, "case %d, %s: %s", i, l.what, nb_last_error());
+    }
 }
 
 Test(conv, gradients_do_not_depend_on_the_thread_count, .init = nb_test_setup)
