@@ -98,19 +98,20 @@ static wino_unit unit_of(const wino_plan *w, int64_t j)
     return u;
 }
 
-/* One thread's scratch: v (16, cin, width), m (16, cout, width), the padded plane and a row
- * (2 rows_per_unit + 3, 2 tw + 2) and the output rows (2, 2 tw). */
+/* One thread's scratch: v (16, cin, width), m (16, cout, width), an input plane's 8 views
+ * (views_in), and a plane's 4 views of outputs or gradients (views_out). */
 typedef struct wino_scratch {
-    char *v, *m, *pad, *rows;
+    char *v, *m, *views_in, *views_out;
 } wino_scratch;
 
-static size_t scratch_bytes(const wino_plan *w, size_t *v, size_t *m, size_t *pad)
+/* The scratch's parts in bytes (views_out's returned). */
+static size_t scratch_bytes(const wino_plan *w, size_t *v, size_t *m, size_t *views_in)
 {
-    const int64_t width = w->images_per_unit * w->rows_per_unit * w->tw;
+    const int64_t tiles = w->rows_per_unit * w->tw, width = w->images_per_unit * tiles;
     *v = (size_t)(16 * w->cin * width) * w->esize;
     *m = (size_t)(16 * w->cout * width) * w->esize;
-    *pad = (size_t)((2 * w->rows_per_unit + 3) * (2 * w->tw + 2)) * w->esize;
-    return *v + *m + *pad + (size_t)(4 * w->tw) * w->esize;
+    *views_in = (size_t)(8 * (w->rows_per_unit + 1) * w->tw) * w->esize;
+    return (size_t)(4 * tiles) * w->esize;
 }
 
 /* Unit j: its input transformed, the 16 products, its outputs. */
@@ -118,16 +119,16 @@ static void run_unit(const wino_plan *w, int64_t j, const void *in, const void *
                      const wino_scratch *s, int blis_threads)
 {
     const wino_unit unit = unit_of(w, j);
-    if (w->dtype == NB_FLOAT32) unit_input_f32(w, &unit, in, (float *)s->v, (float *)s->pad);
-    else unit_input_f64(w, &unit, in, (double *)s->v, (double *)s->pad);
+    if (w->dtype == NB_FLOAT32) unit_input_f32(w, &unit, in, (float *)s->v, (float *)s->views_in);
+    else unit_input_f64(w, &unit, in, (double *)s->v, (double *)s->views_in);
     const int64_t es = (int64_t)w->esize;
     for (int64_t e = 0; e < 16; e++) /* m[e] (cout, width) = u[e] (cout, cin) v[e] (cin, width) */
         nbk_cpu_product(w->dtype, w->cout, unit.width, w->cin,
                         (nbk_operand){(const char *)u + e * w->cout * w->cin * es, w->cin, false},
                         (nbk_operand){s->v + e * w->cin * unit.width * es, unit.width, false}, 0.0,
                         s->m + e * w->cout * unit.width * es, unit.width, blis_threads);
-    if (w->dtype == NB_FLOAT32) unit_output_f32(w, &unit, (const float *)s->m, bias, out, (float *)s->rows);
-    else unit_output_f64(w, &unit, (const double *)s->m, bias, out, (double *)s->rows);
+    if (w->dtype == NB_FLOAT32) unit_output_f32(w, &unit, (const float *)s->m, bias, out, (float *)s->views_out);
+    else unit_output_f64(w, &unit, (const double *)s->m, bias, out, (double *)s->views_out);
 }
 
 /* out = the convolution of in by the transformed kernels u (16, cout, cin), plus bias. */
@@ -137,20 +138,21 @@ static nb_status run(wino_plan *w, const void *in, const void *u, const void *bi
     const double flops = 2.0 * 16 * (double)(w->n * w->th * w->tw) * (double)w->cout * (double)w->cin;
     const int threads = nbk_cpu_threads_for(flops, NBK_CPU_UNIT_GEMM_FLOPS, 0, max_threads);
     const int across = w->units >= threads ? threads : 1;
-    size_t v_bytes, m_bytes, pad_bytes;
-    const size_t per_thread = (scratch_bytes(w, &v_bytes, &m_bytes, &pad_bytes) + 63) / 64 * 64;
+    size_t v_bytes, m_bytes, in_bytes;
+    const size_t out_bytes = scratch_bytes(w, &v_bytes, &m_bytes, &in_bytes);
+    const size_t per_thread = (v_bytes + m_bytes + in_bytes + out_bytes + 63) / 64 * 64;
     size_t capacity = 0;
     char *scratch = nbk_host_alloc(per_thread * (size_t)across, &capacity);
     if (!scratch) return nbk_fail(NB_ERR_MEMORY, "out of memory for the Winograd transforms (%zu bytes)", per_thread * (size_t)across);
     if (across == 1) {
         const wino_scratch s = {scratch, scratch + v_bytes, scratch + v_bytes + m_bytes,
-                                scratch + v_bytes + m_bytes + pad_bytes};
+                                scratch + v_bytes + m_bytes + in_bytes};
         for (int64_t j = 0; j < w->units; j++) run_unit(w, j, in, u, bias, out, &s, threads);
     } else {
 #pragma omp parallel for num_threads(across) schedule(static)
         for (int64_t j = 0; j < w->units; j++) {
             char *mine = scratch + per_thread * (size_t)omp_get_thread_num();
-            const wino_scratch s = {mine, mine + v_bytes, mine + v_bytes + m_bytes, mine + v_bytes + m_bytes + pad_bytes};
+            const wino_scratch s = {mine, mine + v_bytes, mine + v_bytes + m_bytes, mine + v_bytes + m_bytes + in_bytes};
             run_unit(w, j, in, u, bias, out, &s, 1);
         }
     }
@@ -227,11 +229,11 @@ static void weight_chunk(const wino_plan *w, int64_t chunks, int64_t j, const vo
     for (int64_t k = first; k < end; k++) {
         const wino_unit unit = unit_of(w, k);
         if (w->dtype == NB_FLOAT32) {
-            unit_input_f32(w, &unit, x, (float *)s->v, (float *)s->pad);
-            unit_grad_f32(w, &unit, gy, (float *)s->m, (float *)s->rows);
+            unit_input_f32(w, &unit, x, (float *)s->v, (float *)s->views_in);
+            unit_grad_f32(w, &unit, gy, (float *)s->m, (float *)s->views_out);
         } else {
-            unit_input_f64(w, &unit, x, (double *)s->v, (double *)s->pad);
-            unit_grad_f64(w, &unit, gy, (double *)s->m, (double *)s->rows);
+            unit_input_f64(w, &unit, x, (double *)s->v, (double *)s->views_in);
+            unit_grad_f64(w, &unit, gy, (double *)s->m, (double *)s->views_out);
         }
         for (int64_t e = 0; e < 16; e++) /* du[e] (cout, cin) += gt[e] (cout, width) v[e]^T (width, cin) */
             nbk_cpu_product(w->dtype, w->cout, w->cin, unit.width,
@@ -254,8 +256,9 @@ nb_status nbk_cpu_winograd_weight_grad(const nbk_conv2d_args *a, const void *gy,
     const double flops = 2.0 * 16 * (double)(w.n * w.th * w.tw) * (double)w.cout * (double)w.cin;
     const int threads = nbk_cpu_threads_for(flops, NBK_CPU_UNIT_GEMM_FLOPS, 0, max_threads);
     const int across = chunks >= threads ? threads : 1;
-    size_t v_bytes, m_bytes, pad_bytes;
-    const size_t per_thread = (scratch_bytes(&w, &v_bytes, &m_bytes, &pad_bytes) + 63) / 64 * 64;
+    size_t v_bytes, m_bytes, in_bytes;
+    const size_t out_bytes = scratch_bytes(&w, &v_bytes, &m_bytes, &in_bytes);
+    const size_t per_thread = (v_bytes + m_bytes + in_bytes + out_bytes + 63) / 64 * 64;
     const size_t bytes = per_thread * (size_t)across + part * (size_t)chunks;
     size_t capacity = 0;
     char *scratch = nbk_host_alloc(bytes, &capacity);
@@ -263,13 +266,13 @@ nb_status nbk_cpu_winograd_weight_grad(const nbk_conv2d_args *a, const void *gy,
     char *parts = scratch + per_thread * (size_t)across; /* (chunks, 16, cout, cin) */
     if (across == 1) {
         const wino_scratch s = {scratch, scratch + v_bytes, scratch + v_bytes + m_bytes,
-                                scratch + v_bytes + m_bytes + pad_bytes};
+                                scratch + v_bytes + m_bytes + in_bytes};
         for (int64_t j = 0; j < chunks; j++) weight_chunk(&w, chunks, j, a->x, gy, parts + part * (size_t)j, &s, threads);
     } else {
 #pragma omp parallel for num_threads(across) schedule(static)
         for (int64_t j = 0; j < chunks; j++) {
             char *mine = scratch + per_thread * (size_t)omp_get_thread_num();
-            const wino_scratch s = {mine, mine + v_bytes, mine + v_bytes + m_bytes, mine + v_bytes + m_bytes + pad_bytes};
+            const wino_scratch s = {mine, mine + v_bytes, mine + v_bytes + m_bytes, mine + v_bytes + m_bytes + in_bytes};
             weight_chunk(&w, chunks, j, a->x, gy, parts + part * (size_t)j, &s, 1);
         }
     }
