@@ -239,7 +239,8 @@ Test(conv, whole_matches_composed_over_chunks_tiles_and_groups, .init = nb_test_
 static layer_case random_layer(uint64_t *state)
 {
     uint64_t *s = state;
-#define DRAW(lo, hi) ((int64_t)((*s = *s * 6364136223846793005ull + 1442695040888963407ull) >> 33) % ((hi) - (lo) + 1) + (lo))
+#define DRAW(lo, hi)                                                                                          \
+    ((int64_t)((*s = *s * 6364136223846793005ull + 1442695040888963407ull) >> 33) % ((hi) - (lo) + 1) + (lo))
     layer_case l = {.what = "a random layer", .bias = DRAW(0, 1) == 1};
     const bool winograd = DRAW(0, 2) == 0;
     l.opts.groups = winograd ? 1 : DRAW(1, 3);

@@ -73,8 +73,8 @@ static void tile_columns(const nbk_conv2d_args *a, const plan *p, const char *x0
     const int64_t es = (int64_t)p->esize, width = t * p->l, plane = g->h * g->w, rows = g->kh * g->kw;
     for (int64_t q = 0; q < t; q++)
         for (int64_t ch = 0; ch < p->cg; ch++)
-            nbk_cpu_im2col_plane(g, x0 + ((q * g->c + ch) * plane) * es, (char *)cols + (ch * rows * width + q * p->l) * es,
-                                 width);
+            nbk_cpu_im2col_plane(g, x0 + ((q * g->c + ch) * plane) * es,
+                                 (char *)cols + (ch * rows * width + q * p->l) * es, width);
 }
 
 /* Image i's group gr of x (cg, h, w) as columns (k, l): x itself when direct, else made in cols. */
@@ -110,8 +110,8 @@ static void forward_image(const nbk_conv2d_args *a, const plan *p, int64_t i, vo
         char *yg = (char *)y + ((i * a->o + gr * p->og) * p->l) * (int64_t)p->esize; /* (og, l) */
         if (a->bias) fill_bias(a, p, gr, yg);
         const nbk_operand w = {(const char *)a->weight + gr * p->og * p->k * (int64_t)p->esize, p->k, false};
-        nbk_cpu_product(a->geo.dtype, p->og, p->l, p->k, w, (nbk_operand){c, p->l, false}, a->bias ? 1.0 : 0.0, yg, p->l,
-                blis_threads);
+        nbk_cpu_product(a->geo.dtype, p->og, p->l, p->k, w, (nbk_operand){c, p->l, false}, a->bias ? 1.0 : 0.0, yg,
+                        p->l, blis_threads);
     }
 }
 
@@ -192,15 +192,15 @@ static void backward_tile(const nbk_conv2d_args *a, const plan *p, const grads *
             cols = s->cols;
         }
         char *part = (char *)d->gw_parts + ((chunk * a->o + gr * p->og) * p->k) * es; /* (og, k) */
-        nbk_cpu_product(dt, p->og, p->k, width, (nbk_operand){gy, width, false}, (nbk_operand){cols, width, true}, first ? 0.0 : 1.0,
-                part, p->k, blis_threads);
+        nbk_cpu_product(dt, p->og, p->k, width, (nbk_operand){gy, width, false}, (nbk_operand){cols, width, true},
+                        first ? 0.0 : 1.0, part, p->k, blis_threads);
     }
     if (d->gx) {
         char *gx0 = (char *)d->gx + ((i0 * g->c + gr * p->cg) * plane) * es; /* (cg, h, w) of image i0 */
         const nbk_operand w = {(const char *)a->weight + gr * p->og * p->k * es, p->k, true};
         /* the columns' gradient (k, width) = w^T (k, og) gy (og, width): x's own when direct */
-        nbk_cpu_product(dt, p->k, width, p->og, w, (nbk_operand){gy, width, false}, 0.0, p->direct ? gx0 : s->gcols, width,
-                blis_threads);
+        nbk_cpu_product(dt, p->k, width, p->og, w, (nbk_operand){gy, width, false}, 0.0, p->direct ? gx0 : s->gcols,
+                        width, blis_threads);
         if (!p->direct)
             for (int64_t q = 0; q < t; q++)
                 for (int64_t ch = 0; ch < p->cg; ch++)
@@ -329,7 +329,8 @@ nb_status nbk_cpu_conv2d_backward(const nbk_conv2d_args *a, const void *gy, void
     const size_t bytes = per_thread * (size_t)p.across + gw_bytes + gb_bytes + 64;
     size_t capacity = 0;
     char *scratch = nbk_host_alloc(bytes, &capacity);
-    if (!scratch) return nbk_fail(NB_ERR_MEMORY, "out of memory for the convolution's backward scratch (%zu bytes)", bytes);
+    if (!scratch)
+        return nbk_fail(NB_ERR_MEMORY, "out of memory for the convolution's backward scratch (%zu bytes)", bytes);
     const grads d = {
         .gy = gy,
         .gx = gx,

@@ -48,7 +48,8 @@ static void TYPED(im2col_plane)(const nbk_conv_args *a, const T *img, T *col, in
     /* the next plane in memory (usually the next one asked for) is read while this one's kh·kw
      * rows are made from the cache: a prefetch never faults, past the image's end neither */
     const uintptr_t next = (uintptr_t)(img + a->h * a->w);
-    for (int64_t e = 0; e < a->h * a->w; e += 64 / (int64_t)sizeof(T)) __builtin_prefetch((const void *)(next + (uintptr_t)e * sizeof(T)));
+    for (int64_t e = 0; e < a->h * a->w; e += 64 / (int64_t)sizeof(T))
+        __builtin_prefetch((const void *)(next + (uintptr_t)e * sizeof(T)));
     for (int64_t i = 0; i < a->kh; i++) {
         for (int64_t j = 0; j < a->kw; j++, col += rs) {
             const int64_t x0 = j * a->dw - a->pw; /* the pixel column of window column 0 */

@@ -138,7 +138,8 @@ SIMD_CLONES static void TYPED(unit_input)(const wino_plan *w, const wino_unit *u
 /* Unit u's output transform: m (16, cout, width) into the outputs (n, cout, out_h, out_w), the
  * bias added, the tiles' rows and columns past the output's edge dropped; views holds the 4
  * views of a plane's outputs (tiles each). */
-SIMD_CLONES static void TYPED(unit_output)(const wino_plan *w, const wino_unit *u, const T *m, const T *bias, T *out, T *views)
+SIMD_CLONES static void TYPED(unit_output)(const wino_plan *w, const wino_unit *u, const T *m, const T *bias, T *out,
+                                           T *views)
 {
     const int64_t tw = w->tw, ys = u->tiles;
     for (int64_t q = 0; q < u->images; q++)
