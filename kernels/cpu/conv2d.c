@@ -323,7 +323,7 @@ nb_status nbk_cpu_conv2d_backward(const nbk_conv2d_args *a, const void *gy, void
     int64_t tile = p.direct || !image_cols ? 1 : (int64_t)(TILE_BYTES / image_cols);
     tile = tile < 1 ? 1 : tile > MAX_TILE ? MAX_TILE : tile;
     const size_t cols_bytes = (size_t)(tile * p.k * p.l) * esize, gy_bytes = (size_t)(tile * p.og * p.l) * esize;
-    const size_t per_thread = p.direct ? 0 : 2 * cols_bytes + gy_bytes;
+    const size_t per_thread = p.direct || (!gx && !gw) ? 0 : 2 * cols_bytes + gy_bytes; /* the bias alone needs none */
     const size_t gw_bytes = gw ? (size_t)(chunks * a->o * p.k) * esize : 0;
     const size_t gb_bytes = gb ? (size_t)(chunks * a->o) * sizeof(double) : 0;
     const size_t bytes = per_thread * (size_t)p.across + gw_bytes + gb_bytes + 64;
