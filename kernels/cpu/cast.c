@@ -80,7 +80,8 @@ DEFINE_CAST(f32, f16) DEFINE_CAST(f32, bf16) DEFINE_CAST(f16, f32) DEFINE_CAST(b
 #define DEFINE_DENSE_HALF(FROM, TO, CALL)                                                        \
     static void dense_##FROM##_##TO(int64_t n, char **d, const int64_t *st, const nb_scalars *s) \
     {                                                                                            \
-        if (!(st[0] == sizeof(TO) && st[1] == sizeof(FROM) && CALL)) cast_##FROM##_##TO(n, d, st, s); \
+        if (st[0] == sizeof(TO) && st[1] == sizeof(FROM)) CALL;                                  \
+        else cast_##FROM##_##TO(n, d, st, s);                                                    \
     }
 DEFINE_DENSE_HALF(f32, f16, nbk_cpu_f32_to_half(NB_FLOAT16, n, (uint16_t *)d[0], (const float *)d[1]))
 DEFINE_DENSE_HALF(f32, bf16, nbk_cpu_f32_to_half(NB_BFLOAT16, n, (uint16_t *)d[0], (const float *)d[1]))

@@ -1,6 +1,6 @@
 /* cast_half.c — the dense float32 <-> float16 / bfloat16 conversion loops with x86 vector
  * instructions (F16C's vcvtps2ph and vcvtph2ps, AVX2 for bfloat16), chosen at run time where the
- * CPU has them; kernels/cpu/cast.c falls back to kernels/half.h's scalar functions elsewhere.
+ * CPU has them, kernels/half.h's scalar functions elsewhere.
  * Bit for bit the scalar results: vcvtps2ph rounds to nearest even (the immediate's rounding)
  * with subnormals and overflow to Inf as IEEE says, but keeps a NaN's payload where PyTorch writes
  * 0x7E00, so a block of 8 holding a NaN is converted by the scalar function; vcvtph2ps is exact
@@ -92,7 +92,8 @@ static bool have_avx2(void) { return __builtin_cpu_supports("avx2"); }
 
 #endif /* HAVE_X86_SIMD */
 
-bool nbk_cpu_f32_to_half(nb_dtype to, int64_t n, uint16_t *out, const float *in)
+/* The vector loops where the CPU has them: false, having done nothing, elsewhere. */
+static bool vector_f32_to_half(nb_dtype to, int64_t n, uint16_t *out, const float *in)
 {
 #ifdef HAVE_X86_SIMD
     if (to == NB_FLOAT16 && have_f16c()) return f32_to_f16_f16c(n, out, in), true;
@@ -103,7 +104,7 @@ bool nbk_cpu_f32_to_half(nb_dtype to, int64_t n, uint16_t *out, const float *in)
     return false;
 }
 
-bool nbk_cpu_half_to_f32(nb_dtype from, int64_t n, float *out, const uint16_t *in)
+static bool vector_half_to_f32(nb_dtype from, int64_t n, float *out, const uint16_t *in)
 {
 #ifdef HAVE_X86_SIMD
     if (from == NB_FLOAT16 && have_f16c()) return f16_to_f32_f16c(n, out, in), true;
@@ -112,4 +113,22 @@ bool nbk_cpu_half_to_f32(nb_dtype from, int64_t n, float *out, const uint16_t *i
     (void)from, (void)n, (void)out, (void)in;
 #endif
     return false;
+}
+
+void nbk_cpu_f32_to_half(nb_dtype to, int64_t n, uint16_t *out, const float *in)
+{
+    if (vector_f32_to_half(to, n, out, in)) return;
+    if (to == NB_FLOAT16)
+        for (int64_t i = 0; i < n; i++) out[i] = nbk_f32_to_f16(in[i]);
+    else
+        for (int64_t i = 0; i < n; i++) out[i] = nbk_f32_to_bf16(in[i]);
+}
+
+void nbk_cpu_half_to_f32(nb_dtype from, int64_t n, float *out, const uint16_t *in)
+{
+    if (vector_half_to_f32(from, n, out, in)) return;
+    if (from == NB_FLOAT16)
+        for (int64_t i = 0; i < n; i++) out[i] = nbk_f16_to_f32(in[i]);
+    else
+        for (int64_t i = 0; i < n; i++) out[i] = nbk_bf16_to_f32(in[i]);
 }

@@ -38,26 +38,6 @@ enum { HALF_BLOCK = 512 }; /* elements of a half tensor converted at a time (2 K
 #undef NBK_LOAD
 #undef S
 
-/* out (n,) float32 from in (n,) half bits of dtype */
-static void load_half(nb_dtype dtype, int64_t n, float *out, const uint16_t *in)
-{
-    if (nbk_cpu_half_to_f32(dtype, n, out, in)) return;
-    if (dtype == NB_FLOAT16)
-        for (int64_t i = 0; i < n; i++) out[i] = nbk_f16_to_f32(in[i]);
-    else
-        for (int64_t i = 0; i < n; i++) out[i] = nbk_bf16_to_f32(in[i]);
-}
-
-/* out (n,) half bits of dtype from in (n,) float32, rounded to nearest even */
-static void store_half(nb_dtype dtype, int64_t n, uint16_t *out, const float *in)
-{
-    if (nbk_cpu_f32_to_half(dtype, n, out, in)) return;
-    if (dtype == NB_FLOAT16)
-        for (int64_t i = 0; i < n; i++) out[i] = nbk_f32_to_f16(in[i]);
-    else
-        for (int64_t i = 0; i < n; i++) out[i] = nbk_f32_to_bf16(in[i]);
-}
-
 /* One half tensor's Adam step: the float32 rule (its scalars are those of the half types) on
  * converted blocks. */
 static void adam_half(const nbk_adam_args *a, const nbk_adam_tensor *t, double step)
@@ -68,14 +48,14 @@ static void adam_half(const nbk_adam_args *a, const nbk_adam_tensor *t, double s
     float pf[HALF_BLOCK], gf[HALF_BLOCK], mf[HALF_BLOCK], vf[HALF_BLOCK]; /* (HALF_BLOCK,) each */
     for (int64_t at = 0; at < t->numel; at += HALF_BLOCK) {
         const int64_t n = t->numel - at < HALF_BLOCK ? t->numel - at : HALF_BLOCK;
-        load_half(a->dtype, n, pf, p + at);
-        load_half(a->dtype, n, gf, g + at);
-        load_half(a->dtype, n, mf, m + at);
-        load_half(a->dtype, n, vf, v + at);
+        nbk_cpu_half_to_f32(a->dtype, n, pf, p + at);
+        nbk_cpu_half_to_f32(a->dtype, n, gf, g + at);
+        nbk_cpu_half_to_f32(a->dtype, n, mf, m + at);
+        nbk_cpu_half_to_f32(a->dtype, n, vf, v + at);
         for (int64_t i = 0; i < n; i++) nbk_adam_element_f32(pf, gf, mf, vf, i, &s);
-        store_half(a->dtype, n, p + at, pf);
-        store_half(a->dtype, n, m + at, mf);
-        store_half(a->dtype, n, v + at, vf);
+        nbk_cpu_f32_to_half(a->dtype, n, p + at, pf);
+        nbk_cpu_f32_to_half(a->dtype, n, m + at, mf);
+        nbk_cpu_f32_to_half(a->dtype, n, v + at, vf);
     }
 }
 
@@ -110,12 +90,12 @@ void nbk_cpu_sgd_step(const nbk_sgd_args *a)
     float pf[HALF_BLOCK], gf[HALF_BLOCK], bf[HALF_BLOCK]; /* (HALF_BLOCK,) each */
     for (int64_t at = 0; at < a->numel; at += HALF_BLOCK) {
         const int64_t n = a->numel - at < HALF_BLOCK ? a->numel - at : HALF_BLOCK;
-        load_half(a->dtype, n, pf, p + at);
-        load_half(a->dtype, n, gf, g + at);
-        if (buf && !a->first) load_half(a->dtype, n, bf, buf + at);
+        nbk_cpu_half_to_f32(a->dtype, n, pf, p + at);
+        nbk_cpu_half_to_f32(a->dtype, n, gf, g + at);
+        if (buf && !a->first) nbk_cpu_half_to_f32(a->dtype, n, bf, buf + at);
         for (int64_t i = 0; i < n; i++) nbk_sgd_element_f32(pf, gf, buf ? bf : NULL, i, &s);
-        store_half(a->dtype, n, p + at, pf);
-        if (buf) store_half(a->dtype, n, buf + at, bf);
+        nbk_cpu_f32_to_half(a->dtype, n, p + at, pf);
+        if (buf) nbk_cpu_f32_to_half(a->dtype, n, buf + at, bf);
     }
 }
 
@@ -143,7 +123,7 @@ void nbk_cpu_grad_norm(const nbk_grad_list *l, double norm_type, double *acc)
             float gf[HALF_BLOCK];           /* (HALF_BLOCK,) */
             for (int64_t at = 0; at < l->numel[k]; at += HALF_BLOCK) {
                 const int64_t n = l->numel[k] - at < HALF_BLOCK ? l->numel[k] - at : HALF_BLOCK;
-                load_half(l->dtype, n, gf, g + at);
+                nbk_cpu_half_to_f32(l->dtype, n, gf, g + at);
                 NORM_PASS(gf, n, norm_type, a);
             }
         } else {
@@ -169,9 +149,9 @@ void nbk_cpu_grad_scale(const nbk_grad_list *l, const double *acc, double norm_t
             float gf[HALF_BLOCK]; /* (HALF_BLOCK,) */
             for (int64_t at = 0; at < l->numel[k]; at += HALF_BLOCK) {
                 const int64_t n = l->numel[k] - at < HALF_BLOCK ? l->numel[k] - at : HALF_BLOCK;
-                load_half(l->dtype, n, gf, g + at);
+                nbk_cpu_half_to_f32(l->dtype, n, gf, g + at);
                 for (int64_t i = 0; i < n; i++) gf[i] *= c;
-                store_half(l->dtype, n, g + at, gf);
+                nbk_cpu_f32_to_half(l->dtype, n, g + at, gf);
             }
         } else {
             double *g = l->grad[k]; /* (numel,) */
