@@ -44,31 +44,17 @@
 
 /* ---------------------------------------------------------------- the column nodes */
 
-typedef struct conv_geometry {
-    int64_t h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
-} conv_geometry;
-
-static nbk_conv_args args_of(const conv_geometry *g, nb_dtype dtype, int64_t n, int64_t c)
+/* A convolution's geometry is an nbk_conv_args whose sizes are set (image, window, stride,
+ * padding, dilation, windows); a kernel's call adds the dtype, batch, channels and addresses. */
+static nbk_conv_args args_of(const nbk_conv_args *g, nb_dtype dtype, int64_t n, int64_t c)
 {
-    return (nbk_conv_args){.dtype = dtype, .n = n, .c = c, .h = g->h, .w = g->w, .kh = g->kh, .kw = g->kw,
-                           .sh = g->sh, .sw = g->sw, .ph = g->ph, .pw = g->pw, .dh = g->dh, .dw = g->dw,
-                           .oh = g->oh, .ow = g->ow};
-}
-
-static void save_geometry(nb_node *node, const conv_geometry *g)
-{
-    const nbk_conv_args a = args_of(g, NB_FLOAT32, 0, 0); /* the sizes alone */
-    nb__conv_node_save(node, &a);
-}
-
-static conv_geometry geometry_of(const nb_node *node)
-{
-    const nbk_conv_args a = nb__conv_node_geometry(node, NB_FLOAT32, 0, 0);
-    return (conv_geometry){a.h, a.w, a.kh, a.kw, a.sh, a.sw, a.ph, a.pw, a.dh, a.dw, a.oh, a.ow};
+    nbk_conv_args a = *g;
+    a.dtype = dtype, a.n = n, a.c = c;
+    return a;
 }
 
 /* x (N, C, h, w), floating -> its columns (N, C·kh·kw, oh·ow), recording Im2colBackward. */
-static nb_tensor *columns(const char *op, const nb_tensor *x, const conv_geometry *g)
+static nb_tensor *columns(const char *op, const nb_tensor *x, const nbk_conv_args *g)
 {
     const nb_device dev = x->storage->device;
     nb_tensor *xcopy = nb__is_contiguous(x) ? NULL : nb__untrack(nb__convert(op, x, x->dtype));
@@ -96,7 +82,7 @@ static nb_tensor *columns(const char *op, const nb_tensor *x, const conv_geometr
             nb_release(out);
             return NULL;
         }
-        save_geometry(node, g);
+        nb__conv_node_save(node, g);
         nb__set_history(out, node);
     }
     return out;
@@ -104,7 +90,7 @@ static nb_tensor *columns(const char *op, const nb_tensor *x, const conv_geometr
 
 /* cols (N, C·kh·kw, oh·ow), floating -> the image (N, C, g->h, g->w) each of whose elements sums
  * the column elements that read it, recording Col2imBackward. */
-static nb_tensor *image(const char *op, const nb_tensor *cols, const conv_geometry *g)
+static nb_tensor *image(const char *op, const nb_tensor *cols, const nbk_conv_args *g)
 {
     const nb_device dev = cols->storage->device;
     nb_tensor *ccopy = nb__is_contiguous(cols) ? NULL : nb__untrack(nb__convert(op, cols, cols->dtype));
@@ -129,7 +115,7 @@ static nb_tensor *image(const char *op, const nb_tensor *cols, const conv_geomet
             nb_release(out);
             return NULL;
         }
-        save_geometry(node, g);
+        nb__conv_node_save(node, g);
         nb__set_history(out, node);
     }
     return out;
@@ -138,7 +124,7 @@ static nb_tensor *image(const char *op, const nb_tensor *cols, const conv_geomet
 /* The gradient of the columns' input: the gradient's columns summed back into the image. */
 nb_status nb__backward_im2col(nb_node *node, nb_tensor *g, nb_tensor **gi)
 {
-    const conv_geometry geo = geometry_of(node);
+    const nbk_conv_args geo = nb__conv_node_geometry(node, g->dtype, 0, 0);
     gi[0] = image(node->op, g, &geo);
     return gi[0] ? NB_OK : nb_last_status();
 }
@@ -146,7 +132,7 @@ nb_status nb__backward_im2col(nb_node *node, nb_tensor *g, nb_tensor **gi)
 /* The gradient of the image's columns: the gradient's columns. */
 nb_status nb__backward_col2im(nb_node *node, nb_tensor *g, nb_tensor **gi)
 {
-    const conv_geometry geo = geometry_of(node);
+    const nbk_conv_args geo = nb__conv_node_geometry(node, g->dtype, 0, 0);
     gi[0] = columns(node->op, g, &geo);
     return gi[0] ? NB_OK : nb_last_status();
 }
@@ -246,7 +232,7 @@ void nb__conv_compose_on_cpu(bool on)
 /* y (N, O, oh, ow) of the columns' product plus bias, in one call where the device has the whole
  * convolution; x (N, C, H, W) contiguous or not. */
 static nb_tensor *conv_forward(const char *op, const nb_tensor *x, const nb_tensor *weight, const nb_tensor *bias,
-                               const conv_geometry *g, int64_t groups)
+                               const nbk_conv_args *g, int64_t groups)
 {
     const nb_device_type type = x->storage->device.type;
     if (nb__device_table(type)->conv2d_forward && !(type == NB_CPU && compose_on_cpu)) {
@@ -344,8 +330,8 @@ static nb_tensor *conv2d_batched(const char *op, const nb_tensor *x, const nb_te
         return nb__fail(NB_ERR_SHAPE, "%s: expected a bias of %lld elements (the weight's outputs), got %s", op,
                         (long long)out_ch, nb__shape_string(bias->ndim, bias->shape, bs, sizeof bs));
     if (!check_kernel(op, weight)) return NULL;
-    conv_geometry g = {.h = x->shape[2], .w = x->shape[3], .kh = weight->shape[2], .kw = weight->shape[3],
-                       .sh = o->stride[0], .sw = o->stride[1], .dh = o->dilation[0], .dw = o->dilation[1]};
+    nbk_conv_args g = {.h = x->shape[2], .w = x->shape[3], .kh = weight->shape[2], .kw = weight->shape[3],
+                        .sh = o->stride[0], .sw = o->stride[1], .dh = o->dilation[0], .dw = o->dilation[1]};
     const int64_t size[2] = {g.h, g.w}, k[2] = {g.kh, g.kw}, d[2] = {g.dh, g.dw};
     int64_t top[2], windows[2];
     for (int i = 0; i < 2; i++) {
@@ -453,9 +439,9 @@ static nb_tensor *conv_transpose2d_batched(const char *op, const nb_tensor *x, c
         return nb__fail(NB_ERR_SHAPE, "%s: expected a bias of %lld elements (the output channels), got %s", op,
                         (long long)out_ch, nb__shape_string(bias->ndim, bias->shape, bs, sizeof bs));
     if (!check_kernel(op, weight)) return NULL;
-    conv_geometry g = {.kh = weight->shape[2], .kw = weight->shape[3], .sh = o->stride[0], .sw = o->stride[1],
-                       .ph = o->padding[0], .pw = o->padding[1], .dh = o->dilation[0], .dw = o->dilation[1],
-                       .oh = x->shape[2], .ow = x->shape[3]};
+    nbk_conv_args g = {.kh = weight->shape[2], .kw = weight->shape[3], .sh = o->stride[0], .sw = o->stride[1],
+                        .ph = o->padding[0], .pw = o->padding[1], .dh = o->dilation[0], .dw = o->dilation[1],
+                        .oh = x->shape[2], .ow = x->shape[3]};
     const int64_t size[2] = {g.oh, g.ow}, k[2] = {g.kh, g.kw};
     int64_t out_size[2];
     for (int i = 0; i < 2; i++) {
