@@ -5,6 +5,8 @@
 
 #include "../conv.h"
 
+#include <stddef.h>
+
 /* a->cols (n, c·kh·kw, oh·ow) from a->image (n, c, h, w). */
 void nbk_cpu_im2col(const nbk_conv_args *a, int nthreads);
 /* a->image (n, c, h, w): each element the sum of the column elements that read it, in a fixed order. */
@@ -13,6 +15,14 @@ void nbk_cpu_col2im(const nbk_conv_args *a, int nthreads);
  * thread (a's n and c are not read); and the plane, summed from such columns. */
 void nbk_cpu_im2col_plane(const nbk_conv_args *a, const void *plane, void *cols, int64_t rs);
 void nbk_cpu_col2im_plane(const nbk_conv_args *a, void *plane, const void *cols, int64_t rs);
+
+/* The chunks that items (images, Winograd's units) split into for a gradient summed over them,
+ * each chunk's partial of part_bytes: by the shapes alone, never by the threads, so that the
+ * sums do not depend on the thread count (conv2d.c, winograd.c). */
+int64_t nbk_cpu_conv_chunks(int64_t items, size_t part_bytes);
+/* out (count,) = the sum of parts (chunks, count) in chunk order, in dt (float32 or float64); out
+ * may be parts' first chunk. */
+void nbk_cpu_conv_sum_chunks(nb_dtype dt, const void *parts, int64_t chunks, int64_t count, void *out);
 
 /* y (n, o, oh, ow) of a's convolution. NB_OK, or NB_ERR_MEMORY (nbk_error) without scratch. */
 nb_status nbk_cpu_conv2d_forward(const nbk_conv2d_args *a, void *y, int max_threads);

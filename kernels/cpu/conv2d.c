@@ -32,8 +32,8 @@
 #include <omp.h>
 #include <string.h>
 
-/* Chunks of the batch whose weight gradients are summed apart: at most this many, and their
- * partial weights at most PARTIAL_BYTES together. */
+/* Chunks whose weight gradients are summed apart: at most this many, and their partials at most
+ * PARTIAL_BYTES together. */
 enum { MAX_CHUNKS = 16 };
 #define PARTIAL_BYTES ((size_t)64 << 20)
 /* The backward takes a chunk's images in tiles, side by side, so that the weight's gradient is
@@ -260,18 +260,15 @@ static void backward_chunk(const nbk_conv2d_args *a, const plan *p, const grads 
     }
 }
 
-/* The chunks the batch splits into for the weight's and bias's sums: by the shapes only. */
-static int64_t chunks_of(const nbk_conv2d_args *a, const plan *p)
+int64_t nbk_cpu_conv_chunks(int64_t items, size_t part_bytes)
 {
-    const size_t weight_bytes = (size_t)(a->o * p->k) * p->esize;
-    int64_t chunks = a->geo.n < MAX_CHUNKS ? a->geo.n : MAX_CHUNKS;
-    const int64_t fit = weight_bytes ? (int64_t)(PARTIAL_BYTES / weight_bytes) : chunks;
+    int64_t chunks = items < MAX_CHUNKS ? items : MAX_CHUNKS;
+    const int64_t fit = part_bytes ? (int64_t)(PARTIAL_BYTES / part_bytes) : chunks;
     if (chunks > fit) chunks = fit > 1 ? fit : 1;
     return chunks;
 }
 
-/* out (count,) = the sum of parts (chunks, count) in chunk order, in the dtype */
-static void sum_parts(nb_dtype dt, const void *parts, int64_t chunks, int64_t count, void *out)
+void nbk_cpu_conv_sum_chunks(nb_dtype dt, const void *parts, int64_t chunks, int64_t count, void *out)
 {
     for (int64_t e = 0; e < count; e++) {
         if (dt == NB_FLOAT32) {
@@ -315,7 +312,7 @@ nb_status nbk_cpu_conv2d_backward(const nbk_conv2d_args *a, const void *gy, void
     nbk_blis_init();
     plan p = plan_of(a, g->n, max_threads);
     /* the weight's and bias's sums go by chunks; x's gradient alone takes the images freely */
-    const int64_t chunks = gw || gb ? chunks_of(a, &p) : g->n;
+    const int64_t chunks = gw || gb ? nbk_cpu_conv_chunks(g->n, (size_t)(a->o * p.k) * p.esize) : g->n;
     p.across = chunks >= p.threads ? p.threads : 1;
     /* tiles of images whose columns (k, tile·l) stay within TILE_BYTES; a direct convolution
      * reads x in place, an image at a time */
@@ -348,7 +345,7 @@ nb_status nbk_cpu_conv2d_backward(const nbk_conv2d_args *a, const void *gy, void
             backward_chunk(a, &p, &d, chunks, j, tile, &s, 1);
         }
     }
-    if (gw) sum_parts(g->dtype, d.gw_parts, chunks, a->o * p.k, gw);
+    if (gw) nbk_cpu_conv_sum_chunks(g->dtype, d.gw_parts, chunks, a->o * p.k, gw);
     if (gb)
         for (int64_t e = 0; e < a->o; e++) {
             double s = 0;

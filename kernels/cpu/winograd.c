@@ -19,6 +19,7 @@
 #include "winograd.h"
 
 #include "blis_setup.h"
+#include "conv.h"
 #include "gemm.h"
 #include "host_cache.h"
 #include "math_f32.h"
@@ -31,11 +32,6 @@
 
 /* A unit's transformed input (16, cin, width) and products (16, cout, width) at most this big. */
 #define UNIT_BYTES ((size_t)4 << 20)
-/* The weight's gradient sums over the units in a fixed number of chunks (by the shapes, never
- * by the threads), each into its own transformed partial: at most this many, together at most
- * PARTIAL_BYTES. */
-enum { MAX_CHUNKS = 16 };
-#define PARTIAL_BYTES ((size_t)64 << 20)
 
 typedef struct wino_plan {
     nb_dtype dtype;
@@ -267,8 +263,7 @@ nb_status nbk_cpu_winograd_weight_grad(const nbk_conv2d_args *a, const void *gy,
     nbk_blis_init();
     plan_units(&w);
     const size_t part = (size_t)(16 * w.cout * w.cin) * w.esize; /* one chunk's du (16, cout, cin) */
-    int64_t chunks = w.units < MAX_CHUNKS ? w.units : MAX_CHUNKS;
-    if ((size_t)chunks * part > PARTIAL_BYTES) chunks = PARTIAL_BYTES / part > 1 ? (int64_t)(PARTIAL_BYTES / part) : 1;
+    const int64_t chunks = nbk_cpu_conv_chunks(w.units, part); /* the units' fixed chunks (conv.h) */
     const double flops = 2.0 * 16 * (double)(w.n * w.th * w.tw) * (double)w.cout * (double)w.cin;
     const int threads = nbk_cpu_threads_for(flops, NBK_CPU_UNIT_GEMM_FLOPS, 0, max_threads);
     const int across = chunks >= threads ? threads : 1;
@@ -290,18 +285,8 @@ nb_status nbk_cpu_winograd_weight_grad(const nbk_conv2d_args *a, const void *gy,
         }
     }
     /* du = the chunks' partials added in chunk order (into the first), then each kernel's G^T du G */
-    const int64_t count = 16 * w.cout * w.cin, kernels = w.cout * w.cin;
-    for (int64_t j = 1; j < chunks; j++) {
-        if (w.dtype == NB_FLOAT32) {
-            float *sum = (float *)parts;
-            const float *p = (const float *)(parts + part * (size_t)j);
-            for (int64_t e = 0; e < count; e++) sum[e] += p[e];
-        } else {
-            double *sum = (double *)parts;
-            const double *p = (const double *)(parts + part * (size_t)j);
-            for (int64_t e = 0; e < count; e++) sum[e] += p[e];
-        }
-    }
+    const int64_t kernels = w.cout * w.cin;
+    nbk_cpu_conv_sum_chunks(w.dtype, parts, chunks, 16 * kernels, parts);
     for (int64_t kn = 0; kn < kernels; kn++) /* kernel kn = o·cin + c of du's (cout, cin) */
         if (w.dtype == NB_FLOAT32) kernel_untransform_f32((const float *)parts + kn, kernels, (float *)gw + 9 * kn);
         else kernel_untransform_f64((const double *)parts + kn, kernels, (double *)gw + 9 * kn);
